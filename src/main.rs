@@ -1,1 +1,19 @@
-fn main() {}
+use clap::Parser;
+use std::io::Write;
+
+fn main() {
+    let cli = helm_ha::cli::Cli::parse();
+    let result = helm_ha::app::run(cli, &mut std::io::stdin().lock());
+    let (stdout, stderr, code) = match result {
+        Ok(out) => (out.stdout, out.stderr, out.code),
+        Err(failure) => helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some()),
+    };
+    let mut err = std::io::stderr().lock();
+    for line in stderr {
+        let _ = writeln!(err, "{line}");
+    }
+    if std::io::stdout().lock().write_all(stdout.as_bytes()).is_err() {
+        std::process::exit(2);
+    }
+    std::process::exit(code);
+}

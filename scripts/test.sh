@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# THE test command of helm-ha (README and .ci/run call this).
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh -- --nocapture  # extra args go to `cargo test --release --all-targets`
+#   scripts/test.sh e2e_helm4       # e.g. a test-name filter
+#
+# 1. fetches real helm3/helm4/kubectl into target/tools/bin   (scripts/fetch-tools.sh)
+# 2. builds the shared validator venv at target/validate-venv (scripts/setup-validator.sh)
+# 3. exports their absolute paths for the Rust tests:
+#      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
+# 4. runs cargo test --release --all-targets "$@"
+# 5. (placeholder) fuzz smoke runs
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+die() { echo "test.sh: ERROR: $*" >&2; exit 1; }
+
+command -v cargo >/dev/null 2>&1 || die "cargo not found on PATH (install the Rust toolchain)"
+
+echo "== test.sh: fetching helm3/helm4/kubectl" >&2
+bash "$ROOT/scripts/fetch-tools.sh"
+echo "== test.sh: setting up the manifest validator" >&2
+bash "$ROOT/scripts/setup-validator.sh"
+
+SHARED_DIR="${HELM_HA_SHARED:-$ROOT/../shared}"
+[ -d "$SHARED_DIR" ] || die "shared directory not found at $SHARED_DIR"
+
+export HELM3="$ROOT/target/tools/bin/helm3"
+export HELM4="$ROOT/target/tools/bin/helm4"
+export KUBECTL="$ROOT/target/tools/bin/kubectl"
+export HELM_HA_VALIDATE_PY="$ROOT/target/validate-venv/bin/python"
+export HELM_HA_SHARED="$(cd "$SHARED_DIR" && pwd)"
+
+for v in HELM3 HELM4 KUBECTL HELM_HA_VALIDATE_PY; do
+  [ -x "${!v}" ] || die "$v=${!v} is not executable"
+done
+
+# Keep the developer's own Helm plugins/config out of the tests: the e2e tests set
+# their own HELM_* homes per test, but never let a stray Helm 4 plugin dir leak in.
+unset HELM_PLUGINS HELM_DATA_HOME HELM_CONFIG_HOME HELM_CACHE_HOME HELM_PLUGIN_NAME HELM_PLUGIN_DIR
+
+echo "== test.sh: HELM3=$HELM3 HELM4=$HELM4 KUBECTL=$KUBECTL" >&2
+echo "== test.sh: HELM_HA_VALIDATE_PY=$HELM_HA_VALIDATE_PY HELM_HA_SHARED=$HELM_HA_SHARED" >&2
+echo "== test.sh: cargo test --release --all-targets $*" >&2
+cargo test --release --all-targets "$@"
+
+# ---------------------------------------------------------------------------------
+# FUZZ SMOKE RUNS: add them here (short, time-bounded runs, e.g.
+#   cargo +nightly fuzz run <target> -- -max_total_time=30
+# or a stable-toolchain corpus replay), so that `scripts/test.sh` stays THE one
+# test command. Keep them fail-loud (no `|| true`).
+# ---------------------------------------------------------------------------------
+
+echo "== test.sh: ok" >&2

@@ -1,0 +1,121 @@
+//! What each command does, from parsed arguments to the text it prints.
+
+use crate::cli::{CheckArgs, Cli, Command, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::error::Failure;
+use crate::pipeline::{self, Analysis};
+use crate::policy::{self, Policy};
+use crate::{report, rules};
+use std::io::Read;
+
+/// What a command produced: stdout text, stderr lines, exit code.
+pub struct Output {
+    pub stdout: String,
+    pub stderr: Vec<String>,
+    pub code: i32,
+}
+
+pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    match cli.command {
+        None => render(cli.render, stdin),
+        Some(Command::Render(args)) => render(args, stdin),
+        Some(Command::Check(args)) => check(args, stdin),
+        Some(Command::Policy(args)) => {
+            let policy = load_policy(&args)?;
+            Ok(Output { stdout: policy_yaml(&policy), stderr: Vec::new(), code: 0 })
+        }
+        Some(Command::Explain { code }) => explain(code.as_deref()),
+    }
+}
+
+fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    let analysis = analyze(&args.stream, stdin)?;
+    let mut stderr = analysis.warnings.clone();
+    if let Some(f) = analysis.refusals().next() {
+        let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
+        return Err(Failure::refused(at, format!("{} {}: {}", f.rule.code, f.rule.name, f.message), format!("see `helm-ha explain {}`", f.rule.code)));
+    }
+    let (stdout, notes) = analysis.write()?;
+    if args.explain {
+        stderr.extend(report::explain(&analysis));
+    }
+    stderr.extend(notes);
+    stderr.extend(
+        analysis.findings.iter().filter(|f| f.fix.is_none()).map(|f| format!("warning: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)),
+    );
+    Ok(Output { stdout, stderr, code: 0 })
+}
+
+fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    let analysis = analyze(&args.stream, stdin)?;
+    let failing = analysis.findings.iter().any(|f| f.severity >= args.fail_on);
+    let stdout = match args.format {
+        Format::Text => report::text(&analysis),
+        Format::Json => report::json(&analysis),
+    };
+    Ok(Output { stdout, stderr: analysis.warnings.clone(), code: i32::from(failing) })
+}
+
+fn explain(code: Option<&str>) -> Result<Output, Failure> {
+    let stdout = match code {
+        Some(code) => {
+            let rule = rules::by_code(code).ok_or_else(|| Failure::Usage(format!("no rule `{code}`; `helm-ha explain` lists them")))?;
+            let m = rule.meta();
+            let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
+            format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
+        }
+        None => rules::all().iter().map(|r| format!("{:<6} {:<22} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+    };
+    Ok(Output { stdout, stderr: Vec::new(), code: 0 })
+}
+
+fn analyze(args: &StreamArgs, stdin: &mut dyn Read) -> Result<Analysis, Failure> {
+    let mut policy = load_policy(&args.policy)?;
+    policy.strict |= args.strict;
+    let input = read_input(&args.files, stdin)?;
+    pipeline::analyze(&input, &policy, args.namespace.clone(), args.release.clone())
+}
+
+fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
+    let file = match &args.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::policy(&path.display().to_string(), None, "", format!("cannot read it: {e}"), "pass a readable YAML file to --policy")
+            })?;
+            Some((path.display().to_string(), text))
+        }
+        None => None,
+    };
+    policy::load(args.profile.as_deref(), file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))
+}
+
+/// All inputs, in order, as one stream. Files that do not end a line get one, so a document never
+/// runs into the next file's first line.
+fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<u8>, Failure> {
+    let mut out = Vec::new();
+    let stdin_only = files.is_empty();
+    for source in if stdin_only { vec![None] } else { files.iter().map(Some).collect() } {
+        let mut buf = Vec::new();
+        let result = match source.filter(|p| p.as_os_str() != "-") {
+            Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf)).map_err(|e| format!("cannot read {}: {e}", path.display())),
+            None => stdin.read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}")),
+        };
+        result.map_err(Failure::Usage)?;
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+        if !out.is_empty() && !buf.is_empty() && !buf.starts_with(b"---") {
+            out.extend_from_slice(b"---\n");
+        }
+        out.extend_from_slice(&buf);
+    }
+    Ok(out)
+}
+
+fn policy_yaml(policy: &Policy) -> String {
+    let value = serde_json::to_value(policy).expect("a policy serialises");
+    format!(
+        "# helm-ha effective policy (profile {}); pass an edited copy with --policy FILE\n{}",
+        policy.profile.as_deref().unwrap_or("generic"),
+        crate::yaml::to_yaml(&value)
+    )
+}

@@ -1,0 +1,100 @@
+//! The command line. `helm-ha [FILE…]` is `helm-ha render [FILE…]`, so Helm can call the bare
+//! binary as a post-renderer.
+
+use crate::rules::Severity;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "helm-ha",
+    version,
+    about = "Make any Helm release survive the loss of a node or an availability zone",
+    long_about = "helm-ha reads a rendered manifest stream (a Helm post-renderer's stdin, or files), \
+recognises every workload, sorts it into a tier, hardens it and writes the stream back to stdout. \
+Documents no rule touches come out byte for byte.",
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha --profile plane-enterprise\n  \
+helm install plane ./chart -n plane --post-renderer helm-ha --post-renderer-args=--profile=plane-enterprise\n  \
+helm-ha check --format sarif rendered.yaml > helm-ha.sarif\n  helm-ha policy --profile plane-enterprise > policy.yaml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Harden a manifest stream and write it to stdout (the default command).
+    #[command(after_help = "Examples:\n  helm-ha render --profile plane-enterprise rendered.yaml\n  helm template rel ./chart | helm-ha render --explain > out.yaml")]
+    Render(RenderArgs),
+    /// Audit a stream against the HA go-live checklist; exit 1 on findings at or above --fail-on.
+    #[command(after_help = "Examples:\n  helm template rel ./chart | helm-ha check\n  helm-ha check --format json --fail-on error rendered.yaml")]
+    Check(CheckArgs),
+    /// Print the effective policy (a profile plus a policy file) as YAML.
+    #[command(after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml")]
+    Policy(PolicyArgs),
+    /// Print the full documentation of a rule (code like HA101, or its name).
+    #[command(after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule")]
+    Explain {
+        /// Rule code or name; lists every rule when omitted.
+        code: Option<String>,
+    },
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct PolicyArgs {
+    /// Built-in profile (`generic`, `plane-enterprise`); default: the policy file's, else generic.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// A YAML policy that extends or overrides the profile.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct StreamArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Release namespace (Helm does not tell post-renderers); inferred from the stream if absent.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Release name; inferred from `app.kubernetes.io/instance` labels if absent.
+    #[arg(long, value_name = "NAME")]
+    pub release: Option<String>,
+    /// Refuse (exit 1) streams with in-chart stateful services.
+    #[arg(long)]
+    pub strict: bool,
+    /// Manifest files; stdin when none or `-`.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// Print every decision and change, per object, with the rule that made it, to stderr.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 1 when a finding has at least this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Warning)]
+    pub fail_on: Severity,
+}

@@ -1,0 +1,187 @@
+//! The pipeline: read the stream, find and classify workloads, run every rule over the documents
+//! in order, then write the stream back. `render` and `check` share everything up to the writing.
+
+use crate::classify::{self, Decision};
+use crate::error::Failure;
+use crate::policy::Policy;
+use crate::rules::{self, Cx, Finding, Fix, NewDoc, Severity};
+use crate::stream::{self, Doc};
+use crate::workload::{self, Release, Workload};
+use crate::yaml::{self, Edit, Edited, Json, Seg};
+
+/// Everything known about a stream after the rules ran.
+pub struct Analysis {
+    pub docs: Vec<Doc>,
+    pub release: Release,
+    pub workloads: Vec<(Workload, Decision)>,
+    pub findings: Vec<Finding>,
+    /// Edits per input document, in the order the rules made them.
+    pub edits: Vec<Vec<Edit>>,
+    pub added: Vec<NewDoc>,
+    /// Things the user should know that are not findings (duplicate keys, …).
+    pub warnings: Vec<String>,
+}
+
+pub fn analyze(input: &[u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis, Failure> {
+    let docs = stream::read(input)?;
+    let mut warnings = Vec::new();
+    for doc in &docs {
+        check_object(doc)?;
+        for d in &doc.parsed.duplicates {
+            warnings.push(format!(
+                "{}: duplicate key `{}` (lines {} and {}); Kubernetes keeps the last one",
+                doc.at(d.line),
+                d.path,
+                doc.line + d.first_line - 1,
+                doc.line + d.line - 1
+            ));
+        }
+    }
+    let release = Release::infer(&docs, namespace, release);
+    let values: Vec<Json> = docs.iter().map(|d| d.value().clone()).collect();
+    let claims = classify::claims(&values.iter().flat_map(|v| workload::objects(v).map(|(_, o)| o)).collect::<Vec<_>>());
+    let workloads = workload::find(&docs, &policy.service_labels, &release)
+        .into_iter()
+        .map(|w| {
+            let d = classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
+            (w, d)
+        })
+        .collect();
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new() };
+    let mut findings = Vec::new();
+    let mut edits = vec![Vec::new(); docs.len()];
+    for rule in rules::all() {
+        for finding in rule.check(&cx) {
+            if let Some(fix) = &finding.fix {
+                let doc = finding.doc.unwrap_or(0);
+                cx.apply(fix).map_err(|e| {
+                    Failure::input(docs[doc].at(e.line), format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
+                })?;
+                if let Fix::Edit { doc, edits: e } = fix {
+                    edits[*doc].extend(e.iter().cloned());
+                }
+            }
+            findings.push(finding);
+        }
+    }
+    let Cx { workloads, added, .. } = cx;
+    Ok(Analysis { docs, release, workloads, findings, edits, added, warnings })
+}
+
+/// Objects Kubernetes could not decode are refused here, before anything is written.
+fn check_object(doc: &Doc) -> Result<(), Failure> {
+    let fail = |what: String, fix: &str| Err(Failure::input(doc.at(1), what, fix));
+    let v = doc.value();
+    match v {
+        Json::Null => return Ok(()),
+        Json::Object(_) => {}
+        Json::Array(_) => return fail("a document must be one Kubernetes object; this one is a list".into(), "emit one object per document (or a `kind: List`)"),
+        _ => return fail("a document must be one Kubernetes object; this one is a scalar".into(), "check the template for stray text"),
+    }
+    for (path, obj) in workload::objects(v) {
+        let at = if path.is_empty() { String::new() } else { format!(" (List item {})", path.len()) };
+        for field in ["apiVersion", "kind"] {
+            if obj.get(field).and_then(Json::as_str).is_none_or(str::is_empty) {
+                return fail(format!("object{at} has no `{field}`"), "every Kubernetes object needs apiVersion and kind");
+            }
+        }
+        if obj.get("kind").and_then(Json::as_str) == Some("Secret") {
+            check_secret(obj).or_else(|what| fail(what, "`data` values must be base64 strings (use `stringData` for plain text)"))?;
+        }
+    }
+    if v.get("kind").and_then(Json::as_str) == Some("List") && !v.get("items").is_some_and(|i| i.is_array() || i.is_null()) {
+        return fail("`kind: List` without an `items` list".into(), "put the objects under `items:`");
+    }
+    Ok(())
+}
+
+/// A Secret's `data` must decode; the message names the key, never the value.
+fn check_secret(obj: &Json) -> Result<(), String> {
+    let Some(data) = obj.get("data") else { return Ok(()) };
+    let Some(map) = data.as_object() else { return Err("Secret `data` is not a mapping".into()) };
+    for (key, value) in map {
+        match value {
+            Json::String(s) if is_base64(s) => {}
+            Json::Null => {}
+            Json::String(_) => return Err(format!("Secret data key `{key}` is not valid base64")),
+            _ => return Err(format!("Secret data key `{key}` is not a string")),
+        }
+    }
+    Ok(())
+}
+
+fn is_base64(s: &str) -> bool {
+    let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let body = s.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    s.len() % 4 == 0 && s.len() - body <= 2 && s[..body].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+impl Analysis {
+    /// Findings that stop `render`: errors no fix resolves.
+    pub fn refusals(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error && f.fix.is_none())
+    }
+
+    /// The output stream, and a note for each document that had to be re-serialised.
+    pub fn write(&self) -> Result<(String, Vec<String>), Failure> {
+        if self.docs.is_empty() || self.docs.iter().all(|d| d.raw.trim().is_empty()) {
+            // Helm 4 rejects empty output, and a chart that renders nothing sends 0 bytes.
+            return Ok(("# helm-ha: no resources\n".to_string(), Vec::new()));
+        }
+        let mut out = String::new();
+        let mut notes = Vec::new();
+        for doc in &self.docs {
+            let edits = &self.edits[doc.index];
+            if edits.is_empty() {
+                out.push_str(&doc.raw);
+            } else {
+                let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(&doc.raw);
+                match yaml::edit(text, &doc.parsed, edits) {
+                    Ok(Edited::Spliced(t)) => out.push_str(&t),
+                    Ok(Edited::Reserialized { text, reason }) => {
+                        notes.push(format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at(1)));
+                        out.push_str(&text);
+                    }
+                    Err(e) => return Err(Failure::input(doc.at(e.line), e.message, "fix the object in the chart, or exclude the service in the policy")),
+                }
+            }
+        }
+        for new in &self.added {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&self.new_document(new)?);
+        }
+        Ok((out, notes))
+    }
+
+    /// A generated document: `# Source:` for Helm 3 and pipes; under Helm 4 the filename
+    /// annotation instead, which Helm turns into the `# Source:` line and removes.
+    fn new_document(&self, new: &NewDoc) -> Result<String, Failure> {
+        let file = format!("{}/{}-{}.yaml", self.release.chart.as_deref().map_or("helm-ha".to_string(), |c| format!("{c}/templates/helm-ha")), new.kind.to_ascii_lowercase(), new.name);
+        if !self.release.helm4 {
+            return Ok(format!("---\n# Source: {file}\n{}", new.text));
+        }
+        let mut path = yaml::path("metadata.annotations");
+        path.push(Seg::Key(crate::HELM4_FILENAME_ANNOTATION.into()));
+        let generated = || Failure::input(self.docs[new.for_doc].at(1), format!("generated {} {} is not valid YAML", new.kind, new.name), "check the template in --templates");
+        let parsed = yaml::parse(&new.text).map_err(|_| generated())?;
+        let edited = yaml::edit(&new.text, &parsed, &[Edit::Set(path, Json::from(file))]).map_err(|_| generated())?;
+        Ok(format!("---\n{}", edited.text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_is_checked_without_decoding() {
+        assert!(is_base64("cGFzc3dvcmQ="));
+        assert!(is_base64(""));
+        assert!(is_base64("cGFz\n c3dv"));
+        assert!(!is_base64("not base64!"));
+        assert!(!is_base64("abc"));
+        assert!(!is_base64("a==="));
+    }
+}

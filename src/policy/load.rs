@@ -1,0 +1,243 @@
+//! Loading a policy: built-in profile, user file merged over it, then contradictions refused.
+//!
+//! The user file is first read with serde-saphyr into the typed [`Policy`], so an unknown key or
+//! a wrong type is reported with its line (and the closest valid key); the merge itself works
+//! on the go-yaml meaning of both files.
+
+use super::{IntOrPercent, Policy, Tier};
+use crate::error::Failure;
+use crate::yaml::{self, Json};
+
+const PROFILES: &[(&str, &str)] = &[
+    ("generic", include_str!("../../profiles/generic.yaml")),
+    ("plane-enterprise", include_str!("../../profiles/plane-enterprise.yaml")),
+];
+
+pub fn profile_names() -> Vec<&'static str> {
+    PROFILES.iter().map(|(n, _)| *n).collect()
+}
+
+/// The effective policy: `profile` (or the file's `profile:`, or `generic`) with `file` over it.
+pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy, Failure> {
+    let user = match file {
+        Some((name, text)) => Some((name, text, typed(name, text)?)),
+        None => None,
+    };
+    let wanted = profile.or(user.as_ref().and_then(|(_, _, p)| p.profile.as_deref())).unwrap_or("generic");
+    let (_, base) = PROFILES.iter().find(|(n, _)| *n == wanted).ok_or_else(|| {
+        Failure::Usage(format!("unknown profile `{wanted}`; built-in profiles: {}", profile_names().join(", ")))
+    })?;
+    // Every built-in profile is layered over `generic`, so services a profile does not name
+    // still get the generic rules.
+    let mut merged = builtin(PROFILES[0].1);
+    if wanted != PROFILES[0].0 {
+        merge(&mut merged, builtin(base));
+    }
+    let mut located = None;
+    if let Some((name, text, _)) = &user {
+        let parsed = yaml::parse(text).map_err(|e| {
+            Failure::policy(name, Some(e.line), "", format!("invalid YAML: {}", e.message), "fix the YAML syntax")
+        })?;
+        if let Some(d) = parsed.duplicates.first() {
+            return Err(Failure::policy(name, Some(d.line), &d.path, format!("duplicate key (also on line {})", d.first_line), "keep one"));
+        }
+        merge(&mut merged, parsed.value.clone());
+        located = Some((*name, parsed));
+    }
+    if let Some(obj) = merged.as_object_mut() {
+        obj.insert("profile".into(), Json::String(wanted.to_string()));
+    }
+    let policy: Policy = serde_json::from_value(merged)
+        .map_err(|e| Failure::policy(file.map_or(wanted, |f| f.0), None, "", e.to_string(), "fix the value's type"))?;
+    validate(&policy).map_err(|(key, what, fix)| {
+        let (name, line) = match &located {
+            Some((name, parsed)) => (*name, parsed.line_of(&yaml::path(&key))),
+            None => (wanted, None),
+        };
+        Failure::policy(name, line, &key, what, fix)
+    })?;
+    Ok(policy)
+}
+
+fn builtin(text: &str) -> Json {
+    yaml::parse(text).expect("built-in profiles are valid YAML").value
+}
+
+/// Read the user file into the typed policy only to report unknown keys and wrong types early,
+/// with lines.
+fn typed(name: &str, text: &str) -> Result<Policy, Failure> {
+    if text.trim().is_empty() {
+        return Ok(Policy::default());
+    }
+    serde_saphyr::from_str::<Policy>(text).map_err(|e| {
+        let line = e.location().map(|l| l.line() as usize);
+        let first = e.to_string().lines().next().unwrap_or_default().to_string();
+        let what = first.split_once(": ").map(|(_, rest)| rest).unwrap_or(&first);
+        let what = what.split_once(": ").filter(|(pre, _)| pre.starts_with("line ")).map_or(what, |(_, rest)| rest);
+        let key = line.map(|l| key_path_at(text, l)).unwrap_or_default();
+        let fix = match unknown_field(what) {
+            Some((field, expected)) => match closest(&field, &expected) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("valid keys here: {}", expected.join(", ")),
+            },
+            None => "see `helm-ha policy` for the format".to_string(),
+        };
+        Failure::policy(name, line, &key, what.to_string(), fix)
+    })
+}
+
+/// `unknown field `x`, expected one of a, b` → ("x", [a, b]).
+fn unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let list = rest.split_once("expected ").map(|(_, l)| l).unwrap_or("");
+    let list = list.strip_prefix("one of ").unwrap_or(list);
+    let expected = list.split(", ").map(|s| s.trim_matches('`').to_string()).filter(|s| !s.is_empty()).collect();
+    Some((field.to_string(), expected))
+}
+
+fn closest(word: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.clone())
+}
+
+/// Dotted key path of the key on `line` (1-based), from indentation; good enough for messages.
+fn key_path_at(text: &str, line: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.get(line.saturating_sub(1)) else { return String::new() };
+    let indent_of = |l: &str| l.len() - l.trim_start().len();
+    let key_of = |l: &str| l.trim_start().trim_start_matches("- ").split(':').next().unwrap_or("").trim().to_string();
+    let mut path = vec![key_of(start)];
+    let mut indent = indent_of(start);
+    for l in lines[..line.saturating_sub(1)].iter().rev() {
+        if l.trim().is_empty() || l.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent_of(l) < indent {
+            indent = indent_of(l);
+            path.push(key_of(l));
+        }
+    }
+    path.reverse();
+    path.retain(|k| !k.is_empty());
+    path.join(".")
+}
+
+/// Mappings merge key by key; anything else replaces. A budget (`pdb`) is one choice between two
+/// fields, so it replaces as a whole: merging `minAvailable` into `maxUnavailable` would ask for both.
+fn merge(base: &mut Json, over: Json) {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() && k != "pdb" => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) if !v.is_null() => *slot = v,
+        _ => {}
+    }
+}
+
+type Problem = (String, String, String);
+
+/// Settings that cannot all be true at once.
+fn validate(p: &Policy) -> Result<(), Problem> {
+    let problem = |key: String, what: String, fix: &str| Err((key, what, fix.to_string()));
+    for (tier, scaled) in [("stateless", &p.tiers.stateless), ("leaderElected", &p.tiers.leader_elected)] {
+        budget(&format!("tiers.{tier}.pdb"), &scaled.pdb, scaled.replicas)?;
+        if scaled.replicas == 0 {
+            return problem(format!("tiers.{tier}.replicas"), "a replica floor of 0".into(), "use 2 or more");
+        }
+    }
+    let pools: Vec<&String> = p.karpenter.iter().flat_map(|k| k.pools.keys()).collect();
+    for (name, svc) in &p.services {
+        let key = |k: &str| format!("services.{name}.{k}");
+        let tier = svc.tier;
+        let floor = svc.replicas.or_else(|| tier.and_then(|t| p.scaled(t)).map(|s| s.replicas)).unwrap_or(p.tiers.stateless.replicas);
+        if let Some(hpa) = &svc.hpa {
+            if matches!(tier, Some(Tier::Singleton | Tier::Stateful | Tier::Skip)) {
+                return problem(key("hpa"), format!("an HPA on a {} service", tier.unwrap().as_str()), "remove the hpa: it would run several copies (a singleton's jobs would fire more than once)");
+            }
+            if hpa.max_replicas < hpa.min_replicas.max(1) {
+                return problem(key("hpa.maxReplicas"), format!("maxReplicas {} is below minReplicas {}", hpa.max_replicas, hpa.min_replicas), "raise maxReplicas");
+            }
+            if floor > hpa.max_replicas {
+                return problem(key("hpa.maxReplicas"), format!("the replica floor {floor} is above the HPA's maxReplicas {}", hpa.max_replicas), "raise maxReplicas or lower replicas");
+            }
+            if hpa.cpu.is_none() && hpa.memory.is_none() {
+                return problem(key("hpa"), "an HPA with no metric".into(), "set cpu and/or memory (target utilisation, %)");
+            }
+        }
+        if let Some(b) = &svc.pdb {
+            if matches!(tier, Some(Tier::Singleton)) {
+                return problem(key("pdb"), "a PDB on a singleton".into(), "remove it: with one replica it blocks every node drain");
+            }
+            budget(&key("pdb"), b, floor)?;
+        }
+        if let Some(pool) = &svc.pool {
+            if !pools.iter().any(|p| *p == pool) {
+                return problem(key("pool"), format!("pool `{pool}` does not exist"), &format!("define it under karpenter.pools (known: {})", if pools.is_empty() { "none".to_string() } else { pools.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }));
+            }
+        }
+        if svc.allow_replicas.is_some() && tier != Some(Tier::Singleton) {
+            return problem(key("allowReplicas"), "allowReplicas on a service that is not a singleton".into(), "set tier: singleton or remove it");
+        }
+    }
+    Ok(())
+}
+
+/// A budget must name exactly one field and leave at least one disruption at the floor.
+fn budget(key: &str, b: &super::Budget, floor: u32) -> Result<(), Problem> {
+    let fail = |what: String, fix: &str| Err((key.to_string(), what, fix.to_string()));
+    for v in [&b.max_unavailable, &b.min_available].into_iter().flatten() {
+        if let IntOrPercent::Percent(s) = v {
+            if v.scaled(100).is_none_or(|n| n > 100) {
+                return fail(format!("`{s}` is not a percentage from 0% to 100%"), "write e.g. \"50%\"");
+            }
+        }
+    }
+    let allowed = match (&b.max_unavailable, &b.min_available) {
+        (Some(_), Some(_)) => return fail("both maxUnavailable and minAvailable".into(), "keep one (the API rejects both)"),
+        (None, None) => return fail("neither maxUnavailable nor minAvailable".into(), "set one, e.g. maxUnavailable: 1"),
+        (Some(m), None) => m.scaled(floor).unwrap_or(0),
+        (None, Some(m)) => floor.saturating_sub(m.scaled(floor).unwrap_or(floor)),
+    };
+    if allowed == 0 {
+        return fail(format!("allows 0 disruptions at {floor} replicas (percentages round up; minAvailable equal to replicas blocks)"), "allow at least one: maxUnavailable: 1");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_message_is_parsed() {
+        let (f, e) = unknown_field("unknown field `replcas`, expected one of replicas, spread").unwrap();
+        assert_eq!(f, "replcas");
+        assert_eq!(e, vec!["replicas", "spread"]);
+        assert_eq!(closest(&f, &e).as_deref(), Some("replicas"));
+    }
+
+    #[test]
+    fn key_path_follows_indentation() {
+        let text = "tiers:\n  stateless:\n    # c\n    replicas: two\n";
+        assert_eq!(key_path_at(text, 4), "tiers.stateless.replicas");
+    }
+
+    #[test]
+    fn merge_replaces_lists_and_merges_maps() {
+        let mut a = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
+        merge(&mut a, serde_json::json!({"a": {"c": [3]}, "e": 2}));
+        assert_eq!(a, serde_json::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}));
+    }
+}

@@ -1,0 +1,146 @@
+use super::{rule, Cx, Finding, Rule, Severity};
+use crate::policy::{Spread, Tier};
+use crate::selector;
+use crate::workload::{at, Kind, Workload};
+use crate::yaml::{Edit, Json};
+use serde_json::json;
+
+pub const HOSTNAME: &str = "kubernetes.io/hostname";
+pub const ZONE: &str = "topology.kubernetes.io/zone";
+
+rule! {
+    /// HA103 pod-spread: replicas are not kept apart per node and per zone.
+    ///
+    /// ## What it does
+    /// For every stateless and leader-elected workload with a floor of 2 or more, makes sure its
+    /// pods are spread over nodes (`kubernetes.io/hostname`) and zones
+    /// (`topology.kubernetes.io/zone`), in the way the policy picks per service:
+    /// - `anti-affinity` (the HA guide's block): required pod anti-affinity per node plus
+    ///   preferred (weight 100) per zone;
+    /// - `soft-anti-affinity`: both preferred, for clusters with fewer nodes than replicas;
+    /// - `topology-spread`: topologySpreadConstraints on zone and node, `maxSkew: 1`,
+    ///   `whenUnsatisfiable` from the policy, `matchLabelKeys: [pod-template-hash]` on
+    ///   Deployments so old-revision pods do not skew a rollout.
+    ///
+    /// Every term selects exactly the workload's own pods: its label selector is the workload's
+    /// `spec.selector`, never a label other releases share. What the chart already has is kept: a
+    /// topology already covered by an anti-affinity term or a spread constraint whose selector
+    /// matches the pod's labels gets nothing more, and nothing is ever duplicated.
+    ///
+    /// ## Why it matters
+    /// The scheduler packs replicas wherever they fit; three replicas on one node, or in one zone,
+    /// fail together.
+    ///
+    /// ## Example
+    /// `api` under plane-enterprise gains
+    /// `podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution` on hostname and a
+    /// weight-100 preferred term on zone, both selecting `app.name: plane-plane-api`.
+    ///
+    /// ## Fix
+    /// The terms above, appended to what the pod template has. Source: seed 000, "Spreading pods
+    /// across availability zones"; seed 003, "Multi-Zone Distribution"; kubernetes KEP-3243.
+    pub struct PodSpread("HA103", "pod-spread");
+}
+
+impl Rule for PodSpread {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (w, d) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
+            let (Some(floor), Some(scaled)) = (cx.floor(w, d), cx.policy.scaled(d.tier)) else { continue };
+            let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
+            let mode = svc.and_then(|s| s.spread).unwrap_or(scaled.spread);
+            if floor < 2 || mode == Spread::None || !w.kind.scalable() {
+                continue;
+            }
+            let obj = cx.obj(w);
+            let Some(sel) = obj.pointer("/spec/selector").filter(|s| s.is_object()) else { continue };
+            let pod = Pod::of(obj, w);
+            let when = match scaled.when_unsatisfiable {
+                crate::policy::WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
+                crate::policy::WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
+            };
+            let mut edits = Vec::new();
+            let mut added = Vec::new();
+            for (key, what) in [(HOSTNAME, "node"), (ZONE, "zone")] {
+                if pod.covers(key) {
+                    continue;
+                }
+                let term = json!({"labelSelector": sel, "topologyKey": key});
+                let aa = format!("{}.spec.affinity.podAntiAffinity", w.template_path());
+                let (path, item, how) = match (mode, key) {
+                    (Spread::AntiAffinity, HOSTNAME) => (format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"), term, "required anti-affinity"),
+                    (Spread::AntiAffinity | Spread::SoftAntiAffinity, _) => (
+                        format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution"),
+                        json!({"weight": 100, "podAffinityTerm": term}),
+                        "preferred anti-affinity",
+                    ),
+                    _ => {
+                        if pod.has_constraint(key, when) {
+                            out.push(Finding::on(&Self::META, Severity::Warning, w, format!("a {when} spread constraint on {key} exists but does not select the pod's own labels; not adding a second one (the API rejects duplicates)")));
+                            continue;
+                        }
+                        let mut c = json!({"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when, "labelSelector": sel});
+                        if w.kind == Kind::Deployment {
+                            c["matchLabelKeys"] = json!(["pod-template-hash"]);
+                        }
+                        (format!("{}.spec.topologySpreadConstraints", w.template_path()), c, "topology spread constraint")
+                    }
+                };
+                edits.push(Edit::Append(w.path(&path), item));
+                added.push(format!("{how} per {what}"));
+            }
+            if !edits.is_empty() {
+                let msg = format!("{} replicas of `{}` are not kept apart: adds {}", floor, w.service, added.join(" and "));
+                out.push(Finding::on(&Self::META, Severity::Warning, w, msg).edit(w, edits));
+            }
+        }
+        out
+    }
+}
+
+/// The scheduling terms a pod template already has.
+pub struct Pod<'a> {
+    labels: serde_json::Map<String, Json>,
+    spec: &'a Json,
+}
+
+impl<'a> Pod<'a> {
+    pub fn of(obj: &'a Json, w: &Workload) -> Self {
+        let template = at(obj, w.template_path()).unwrap_or(&Json::Null);
+        let labels = template.pointer("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default();
+        Pod { labels, spec: template.get("spec").unwrap_or(&Json::Null) }
+    }
+
+    fn list(&self, pointer: &str) -> impl Iterator<Item = &'a Json> {
+        self.spec.pointer(pointer).and_then(Json::as_array).into_iter().flatten()
+    }
+
+    /// Anti-affinity terms (required and preferred) on `key` that select this pod's own labels.
+    pub fn anti_affinity(&self, key: &str, required: bool) -> bool {
+        let terms: Vec<&Json> = if required {
+            self.list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").collect()
+        } else {
+            self.list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution").filter_map(|t| t.get("podAffinityTerm")).collect()
+        };
+        terms.into_iter().any(|t| self.own(t, key))
+    }
+
+    /// Is `key` already spread over, by anything that counts the pod's own replicas?
+    pub fn covers(&self, key: &str) -> bool {
+        self.anti_affinity(key, true) || self.anti_affinity(key, false) || self.list("/topologySpreadConstraints").any(|t| self.own(t, key))
+    }
+
+    fn has_constraint(&self, key: &str, when: &str) -> bool {
+        self.list("/topologySpreadConstraints").any(|t| {
+            t.get("topologyKey").and_then(Json::as_str) == Some(key) && t.get("whenUnsatisfiable").and_then(Json::as_str) == Some(when)
+        })
+    }
+
+    fn own(&self, term: &Json, key: &str) -> bool {
+        term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, &self.labels))
+    }
+}

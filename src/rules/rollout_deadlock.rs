@@ -1,0 +1,87 @@
+use super::pod_spread::{Pod, HOSTNAME};
+use super::{rule, Cx, Finding, Rule, Severity};
+use crate::policy::Tier;
+use crate::workload::Kind;
+use crate::yaml::{Edit, Json};
+
+rule! {
+    /// HA104 rollout-deadlock: a rolling update that can wait forever for a node.
+    ///
+    /// ## What it does
+    /// For Deployments whose pods must not share a node (required anti-affinity on
+    /// `kubernetes.io/hostname`, whether the chart or HA103 put it there) and whose rolling update
+    /// may not take a pod down first (`maxUnavailable` resolves to 0; the default 25% rounds down
+    /// to 0 below 4 replicas), sets `strategy.rollingUpdate` to `maxSurge: 0, maxUnavailable: 1`.
+    ///
+    /// ## Why it matters
+    /// With as many nodes as replicas, the surge pod has no node it may use; with
+    /// `maxUnavailable: 0` no old pod is removed to make room, so the rollout never ends
+    /// (kubernetes/kubernetes#116891). Replacing one pod at a time cannot deadlock: the old pod
+    /// frees its node before the new one needs it, and the floor of 2 keeps the service up.
+    ///
+    /// ## Example
+    /// `api` with 3 replicas, the HA guide's anti-affinity and the default strategy.
+    ///
+    /// ## Fix
+    /// `strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}`.
+    pub struct RolloutDeadlock("HA104", "rollout-deadlock");
+}
+
+impl Rule for RolloutDeadlock {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        cx.tiered(&[Tier::Stateless, Tier::LeaderElected])
+            .filter(|(w, _)| w.kind == Kind::Deployment)
+            .filter_map(|(w, d)| {
+                let obj = cx.obj(w);
+                if !Pod::of(obj, w).anti_affinity(HOSTNAME, true) {
+                    return None;
+                }
+                let strategy = obj.pointer("/spec/strategy");
+                if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
+                    return None;
+                }
+                let replicas = obj.pointer("/spec/replicas").and_then(Json::as_u64).or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
+                let max_unavailable = strategy.and_then(|s| s.pointer("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
+                if resolve_down(&max_unavailable, replicas) != Some(0) {
+                    return None;
+                }
+                let path = |k: &str| w.path(&format!("spec.strategy.{k}"));
+                Some(
+                    Finding::on(&Self::META, Severity::Warning, w, format!("required per-node anti-affinity with maxUnavailable {max_unavailable} (0 of {replicas}): a rollout deadlocks when nodes == replicas; replace one pod at a time (maxSurge 0, maxUnavailable 1)"))
+                        .edit(w, vec![
+                            Edit::Set(path("type"), Json::from("RollingUpdate")),
+                            Edit::Set(path("rollingUpdate.maxSurge"), Json::from(0)),
+                            Edit::Set(path("rollingUpdate.maxUnavailable"), Json::from(1)),
+                        ]),
+                )
+            })
+            .collect()
+    }
+}
+
+/// An int-or-percent of `total`, rounded down as the Deployment controller does for
+/// `maxUnavailable`. `None` for a malformed value.
+fn resolve_down(v: &Json, total: u64) -> Option<u64> {
+    match v {
+        Json::Number(n) => n.as_u64(),
+        Json::String(s) => s.strip_suffix('%')?.parse::<u64>().ok().map(|p| total * p / 100),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_down() {
+        assert_eq!(resolve_down(&Json::from("25%"), 3), Some(0));
+        assert_eq!(resolve_down(&Json::from("25%"), 4), Some(1));
+        assert_eq!(resolve_down(&Json::from(0), 4), Some(0));
+        assert_eq!(resolve_down(&Json::from("x"), 4), None);
+    }
+}

@@ -1,0 +1,44 @@
+use super::{rule, Cx, Finding, Rule, Severity};
+use crate::policy::Tier;
+use crate::workload::Kind;
+use crate::yaml::{Edit, Json};
+
+rule! {
+    /// HA105 singleton-recreate: a singleton Deployment that rolls by surging.
+    ///
+    /// ## What it does
+    /// Sets `strategy: {type: Recreate}` on singleton Deployments (and removes
+    /// `strategy.rollingUpdate`, which the API forbids next to Recreate).
+    ///
+    /// ## Why it matters
+    /// A rolling update starts the new pod before stopping the old one: for a minute, two
+    /// schedulers run and periodic jobs fire twice. Recreate stops the old pod first.
+    ///
+    /// ## Example
+    /// `beat-worker` with the default RollingUpdate strategy.
+    ///
+    /// ## Fix
+    /// `strategy: {type: Recreate}`. Source: seed 000, Tier 2 ("running two copies doubles job
+    /// execution").
+    pub struct SingletonRecreate("HA105", "singleton-recreate");
+}
+
+impl Rule for SingletonRecreate {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        cx.tiered(&[Tier::Singleton])
+            .filter(|(w, _)| w.kind == Kind::Deployment)
+            .filter(|(w, _)| cx.obj(w).pointer("/spec/strategy/type").and_then(Json::as_str) != Some("Recreate"))
+            .map(|(w, _)| {
+                let mut edits = vec![Edit::Set(w.path("spec.strategy.type"), Json::from("Recreate"))];
+                if cx.obj(w).pointer("/spec/strategy/rollingUpdate").is_some() {
+                    edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
+                }
+                Finding::on(&Self::META, Severity::Warning, w, format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service)).edit(w, edits)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,43 @@
+use super::{rule, Cx, Finding, Rule, Severity};
+use crate::policy::Tier;
+use crate::yaml::Json;
+
+rule! {
+    /// HA102 singleton-replicas: a singleton asked to run more than one copy.
+    ///
+    /// ## What it does
+    /// Fails when a workload in the singleton tier (scheduler, Celery beat, coordinator) sets
+    /// `spec.replicas` above 1, unless the policy allows it (`services.<name>.allowReplicas`).
+    ///
+    /// ## Why it matters
+    /// Running two copies of a scheduler doubles job execution: every periodic task fires twice.
+    /// helm-ha never lowers a replica count silently, so this is an error, not a fix.
+    ///
+    /// ## Example
+    /// `beat-worker` with `replicas: 2`.
+    ///
+    /// ## Fix
+    /// Set the chart value back to 1, or, if the software elects a leader itself, declare the
+    /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
+    /// Source: seed 000, "Tier 2 - Singletons (replicas: 1 only)".
+    pub struct SingletonReplicas("HA102", "singleton-replicas");
+}
+
+impl Rule for SingletonReplicas {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        cx.tiered(&[Tier::Singleton])
+            .filter(|(w, _)| w.kind.scalable())
+            .filter_map(|(w, d)| {
+                let replicas = cx.obj(w).pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+                let allowed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.allow_replicas).unwrap_or(1);
+                (replicas > i64::from(allowed)).then(|| {
+                    Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,42 @@
+use super::{rule, Cx, Finding, Rule, Severity};
+use crate::policy::Tier;
+
+rule! {
+    /// HA001 stateful-in-chart: an in-chart database, queue, search engine or object store.
+    ///
+    /// ## What it does
+    /// Reports every workload in the stateful tier: an in-chart Postgres, Redis, RabbitMQ,
+    /// OpenSearch, MinIO (or any image the policy's `detect.statefulImages` names, or a
+    /// single-replica StatefulSet with volumeClaimTemplates). helm-ha leaves them untouched.
+    ///
+    /// ## Why it matters
+    /// They run one replica on one ReadWriteOnce disk in one zone, with no replication,
+    /// failover or quorum: losing that zone loses the service and possibly its data. Scaling
+    /// them would not help; two copies of a database on two disks are two databases.
+    ///
+    /// ## Example
+    /// `postgres` (label `pgdb`) in the Plane chart with `services.postgres.local_setup: true`.
+    ///
+    /// ## Fix
+    /// Point the chart at a managed multi-AZ service (the message names one) and turn the
+    /// in-chart one off. With `--strict` (or `strict: true`) helm-ha refuses the stream (exit 1).
+    /// Source: seed 000, "Tier 3 - Local stateful (not HA)".
+    pub struct StatefulInChart("HA001", "stateful-in-chart");
+}
+
+impl Rule for StatefulInChart {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let severity = if cx.policy.strict { Severity::Error } else { Severity::Warning };
+        cx.tiered(&[Tier::Stateful])
+            .map(|(w, d)| {
+                let managed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.managed.clone());
+                let instead = managed.unwrap_or_else(|| "a managed, multi-AZ equivalent".to_string());
+                Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA (one replica, one disk, one zone); use {instead}", w.service))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,171 @@
+//! The manifest stream: raw bytes cut into documents without a YAML parser, so every byte of a
+//! document no rule touches can be written back unchanged.
+//!
+//! A line that starts at column 0 with `---` or `...` followed by white space or the end of the
+//! line is always a document boundary in YAML (the c-forbidden production): no scalar can
+//! contain one, so splitting on such lines is exact (research/rust-stack.md §5).
+
+use crate::error::{Failure, Located};
+use crate::yaml::{self, Json};
+
+/// One document of the stream: its bytes and what they mean.
+pub struct Doc {
+    /// 0-based position in the input stream.
+    pub index: usize,
+    /// 1-based line of the stream where the chunk (marker line included) starts.
+    pub line: usize,
+    /// The chunk exactly as read: marker line, comments, body, `...` line.
+    pub raw: String,
+    pub parsed: yaml::Parsed,
+}
+
+impl Doc {
+    pub fn value(&self) -> &Json {
+        &self.parsed.value
+    }
+
+    /// Empty, `null` or comment-only documents carry no object.
+    pub fn is_empty(&self) -> bool {
+        self.parsed.value.is_null()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.value().get("kind").and_then(Json::as_str).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.value().pointer("/metadata/name").and_then(Json::as_str).unwrap_or("")
+    }
+
+    /// `Kind/name` (or `Kind` alone) for messages; never any data.
+    pub fn describe(&self) -> String {
+        match (self.kind(), self.name()) {
+            ("", _) => "document".to_string(),
+            (k, "") => k.to_string(),
+            (k, n) => format!("{k}/{n}"),
+        }
+    }
+
+    /// The template path Helm reported: `# Source:` (Helm 3, pipes) or the Helm 4
+    /// `postrenderer.helm.sh/postrender-filename` annotation.
+    pub fn source(&self) -> Option<String> {
+        source_comment(&self.raw).map(str::to_string).or_else(|| {
+            self.value()
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        })
+    }
+
+    /// Location for error messages.
+    pub fn at(&self, line_in_doc: usize) -> Located {
+        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object: self.describe() }
+    }
+}
+
+/// The `# Source: path` comment among a chunk's leading lines (Helm 3 writes it right after `---`).
+pub fn source_comment(raw: &str) -> Option<&str> {
+    raw.lines()
+        .map(str::trim_end)
+        .take_while(|l| l.is_empty() || l.starts_with('#') || is_marker(l.as_bytes(), b"---"))
+        .find_map(|l| l.trim_start_matches("---").trim_start().strip_prefix("# Source: "))
+}
+
+fn is_marker(line: &[u8], m: &[u8; 3]) -> bool {
+    line.len() >= 3 && &line[..3] == m && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Byte ranges of the chunks of `text`; concatenated they are `text` exactly. A `---` line starts
+/// a chunk, a `...` line ends one.
+pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let (mut start, mut pos) = (0, 0);
+    while pos < bytes.len() {
+        let end = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| pos + i + 1);
+        let line = &bytes[pos..end];
+        if is_marker(line, b"---") && pos > start {
+            chunks.push(start..pos);
+            start = pos;
+        } else if is_marker(line, b"...") {
+            chunks.push(start..end);
+            start = end;
+        }
+        pos = end;
+    }
+    if start < bytes.len() {
+        chunks.push(start..bytes.len());
+    }
+    chunks
+}
+
+/// Decode, split and parse a whole input stream. Every document must parse: a stream Kubernetes
+/// would reject is refused here rather than passed on half-understood.
+pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
+    let text = decode(input)?;
+    let mut docs = Vec::new();
+    let mut line = 1;
+    for range in split(text) {
+        let raw = &text[range];
+        let index = docs.len();
+        let parsed = yaml::parse(raw.strip_prefix('\u{feff}').unwrap_or(raw)).map_err(|e| {
+            Failure::input(
+                Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
+                format!("invalid YAML at column {}: {}", e.col, e.message),
+                "fix the chart template that renders this document (run `helm template` to see it)",
+            )
+        })?;
+        docs.push(Doc { index, line, raw: raw.to_string(), parsed });
+        line += raw.matches('\n').count();
+    }
+    Ok(docs)
+}
+
+fn decode(input: &[u8]) -> Result<&str, Failure> {
+    std::str::from_utf8(input).map_err(|e| {
+        let before = &input[..e.valid_up_to()];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let col = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        Failure::input(
+            Located { doc: before.windows(4).filter(|w| w.starts_with(b"---")).count(), line, object: "stream".into() },
+            format!("the input is not UTF-8 (invalid byte at column {col})"),
+            "Kubernetes manifests must be UTF-8; re-encode the file or the chart value that carries this byte",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn pieces(text: &str) -> Vec<&str> {
+        split(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn split_keeps_every_byte_and_cuts_on_column0_markers_only() {
+        let text = "---\n# Source: a.yaml\na: 1\n---\nb: |\n  ---\n  ...\n--- # c\r\nc: 1\r\n...\nd: 2\n---x: 3\n";
+        let got = pieces(text);
+        assert_eq!(
+            got,
+            vec!["---\n# Source: a.yaml\na: 1\n", "---\nb: |\n  ---\n  ...\n", "--- # c\r\nc: 1\r\n...\n", "d: 2\n---x: 3\n"]
+        );
+        assert_eq!(got.concat(), text);
+    }
+
+    #[test]
+    fn split_without_leading_marker_and_without_final_newline() {
+        assert_eq!(pieces("a: 1\n---\nb: 2"), vec!["a: 1\n", "---\nb: 2"]);
+        assert_eq!(pieces(""), Vec::<&str>::new());
+        assert_eq!(pieces("---\n---\n"), vec!["---\n", "---\n"]);
+    }
+
+    #[test]
+    fn source_comment_is_found_after_the_marker_only_in_the_header() {
+        assert_eq!(source_comment("---\n# Source: c/templates/x.yaml\nkind: A\n"), Some("c/templates/x.yaml"));
+        assert_eq!(source_comment("--- # Source: c/x.yaml\nkind: A\n"), Some("c/x.yaml"));
+        assert_eq!(source_comment("kind: A\n# Source: late.yaml\n"), None);
+    }
+}

@@ -1,0 +1,263 @@
+//! Workloads found in the stream, and the release context Helm does not tell a post-renderer.
+
+use crate::stream::Doc;
+use crate::yaml::{Json, Path, Seg};
+use std::collections::BTreeMap;
+
+pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    CronJob,
+}
+
+impl Kind {
+    fn parse(api_version: &str, kind: &str) -> Option<Kind> {
+        let group_ok = |g: &str| api_version == format!("{g}/v1");
+        Some(match kind {
+            "Deployment" if group_ok("apps") => Kind::Deployment,
+            "StatefulSet" if group_ok("apps") => Kind::StatefulSet,
+            "DaemonSet" if group_ok("apps") => Kind::DaemonSet,
+            "ReplicaSet" if group_ok("apps") => Kind::ReplicaSet,
+            "Job" if group_ok("batch") => Kind::Job,
+            "CronJob" if group_ok("batch") => Kind::CronJob,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deployment => "Deployment",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
+        }
+    }
+
+    /// Kinds whose replica count is a number of interchangeable copies.
+    pub fn scalable(self) -> bool {
+        matches!(self, Kind::Deployment | Kind::StatefulSet | Kind::ReplicaSet)
+    }
+
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, Kind::Job | Kind::CronJob)
+    }
+}
+
+/// A workload: where it is in the stream and what it is called.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Index of its document.
+    pub doc: usize,
+    /// Path of the object inside the document: empty, or `items.N` inside a `kind: List`.
+    pub base: Path,
+    pub kind: Kind,
+    pub name: String,
+    pub namespace: Option<String>,
+    /// Service name, e.g. `api` for `app.name: plane-plane-api`.
+    pub service: String,
+    /// How the service name was found, for `--explain`.
+    pub named_by: String,
+    /// `helm.sh/hook` value when the object is a Helm hook.
+    pub hook: Option<String>,
+}
+
+impl Workload {
+    /// `base` + a dotted path relative to the object.
+    pub fn path(&self, dotted: &str) -> Path {
+        let mut p = self.base.clone();
+        p.extend(crate::yaml::path(dotted));
+        p
+    }
+
+    /// Dotted path of the pod template, relative to the object.
+    pub fn template_path(&self) -> &'static str {
+        match self.kind {
+            Kind::CronJob => "spec.jobTemplate.spec.template",
+            _ => "spec.template",
+        }
+    }
+
+    pub fn object<'a>(&self, doc_value: &'a Json) -> &'a Json {
+        get(doc_value, &self.base).unwrap_or(&Json::Null)
+    }
+
+    /// `Kind/name` for messages.
+    pub fn describe(&self) -> String {
+        format!("{}/{}", self.kind.as_str(), self.name)
+    }
+}
+
+/// Value at `path`, if every step exists.
+pub fn get<'a>(value: &'a Json, path: &[Seg]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, seg| match seg {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.get(*i),
+    })
+}
+
+/// Value at a dotted path.
+pub fn at<'a>(value: &'a Json, dotted: &str) -> Option<&'a Json> {
+    get(value, &crate::yaml::path(dotted))
+}
+
+/// What the post-renderer can infer about the release.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Release {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// The chart's name, from `# Source:` paths or the Helm 4 filename annotation.
+    pub chart: Option<String>,
+    /// Input came from Helm 4 (filename annotations present).
+    pub helm4: bool,
+}
+
+impl Release {
+    /// `--namespace`/`--release` win; otherwise the most common value in the stream.
+    pub fn infer(docs: &[Doc], namespace: Option<String>, name: Option<String>) -> Release {
+        let all: Vec<&Json> = docs.iter().flat_map(|d| objects(d.value())).map(|(_, o)| o).collect();
+        let most_common = |f: &dyn Fn(&Json) -> Option<&str>| {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for o in &all {
+                if let Some(v) = f(o).filter(|v| !v.is_empty()) {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            // Ties go to the alphabetically first value, so the answer never depends on order.
+            counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(v, _)| v.to_string())
+        };
+        let label = |o: &Json, k: &str| o.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Json::as_str);
+        let namespace = namespace.or_else(|| most_common(&|o| o.pointer("/metadata/namespace").and_then(Json::as_str)));
+        let name = name.or_else(|| most_common(&|o| label(o, "app.kubernetes.io/instance").or_else(|| label(o, "release"))));
+        let helm4 = docs.iter().any(|d| {
+            objects(d.value()).any(|(_, o)| o.pointer("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some())
+        });
+        let chart = docs.iter().filter_map(Doc::source).find_map(|s| s.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
+        Release { namespace, name, chart, helm4 }
+    }
+}
+
+/// The objects of a document: the document itself, or the items of a `kind: List`.
+pub fn objects(value: &Json) -> impl Iterator<Item = (Path, &Json)> {
+    let items = match (value.get("kind").and_then(Json::as_str), value.get("items")) {
+        (Some("List"), Some(Json::Array(items))) => Some(items),
+        _ => None,
+    };
+    let single = if items.is_none() && value.is_object() { Some((Vec::new(), value)) } else { None };
+    single.into_iter().chain(
+        items.into_iter().flatten().enumerate().map(|(i, o)| (vec![Seg::Key("items".into()), Seg::Index(i)], o)),
+    )
+}
+
+/// Every workload of the stream, named by `labels` (in order) with `metadata.name` last.
+pub fn find(docs: &[Doc], labels: &[String], release: &Release) -> Vec<Workload> {
+    let mut found: Vec<(Workload, BTreeMap<String, String>)> = Vec::new();
+    for doc in docs {
+        for (base, obj) in objects(doc.value()) {
+            let api = obj.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+            let Some(kind) = obj.get("kind").and_then(Json::as_str).and_then(|k| Kind::parse(api, k)) else { continue };
+            let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
+            let name = str_at("metadata.name").unwrap_or_default();
+            let template = if kind == Kind::CronJob { "spec.jobTemplate.spec.template" } else { "spec.template" };
+            let pod_labels = at(obj, &format!("{template}.metadata.labels"))
+                .and_then(Json::as_object)
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default();
+            let hook = obj.pointer("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string);
+            let w = Workload {
+                doc: doc.index,
+                base,
+                kind,
+                namespace: str_at("metadata.namespace"),
+                service: String::new(),
+                named_by: String::new(),
+                name,
+                hook,
+            };
+            found.push((w, pod_labels));
+        }
+    }
+    let names: Vec<(String, String)> = found.iter().map(|(w, l)| service_name(w, l, labels, release, &found)).collect();
+    found.into_iter().zip(names).map(|((mut w, _), (service, by))| {
+        w.service = service;
+        w.named_by = by;
+        w
+    }).collect()
+}
+
+/// The first label (in policy order) whose value names this workload alone; the chart's
+/// `<namespace>-<release>-` prefix is stripped.
+fn service_name(
+    w: &Workload,
+    pod_labels: &BTreeMap<String, String>,
+    labels: &[String],
+    release: &Release,
+    all: &[(Workload, BTreeMap<String, String>)],
+) -> (String, String) {
+    for label in labels {
+        let Some(value) = pod_labels.get(label) else { continue };
+        // A value that two workloads share (e.g. `app.kubernetes.io/name: <chart>`) names no service.
+        if all.iter().any(|(o, l)| (o.doc, &o.base) != (w.doc, &w.base) && l.get(label) == Some(value)) {
+            continue;
+        }
+        let values: Vec<&str> = all.iter().filter_map(|(_, l)| l.get(label).map(String::as_str)).collect();
+        let (service, how) = strip_prefix(value, release, &values);
+        return (service, format!("pod label `{label}: {value}`{how}"));
+    }
+    let (service, how) = strip_prefix(&w.name, release, &[]);
+    (service, format!("metadata.name (no distinguishing pod label among {}){how}", labels.join(", ")))
+}
+
+/// Strip `<namespace>-<release>-` (or `<release>-`); without a known release, strip the prefix
+/// that every value of the label shares, up to a `-`.
+fn strip_prefix(value: &str, release: &Release, values: &[&str]) -> (String, String) {
+    let mut prefixes = Vec::new();
+    if let (Some(ns), Some(rel)) = (&release.namespace, &release.name) {
+        prefixes.push(format!("{ns}-{rel}-"));
+    }
+    if let Some(rel) = &release.name {
+        prefixes.push(format!("{rel}-"));
+    }
+    if values.len() >= 2 {
+        let common = values.iter().skip(1).fold(values[0], |acc, v| {
+            let n = acc.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count();
+            &acc[..n]
+        });
+        if let Some(cut) = common.rfind('-') {
+            prefixes.push(common[..=cut].to_string());
+        }
+    }
+    for p in prefixes {
+        if let Some(rest) = value.strip_prefix(p.as_str()).filter(|r| !r.is_empty()) {
+            return (rest.to_string(), format!(", prefix `{p}` stripped"));
+        }
+    }
+    (value.to_string(), String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_of_namespace_and_release_is_stripped() {
+        let rel = Release { namespace: Some("plane".into()), name: Some("plane".into()), ..Default::default() };
+        assert_eq!(strip_prefix("plane-plane-api", &rel, &[]).0, "api");
+        assert_eq!(strip_prefix("plane-api-wl", &rel, &[]).0, "api-wl");
+    }
+
+    #[test]
+    fn without_release_the_shared_prefix_is_stripped() {
+        let rel = Release::default();
+        let values = ["ns-rel-api", "ns-rel-api-migrate", "ns-rel-web"];
+        assert_eq!(strip_prefix("ns-rel-api-migrate", &rel, &values).0, "api-migrate");
+        assert_eq!(strip_prefix("solo", &rel, &["solo"]).0, "solo");
+    }
+}
