@@ -133,9 +133,11 @@ impl Release {
             // Ties go to the alphabetically first value, so the answer never depends on order.
             counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(v, _)| v.to_string())
         };
-        let label = |o: &Json, k: &str| o.pointer("/metadata/labels").and_then(|l| l.get(k)).and_then(Json::as_str);
         let namespace = namespace.or_else(|| most_common(&|o| o.pointer("/metadata/namespace").and_then(Json::as_str)));
-        let name = name.or_else(|| most_common(&|o| label(o, "app.kubernetes.io/instance").or_else(|| label(o, "release"))));
+        let name = name.or_else(|| most_common(&|o| {
+            let labels = o.pointer("/metadata/labels")?;
+            labels.get("app.kubernetes.io/instance").or_else(|| labels.get("release")).and_then(Json::as_str)
+        }));
         let helm4 = docs.iter().any(|d| {
             objects(d.value()).any(|(_, o)| o.pointer("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some())
         });
