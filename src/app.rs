@@ -88,18 +88,45 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
     policy::load(args.profile.as_deref(), file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))
 }
 
+/// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
+/// `HELM_HA_MAX_INPUT_MIB` says otherwise. helm-ha holds the whole stream, every document's
+/// meaning and the output in memory (peak ≈ 4–5× the input, docs/benchmarks.md), so the limit
+/// keeps a runaway render from exhausting a CI runner; a Helm release is far smaller (Helm
+/// stores it in one 1 MiB Secret, compressed).
+pub const MAX_INPUT_BYTES: usize = 256 << 20;
+
+fn max_input() -> Result<usize, Failure> {
+    match std::env::var("HELM_HA_MAX_INPUT_MIB") {
+        Err(_) => Ok(MAX_INPUT_BYTES),
+        Ok(v) => v.trim().parse::<usize>().ok().filter(|&m| m > 0).map(|m| m.saturating_mul(1 << 20)).ok_or_else(|| {
+            Failure::Usage(format!("HELM_HA_MAX_INPUT_MIB=`{v}` is not a positive whole number of MiB; unset it or set e.g. 512"))
+        }),
+    }
+}
+
 /// All inputs, in order, as one stream. Files that do not end a line get one, so a document never
-/// runs into the next file's first line.
+/// runs into the next file's first line. Reading stops one byte past the size limit.
 fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<u8>, Failure> {
+    let limit = max_input()?;
+    let too_big = || {
+        Failure::Usage(format!(
+            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 5x the input)",
+            limit >> 20
+        ))
+    };
     let mut out = Vec::new();
     let stdin_only = files.is_empty();
     for source in if stdin_only { vec![None] } else { files.iter().map(Some).collect() } {
         let mut buf = Vec::new();
+        let room = (limit + 1).saturating_sub(out.len()) as u64;
         let result = match source.filter(|p| p.as_os_str() != "-") {
-            Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut buf)).map_err(|e| format!("cannot read {}: {e}", path.display())),
-            None => stdin.read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}")),
+            Some(path) => std::fs::File::open(path).and_then(|f| f.take(room).read_to_end(&mut buf)).map_err(|e| format!("cannot read {}: {e}", path.display())),
+            None => stdin.take(room).read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}")),
         };
         result.map_err(Failure::Usage)?;
+        if out.len() + buf.len() > limit {
+            return Err(too_big());
+        }
         if !out.is_empty() && !out.ends_with(b"\n") {
             out.push(b'\n');
         }

@@ -127,8 +127,12 @@ fn decode(input: &[u8]) -> Result<&str, Failure> {
         let before = &input[..e.valid_up_to()];
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
         let col = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        // The document that holds the byte: split the lossy text (markers are ASCII, so the
+        // chunks are the same) and find the chunk containing the offset.
+        let lossy = String::from_utf8_lossy(input);
+        let doc = split(&lossy).iter().position(|r| r.contains(&e.valid_up_to())).unwrap_or(0);
         Failure::input(
-            Located { doc: before.windows(4).filter(|w| w.starts_with(b"---")).count(), line, object: "stream".into() },
+            Located { doc, line, object: "stream".into() },
             format!("the input is not UTF-8 (invalid byte at column {col})"),
             "Kubernetes manifests must be UTF-8; re-encode the file or the chart value that carries this byte",
         )
@@ -160,6 +164,16 @@ mod tests {
         assert_eq!(pieces("a: 1\n---\nb: 2"), vec!["a: 1\n", "---\nb: 2"]);
         assert_eq!(pieces(""), Vec::<&str>::new());
         assert_eq!(pieces("---\n---\n"), vec!["---\n", "---\n"]);
+    }
+
+    #[test]
+    fn a_non_utf8_byte_names_its_own_document() {
+        // Regression: the index counted every `---` before the byte (also `---x` and the marker
+        // of the document itself), so it was one too high.
+        let Err(Failure::Input { at, .. }) = read(b"---\nkind: A\n---x: 1\n---\nk: caf\xe9\n") else { panic!() };
+        assert_eq!((at.doc, at.line), (1, 5));
+        let Err(Failure::Input { at, .. }) = read(b"k: caf\xe9\n") else { panic!() };
+        assert_eq!((at.doc, at.line), (0, 1));
     }
 
     #[test]

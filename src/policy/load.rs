@@ -80,8 +80,11 @@ fn typed(name: &str, text: &str) -> Result<Policy, Failure> {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => format!("valid keys here: {}", expected.join(", ")),
             },
+            None if what.starts_with("duplicate mapping key") => "keep one".to_string(),
             None => "see `helm-ha policy` for the format".to_string(),
         };
+        // serde-saphyr's hint about its own options means nothing to a user.
+        let what = what.split_once(", set DuplicateKeyPolicy").map_or(what, |(w, _)| w);
         Failure::policy(name, line, &key, what.to_string(), fix)
     })
 }
@@ -183,7 +186,7 @@ fn validate(p: &Policy) -> Result<(), Problem> {
             budget(&key("pdb"), b, floor)?;
         }
         if let Some(pool) = &svc.pool {
-            if !pools.iter().any(|p| *p == pool) {
+            if !pools.contains(&pool) {
                 return problem(key("pool"), format!("pool `{pool}` does not exist"), &format!("define it under karpenter.pools (known: {})", if pools.is_empty() { "none".to_string() } else { pools.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }));
             }
         }
@@ -232,6 +235,17 @@ mod tests {
     fn key_path_follows_indentation() {
         let text = "tiers:\n  stateless:\n    # c\n    replicas: two\n";
         assert_eq!(key_path_at(text, 4), "tiers.stateless.replicas");
+    }
+
+    #[test]
+    fn a_file_may_set_one_field_of_a_tier() {
+        // Regression: the typed read of the file alone required every field of `tiers.stateless`.
+        let p = load(None, Some(("p.yaml", "tiers:\n  stateless:\n    replicas: 3\n"))).unwrap();
+        assert_eq!(p.tiers.stateless.replicas, 3);
+        assert_eq!(p.tiers.stateless.spread, load(None, None).unwrap().tiers.stateless.spread);
+        let p = load(None, Some(("p.yaml", "tiers:\n  stateless:\n    spread: none\n  singleton: {}\n"))).unwrap();
+        assert_eq!((p.tiers.stateless.replicas, p.tiers.stateless.spread), (2, super::super::Spread::None));
+        assert!(p.tiers.singleton.do_not_disrupt);
     }
 
     #[test]

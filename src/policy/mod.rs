@@ -90,8 +90,11 @@ pub enum WhenUnsatisfiable {
     DoNotSchedule,
 }
 
+// Every policy struct takes `default` so that a user file may name only what it changes: it
+// is merged over its profile (`load`), and the typed read of the file alone only reports unknown
+// keys and wrong types.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Tiers {
     pub stateless: Scaled,
     pub leader_elected: Scaled,
@@ -107,13 +110,13 @@ impl Default for Tiers {
             pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
             standbys_ready: false,
         };
-        Tiers { stateless: scaled.clone(), leader_elected: scaled, singleton: Singleton { do_not_disrupt: true } }
+        Tiers { stateless: scaled.clone(), leader_elected: scaled, singleton: Singleton::default() }
     }
 }
 
 /// Settings of a tier that runs several copies.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Scaled {
     /// Replica floor: never lowered, raised to this.
     pub replicas: u32,
@@ -129,10 +132,22 @@ pub struct Scaled {
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Singleton {
     /// Add `karpenter.sh/do-not-disrupt: "true"` to singleton and run-once pods.
     pub do_not_disrupt: bool,
+}
+
+impl Default for Scaled {
+    fn default() -> Self {
+        Tiers::default().stateless
+    }
+}
+
+impl Default for Singleton {
+    fn default() -> Self {
+        Singleton { do_not_disrupt: true }
+    }
 }
 
 /// A disruption budget: exactly one of the two.

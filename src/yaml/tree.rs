@@ -89,6 +89,8 @@ fn scan_error(e: &ScanError) -> YamlError {
     let message = match e.kind() {
         ErrorKind::UnexpectedCharacter { .. } => "unexpected character".to_string(),
         ErrorKind::Custom(_) => "invalid YAML".to_string(),
+        // The parser's own nesting guard (it counts a little differently from `open`).
+        ErrorKind::RecursionLimitExceeded => format!("nesting deeper than {MAX_DEPTH} levels"),
         ErrorKind::InputDecoding { .. } => "input is not valid text".to_string(),
         ErrorKind::TabInBlockIndentation | ErrorKind::TabNotAllowed => {
             "tab character used for indentation".to_string()
