@@ -200,7 +200,6 @@ fn key_string(v: &Json) -> Option<String> {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
             _ => n.to_string(),
         }),
-        Json::Null => Some("null".to_string()),
         _ => None,
     }
 }
@@ -282,7 +281,7 @@ impl<'t> Resolver<'t> {
         let v = self.resolve(k, depth + 1, None)?;
         let n = &self.tree.nodes[k];
         let s = key_string(&v)
-            .ok_or_else(|| error_at(n.line, n.col, "mapping key is a collection; JSON cannot hold it"))?;
+            .ok_or_else(|| error_at(n.line, n.col, "mapping key is null or a collection; JSON cannot hold it"))?;
         self.keys[k] = Some(s.clone());
         Ok(s)
     }
