@@ -7,14 +7,20 @@ use helm_ha::yaml::{parse, path, Json, Seg};
 use serde_json::json;
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/yaml").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/yaml")
+        .join(name)
 }
 
 /// Split a stream on column-0 `---` lines, like the stream splitter does.
 fn chunks(text: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     for line in text.split_inclusive('\n') {
-        let marker = line.starts_with("---") && matches!(line.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
+        let marker = line.starts_with("---")
+            && matches!(
+                line.as_bytes().get(3),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            );
         if marker {
             out.push(String::new());
         }
@@ -26,7 +32,8 @@ fn chunks(text: &str) -> Vec<String> {
 #[test]
 fn trap_values_match_checked_in_k8syaml_output() {
     let text = std::fs::read_to_string(data("traps.yaml")).unwrap();
-    let expected: Vec<Json> = serde_json::from_str(&std::fs::read_to_string(data("traps.json")).unwrap()).unwrap();
+    let expected: Vec<Json> =
+        serde_json::from_str(&std::fs::read_to_string(data("traps.json")).unwrap()).unwrap();
     let docs = chunks(&text);
     assert_eq!(docs.len(), expected.len());
     for (doc, want) in docs.iter().zip(&expected) {
@@ -37,7 +44,9 @@ fn trap_values_match_checked_in_k8syaml_output() {
 }
 
 fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("HELM_HA_VALIDATE_PY").map(PathBuf::from).unwrap_or_else(|| "/tmp/kv-venv/bin/python".into());
+    let p = std::env::var_os("HELM_HA_VALIDATE_PY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp/kv-venv/bin/python".into());
     p.exists().then_some(p)
 }
 
@@ -50,7 +59,12 @@ fn k8syaml(py: &PathBuf, doc: &str) -> Json {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(doc.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "k8syaml failed on\n{doc}");
     serde_json::from_slice(&out.stdout).unwrap()
@@ -59,13 +73,20 @@ fn k8syaml(py: &PathBuf, doc: &str) -> Json {
 #[test]
 fn trap_values_match_live_k8syaml() {
     let Some(py) = python() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but no python with PyYAML for k8syaml");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no python with PyYAML for k8syaml"
+        );
         eprintln!("skipped: no python with PyYAML");
         return;
     };
     let text = std::fs::read_to_string(data("traps.yaml")).unwrap();
     for doc in chunks(&text) {
-        assert_eq!(parse(&doc).unwrap().value, k8syaml(&py, &doc), "document:\n{doc}");
+        assert_eq!(
+            parse(&doc).unwrap().value,
+            k8syaml(&py, &doc),
+            "document:\n{doc}"
+        );
     }
 }
 
@@ -75,43 +96,88 @@ fn merge_and_special_keys_follow_go_yaml() {
     let v = parse("a: 1\n<<: {a: 2, b: 2}\nb: 3\n").unwrap().value;
     assert_eq!(v, json!({"a": 2, "b": 3}));
     assert_eq!(parse("k: <<\n").unwrap().value, json!({"k": "<<"}));
-    assert_eq!(parse("'<<': {a: 1}\n").unwrap().value, json!({"<<": {"a": 1}}));
+    assert_eq!(
+        parse("'<<': {a: 1}\n").unwrap().value,
+        json!({"<<": {"a": 1}})
+    );
     assert!(parse("<<: 1\n").is_err(), "merging a scalar is an error");
-    assert!(parse("~: x\n").is_err(), "sigs.k8s.io/yaml rejects a null key");
+    assert!(
+        parse("~: x\n").is_err(),
+        "sigs.k8s.io/yaml rejects a null key"
+    );
     assert!(parse("!!int x: 1\n").is_err());
 }
 
 #[test]
 fn empty_and_marker_only_chunks_are_null() {
-    for t in ["", "# only a comment\n", "---\n", "--- # Source: x\n# c\n", "---\r\n...\r\n"] {
+    for t in [
+        "",
+        "# only a comment\n",
+        "---\n",
+        "--- # Source: x\n# c\n",
+        "---\r\n...\r\n",
+    ] {
         assert_eq!(parse(t).unwrap().value, Json::Null, "{t:?}");
     }
-    assert_eq!(parse("--- # Source: a\r\n# c\r\nk: v\r\n...\r\n").unwrap().value, json!({"k": "v"}));
+    assert_eq!(
+        parse("--- # Source: a\r\n# c\r\nk: v\r\n...\r\n")
+            .unwrap()
+            .value,
+        json!({"k": "v"})
+    );
 }
 
 #[test]
 fn object_equality_ignores_key_order() {
     // The oracle relies on this with serde_json's `preserve_order`.
-    assert_eq!(parse("a: 1\nb: 2\n").unwrap().value, parse("b: 2\na: 1\n").unwrap().value);
-    assert_ne!(parse("a: 1\nb: 2\n").unwrap().value, parse("b: 2\na: 2\n").unwrap().value);
+    assert_eq!(
+        parse("a: 1\nb: 2\n").unwrap().value,
+        parse("b: 2\na: 1\n").unwrap().value
+    );
+    assert_ne!(
+        parse("a: 1\nb: 2\n").unwrap().value,
+        parse("b: 2\na: 2\n").unwrap().value
+    );
 }
 
 #[test]
 fn duplicates_are_recorded_last_wins() {
     let t = "metadata:\n  labels:\n    a: 1\n  name: x\n  labels:\n    b: 2\n";
     let p = parse(t).unwrap();
-    assert_eq!(p.value, json!({"metadata": {"labels": {"b": 2}, "name": "x"}}));
+    assert_eq!(
+        p.value,
+        json!({"metadata": {"labels": {"b": 2}, "name": "x"}})
+    );
     assert_eq!(p.duplicates.len(), 1);
-    assert_eq!((p.duplicates[0].path.as_str(), p.duplicates[0].first_line, p.duplicates[0].line), ("metadata.labels", 2, 5));
+    assert_eq!(
+        (
+            p.duplicates[0].path.as_str(),
+            p.duplicates[0].first_line,
+            p.duplicates[0].line
+        ),
+        ("metadata.labels", 2, 5)
+    );
     let err = helm_ha::yaml::edit(t, &p, &[]).unwrap_err();
-    assert!(err.message.contains("duplicate key `metadata.labels` at lines 2 and 5"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("duplicate key `metadata.labels` at lines 2 and 5"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn line_of_points_at_keys_and_items() {
     let p = parse("---\n# c\nspec:\n  list:\n    - a\n    - name: b\n").unwrap();
     assert_eq!(p.line_of(&path("spec.list")), Some(4));
-    assert_eq!(p.line_of(&[Seg::Key("spec".into()), Seg::Key("list".into()), Seg::Index(1)]), Some(6));
+    assert_eq!(
+        p.line_of(&[
+            Seg::Key("spec".into()),
+            Seg::Key("list".into()),
+            Seg::Index(1)
+        ]),
+        Some(6)
+    );
     assert_eq!(p.line_of(&path("spec.missing")), None);
 }
 
@@ -127,8 +193,13 @@ fn errors_have_position_and_no_content() {
         (format!("a:\n  b: 1\n c: {SECRET}\n"), 3),
     ];
     for (doc, line) in cases {
-        let e = parse(&doc).err().unwrap_or_else(|| panic!("accepted:\n{doc}"));
-        assert!(!e.message.contains("SUPERSECRET") && !e.message.contains("hunter2"), "{e:?}");
+        let e = parse(&doc)
+            .err()
+            .unwrap_or_else(|| panic!("accepted:\n{doc}"));
+        assert!(
+            !e.message.contains("SUPERSECRET") && !e.message.contains("hunter2"),
+            "{e:?}"
+        );
         assert_eq!(e.line, line, "{e:?} for\n{doc}");
         assert!(e.col >= 1);
     }
@@ -158,7 +229,9 @@ fn deep_nesting_fails_without_overflow() {
         let doc = format!("{}1{}", open.repeat(10_000), close.repeat(10_000));
         assert!(parse(&doc).is_err());
     }
-    let block: String = (0..10_000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let block: String = (0..10_000)
+        .map(|i| format!("{}k:\n", " ".repeat(i)))
+        .collect();
     assert!(parse(&block).is_err());
     let ok: String = (0..400).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
     assert!(parse(&ok).is_ok(), "400 levels are fine");
