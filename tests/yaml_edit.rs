@@ -484,3 +484,15 @@ fn to_yaml_is_block_with_indented_lists() {
     );
     assert_eq!(parse(&y).unwrap().value, v);
 }
+
+#[test]
+fn apply_is_plain_json() {
+    use helm_ha::yaml::apply;
+    let v = json!({"a": null, "s": "x", "l": []});
+    let out = apply(&v, &[set("a.b.c", json!(1)), Edit::Remove(path("zz.y")), Edit::Append(path("l"), json!(1)), Edit::Append(path("n"), json!(2))]).unwrap();
+    assert_eq!(out, json!({"a": {"b": {"c": 1}}, "s": "x", "l": [1], "n": [2]}));
+    assert!(apply(&v, &[set("s.t", json!(1))]).is_err(), "Set through a scalar");
+    assert!(apply(&v, &[Edit::Append(path("s"), json!(1))]).is_err());
+    let idx = vec![Seg::Key("l".into()), Seg::Index(3)];
+    assert!(apply(&v, &[Edit::Set(idx, json!(1))]).is_err(), "Index never creates");
+}
