@@ -90,9 +90,7 @@ pub enum WhenUnsatisfiable {
     DoNotSchedule,
 }
 
-// Every policy struct takes `default` so that a user file may name only what it changes: it
-// is merged over its profile (`load`), and the typed read of the file alone only reports unknown
-// keys and wrong types.
+// Every policy struct defaults its fields: a user file only names what it changes.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Tiers {
@@ -103,14 +101,7 @@ pub struct Tiers {
 
 impl Default for Tiers {
     fn default() -> Self {
-        let scaled = Scaled {
-            replicas: 2,
-            spread: Spread::TopologySpread,
-            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
-            pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
-            standbys_ready: false,
-        };
-        Tiers { stateless: scaled.clone(), leader_elected: scaled, singleton: Singleton::default() }
+        Tiers { stateless: Scaled::default(), leader_elected: Scaled::default(), singleton: Singleton { do_not_disrupt: true } }
     }
 }
 
@@ -122,13 +113,23 @@ pub struct Scaled {
     pub replicas: u32,
     pub spread: Spread,
     /// For `topology-spread`.
-    #[serde(default)]
     pub when_unsatisfiable: WhenUnsatisfiable,
     /// The PodDisruptionBudget generated for these workloads.
     pub pdb: Budget,
     /// Leader-elected only: do standbys report Ready? (seed 001: only the leader does.)
-    #[serde(default)]
     pub standbys_ready: bool,
+}
+
+impl Default for Scaled {
+    fn default() -> Self {
+        Scaled {
+            replicas: 2,
+            spread: Spread::TopologySpread,
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
+            standbys_ready: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -136,12 +137,6 @@ pub struct Scaled {
 pub struct Singleton {
     /// Add `karpenter.sh/do-not-disrupt: "true"` to singleton and run-once pods.
     pub do_not_disrupt: bool,
-}
-
-impl Default for Scaled {
-    fn default() -> Self {
-        Tiers::default().stateless
-    }
 }
 
 impl Default for Singleton {

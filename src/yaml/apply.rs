@@ -12,7 +12,11 @@ fn fail(path: &[Seg], why: &str) -> YamlError {
             Seg::Index(i) => format!("[{i}]"),
         })
         .collect();
-    YamlError { line: 0, col: 0, message: format!("cannot edit `{}`: {why}", shown.join(".")) }
+    YamlError {
+        line: 0,
+        col: 0,
+        message: format!("cannot edit `{}`: {why}", shown.join(".")),
+    }
 }
 
 /// Walk to the parent of the last segment, creating mappings for missing or null keys.
@@ -30,9 +34,9 @@ fn parent_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Result<&'v mut Json, Yaml
                 }
                 slot
             }
-            (Json::Array(a), Seg::Index(j)) => {
-                a.get_mut(*j).ok_or_else(|| fail(&path[..=i], "index beyond the sequence"))?
-            }
+            (Json::Array(a), Seg::Index(j)) => a
+                .get_mut(*j)
+                .ok_or_else(|| fail(&path[..=i], "index beyond the sequence"))?,
             _ => return Err(fail(&path[..=i], "a scalar or list is in the way")),
         };
     }
@@ -60,7 +64,9 @@ fn put<'v>(parent: &'v mut Json, path: &[Seg], value: Json) -> Result<&'v mut Js
             Ok(slot)
         }
         (Json::Array(a), Seg::Index(i)) => {
-            let slot = a.get_mut(*i).ok_or_else(|| fail(path, "index beyond the sequence"))?;
+            let slot = a
+                .get_mut(*i)
+                .ok_or_else(|| fail(path, "index beyond the sequence"))?;
             *slot = value;
             Ok(slot)
         }
@@ -75,7 +81,9 @@ pub(crate) fn apply_one(root: &mut Json, edit: &Edit) -> Result<(), YamlError> {
             put(parent_mut(root, path)?, path, value.clone())?;
         }
         Edit::Remove(path) => {
-            let Some((last, init)) = path.split_last() else { return Ok(()) };
+            let Some((last, init)) = path.split_last() else {
+                return Ok(());
+            };
             match (get_mut(root, init), last) {
                 (Some(Json::Object(m)), Seg::Key(k)) => {
                     m.shift_remove(k);

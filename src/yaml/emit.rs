@@ -18,7 +18,11 @@ pub(crate) struct Style {
 
 impl Default for Style {
     fn default() -> Self {
-        Style { step: 2, compact: false, crlf: false }
+        Style {
+            step: 2,
+            compact: false,
+            crlf: false,
+        }
     }
 }
 

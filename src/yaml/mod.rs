@@ -31,7 +31,11 @@ pub type Path = Vec<Seg>;
 /// Build a path from `"spec.template.spec"`-style dotted keys (no escaping; keys with dots
 /// must be pushed as `Seg::Key` by hand).
 pub fn path(dotted: &str) -> Path {
-    dotted.split('.').filter(|s| !s.is_empty()).map(|s| Seg::Key(s.to_string())).collect()
+    dotted
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| Seg::Key(s.to_string()))
+        .collect()
 }
 
 /// An intended change to one document.
@@ -99,8 +103,10 @@ impl Parsed {
         for seg in path {
             match (&self.tree.nodes[node].kind, seg) {
                 (tree::Kind::Map { entries, .. }, Seg::Key(k)) => {
-                    let &(kn, vn) =
-                        entries.iter().rev().find(|(kn, _)| self.keys[*kn].as_deref() == Some(k))?;
+                    let &(kn, vn) = entries
+                        .iter()
+                        .rev()
+                        .find(|(kn, _)| self.keys[*kn].as_deref() == Some(k))?;
                     line = self.tree.nodes[kn].line;
                     node = self.tree.deref(vn);
                 }
@@ -120,12 +126,22 @@ impl Parsed {
 pub fn parse(text: &str) -> Result<Parsed, YamlError> {
     let tree = tree::build(text)?;
     let Some(root) = tree.root else {
-        return Ok(Parsed { value: Json::Null, duplicates: Vec::new(), tree, keys: Vec::new() });
+        return Ok(Parsed {
+            value: Json::Null,
+            duplicates: Vec::new(),
+            tree,
+            keys: Vec::new(),
+        });
     };
     let mut r = resolve::Resolver::new(&tree);
     let value = r.resolve(root, 0, Some(""))?;
     let (duplicates, keys) = (r.duplicates, r.keys);
-    Ok(Parsed { value, duplicates, tree, keys })
+    Ok(Parsed {
+        value,
+        duplicates,
+        tree,
+        keys,
+    })
 }
 
 /// `value` with `edits` applied, in order: what the document must mean after [`edit`].
@@ -156,14 +172,21 @@ pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlE
     let spliced = splice::Splicer::new(text, &parsed.tree, &parsed.keys, &expected).run(edits);
     let reason = match spliced {
         Ok(out) => match parse(&out) {
-            Ok(p) if p.value == expected && p.duplicates.is_empty() => return Ok(Edited::Spliced(out)),
-            Ok(p) if p.value != expected => "the spliced text did not mean the expected value".to_string(),
+            Ok(p) if p.value == expected && p.duplicates.is_empty() => {
+                return Ok(Edited::Spliced(out))
+            }
+            Ok(p) if p.value != expected => {
+                "the spliced text did not mean the expected value".to_string()
+            }
             Ok(_) => "the spliced text has a duplicate key".to_string(),
             Err(e) => format!("the spliced text does not parse ({})", e.message),
         },
         Err(refusal) => refusal,
     };
-    Ok(Edited::Reserialized { text: reserialize(text, &expected), reason })
+    Ok(Edited::Reserialized {
+        text: reserialize(text, &expected),
+        reason,
+    })
 }
 
 /// A column-0 `---` or `...` marker line (followed by a blank, line break or end of text).

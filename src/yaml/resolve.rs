@@ -107,7 +107,9 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
         }
         "~" | "null" | "Null" | "NULL" => return Scalar::Null,
         ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Scalar::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
         "<<" => return Scalar::Merge,
         _ => {}
@@ -141,7 +143,13 @@ fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, Yam
         return Ok(Scalar::Str);
     }
     let resolved = go_resolve(value);
-    let fail = || error_at(node.line, node.col, "scalar cannot be decoded as its explicit tag");
+    let fail = || {
+        error_at(
+            node.line,
+            node.col,
+            "scalar cannot be decoded as its explicit tag",
+        )
+    };
     Ok(match tag {
         None => resolved,
         Some("str") | Some("!") => Scalar::Str,
@@ -200,7 +208,6 @@ fn key_string(v: &Json) -> Option<String> {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
             _ => n.to_string(),
         }),
-        Json::Null => Some("null".to_string()),
         _ => None,
     }
 }
@@ -214,7 +221,11 @@ pub(crate) struct Resolver<'t> {
 
 impl<'t> Resolver<'t> {
     pub fn new(tree: &'t Tree) -> Self {
-        Resolver { tree, duplicates: Vec::new(), keys: vec![None; tree.nodes.len()] }
+        Resolver {
+            tree,
+            duplicates: Vec::new(),
+            keys: vec![None; tree.nodes.len()],
+        }
     }
 
     pub fn is_merge_key(&self, id: NodeId) -> bool {
@@ -224,10 +235,19 @@ impl<'t> Resolver<'t> {
 
     /// `path` is the dotted path for duplicate reports; `None` inside alias expansions (the
     /// anchored original reports its own duplicates once).
-    pub fn resolve(&mut self, id: NodeId, depth: usize, path: Option<&str>) -> Result<Json, YamlError> {
+    pub fn resolve(
+        &mut self,
+        id: NodeId,
+        depth: usize,
+        path: Option<&str>,
+    ) -> Result<Json, YamlError> {
         let node = &self.tree.nodes[id];
         if depth > MAX_DEPTH {
-            return Err(error_at(node.line, node.col, "nesting deeper than 500 levels"));
+            return Err(error_at(
+                node.line,
+                node.col,
+                "nesting deeper than 500 levels",
+            ));
         }
         match &node.kind {
             Kind::Scalar { value, style } => {
@@ -265,12 +285,26 @@ impl<'t> Resolver<'t> {
             let knode = &self.tree.nodes[k];
             if let Some(p) = path {
                 if let Some((_, first)) = seen.iter().find(|(s, _)| *s == key) {
-                    let full = if p.is_empty() { key.clone() } else { format!("{p}.{key}") };
-                    self.duplicates.push(Duplicate { path: full, first_line: *first, line: knode.line });
+                    let full = if p.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{p}.{key}")
+                    };
+                    self.duplicates.push(Duplicate {
+                        path: full,
+                        first_line: *first,
+                        line: knode.line,
+                    });
                 }
                 seen.push((key.clone(), knode.line));
             }
-            let sub = path.map(|p| if p.is_empty() { key.clone() } else { format!("{p}.{key}") });
+            let sub = path.map(|p| {
+                if p.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{p}.{key}")
+                }
+            });
             let value = self.resolve(v, depth + 1, sub.as_deref())?;
             out.insert(key, value);
         }
@@ -281,17 +315,33 @@ impl<'t> Resolver<'t> {
     fn key(&mut self, k: NodeId, depth: usize) -> Result<String, YamlError> {
         let v = self.resolve(k, depth + 1, None)?;
         let n = &self.tree.nodes[k];
-        let s = key_string(&v)
-            .ok_or_else(|| error_at(n.line, n.col, "mapping key is a collection; JSON cannot hold it"))?;
+        let s = key_string(&v).ok_or_else(|| {
+            error_at(
+                n.line,
+                n.col,
+                "mapping key is null or a collection; JSON cannot hold it",
+            )
+        })?;
         self.keys[k] = Some(s.clone());
         Ok(s)
     }
 
     /// go-yaml v2 `merge`: a mapping, or a sequence of mappings where earlier ones win.
-    fn merge(&mut self, v: NodeId, out: &mut Map<String, Json>, depth: usize) -> Result<(), YamlError> {
+    fn merge(
+        &mut self,
+        v: NodeId,
+        out: &mut Map<String, Json>,
+        depth: usize,
+    ) -> Result<(), YamlError> {
         let target = self.tree.deref(v);
         let n = &self.tree.nodes[target];
-        let wrong = || error_at(n.line, n.col, "map merge requires a mapping or a sequence of mappings");
+        let wrong = || {
+            error_at(
+                n.line,
+                n.col,
+                "map merge requires a mapping or a sequence of mappings",
+            )
+        };
         let sources: Vec<NodeId> = match &n.kind {
             Kind::Map { .. } => vec![target],
             Kind::Seq { items, .. } => items.iter().rev().map(|&i| self.tree.deref(i)).collect(),

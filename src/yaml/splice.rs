@@ -17,11 +17,23 @@ enum Op {
     /// New entry `key: expected[path]` at the end of block mapping `map`.
     InsertEntry { map: NodeId, path: Path },
     /// Replace the value of the entry `key` (value node `value`) with `expected[path]`.
-    ReplaceValue { key: NodeId, value: NodeId, path: Path },
+    ReplaceValue {
+        key: NodeId,
+        value: NodeId,
+        path: Path,
+    },
     /// Append `expected[path][from..]` to block sequence `seq`.
-    AppendItems { seq: NodeId, path: Path, from: usize },
+    AppendItems {
+        seq: NodeId,
+        path: Path,
+        from: usize,
+    },
     /// Delete the entry `key`/`value` of block mapping `map`.
-    RemoveEntry { map: NodeId, key: NodeId, value: NodeId },
+    RemoveEntry {
+        map: NodeId,
+        key: NodeId,
+        value: NodeId,
+    },
 }
 
 /// A text change: replace `start..end` by `text`. `col` orders insertions at one point
@@ -82,9 +94,22 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 }
 
 impl<'a> Splicer<'a> {
-    pub fn new(text: &'a str, tree: &'a Tree, keys: &'a [Option<String>], expected: &'a Json) -> Self {
+    pub fn new(
+        text: &'a str,
+        tree: &'a Tree,
+        keys: &'a [Option<String>],
+        expected: &'a Json,
+    ) -> Self {
         let style = detect_style(text, tree);
-        Splicer { text, tree, keys, expected, style, ops: Vec::new(), covered: Vec::new() }
+        Splicer {
+            text,
+            tree,
+            keys,
+            expected,
+            style,
+            ops: Vec::new(),
+            covered: Vec::new(),
+        }
     }
 
     fn node(&self, id: NodeId) -> &'a Node {
@@ -116,9 +141,10 @@ impl<'a> Splicer<'a> {
     fn is_emptyish(&self, id: NodeId) -> bool {
         let n = self.node(id);
         match &n.kind {
-            Kind::Scalar { value, style: ScalarStyle::Plain } => {
-                n.tag.is_none() && go_resolve(value) == Scalar::Null
-            }
+            Kind::Scalar {
+                value,
+                style: ScalarStyle::Plain,
+            } => n.tag.is_none() && go_resolve(value) == Scalar::Null,
             Kind::Seq { flow, .. } | Kind::Map { flow, .. } => *flow,
             _ => false,
         }
@@ -150,8 +176,17 @@ impl<'a> Splicer<'a> {
             self.check_plain(node)?;
             let n = self.node(node);
             match (&n.kind, seg) {
-                (Kind::Map { flow: false, entries }, Seg::Key(k)) => {
-                    let found = entries.iter().rev().find(|(kn, _)| self.keys[*kn].as_deref() == Some(k));
+                (
+                    Kind::Map {
+                        flow: false,
+                        entries,
+                    },
+                    Seg::Key(k),
+                ) => {
+                    let found = entries
+                        .iter()
+                        .rev()
+                        .find(|(kn, _)| self.keys[*kn].as_deref() == Some(k));
                     match found {
                         Some(&(kn, vn)) => {
                             entry = Some((kn, vn, node));
@@ -160,7 +195,13 @@ impl<'a> Splicer<'a> {
                         None if remove => return Ok(()),
                         None => {
                             let p = path[..=i].to_vec();
-                            self.push(Op::InsertEntry { map: node, path: p.clone() }, Some(p));
+                            self.push(
+                                Op::InsertEntry {
+                                    map: node,
+                                    path: p.clone(),
+                                },
+                                Some(p),
+                            );
                             return Ok(());
                         }
                     }
@@ -169,7 +210,9 @@ impl<'a> Splicer<'a> {
                     node = *items.get(*j).ok_or("index beyond the sequence")?;
                     entry = None;
                 }
-                _ if remove && (self.is_emptyish(node) || matches!(n.kind, Kind::Scalar { .. })) => {
+                _ if remove
+                    && (self.is_emptyish(node) || matches!(n.kind, Kind::Scalar { .. })) =>
+                {
                     if !matches!(n.kind, Kind::Seq { .. } | Kind::Map { .. }) {
                         return Ok(()); // nothing below a scalar to remove
                     }
@@ -188,8 +231,16 @@ impl<'a> Splicer<'a> {
             }
             Edit::Append(..) => match &self.node(node).kind {
                 Kind::Seq { flow: false, items } => {
-                    let op = Op::AppendItems { seq: node, path: path.clone(), from: items.len() };
-                    if !self.ops.iter().any(|o| matches!(o, Op::AppendItems { seq, .. } if *seq == node)) {
+                    let op = Op::AppendItems {
+                        seq: node,
+                        path: path.clone(),
+                        from: items.len(),
+                    };
+                    if !self
+                        .ops
+                        .iter()
+                        .any(|o| matches!(o, Op::AppendItems { seq, .. } if *seq == node))
+                    {
                         self.push(op, None);
                     }
                     Ok(())
@@ -201,16 +252,28 @@ impl<'a> Splicer<'a> {
         }
     }
 
-    fn replace(&mut self, entry: Option<(NodeId, NodeId, NodeId)>, path: &[Seg]) -> Result<(), Refusal> {
+    fn replace(
+        &mut self,
+        entry: Option<(NodeId, NodeId, NodeId)>,
+        path: &[Seg],
+    ) -> Result<(), Refusal> {
         let (key, value, _) = entry.ok_or("cannot replace a node that is not a mapping value")?;
         self.check_plain(value)?;
         let p = path.to_vec();
-        self.push(Op::ReplaceValue { key, value, path: p.clone() }, Some(p));
+        self.push(
+            Op::ReplaceValue {
+                key,
+                value,
+                path: p.clone(),
+            },
+            Some(p),
+        );
         Ok(())
     }
 
     fn expected_at(&self, path: &[Seg]) -> Result<&'a Json, Refusal> {
-        pointer(self.expected, path).ok_or_else(|| "the expected value has no node at the path".into())
+        pointer(self.expected, path)
+            .ok_or_else(|| "the expected value has no node at the path".into())
     }
 
     /// Where text goes after node `id`: after the line of its last token, or, when that token is
@@ -218,8 +281,13 @@ impl<'a> Splicer<'a> {
     fn after(&self, mut id: NodeId) -> usize {
         loop {
             match &self.node(id).kind {
-                Kind::Map { flow: false, entries } if !entries.is_empty() => id = entries[entries.len() - 1].1,
-                Kind::Seq { flow: false, items } if !items.is_empty() => id = items[items.len() - 1],
+                Kind::Map {
+                    flow: false,
+                    entries,
+                } if !entries.is_empty() => id = entries[entries.len() - 1].1,
+                Kind::Seq { flow: false, items } if !items.is_empty() => {
+                    id = items[items.len() - 1]
+                }
                 _ => break,
             }
         }
@@ -240,9 +308,10 @@ impl<'a> Splicer<'a> {
     fn scalar_end(&self, id: NodeId) -> usize {
         let n = self.node(id);
         match &n.kind {
-            Kind::Scalar { style: ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted, .. } => {
-                quoted_end(self.text, n.start).unwrap_or(n.end)
-            }
+            Kind::Scalar {
+                style: ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted,
+                ..
+            } => quoted_end(self.text, n.start).unwrap_or(n.end),
             _ => n.end,
         }
     }
@@ -286,15 +355,21 @@ impl<'a> Splicer<'a> {
         let nl = self.style.nl();
         match op {
             Op::InsertEntry { map, path } => {
-                let Some(Seg::Key(k)) = path.last() else { return Err("bad path".into()) };
+                let Some(Seg::Key(k)) = path.last() else {
+                    return Err("bad path".into());
+                };
                 let mut m = serde_json::Map::new();
                 m.insert(k.clone(), self.expected_at(path)?.clone());
                 let col = self.node(*map).col;
-                let text = emit::indent(&emit::lines(&Json::Object(m), self.style), col, self.style);
+                let text =
+                    emit::indent(&emit::lines(&Json::Object(m), self.style), col, self.style);
                 self.insert(out, self.after(*map), text, col);
             }
             Op::AppendItems { seq, path, from } => {
-                let list = self.expected_at(path)?.as_array().ok_or("append target is not a list")?;
+                let list = self
+                    .expected_at(path)?
+                    .as_array()
+                    .ok_or("append target is not a list")?;
                 let items = Json::Array(list.get(*from..).unwrap_or_default().to_vec());
                 let col = self.node(*seq).col;
                 let text = emit::indent(&emit::lines(&items, self.style), col, self.style);
@@ -311,7 +386,12 @@ impl<'a> Splicer<'a> {
                 if !self.text[start..k.start].bytes().all(|c| c == b' ') {
                     return Err("the key shares its line with a `- `".into());
                 }
-                out.push(Splice { start, end: self.after(*value), text: String::new(), col: k.col });
+                out.push(Splice {
+                    start,
+                    end: self.after(*value),
+                    text: String::new(),
+                    col: k.col,
+                });
             }
             Op::ReplaceValue { key, value, path } => {
                 let col = self.node(*key).col;
@@ -320,13 +400,32 @@ impl<'a> Splicer<'a> {
                 let v = self.node(*value);
                 if v.is_block_collection() || v.is_block_scalar() {
                     let text = format!("{head}{nl}{body}");
-                    out.push(Splice { start: colon + 1, end: self.after(*value), text, col });
+                    out.push(Splice {
+                        start: colon + 1,
+                        end: self.after(*value),
+                        text,
+                        col,
+                    });
                 } else {
                     let empty = matches!(&v.kind, Kind::Scalar { value, style: ScalarStyle::Plain } if value.is_empty());
-                    let end = if empty { colon + 1 } else { self.scalar_end(*value).max(colon + 1) };
-                    out.push(Splice { start: colon + 1, end, text: head, col });
+                    let end = if empty {
+                        colon + 1
+                    } else {
+                        self.scalar_end(*value).max(colon + 1)
+                    };
+                    out.push(Splice {
+                        start: colon + 1,
+                        end,
+                        text: head,
+                        col,
+                    });
                     if !body.is_empty() {
-                        self.insert(out, line_end_after(self.text, end.max(colon + 1) - 1), body, col);
+                        self.insert(
+                            out,
+                            line_end_after(self.text, end.max(colon + 1) - 1),
+                            body,
+                            col,
+                        );
                     }
                 }
             }
@@ -338,13 +437,22 @@ impl<'a> Splicer<'a> {
         if at == self.text.len() && !self.text.is_empty() && !self.text.ends_with('\n') {
             text.insert_str(0, self.style.nl());
         }
-        out.push(Splice { start: at, end: at, text, col });
+        out.push(Splice {
+            start: at,
+            end: at,
+            text,
+            col,
+        });
     }
 
     fn apply(&self, mut splices: Vec<Splice>) -> Result<String, Refusal> {
         // Same point: deletions/replacements first, then insertions deeper-first.
         splices.sort_by(|a, b| {
-            (a.start, a.start == a.end, std::cmp::Reverse(a.col)).cmp(&(b.start, b.start == b.end, std::cmp::Reverse(b.col)))
+            (a.start, a.start == a.end, std::cmp::Reverse(a.col)).cmp(&(
+                b.start,
+                b.start == b.end,
+                std::cmp::Reverse(b.col),
+            ))
         });
         let mut out = String::with_capacity(self.text.len() + 256);
         let mut pos = 0;
@@ -363,14 +471,25 @@ impl<'a> Splicer<'a> {
 
 /// Indent step and list style, taken from the first block mapping/sequence nested under a key.
 fn detect_style(text: &str, tree: &Tree) -> Style {
-    let mut style = Style { crlf: text.contains("\r\n"), ..Style::default() };
+    let mut style = Style {
+        crlf: text.contains("\r\n"),
+        ..Style::default()
+    };
     let (mut step, mut compact) = (None, None);
     for n in &tree.nodes {
-        let Kind::Map { flow: false, entries } = &n.kind else { continue };
+        let Kind::Map {
+            flow: false,
+            entries,
+        } = &n.kind
+        else {
+            continue;
+        };
         for &(k, v) in entries {
             let (kc, vn) = (tree.nodes[k].col, &tree.nodes[v]);
             match &vn.kind {
-                Kind::Map { flow: false, .. } if step.is_none() && vn.col > kc => step = Some(vn.col - kc),
+                Kind::Map { flow: false, .. } if step.is_none() && vn.col > kc => {
+                    step = Some(vn.col - kc)
+                }
                 Kind::Seq { flow: false, .. } if compact.is_none() => compact = Some(vn.col == kc),
                 _ => {}
             }

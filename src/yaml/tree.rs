@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle};
+use granit_parser::{
+    ErrorKind, Event, Options, Parser, ScalarStyle, ScanError, Span, StructureStyle,
+};
 
 use super::YamlError;
 
@@ -19,9 +21,18 @@ pub(crate) type NodeId = usize;
 
 #[derive(Debug)]
 pub(crate) enum Kind {
-    Scalar { value: String, style: ScalarStyle },
-    Seq { flow: bool, items: Vec<NodeId> },
-    Map { flow: bool, entries: Vec<(NodeId, NodeId)> },
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<NodeId>,
+    },
+    Map {
+        flow: bool,
+        entries: Vec<(NodeId, NodeId)>,
+    },
     Alias(NodeId),
 }
 
@@ -47,13 +58,19 @@ pub(crate) struct Node {
 
 impl Node {
     pub fn is_block_collection(&self) -> bool {
-        matches!(self.kind, Kind::Seq { flow: false, .. } | Kind::Map { flow: false, .. })
+        matches!(
+            self.kind,
+            Kind::Seq { flow: false, .. } | Kind::Map { flow: false, .. }
+        )
     }
 
     pub fn is_block_scalar(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, .. }
+            Kind::Scalar {
+                style: ScalarStyle::Literal | ScalarStyle::Folded,
+                ..
+            }
         )
     }
 }
@@ -80,7 +97,11 @@ enum Frame {
 }
 
 pub(crate) fn error_at(line: usize, col0: usize, message: impl Into<String>) -> YamlError {
-    YamlError { line, col: col0 + 1, message: message.into() }
+    YamlError {
+        line,
+        col: col0 + 1,
+        message: message.into(),
+    }
 }
 
 /// Describe a scanner error without quoting any of the document (it may be a Secret).
@@ -150,7 +171,11 @@ impl Builder {
         match self.stack.last_mut() {
             None => {
                 if self.root.is_some() {
-                    return Err(error_at(node.line, node.col, "more than one document in a chunk"));
+                    return Err(error_at(
+                        node.line,
+                        node.col,
+                        "more than one document in a chunk",
+                    ));
                 }
                 self.root = Some(id);
             }
@@ -217,9 +242,13 @@ impl Builder {
             }
             Event::Scalar(value, style, anchor, tag) => {
                 // An empty value is reported as `~` with an empty span; keep its text empty.
-            let empty = span.start.index() == span.end.index() && style == ScalarStyle::Plain;
-            let value = if empty { String::new() } else { value.into_owned() };
-            let kind = Kind::Scalar { value, style };
+                let empty = span.start.index() == span.end.index() && style == ScalarStyle::Plain;
+                let value = if empty {
+                    String::new()
+                } else {
+                    value.into_owned()
+                };
+                let kind = Kind::Scalar { value, style };
                 let id = self.push_node(kind, span, anchor, tag_of(tag.as_deref()));
                 self.complete(id)?;
             }
@@ -236,18 +265,28 @@ impl Builder {
                 self.complete(id)?;
             }
             Event::SequenceStart(style, anchor, tag) => {
-                let kind = Kind::Seq { flow: style == StructureStyle::Flow, items: Vec::new() };
+                let kind = Kind::Seq {
+                    flow: style == StructureStyle::Flow,
+                    items: Vec::new(),
+                };
                 let id = self.push_node(kind, span, anchor, tag_of(tag.as_deref()));
                 self.open(id, Frame::Seq(id))?;
             }
             Event::MappingStart(style, anchor, tag) => {
-                let kind = Kind::Map { flow: style == StructureStyle::Flow, entries: Vec::new() };
+                let kind = Kind::Map {
+                    flow: style == StructureStyle::Flow,
+                    entries: Vec::new(),
+                };
                 let id = self.push_node(kind, span, anchor, tag_of(tag.as_deref()));
                 self.open(id, Frame::Map(id, None))?;
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(span)?,
             Event::UnresolvedAlias(_) => {
-                return Err(error_at(span.start.line(), span.start.col(), "unknown alias"));
+                return Err(error_at(
+                    span.start.line(),
+                    span.start.col(),
+                    "unknown alias",
+                ));
             }
             _ => {}
         }
@@ -277,7 +316,10 @@ pub(crate) fn build(text: &str) -> Result<Tree, YamlError> {
     for n in &mut nodes {
         move_to_dash(text, n);
     }
-    Ok(Tree { nodes, root: b.root })
+    Ok(Tree {
+        nodes,
+        root: b.root,
+    })
 }
 
 /// granit starts an indentless block sequence (`key:\n- a`) at its first item's content;
@@ -306,13 +348,24 @@ mod tests {
     fn spans_point_at_tokens() {
         let t = "a:\n  l:\n  - 1\n  m:\n    - 2\n  q: 'x' # y\n  e:\n  f: {} # c\n";
         let tree = build(t).unwrap();
-        let seqs: Vec<&Node> = tree.nodes.iter().filter(|n| matches!(n.kind, Kind::Seq { .. })).collect();
+        let seqs: Vec<&Node> = tree
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, Kind::Seq { .. }))
+            .collect();
         // Indentless and indented sequences both start at their dash.
         assert_eq!((seqs[0].col, &t[seqs[0].start..seqs[0].end]), (2, "- 1"));
         assert_eq!((seqs[1].col, &t[seqs[1].start..seqs[1].end]), (4, "- 2"));
-        let flow = tree.nodes.iter().find(|n| matches!(n.kind, Kind::Map { flow: true, .. })).unwrap();
+        let flow = tree
+            .nodes
+            .iter()
+            .find(|n| matches!(n.kind, Kind::Map { flow: true, .. }))
+            .unwrap();
         assert_eq!(&t[flow.start..flow.end], "{}");
-        let empty = tree.nodes.iter().find(|n| matches!(&n.kind, Kind::Scalar { value, .. } if value.is_empty()));
+        let empty = tree
+            .nodes
+            .iter()
+            .find(|n| matches!(&n.kind, Kind::Scalar { value, .. } if value.is_empty()));
         assert!(empty.is_some(), "an empty value keeps an empty text");
     }
 
