@@ -38,7 +38,7 @@ pub fn analyze(input: &[u8], policy: &Policy, namespace: Option<String>, release
         }
     }
     let release = Release::infer(&docs, namespace, release);
-    let values: Vec<Json> = docs.iter().map(|d| d.value().clone()).collect();
+    let values: Vec<std::borrow::Cow<Json>> = docs.iter().map(|d| std::borrow::Cow::Borrowed(d.value())).collect();
     let claims = classify::claims(&values.iter().flat_map(|v| workload::objects(v).map(|(_, o)| o)).collect::<Vec<_>>());
     let workloads = workload::find(&docs, &policy.service_labels, &release)
         .into_iter()

@@ -2,7 +2,7 @@
 
 use crate::stream::Doc;
 use crate::yaml::{Json, Path, Seg};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
 
@@ -17,7 +17,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn parse(api_version: &str, kind: &str) -> Option<Kind> {
+    pub fn parse(api_version: &str, kind: &str) -> Option<Kind> {
         let group_ok = |g: &str| api_version == format!("{g}/v1");
         Some(match kind {
             "Deployment" if group_ok("apps") => Kind::Deployment,
@@ -186,7 +186,20 @@ pub fn find(docs: &[Doc], labels: &[String], release: &Release) -> Vec<Workload>
             found.push((w, pod_labels));
         }
     }
-    let names: Vec<(String, String)> = found.iter().map(|(w, l)| service_name(w, l, labels, release, &found)).collect();
+    // Per label: how many workloads carry each value, and the prefix all values share; computed
+    // once (asking every workload about every other one was quadratic in the stream).
+    let per_label: Vec<(HashMap<&str, usize>, String)> = labels
+        .iter()
+        .map(|label| {
+            let values: Vec<&str> = found.iter().filter_map(|(_, l)| l.get(label).map(String::as_str)).collect();
+            let mut counts = HashMap::new();
+            for v in &values {
+                *counts.entry(*v).or_insert(0) += 1;
+            }
+            (counts, common_prefix(&values))
+        })
+        .collect();
+    let names: Vec<(String, String)> = found.iter().map(|(w, l)| service_name(w, l, labels, release, &per_label)).collect();
     found.into_iter().zip(names).map(|((mut w, _), (service, by))| {
         w.service = service;
         w.named_by = by;
@@ -201,25 +214,42 @@ fn service_name(
     pod_labels: &BTreeMap<String, String>,
     labels: &[String],
     release: &Release,
-    all: &[(Workload, BTreeMap<String, String>)],
+    per_label: &[(HashMap<&str, usize>, String)],
 ) -> (String, String) {
-    for label in labels {
+    for (label, (counts, common)) in labels.iter().zip(per_label) {
         let Some(value) = pod_labels.get(label) else { continue };
         // A value that two workloads share (e.g. `app.kubernetes.io/name: <chart>`) names no service.
-        if all.iter().any(|(o, l)| (o.doc, &o.base) != (w.doc, &w.base) && l.get(label) == Some(value)) {
+        if counts.get(value.as_str()).is_some_and(|&n| n > 1) {
             continue;
         }
-        let values: Vec<&str> = all.iter().filter_map(|(_, l)| l.get(label).map(String::as_str)).collect();
-        let (service, how) = strip_prefix(value, release, &values);
+        let (service, how) = strip_known(value, release, common);
         return (service, format!("pod label `{label}: {value}`{how}"));
     }
-    let (service, how) = strip_prefix(&w.name, release, &[]);
+    let (service, how) = strip_known(&w.name, release, "");
     (service, format!("metadata.name (no distinguishing pod label among {}){how}", labels.join(", ")))
 }
 
 /// Strip `<namespace>-<release>-` (or `<release>-`); without a known release, strip the prefix
 /// that every value of the label shares, up to a `-`.
+#[cfg(test)]
 fn strip_prefix(value: &str, release: &Release, values: &[&str]) -> (String, String) {
+    strip_known(value, release, &common_prefix(values))
+}
+
+/// The prefix, up to and including a `-`, that all of two or more values share ("" otherwise).
+fn common_prefix(values: &[&str]) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let common = values.iter().skip(1).fold(values[0], |acc, v| {
+        let n = acc.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count();
+        &acc[..n]
+    });
+    common.rfind('-').map_or(String::new(), |cut| common[..=cut].to_string())
+}
+
+/// [`strip_prefix`] with the values' common prefix already computed.
+fn strip_known(value: &str, release: &Release, common: &str) -> (String, String) {
     let mut prefixes = Vec::new();
     if let (Some(ns), Some(rel)) = (&release.namespace, &release.name) {
         prefixes.push(format!("{ns}-{rel}-"));
@@ -227,14 +257,8 @@ fn strip_prefix(value: &str, release: &Release, values: &[&str]) -> (String, Str
     if let Some(rel) = &release.name {
         prefixes.push(format!("{rel}-"));
     }
-    if values.len() >= 2 {
-        let common = values.iter().skip(1).fold(values[0], |acc, v| {
-            let n = acc.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count();
-            &acc[..n]
-        });
-        if let Some(cut) = common.rfind('-') {
-            prefixes.push(common[..=cut].to_string());
-        }
+    if !common.is_empty() {
+        prefixes.push(common.to_string());
     }
     for p in prefixes {
         if let Some(rest) = value.strip_prefix(p.as_str()).filter(|r| !r.is_empty()) {

@@ -142,8 +142,9 @@ impl Finding {
 pub struct Cx<'a> {
     pub policy: &'a Policy,
     pub release: &'a Release,
-    /// Current meaning of each input document.
-    pub values: Vec<Json>,
+    /// Current meaning of each input document: borrowed from the parsed documents until a rule
+    /// edits it (cloning every document up front doubled the memory of a large stream).
+    pub values: Vec<std::borrow::Cow<'a, Json>>,
     pub workloads: Vec<(Workload, Decision)>,
     pub added: Vec<NewDoc>,
 }
@@ -174,14 +175,25 @@ impl Cx<'_> {
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
     /// stream targets it, or the policy asks for an HPA?
     pub fn autoscaled(&self, w: &Workload, d: &Decision) -> bool {
+        self.autoscaled_by(&self.autoscaler_targets(), w, d)
+    }
+
+    /// What every HPA and ScaledObject in the stream scales, collected once, so a rule asking
+    /// about each workload does not scan the whole stream for each (that was quadratic).
+    pub fn autoscaler_targets(&self) -> Vec<&Json> {
+        self.objects().filter(|o| matches!(o.get("kind").and_then(Json::as_str), Some("HorizontalPodAutoscaler" | "ScaledObject"))).collect()
+    }
+
+    /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
+    pub fn autoscaled_by(&self, autoscalers: &[&Json], w: &Workload, d: &Decision) -> bool {
         let wanted = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k)).is_some_and(|s| s.hpa.is_some());
         let ns = self.release.namespace.as_deref();
-        wanted || self.objects().any(|o| targets(o, w, ns))
+        wanted || autoscalers.iter().any(|o| targets(o, w, ns))
     }
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
         match fix {
-            Fix::Edit { doc, edits } => self.values[*doc] = crate::yaml::apply(&self.values[*doc], edits)?,
+            Fix::Edit { doc, edits } => self.values[*doc] = std::borrow::Cow::Owned(crate::yaml::apply(&self.values[*doc], edits)?),
             Fix::Add(new) => self.added.push(new.clone()),
         }
         Ok(())

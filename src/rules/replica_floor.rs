@@ -28,8 +28,9 @@ impl Rule for ReplicaFloor {
     }
 
     fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let autoscalers = cx.autoscaler_targets();
         cx.tiered(&[Tier::Stateless, Tier::LeaderElected])
-            .filter(|(w, d)| w.kind.scalable() && !cx.autoscaled(w, d))
+            .filter(|(w, d)| w.kind.scalable() && !cx.autoscaled_by(&autoscalers, w, d))
             .filter_map(|(w, d)| {
                 let floor = cx.floor(w, d)?;
                 let replicas = cx.obj(w).pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);

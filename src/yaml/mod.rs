@@ -96,6 +96,18 @@ pub struct Parsed {
 }
 
 impl Parsed {
+    /// Drop what only [`edit`] and [`Parsed::line_of`] need (the span tree and key table, several
+    /// times the size of the text) for a document no rule is expected to edit. [`edit`] parses
+    /// the text again if it is asked to edit it anyway; `line_of` then answers `None`.
+    pub fn forget_spans(&mut self) {
+        self.tree = tree::Tree { nodes: Vec::new(), root: None };
+        self.keys = Vec::new();
+    }
+
+    fn spans_forgotten(&self) -> bool {
+        self.tree.root.is_none() && !self.value.is_null()
+    }
+
     /// 1-based line of the node at `path` (of its key, for mapping values), if it exists.
     pub fn line_of(&self, path: &[Seg]) -> Option<usize> {
         let mut node = self.tree.deref(self.tree.root?);
@@ -155,6 +167,9 @@ pub fn apply(value: &Json, edits: &[Edit]) -> Result<Json, YamlError> {
 
 /// Apply `edits` to the document `text` (already parsed as `parsed`).
 pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlError> {
+    if parsed.spans_forgotten() {
+        return edit(text, &parse(text)?, edits);
+    }
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Benchmarks anyone can rerun (not timed tests): helm-ha against `cat` (the floor) and the
+# kustomize post-renderer, on the plane-enterprise full fixture and on generated 5/10/20 MB
+# streams. Prints one markdown table (docs/benchmarks.md holds a recorded run).
+#
+#   scripts/bench.sh                 # default run counts
+#   RUNS=51 BIG_RUNS=9 scripts/bench.sh
+#
+# Each row: median wall time over RUNS runs (after one warm-up), MB/s, peak RSS (max over the
+# runs, from wait4(2) rusage, i.e. what GNU time -v reports as "Maximum resident set size"),
+# and ratios. Every command reads the input on stdin and writes to /dev/null, as a Helm
+# post-renderer does. The kustomize row is the post-renderer wrapper of
+# research/helm-contract.md §5 (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
+# kustomization in bench/kustomize-plane/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RUNS="${RUNS:-21}"
+BIG_RUNS="${BIG_RUNS:-5}"
+SHARED="${HELM_HA_SHARED:-$ROOT/../shared}"
+FIXTURE="$SHARED/fixtures/plane-enterprise/plane-enterprise-full.yaml"
+OUT="$ROOT/target/bench"
+
+die() { echo "bench.sh: ERROR: $*" >&2; exit 1; }
+[ -f "$FIXTURE" ] || die "fixture not found: $FIXTURE (set HELM_HA_SHARED)"
+command -v python3 >/dev/null || die "python3 is needed for the timing loop"
+
+echo "== bench.sh: cargo build --release" >&2
+cargo build --release --bin helm-ha --bin gen-stream >&2
+bash "$ROOT/scripts/fetch-tools.sh" >&2
+KUBECTL="$ROOT/target/tools/bin/kubectl"
+
+mkdir -p "$OUT"
+for mb in 5 10 20; do
+  [ -s "$OUT/stream-$mb.yaml" ] || "$ROOT/target/release/gen-stream" --mb "$mb" --seed 1 --out "$OUT/stream-$mb.yaml"
+done
+KDIR="$OUT/kustomize-plane"
+rm -rf "$KDIR" && mkdir -p "$KDIR" && cp "$ROOT"/bench/kustomize-plane/*.yaml "$KDIR"/
+cat > "$OUT/kustomize-pr.sh" <<EOF
+#!/bin/sh
+set -eu
+cat > "$KDIR/all.yaml"
+exec "$KUBECTL" kustomize "$KDIR"
+EOF
+chmod +x "$OUT/kustomize-pr.sh"
+
+# Sanity: every command succeeds on its input before anything is timed.
+"$ROOT/target/release/helm-ha" --profile plane-enterprise < "$FIXTURE" > /dev/null
+"$OUT/kustomize-pr.sh" < "$FIXTURE" > /dev/null
+for mb in 5 10 20; do "$ROOT/target/release/helm-ha" < "$OUT/stream-$mb.yaml" > /dev/null; done
+
+HH="$ROOT/target/release/helm-ha" FIXTURE="$FIXTURE" OUT="$OUT" RUNS="$RUNS" BIG_RUNS="$BIG_RUNS" python3 - <<'PY'
+import os, statistics, subprocess, time
+
+hh, fixture, out = os.environ["HH"], os.environ["FIXTURE"], os.environ["OUT"]
+runs, big_runs = int(os.environ["RUNS"]), int(os.environ["BIG_RUNS"])
+
+def measure(argv, stdin_path, n):
+    walls, peak = [], 0
+    for i in range(n + 1):
+        with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(argv, stdin=fin, stdout=fout)
+            _, status, ru = os.wait4(p.pid, 0)
+            wall = time.perf_counter() - t0
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{argv} failed with {status}")
+        if i > 0:  # the first run warms the page cache
+            walls.append(wall)
+            peak = max(peak, ru.ru_maxrss)  # KiB on Linux
+    return statistics.median(walls), peak
+
+rows = []
+def case(name, path, n, cmds):
+    size = os.path.getsize(path)
+    res = {label: measure(argv, path, n) for label, argv in cmds}
+    cat = res["cat"][0]
+    for label, (wall, kib) in res.items():
+        rows.append((name, size, label, wall, size / wall / 1e6, kib, kib * 1024 / size, wall / cat, res.get("kustomize post-renderer", (None,))[0]))
+
+case("plane-enterprise full fixture", fixture, runs, [
+    ("cat", ["cat"]),
+    ("helm-ha --profile plane-enterprise", [hh, "--profile", "plane-enterprise"]),
+    ("kustomize post-renderer", [os.path.join(out, "kustomize-pr.sh")]),
+])
+for mb in (5, 10, 20):
+    case(f"generated {mb} MB stream", os.path.join(out, f"stream-{mb}.yaml"), big_runs, [("cat", ["cat"]), ("helm-ha (generic)", [hh])])
+
+print(f"| input | size | command | median wall | MB/s | peak RSS | RSS / input | × cat | kustomize ÷ helm-ha |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+for name, size, label, wall, mbs, kib, rss_ratio, vs_cat, kus in rows:
+    speedup = f"{kus / wall:.0f}×" if kus and label.startswith("helm-ha") else ""
+    print(f"| {name} | {size / 1e6:.3f} MB | {label} | {wall * 1e3:.2f} ms | {mbs:.1f} | {kib / 1024:.1f} MiB | {rss_ratio:.2f} | {vs_cat:.1f} | {speedup} |")
+hh_rows = [(size, wall) for name, size, label, wall, *_ in rows if label == "helm-ha (generic)"]
+print()
+print("Cost per MB (linearity): " + ", ".join(f"{size / 1e6:.0f} MB: {wall * 1e3 / (size / 1e6):.1f} ms/MB" for size, wall in hh_rows))
+PY
