@@ -10,7 +10,7 @@
 # 3. exports their absolute paths for the Rust tests:
 #      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
 # 4. runs cargo test --release --all-targets "$@"
-# 5. (placeholder) fuzz smoke runs
+# 5. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -49,10 +49,18 @@ echo "== test.sh: cargo test --release --all-targets $*" >&2
 cargo test --release --all-targets "$@"
 
 # ---------------------------------------------------------------------------------
-# FUZZ SMOKE RUNS: add them here (short, time-bounded runs, e.g.
-#   cargo +nightly fuzz run <target> -- -max_total_time=30
-# or a stable-toolchain corpus replay), so that `scripts/test.sh` stays THE one
-# test command. Keep them fail-loud (no `|| true`).
+# FUZZ SMOKE RUNS: every cargo-fuzz target (stream splitter, document editor, policy
+# loader) for a short, time-bounded run on the stable toolchain, so the targets build and
+# run on every test run and cannot rot. A crash fails the run (fuzz/artifacts/<target>/).
+# FUZZ_SECONDS=0 skips them (local only; CI always runs them). Long runs: docs/fuzzing.md.
 # ---------------------------------------------------------------------------------
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+if [ "$FUZZ_SECONDS" = "0" ] && [ "${CI:-}" != "true" ]; then
+  echo "== test.sh: fuzz smoke runs skipped (FUZZ_SECONDS=0)" >&2
+else
+  [ "$FUZZ_SECONDS" = "0" ] && FUZZ_SECONDS=20
+  echo "== test.sh: fuzz smoke runs, ${FUZZ_SECONDS}s per target" >&2
+  bash "$ROOT/scripts/fuzz.sh" "$FUZZ_SECONDS"
+fi
 
 echo "== test.sh: ok" >&2

@@ -64,12 +64,14 @@ fn pointer<'j>(value: &'j Json, path: &[Seg]) -> Option<&'j Json> {
     })
 }
 
+// Byte searches: `pos` may be inside a multi-byte character (e.g. `end - 1` of a plain scalar
+// ending in `ߞ`, found by fuzzing); a `\n` byte is always a character of its own.
 fn line_start(text: &str, pos: usize) -> usize {
-    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+    text.as_bytes()[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
 fn line_end_after(text: &str, pos: usize) -> usize {
-    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
+    text.as_bytes()[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i + 1)
 }
 
 /// End of a quoted scalar starting at `start` (granit's end can run over a same-line comment).
