@@ -92,11 +92,11 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
 }
 
 /// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
-/// `HELM_HA_MAX_INPUT_MIB` says otherwise. helm-ha holds the whole stream, every document's
-/// meaning and the output in memory (peak ≈ 4–5× the input, docs/benchmarks.md), so the limit
-/// keeps a runaway render from exhausting a CI runner; a Helm release is far smaller (Helm
-/// stores it in one 1 MiB Secret, compressed).
-pub const MAX_INPUT_BYTES: usize = 256 << 20;
+/// `HELM_HA_MAX_INPUT_MIB` says otherwise. helm-ha holds every document's meaning in memory
+/// (rules look across documents), about 17x the input at peak (docs/benchmarks.md), so the limit
+/// bounds a run to about 1.1 GiB. A Helm release is far smaller: Helm stores it in one Secret of
+/// at most 1 MiB, compressed.
+pub const MAX_INPUT_BYTES: usize = 64 << 20;
 
 fn max_input() -> Result<usize, Failure> {
     match std::env::var("HELM_HA_MAX_INPUT_MIB") {
@@ -113,7 +113,7 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<
     let limit = max_input()?;
     let too_big = || {
         Failure::Usage(format!(
-            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 5x the input)",
+            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 17x the input)",
             limit >> 20
         ))
     };

@@ -116,24 +116,14 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
+        // The span tree is about as large again as the document's meaning; `yaml::edit` parses
+        // the few documents a rule edits again (docs/benchmarks.md, memory).
         let mut parsed = parsed;
-        if !may_be_edited(&parsed.value) {
-            parsed.forget_spans(); // most of the memory of a ConfigMap, Secret or Service
-        }
+        parsed.forget_spans();
         docs.push(Doc { index, line, raw: raw.to_string(), parsed });
         line += raw.matches('\n').count();
     }
     Ok(docs)
-}
-
-/// Rules edit workloads (also inside a `kind: List`); every other document is only read.
-fn may_be_edited(value: &Json) -> bool {
-    let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
-    match value.get("kind").and_then(Json::as_str) {
-        Some("List") => true,
-        Some(kind) => crate::workload::Kind::parse(api, kind).is_some(),
-        None => false,
-    }
 }
 
 fn decode(input: &[u8]) -> Result<&str, Failure> {

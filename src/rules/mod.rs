@@ -193,7 +193,8 @@ impl Cx<'_> {
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
         match fix {
-            Fix::Edit { doc, edits } => self.values[*doc] = std::borrow::Cow::Owned(crate::yaml::apply(&self.values[*doc], edits)?),
+            // Copies a document once, on its first edit; later edits change the copy.
+            Fix::Edit { doc, edits } => crate::yaml::apply_in_place(self.values[*doc].to_mut(), edits)?,
             Fix::Add(new) => self.added.push(new.clone()),
         }
         Ok(())

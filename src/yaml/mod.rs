@@ -165,6 +165,15 @@ pub fn apply(value: &Json, edits: &[Edit]) -> Result<Json, YamlError> {
     Ok(v)
 }
 
+/// [`apply`] on `value` itself, without a copy. On an error `value` may hold the edits before
+/// the failing one.
+pub fn apply_in_place(value: &mut Json, edits: &[Edit]) -> Result<(), YamlError> {
+    for e in edits {
+        apply::apply_one(value, e)?;
+    }
+    Ok(())
+}
+
 /// Apply `edits` to the document `text` (already parsed as `parsed`).
 pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlError> {
     if parsed.spans_forgotten() {
@@ -215,10 +224,13 @@ fn is_marker(line: &str, marker: &str) -> bool {
 fn reserialize(text: &str, expected: &Json) -> String {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = String::new();
+    // A lone CR is a line break to YAML but not to `split_inclusive('\n')`: a "comment line"
+    // holding one also holds content, and keeping it would duplicate that content (fuzzing).
+    let lone_cr = |l: &str| l.trim_end_matches(['\r', '\n']).contains('\r');
     let mut lines = text.split_inclusive('\n').peekable();
     if let Some(first) = lines.peek().copied().filter(|l| is_marker(l, "---")) {
         let rest = first[3..].trim();
-        if rest.is_empty() || rest.starts_with('#') {
+        if (rest.is_empty() || rest.starts_with('#')) && !lone_cr(first) {
             out.push_str(first.trim_end_matches(['\r', '\n']));
         } else {
             out.push_str("---");
@@ -228,7 +240,7 @@ fn reserialize(text: &str, expected: &Json) -> String {
     }
     for l in lines.by_ref() {
         let t = l.trim();
-        if !(t.is_empty() || t.starts_with('#')) {
+        if !(t.is_empty() || t.starts_with('#')) || lone_cr(l) {
             break;
         }
         out.push_str(l.trim_end_matches(['\r', '\n']));

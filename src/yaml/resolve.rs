@@ -258,7 +258,8 @@ impl<'t> Resolver<'t> {
             Kind::Seq { items, .. } => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, &item) in items.iter().enumerate() {
-                    let sub = path.map(|p| format!("{p}[{i}]"));
+                    let collection = matches!(self.tree.nodes[item].kind, Kind::Map { .. } | Kind::Seq { .. });
+                    let sub = path.filter(|_| collection).map(|p| format!("{p}[{i}]"));
                     out.push(self.resolve(item, depth + 1, sub.as_deref())?);
                 }
                 Ok(Json::Array(out))
@@ -274,7 +275,9 @@ impl<'t> Resolver<'t> {
         depth: usize,
         path: Option<&str>,
     ) -> Result<Json, YamlError> {
-        let mut out = Map::new();
+        // Sized up front: a map grown by doubling keeps up to half its slots empty, and every
+        // document's meaning is held for the whole run (docs/benchmarks.md, memory).
+        let mut out = Map::with_capacity(entries.len());
         let mut seen: Vec<(String, usize)> = Vec::new();
         for &(k, v) in entries {
             if self.is_merge_key(k) {
@@ -298,7 +301,10 @@ impl<'t> Resolver<'t> {
                 }
                 seen.push((key.clone(), knode.line));
             }
-            let sub = path.map(|p| {
+            // Paths are only for duplicate-key reports, which only collections can have: a scalar
+            // value needs none (building one per node was a large share of parse time).
+            let collection = matches!(self.tree.nodes[v].kind, Kind::Map { .. } | Kind::Seq { .. });
+            let sub = path.filter(|_| collection).map(|p| {
                 if p.is_empty() {
                     key.clone()
                 } else {
