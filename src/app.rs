@@ -1,6 +1,6 @@
 //! What each command does, from parsed arguments to the text it prints.
 
-use crate::cli::{CheckArgs, Cli, Command, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::cli::{CheckArgs, Cli, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
 use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
@@ -24,7 +24,35 @@ pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
             Ok(Output { stdout: policy_yaml(&policy), stderr: Vec::new(), code: 0 })
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
+        Some(Command::Drill(args)) => drill(args, stdin),
     }
+}
+
+/// `helm-ha drill`: simulate the stream as it is (no hardening applied) on a simulated cluster.
+fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    use crate::drill::{self, cluster::Shape, Cluster};
+    let policy = load_policy(&args.stream.policy)?;
+    let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
+    let cluster = match &args.cluster {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+            Cluster::from_file(&path.display().to_string(), &text, args.zones as usize, &shape)?
+        }
+        None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
+    };
+    let input = read_input(&args.stream.files, stdin)?;
+    let docs = crate::stream::read(&input)?;
+    let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
+    let report = drill::run(&model, &cluster);
+    let stdout = match args.format {
+        Format::Text => {
+            use std::io::IsTerminal;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            drill::report::text(&report, colour)
+        }
+        Format::Json => drill::report::json(&report),
+    };
+    Ok(Output { stdout, stderr: Vec::new(), code: i32::from(report.failed) })
 }
 
 fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod classify;
+pub mod drill;
 pub mod cli;
 pub mod error;
 pub mod pipeline;
