@@ -1,5 +1,4 @@
-//! Hand-computed placements and one test per drill failure mode, on JSON objects built in place
-//! (no YAML parser needed).
+//! Hand-computed placements and one test per drill failure mode, on JSON objects built in place.
 
 use super::cluster::{Cluster, Shape, Taint, ZONE};
 use super::drills::{self, fenceposts, Drill};
@@ -8,14 +7,20 @@ use super::report::{self, Mark};
 use super::schedule::State;
 use crate::policy::Policy;
 use crate::stream::Doc;
-use crate::yaml::{Json, Parsed};
+use crate::yaml::Json;
 use serde_json::json;
 
 fn model(objects: Vec<Json>) -> Model {
     let docs: Vec<Doc> = objects
         .into_iter()
         .enumerate()
-        .map(|(index, value)| Doc { index, line: 1, raw: String::new(), parsed: Parsed { value, duplicates: Vec::new() } })
+        .map(|(index, value)| {
+            // JSON is YAML: the parser gives back exactly `value`.
+            let raw = serde_json::to_string(&value).unwrap();
+            let parsed = crate::yaml::parse(&raw).unwrap();
+            assert_eq!(parsed.value, value);
+            Doc { index, line: 1, raw, parsed }
+        })
         .collect();
     pods::model(&docs, &Policy::default(), Some("ns".into()), Some("rel".into()))
 }
