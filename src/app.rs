@@ -38,6 +38,10 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
             let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
             Cluster::from_file(&path.display().to_string(), &text, args.zones as usize, &shape)?
         }
+        None if args.karpenter => {
+            let none = crate::policy::Karpenter::default();
+            Cluster::karpenter(policy.karpenter.as_ref().unwrap_or(&none), args.zones as usize, args.nodes_per_zone as usize, &shape).map_err(Failure::Usage)?
+        }
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };
     let input = read_input(&args.stream.files, stdin)?;

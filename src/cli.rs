@@ -125,6 +125,10 @@ pub struct DrillArgs {
     /// instead of identical nodes.
     #[arg(long, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
+    /// Build the nodes from the policy's Karpenter NodePools (labels, taints, zones), with
+    /// --nodes-per-zone nodes of each pool per zone.
+    #[arg(long, conflicts_with = "cluster")]
+    pub karpenter: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

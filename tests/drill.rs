@@ -85,7 +85,7 @@ fn hardened_output_with_the_guides_pdbs_passes_every_drill_and_says_why() {
     let policy = "services:\n  api: {hpa: null}\n  web: {hpa: null}\n  worker: {hpa: null}\n";
     let hardened = harden(&raw, Some(policy)) + &guide_pdbs();
     let (code, report) = drill(hardened.as_bytes(), &["--zones", "3", "--nodes-per-zone", "2"]);
-    assert_eq!(report["cluster"], "3 zone(s) × 6 node(s)");
+    assert_eq!(report["cluster"], "3 zone(s), 6 node(s)");
     let failures: Vec<String> = rows(&report)
         .iter()
         .flat_map(|r| ["schedule", "zone_loss", "drain", "rollout"].map(|c| (r["service"].clone(), c, r[c].clone())))
@@ -139,7 +139,7 @@ fn text_report_has_a_row_per_service_and_no_colour_off_a_tty() {
     let Some(raw) = fixture() else { return };
     let run = common::helm_ha(&["drill", "--profile", "plane-enterprise"], &raw);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("helm-ha drill on 3 zone(s) × 6 node(s)\n"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("helm-ha drill on 3 zone(s), 6 node(s)\n"), "{}", run.stdout);
     assert!(run.stdout.contains("✗ api zone loss: 0 ready when zone-"), "{}", run.stdout);
     assert!(!run.stdout.contains('\x1b'), "colour only on a terminal");
 }
@@ -153,7 +153,7 @@ fn cluster_file_pools_with_taints_keep_untolerating_pods_out() {
     std::fs::write(&path, "zones: [zone-a, zone-b]\npools:\n  - name: gpu\n    count: 2\n    taints: [\"nvidia.com/gpu=true:NoSchedule\"]\n").unwrap();
     let (code, report) = drill(&raw, &["--cluster", path.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert_eq!(report["cluster"], "2 zone(s) × 4 node(s)");
+    assert_eq!(report["cluster"], "2 zone(s), 4 node(s)");
     let api = row(&report, "api");
     assert_eq!(api["schedule"]["mark"], "fail");
     assert!(api["schedule"]["reason"].as_str().unwrap().contains("4 node(s) had untolerated taint {nvidia.com/gpu: true}"), "{}", api["schedule"]);

@@ -3,6 +3,7 @@
 
 use super::quantity;
 use crate::error::Failure;
+use crate::policy::Karpenter;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -175,6 +176,32 @@ impl Cluster {
         Ok(Cluster { nodes })
     }
 
+    /// The policy's Karpenter NodePools: `per_zone` nodes of each pool in each of its zones
+    /// (`karpenter.zones`, else `default_zones` generated names), labelled
+    /// `karpenter.sh/nodepool` and `karpenter.sh/capacity-type` and carrying the pool's taint.
+    pub fn karpenter(k: &Karpenter, default_zones: usize, per_zone: usize, shape: &Shape) -> Result<Cluster, String> {
+        if k.pools.is_empty() {
+            return Err("the policy has no `karpenter.pools`; describe the nodes with --zones/--nodes-per-zone or --cluster".into());
+        }
+        let zones: Vec<String> = if k.zones.is_empty() { (0..default_zones).map(zone_name).collect() } else { k.zones.clone() };
+        let mut nodes = Vec::new();
+        for (name, pool) in &k.pools {
+            let taints = match &pool.taint {
+                Some(t) => vec![Taint::parse(t).ok_or_else(|| format!("karpenter.pools.{name}.taint `{t}` is not key=value:Effect"))?],
+                None => Vec::new(),
+            };
+            let mut labels = BTreeMap::new();
+            labels.insert("karpenter.sh/nodepool".to_string(), name.clone());
+            labels.insert("karpenter.sh/capacity-type".to_string(), pool.capacity_types.first().cloned().unwrap_or_else(|| "on-demand".into()));
+            for zone in &zones {
+                for i in 1..=per_zone {
+                    nodes.push(node(format!("{name}-{zone}-{i}"), zone, shape, labels.clone(), taints.clone()));
+                }
+            }
+        }
+        Ok(Cluster { nodes })
+    }
+
     pub fn zones(&self) -> Vec<String> {
         let mut zones: Vec<String> = self.nodes.iter().map(|n| n.zone.clone()).collect();
         zones.sort();
@@ -185,7 +212,7 @@ impl Cluster {
     pub fn describe(&self) -> String {
         let zones = self.zones();
         let live = self.nodes.iter().filter(|n| !n.gone).count();
-        format!("{} zone(s) × {} node(s)", zones.len(), live)
+        format!("{} zone(s), {} node(s)", zones.len(), live)
     }
 }
 
@@ -215,6 +242,36 @@ mod tests {
         assert_eq!(Taint::parse("a=b:NoSchedule"), Some(Taint { key: "a".into(), value: "b".into(), effect: "NoSchedule".into() }));
         assert_eq!(Taint::parse("a:NoExecute").map(|t| t.value), Some(String::new()));
         assert_eq!(Taint::parse("a=b:Sometimes"), None);
+    }
+
+    #[test]
+    fn karpenter_pools_become_labelled_tainted_nodes_per_zone() {
+        let k: Karpenter = serde_json::from_value(serde_json::json!({
+            "zones": ["us-east-1a", "us-east-1b"],
+            "pools": {"general": {"capacityTypes": ["on-demand"]}, "batch": {"capacityTypes": ["spot"], "taint": "workload-class=batch:NoSchedule"}}
+        }))
+        .unwrap();
+        let c = Cluster::karpenter(&k, 3, 1, &Shape::parse("4", "16Gi").unwrap()).unwrap();
+        let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["general-us-east-1a-1", "general-us-east-1b-1", "batch-us-east-1a-1", "batch-us-east-1b-1"]);
+        assert_eq!(c.nodes[2].labels["karpenter.sh/capacity-type"], "spot");
+        assert_eq!(c.nodes[2].labels[ZONE], "us-east-1a");
+        assert_eq!(c.nodes[2].taints[0].describe(), "workload-class=batch:NoSchedule");
+        assert!(c.nodes[0].taints.is_empty());
+        assert!(Cluster::karpenter(&Karpenter::default(), 3, 1, &Shape::parse("4", "16Gi").unwrap()).is_err());
+    }
+
+    #[test]
+    fn cluster_file_pools_and_zones() {
+        let text = "zones: [z1, z2]\npools:\n  - name: big\n    count: 2\n    cpu: \"8\"\n  - name: edge\n    zones: [z2]\n    labels: {tier: edge}\n    taints: [\"edge=true:NoExecute\"]\n";
+        let c = Cluster::from_file("c.yaml", text, 3, &Shape::parse("4", "16Gi").unwrap()).unwrap();
+        let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["big-z1-1", "big-z1-2", "big-z2-1", "big-z2-2", "edge-z2-1"]);
+        assert_eq!(c.nodes[0].cpu, 8000);
+        assert_eq!(c.nodes[4].cpu, 4000);
+        assert_eq!(c.nodes[4].labels["tier"], "edge");
+        assert!(Cluster::from_file("c.yaml", "pools: []\n", 3, &Shape::parse("4", "16Gi").unwrap()).is_err());
+        assert!(Cluster::from_file("c.yaml", "pools:\n  - name: x\n    colour: red\n", 3, &Shape::parse("4", "16Gi").unwrap()).is_err());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Effect {
     pub allowed_by: Vec<String>,
     /// The pods were touched by the run at all.
     pub touched: bool,
+    /// The most pods running at once (a rollout's surge).
+    pub max_running: usize,
 }
 
 /// One run: a drill on one target (a zone, a node, a Deployment).
@@ -53,12 +55,14 @@ pub struct Run {
 }
 
 fn effects(state: &State) -> Vec<Effect> {
-    (0..state.model.templates.len()).map(|t| Effect { min_ready: state.ready(t), ..Effect::default() }).collect()
+    (0..state.model.templates.len()).map(|t| Effect { min_ready: state.ready(t), max_running: state.ready(t), ..Effect::default() }).collect()
 }
 
 fn note_ready(state: &State, effects: &mut [Effect], template: usize) {
     let e = &mut effects[template];
-    e.min_ready = e.min_ready.min(state.ready(template));
+    let ready = state.ready(template);
+    e.min_ready = e.min_ready.min(ready);
+    e.max_running = e.max_running.max(ready);
     e.touched = true;
 }
 
@@ -227,6 +231,7 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
                     s.pods.push(p);
                 }
                 s.schedule_pending();
+                note_ready(&s, &mut fx, t);
                 changed = true;
             }
             let (old, new) = (of(&s, 0), of(&s, 1));

@@ -150,6 +150,9 @@ fn verdict(drill: Drill, tpl: &Template, ready: usize, zones: &[String], runs: &
     if let Some((target, e)) = runs.iter().find(|(_, e)| e.below_budget.is_some()) {
         return Cell { mark: Mark::Warn, reason: format!("{} {}", e.below_budget.clone().unwrap_or_default(), during(drill, target)) };
     }
+    if let Some((_, e)) = runs.iter().find(|(_, e)| tpl.tier == crate::policy::Tier::Singleton && e.max_running > 1) {
+        return Cell { mark: Mark::Warn, reason: format!("{} copies run at once during its rollout: a singleton needs strategy Recreate (HA105)", e.max_running) };
+    }
     let worst = runs.iter().map(|(_, e)| e.min_ready).min().unwrap_or(ready);
     let reason = match drill {
         Drill::ZoneLoss => format!("replicas in {} zone(s) ({}): ≥{worst}/{ready} ready when any one is lost", zones.len(), zones.join(", ")),

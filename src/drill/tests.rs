@@ -326,3 +326,20 @@ fn zone_drain_cordons_the_whole_zone_first() {
     assert_eq!(run.effects[0].min_ready, 0);
     assert!(run.effects[0].pending.as_deref().unwrap().contains("2 node(s) were unschedulable"), "{:?}", run.effects[0].pending);
 }
+
+#[test]
+fn a_singleton_rolling_update_runs_two_copies_at_once() {
+    let mut beat = deploy("beat", 1, json!({}));
+    beat["spec"]["template"]["spec"]["containers"][0]["args"] = json!(["celery", "beat"]);
+    let policy: Policy = serde_json::from_value(json!({"detect": {"singletonNames": ["beat"]}})).unwrap();
+    let m = {
+        let raw = serde_json::to_string(&beat).unwrap();
+        let docs = vec![Doc { index: 0, line: 1, parsed: crate::yaml::parse(&raw).unwrap(), raw }];
+        pods::model(&docs, &policy, Some("ns".into()), None)
+    };
+    assert_eq!(m.templates[0].tier, crate::policy::Tier::Singleton);
+    let r = super::run(&m, &cluster(3, 2));
+    assert_eq!(r.rows[0].rollout.mark, Mark::Warn);
+    assert_eq!(r.rows[0].rollout.reason, "2 copies run at once during its rollout: a singleton needs strategy Recreate (HA105)");
+    assert!(!r.failed);
+}
