@@ -134,7 +134,11 @@ fn verdict(drill: Drill, tpl: &Template, ready: usize, zones: &[String], runs: &
         return Cell { mark: Mark::Fail, reason: e.blocked.clone().unwrap_or_default() };
     }
     if let Some((target, e)) = runs.iter().find(|(_, e)| e.touched && e.min_ready == 0) {
-        let after = e.pending.as_ref().map(|p| format!("; {p}")).unwrap_or_else(|| "; its replacement starts elsewhere".into());
+        let after = match (&e.pending, drill) {
+            (Some(p), _) => format!("; {p}"),
+            (None, Drill::Rollout) => String::new(),
+            (None, _) => "; its replacement starts on another node".into(),
+        };
         let why = match (drill, &tpl.strategy) {
             (Drill::Rollout, Strategy::Recreate) => "strategy Recreate stops every pod before starting new ones".to_string(),
             (Drill::Rollout, _) => "the rollout removes the only ready pod first".to_string(),
