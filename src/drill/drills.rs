@@ -141,7 +141,17 @@ pub fn drain(base: &State, nodes: &[usize], target: String) -> Run {
         s.nodes[n].cordoned = true;
     }
     for &n in nodes {
+        // Pods that tolerate the cordon may come straight back; kubectl would evict them forever.
+        let mut budget = 4 * s.pods.len() + 4;
         loop {
+            budget -= 1;
+            if budget == 0 {
+                for t in s.pods.iter().filter(|p| p.node == Some(n)).map(|p| p.template).collect::<Vec<_>>() {
+                    fx[t].touched = true;
+                    fx[t].blocked.get_or_insert(format!("drain of {} never ends: its pods tolerate {} and come back", s.nodes[n].name, super::cluster::UNSCHEDULABLE));
+                }
+                break;
+            }
             let on_node: Vec<usize> = (0..s.pods.len()).filter(|&i| s.pods[i].node == Some(n)).collect();
             if on_node.is_empty() {
                 break;

@@ -134,7 +134,9 @@ impl<'m> State<'m> {
             }
         }
         if fits.is_empty() {
-            let parts: Vec<String> = why.iter().map(|(w, n)| format!("{n} {}", w.text())).collect();
+            // FitError: "N reason" strings, sorted as strings.
+            let mut parts: Vec<String> = why.iter().map(|(w, n)| format!("{n} {}", w.text())).collect();
+            parts.sort();
             return Err(format!("0/{} nodes are available: {}", live.len(), parts.join(", ")));
         }
         Ok(fits.into_iter().min_by_key(|&n| (self.score(pod, n), self.nodes[n].name.clone())).expect("not empty"))

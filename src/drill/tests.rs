@@ -343,3 +343,11 @@ fn a_singleton_rolling_update_runs_two_copies_at_once() {
     assert_eq!(r.rows[0].rollout.reason, "2 copies run at once during its rollout: a singleton needs strategy Recreate (HA105)");
     assert!(!r.failed);
 }
+
+#[test]
+fn pods_that_tolerate_the_cordon_make_a_drain_never_end() {
+    let m = model(vec![deploy("web", 1, json!({"tolerations": [{"operator": "Exists"}]}))]);
+    let base = State::new(&m, cluster(1, 1).nodes);
+    let run = drills::drain(&base, &[0], "node zone-a-1".into());
+    assert_eq!(run.effects[0].blocked.as_deref(), Some("drain of zone-a-1 never ends: its pods tolerate node.kubernetes.io/unschedulable and come back"));
+}
