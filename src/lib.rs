@@ -4,6 +4,9 @@
 //! as Kubernetes does; [`workload`] finds and names workloads and [`classify`] sorts them into
 //! tiers; every rule in [`rules`] runs over the documents in turn; the writer splices the edits
 //! into the original bytes.
+//!
+//! [`drill`] (`helm-ha drill`) simulates a stream on a simulated cluster: zone loss, drains and
+//! rollouts, judged per service.
 
 pub mod app;
 pub mod classify;
