@@ -71,8 +71,9 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
 fn analyze(args: &StreamArgs, stdin: &mut dyn Read) -> Result<Analysis, Failure> {
     let mut policy = load_policy(&args.policy)?;
     policy.strict |= args.strict;
+    let templates = crate::templates::Templates::load(args.templates.as_deref())?;
     let input = read_input(&args.files, stdin)?;
-    pipeline::analyze(&input, &policy, args.namespace.clone(), args.release.clone())
+    pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)
 }
 
 fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
