@@ -28,7 +28,7 @@ fi
 
 version="$(sed -n 's/^version:[[:space:]]*//p' "$PLUGIN_SRC/plugin.yaml" | head -n1 | tr -d '"'"'"' \r')"
 name="$(sed -n 's/^name:[[:space:]]*//p' "$PLUGIN_SRC/plugin.yaml" | head -n1 | tr -d '"'"'"' \r')"
-[ -n "$version" ] && [ -n "$name" ] || die "cannot read name/version from $PLUGIN_SRC/plugin.yaml"
+{ [ -n "$version" ] && [ -n "$name" ]; } || die "cannot read name/version from $PLUGIN_SRC/plugin.yaml"
 
 mkdir -p "$OUTDIR"
 OUTDIR="$(cd "$OUTDIR" && pwd)"

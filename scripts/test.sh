@@ -32,7 +32,8 @@ export HELM3="$ROOT/target/tools/bin/helm3"
 export HELM4="$ROOT/target/tools/bin/helm4"
 export KUBECTL="$ROOT/target/tools/bin/kubectl"
 export HELM_HA_VALIDATE_PY="$ROOT/target/validate-venv/bin/python"
-export HELM_HA_SHARED="$(cd "$SHARED_DIR" && pwd)"
+HELM_HA_SHARED="$(cd "$SHARED_DIR" && pwd)"
+export HELM_HA_SHARED
 
 for v in HELM3 HELM4 KUBECTL HELM_HA_VALIDATE_PY; do
   [ -x "${!v}" ] || die "$v=${!v} is not executable"
