@@ -43,7 +43,8 @@ impl Default for Templates {
 
 impl Templates {
     /// The built-ins, with every `*.yaml` file of `dir` replacing the built-in of the same name.
-    /// A file that replaces no built-in is refused (a misspelt name would silently do nothing).
+    /// A `*.yaml` file that replaces no built-in is refused (a misspelt name would silently do
+    /// nothing); other files are ignored.
     pub fn load(dir: Option<&Path>) -> Result<Templates, Failure> {
         let mut sources: Vec<(String, String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string(), "built-in".to_string())).collect();
         if let Some(dir) = dir {
@@ -51,7 +52,7 @@ impl Templates {
             let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
             files.sort();
             for path in files {
-                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string).filter(|n| n.ends_with(".yaml")) else { continue };
                 let Some(slot) = sources.iter_mut().find(|(n, _, _)| *n == name) else {
                     let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
                     return Err(Failure::Usage(format!("--templates {}: `{name}` replaces no built-in template (known: {})", dir.display(), known.join(", "))));
