@@ -63,7 +63,7 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
             let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all().iter().map(|r| format!("{:<6} {:<22} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+        None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
     };
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }

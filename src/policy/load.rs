@@ -172,6 +172,9 @@ fn validate(p: &Policy) -> Result<(), Problem> {
             if floor > hpa.max_replicas {
                 return problem(key("hpa.maxReplicas"), format!("the replica floor {floor} is above the HPA's maxReplicas {}", hpa.max_replicas), "raise maxReplicas or lower replicas");
             }
+            if hpa.cpu == Some(0) || hpa.memory == Some(0) {
+                return problem(key("hpa"), "a target utilisation of 0%".into(), "use a percentage of the request above 0, e.g. cpu: 70");
+            }
             if hpa.cpu.is_none() && hpa.memory.is_none() {
                 return problem(key("hpa"), "an HPA with no metric".into(), "set cpu and/or memory (target utilisation, %)");
             }
@@ -340,6 +343,8 @@ mod tests {
         assert!(err("storageClass: {preset: aws-ebs-gp4, name: gp3}\n").contains("unknown preset"));
         assert!(err("storageClass: {preset: aws-ebs-gp3, name: GP3}\n").contains("not a valid object name"));
         assert!(err("services: {live: {loadBalancer: {idleTimeoutSeconds: 5000}}}\n").contains("outside 60-4000"));
+        assert!(err("services: {api: {hpa: {minReplicas: 3, maxReplicas: 6, cpu: 0}}}\n").contains("utilisation of 0%"));
+        assert!(err("services: {monitor: {hpa: {minReplicas: 1, maxReplicas: 2, cpu: 50}}}\n").contains("an HPA on a singleton service"));
         assert!(with("storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}\n").is_ok());
     }
 

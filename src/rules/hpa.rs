@@ -196,6 +196,24 @@ mod tests {
     }
 
     #[test]
+    fn an_hpa_on_a_workload_that_turns_out_to_be_a_singleton_is_an_error() {
+        let stream = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: scheduler}
+spec:
+  selector: {matchLabels: {app: scheduler}}
+  template: {metadata: {labels: {app: scheduler}}, spec: {containers: [{name: s, image: s, resources: {requests: {cpu: 1}}}]}}
+";
+        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {scheduler: {hpa: {minReplicas: 2, maxReplicas: 4, cpu: 70}}}\n"))).unwrap();
+        let a = crate::pipeline::analyze(stream.as_bytes(), &policy, None, None).unwrap();
+        let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
+        assert_eq!(refusals.len(), 1);
+        assert!(refusals[0].contains("a singleton Deployment"), "{refusals:?}");
+        assert!(a.added.is_empty());
+    }
+
+    #[test]
     fn requests_or_limits_count_for_every_container() {
         let (w, obj) = deployment(json!([
             {"name": "a", "resources": {"requests": {"cpu": "100m"}}},

@@ -195,6 +195,81 @@ mod tests {
         assert_eq!(allowed(&b(None, None), 3), None);
     }
 
+    const STREAM: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: beat, annotations: {}}
+spec:
+  selector: {matchLabels: {app: beat}}
+  template: {metadata: {labels: {app: beat}}, spec: {containers: [{name: beat, image: beat}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hooked, annotations: {helm.sh/hook: pre-install}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: hooked}}
+  template: {metadata: {labels: {app: hooked}}, spec: {containers: [{name: h, image: h}]}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: a}]}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template: {metadata: {labels: {app: migrate}}, spec: {restartPolicy: Never, containers: [{name: m, image: m}]}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: postgres:16}]}}
+";
+
+    #[test]
+    fn only_replicated_stateless_workloads_get_a_budget() {
+        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {beat: {tier: singleton}}\n"))).unwrap();
+        let a = crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let added: Vec<(&str, &str)> = a.added.iter().map(|d| (d.kind.as_str(), d.name.as_str())).collect();
+        // Not the singleton, the hook, the DaemonSet, the Job or the database.
+        assert_eq!(added, [("PodDisruptionBudget", "web-pdb")]);
+        let pdb = &a.added[0].value;
+        assert_eq!(pdb["metadata"]["namespace"], "ns", "an absent namespace is the release's");
+        assert_eq!(pdb["spec"]["selector"], json!({"matchLabels": {"app": "web"}}));
+        assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+        assert_eq!(pdb["metadata"]["labels"], json!({"app.kubernetes.io/managed-by": "helm-ha", "helm-ha.io/for": "web"}));
+    }
+
+    #[test]
+    fn an_empty_chart_selector_covers_every_pod_of_its_namespace_only() {
+        let policy = crate::policy::load(Some("generic"), None).unwrap();
+        let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
+        let a = crate::pipeline::analyze(format!("{STREAM}{all}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
+        let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
+        let a = crate::pipeline::analyze(format!("{STREAM}{elsewhere}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert_eq!(a.added.len(), 1);
+        // A null selector selects nothing in policy/v1.
+        let null = all.replace(", selector: {}", "");
+        let a = crate::pipeline::analyze(format!("{STREAM}{null}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert_eq!(a.added.len(), 1);
+    }
+
     #[test]
     fn names_are_bounded_and_deterministic() {
         let long = "a".repeat(260);
