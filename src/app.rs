@@ -95,7 +95,7 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
             let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all().iter().map(|r| format!("{:<6} {:<22} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+        None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
     };
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }
@@ -103,8 +103,9 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
 fn analyze(args: &StreamArgs, stdin: &mut dyn Read) -> Result<Analysis, Failure> {
     let mut policy = load_policy(&args.policy)?;
     policy.strict |= args.strict;
+    let templates = crate::templates::Templates::load(args.templates.as_deref())?;
     let input = read_input(&args.files, stdin)?;
-    pipeline::analyze(&input, &policy, args.namespace.clone(), args.release.clone())
+    pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)
 }
 
 fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {

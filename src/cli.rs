@@ -73,6 +73,10 @@ pub struct StreamArgs {
     /// Refuse (exit 1) streams with in-chart stateful services.
     #[arg(long)]
     pub strict: bool,
+    /// Directory of templates (`pdb.yaml`, `hpa.yaml`, `storageclass.yaml`, `ec2nodeclass.yaml`,
+    /// `nodepool.yaml`) that replace the built-ins of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Manifest files; stdin when none or `-`.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,

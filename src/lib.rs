@@ -19,6 +19,7 @@ pub mod report;
 pub mod rules;
 pub mod selector;
 pub mod stream;
+pub mod templates;
 pub mod workload;
 pub mod yaml;
 
