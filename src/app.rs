@@ -1,6 +1,6 @@
 //! What each command does, from parsed arguments to the text it prints.
 
-use crate::cli::{CheckArgs, Cli, Command, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::cli::{CheckArgs, Cli, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
 use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
@@ -24,7 +24,39 @@ pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
             Ok(Output { stdout: policy_yaml(&policy), stderr: Vec::new(), code: 0 })
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
+        Some(Command::Drill(args)) => drill(args, stdin),
     }
+}
+
+/// `helm-ha drill`: simulate the stream as it is (no hardening applied) on a simulated cluster.
+fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    use crate::drill::{self, cluster::Shape, Cluster};
+    let policy = load_policy(&args.stream.policy)?;
+    let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
+    let cluster = match &args.cluster {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+            Cluster::from_file(&path.display().to_string(), &text, args.zones as usize, &shape)?
+        }
+        None if args.karpenter => {
+            let none = crate::policy::Karpenter::default();
+            Cluster::karpenter(policy.karpenter.as_ref().unwrap_or(&none), args.zones as usize, args.nodes_per_zone as usize, &shape).map_err(Failure::Usage)?
+        }
+        None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
+    };
+    let input = read_input(&args.stream.files, stdin)?;
+    let docs = crate::stream::read(&input)?;
+    let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
+    let report = drill::run(&model, &cluster);
+    let stdout = match args.format {
+        Format::Text => {
+            use std::io::IsTerminal;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            drill::report::text(&report, colour)
+        }
+        Format::Json => drill::report::json(&report),
+    };
+    Ok(Output { stdout, stderr: Vec::new(), code: i32::from(report.failed) })
 }
 
 fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
@@ -66,7 +98,7 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
             let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all().iter().map(|r| format!("{:<6} {:<22} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+        None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
     };
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }
@@ -74,8 +106,9 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
 fn analyze(args: &StreamArgs, stdin: &mut dyn Read) -> Result<Analysis, Failure> {
     let mut policy = load_policy(&args.policy)?;
     policy.strict |= args.strict;
+    let templates = crate::templates::Templates::load(args.templates.as_deref())?;
     let input = read_input(&args.files, stdin)?;
-    pipeline::analyze(&input, &policy, args.namespace.clone(), args.release.clone())
+    pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)
 }
 
 fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {

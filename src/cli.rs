@@ -36,6 +36,12 @@ pub enum Command {
     /// Print the effective policy (a profile plus a policy file) as YAML.
     #[command(after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml")]
     Policy(PolicyArgs),
+    /// Simulate losing each zone, draining each node and zone, and rolling out each Deployment;
+    /// exit 1 when a Tier-1 service would reach 0 ready or a drill cannot finish.
+    #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha drill --profile plane-enterprise\n  \
+helm template plane ./chart -n plane | helm-ha --profile plane-enterprise | helm-ha drill --profile plane-enterprise\n  \
+helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml")]
+    Drill(DrillArgs),
     /// Print the full documentation of a rule (code like HA101, or its name).
     #[command(after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule")]
     Explain {
@@ -67,6 +73,10 @@ pub struct StreamArgs {
     /// Refuse (exit 1) streams with in-chart stateful services.
     #[arg(long)]
     pub strict: bool,
+    /// Directory of templates (`pdb.yaml`, `hpa.yaml`, `storageclass.yaml`, `ec2nodeclass.yaml`,
+    /// `nodepool.yaml`) that replace the built-ins of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Manifest files; stdin when none or `-`.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -97,4 +107,32 @@ pub struct CheckArgs {
     /// Exit 1 when a finding has at least this severity.
     #[arg(long, value_enum, default_value_t = Severity::Warning)]
     pub fail_on: Severity,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// Number of zones (`zone-a`, `zone-b`, …).
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub zones: u32,
+    /// Nodes in each zone.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub nodes_per_zone: u32,
+    /// Allocatable CPU of each node (a Kubernetes quantity).
+    #[arg(long, default_value = "4", value_name = "QUANTITY")]
+    pub node_cpu: String,
+    /// Allocatable memory of each node (a Kubernetes quantity).
+    #[arg(long, default_value = "16Gi", value_name = "QUANTITY")]
+    pub node_memory: String,
+    /// A YAML file listing node pools (name, count per zone, cpu, memory, labels, taints, zones)
+    /// instead of identical nodes.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+    /// Build the nodes from the policy's Karpenter NodePools (labels, taints, zones), with
+    /// --nodes-per-zone nodes of each pool per zone.
+    #[arg(long, conflicts_with = "cluster")]
+    pub karpenter: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

@@ -129,10 +129,10 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "duplicate key in a document a rule edits",
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: example/web:1\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 1\n  replicas: 1\n  selector:\n    matchLabels:\n      app: shop\n  template:\n    metadata:\n      labels:\n        app: shop\n    spec:\n      containers:\n      - name: shop\n        image: example/shop:1\n",
             2,
             1..=8,
-            "Deployment/web",
+            "Deployment/shop",
             &["duplicate", "replicas"],
         ),
     ];

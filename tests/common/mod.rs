@@ -117,3 +117,22 @@ pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
 pub fn chunks(stream: &str) -> usize {
     stream.lines().filter(|l| *l == "---" || l.starts_with("--- ")).count()
 }
+
+/// What the shared validator's `k8syaml.py` (go-yaml v2 rules, written in Python) makes of one
+/// document: an independent second opinion on our resolver.
+pub fn k8syaml(doc: &str) -> Option<serde_json::Value> {
+    let py = validator_python()?;
+    let shared = shared()?;
+    let mut child = Command::new(py)
+        .arg(root().join("tests/data/yaml/gen.py"))
+        .arg("-")
+        .env("K8SYAML_DIR", shared.join("validate"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python");
+    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "k8syaml failed on\n{doc}");
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
