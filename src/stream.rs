@@ -106,6 +106,7 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
     let text = decode(input)?;
     let mut docs = Vec::new();
     let mut line = 1;
+    let small = text.len() <= KEEP_SPANS_BELOW;
     for range in split(text) {
         let raw = &text[range];
         let index = docs.len();
@@ -119,11 +120,27 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
         // The span tree is about as large again as the document's meaning; `yaml::edit` parses
         // the few documents a rule edits again (docs/benchmarks.md, memory).
         let mut parsed = parsed;
-        parsed.forget_spans();
+        if !(small && may_be_edited(&parsed.value)) {
+            parsed.forget_spans();
+        }
         docs.push(Doc { index, line, raw: raw.to_string(), parsed });
         line += raw.matches('\n').count();
     }
     Ok(docs)
+}
+
+/// Below this input size the span trees of documents a rule may edit are kept, so editing them
+/// needs no second parse; above it, memory matters more (docs/benchmarks.md).
+const KEEP_SPANS_BELOW: usize = 4 << 20;
+
+/// Rules edit workloads (also inside a `kind: List`); every other document is only read.
+fn may_be_edited(value: &Json) -> bool {
+    let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    match value.get("kind").and_then(Json::as_str) {
+        Some("List") => true,
+        Some(kind) => crate::workload::Kind::parse(api, kind).is_some(),
+        None => false,
+    }
 }
 
 fn decode(input: &[u8]) -> Result<&str, Failure> {

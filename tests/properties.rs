@@ -450,3 +450,17 @@ fn trap_values_mean_the_same_after_an_edit() {
         assert_eq!(after["spec"]["replicas"], json!(2), "and the edit itself landed");
     }
 }
+
+#[test]
+fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
+    // Large streams drop span trees after parsing (stream::read); yaml::edit parses again.
+    let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
+    let edits = vec![yaml::Edit::Set(yaml::path("spec.replicas"), json!(3)), yaml::Edit::Append(yaml::path("spec.template.spec.containers"), json!({"name": "d", "image": "on"}))];
+    let kept = yaml::parse(text).unwrap();
+    let mut dropped = yaml::parse(text).unwrap();
+    dropped.forget_spans();
+    assert_eq!(dropped.line_of(&yaml::path("spec.replicas")), None);
+    let (a, b) = (yaml::edit(text, &kept, &edits).unwrap(), yaml::edit(text, &dropped, &edits).unwrap());
+    assert_eq!(a, b);
+    assert!(matches!(a, yaml::Edited::Spliced(_)) && a.text().contains("# keep me"), "{}", a.text());
+}
