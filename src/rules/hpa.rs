@@ -2,7 +2,7 @@ use super::{generated, generated_labels, rule, shorten, targets, Cx, Finding, Fi
 use crate::classify::Decision;
 use crate::policy::{Hpa, Tier};
 use crate::workload::{at, objects, Workload};
-use crate::yaml::{Edit, Json, Seg};
+use crate::yaml::{Edit, Json, Path, Seg};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
 use serde_json::json;
 
@@ -60,6 +60,14 @@ impl Rule for HorizontalPodAutoscaler {
 
     fn check(&self, cx: &Cx) -> Vec<Finding> {
         let mut out = Vec::new();
+        // The chart's HPAs, found once (looking for them per workload was quadratic).
+        let chart_hpas: Vec<(usize, Path, &Json)> = cx
+            .values
+            .iter()
+            .enumerate()
+            .flat_map(|(doc, value)| objects(value).map(move |(base, o)| (doc, base, o)))
+            .filter(|(_, _, o)| o.get("kind").and_then(Json::as_str) == Some("HorizontalPodAutoscaler"))
+            .collect();
         for (w, d) in &cx.workloads {
             if w.hook.is_some() {
                 continue;
@@ -67,7 +75,7 @@ impl Rule for HorizontalPodAutoscaler {
             let hpa = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.hpa.as_ref());
             let scaled = matches!(d.tier, Tier::Stateless | Tier::LeaderElected) && w.kind.scalable();
             if scaled {
-                raise_chart_hpas(cx, w, d, &mut out);
+                raise_chart_hpas(cx, &chart_hpas, w, d, &mut out);
             }
             let Some(hpa) = hpa else { continue };
             if d.tier == Tier::Skip {
@@ -84,43 +92,42 @@ impl Rule for HorizontalPodAutoscaler {
 }
 
 /// A chart HPA targeting `w` with a minimum below the floor is raised to it.
-fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
+fn raise_chart_hpas(cx: &Cx, chart_hpas: &[(usize, Path, &Json)], w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
     let Some(floor) = cx.floor(w, d) else { return };
     let ns = cx.release.namespace.as_deref();
-    for (doc, value) in cx.values.iter().enumerate() {
-        for (base, o) in objects(value) {
-            if o.get("kind").and_then(Json::as_str) != Some("HorizontalPodAutoscaler") || !targets(o, w, ns) || generated(o) {
-                continue;
-            }
-            let min = o.pointer("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
-            if min >= u64::from(floor) {
-                continue;
-            }
-            let path = |k: &str| {
-                let mut p = base.clone();
-                p.extend([Seg::Key("spec".into()), Seg::Key(k.into())]);
-                p
-            };
-            let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
-            let max = o.pointer("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
-            let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
-            if max < u64::from(floor) {
-                edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
-                msg.push_str(&format!(", and maxReplicas {max} with it"));
-            }
-            let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-            let mut f = Finding::about(&HorizontalPodAutoscaler::META, Severity::Warning, Some(doc), format!("HorizontalPodAutoscaler/{name}"), msg);
-            f.service = Some(w.service.clone());
-            f.fix = Some(Fix::Edit { doc, edits });
-            out.push(f);
+    for (doc, base, o) in chart_hpas {
+        let (doc, o) = (*doc, *o);
+        if !targets(o, w, ns) || generated(o) {
+            continue;
         }
+        let min = o.pointer("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
+        if min >= u64::from(floor) {
+            continue;
+        }
+        let path = |k: &str| {
+            let mut p = base.clone();
+            p.extend([Seg::Key("spec".into()), Seg::Key(k.into())]);
+            p
+        };
+        let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
+        let max = o.pointer("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
+        let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
+        if max < u64::from(floor) {
+            edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
+            msg.push_str(&format!(", and maxReplicas {max} with it"));
+        }
+        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+        let mut f = Finding::about(&HorizontalPodAutoscaler::META, Severity::Warning, Some(doc), format!("HorizontalPodAutoscaler/{name}"), msg);
+        f.service = Some(w.service.clone());
+        f.fix = Some(Fix::Edit { doc, edits });
+        out.push(f);
     }
 }
 
 impl HorizontalPodAutoscaler {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
         let ns = cx.release.namespace.as_deref();
-        if let Some(other) = cx.objects().find(|o| targets(o, w, ns)) {
+        if let Some(other) = cx.autoscaler_targets().into_iter().find(|o| targets(o, w, ns)) {
             if generated(other) {
                 return Vec::new();
             }

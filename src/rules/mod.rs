@@ -213,7 +213,19 @@ pub struct Cx<'a> {
     pub templates: &'a crate::templates::Templates,
     /// A template that failed to render stops the run; the pipeline checks after every rule.
     pub failure: std::cell::RefCell<Option<crate::error::Failure>>,
+    /// Where the objects of each kind are, built on first use and dropped by every
+    /// [`Cx::apply`]: rules ask "is there a PDB/HPA/... for this workload" once per workload,
+    /// and scanning the whole stream each time was quadratic (docs/benchmarks.md).
+    pub kinds: std::cell::RefCell<Option<KindIndex>>,
 }
+
+/// Kind → positions of its objects, in [`Cx::objects`] order.
+pub type KindIndex = std::collections::HashMap<String, Vec<ObjRef>>;
+
+/// An object of [`Cx::objects`]: `(position, document, item within it)`; `document` is
+/// `values.len() + i` for the `i`th added document.
+#[derive(Clone, Copy, Debug)]
+pub struct ObjRef(usize, usize, usize);
 
 impl Cx<'_> {
     /// The workload's object as it is now.
@@ -247,7 +259,7 @@ impl Cx<'_> {
     /// What every HPA and ScaledObject in the stream scales, collected once, so a rule asking
     /// about each workload does not scan the whole stream for each (that was quadratic).
     pub fn autoscaler_targets(&self) -> Vec<&Json> {
-        self.objects().filter(|o| matches!(o.get("kind").and_then(Json::as_str), Some("HorizontalPodAutoscaler" | "ScaledObject"))).collect()
+        self.of_kind(&["HorizontalPodAutoscaler", "ScaledObject"])
     }
 
     /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
@@ -266,10 +278,9 @@ impl Cx<'_> {
     /// None means cluster-scoped; an absent namespace is the release's.
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
         let default_ns = self.release.namespace.as_deref();
-        self.objects().any(|o| {
+        self.of_kind(&[kind]).into_iter().any(|o| {
             let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
-            o.get("kind").and_then(Json::as_str) == Some(kind)
-                && o.pointer("/metadata/name").and_then(Json::as_str) == Some(name)
+            o.pointer("/metadata/name").and_then(Json::as_str) == Some(name)
                 && (namespace.is_none() || ns == namespace)
         })
     }
@@ -290,7 +301,37 @@ impl Cx<'_> {
         }
     }
 
+    /// Every object of `kind` in the stream, in stream order (input documents, List items,
+    /// added documents), through the kind index.
+    pub fn of_kind(&self, kinds: &[&str]) -> Vec<&Json> {
+        let mut index = self.kinds.borrow_mut();
+        let index = index.get_or_insert_with(|| {
+            let mut map = KindIndex::new();
+            for (pos, (doc, item, o)) in self.numbered().enumerate() {
+                let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
+                map.entry(kind.to_string()).or_default().push(ObjRef(pos, doc, item));
+            }
+            map
+        });
+        let mut refs: Vec<ObjRef> = kinds.iter().filter_map(|k| index.get(*k)).flatten().copied().collect();
+        refs.sort_by_key(|r| r.0);
+        refs.into_iter().map(|ObjRef(_, doc, item)| self.nth_object(doc, item)).collect()
+    }
+
+    fn numbered(&self) -> impl Iterator<Item = (usize, usize, &Json)> {
+        let docs = self.values.iter().enumerate().flat_map(|(d, v)| crate::workload::objects(v).enumerate().map(move |(i, (_, o))| (d, i, o)));
+        docs.chain(self.added.iter().enumerate().map(|(i, a)| (self.values.len() + i, 0, &a.value)))
+    }
+
+    fn nth_object(&self, doc: usize, item: usize) -> &Json {
+        match self.values.get(doc) {
+            Some(v) => crate::workload::objects(v).nth(item).map(|(_, o)| o).expect("indexed object"),
+            None => &self.added[doc - self.values.len()].value,
+        }
+    }
+
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
+        self.kinds.get_mut().take();
         match fix {
             // Copies a document once, on its first edit; later edits change the copy.
             Fix::Edit { doc, edits } => crate::yaml::apply_in_place(self.values[*doc].to_mut(), edits)?,

@@ -79,10 +79,9 @@ impl PodDisruptionBudget {
         let labels = at(obj, &format!("{}.metadata.labels", w.template_path())).and_then(Json::as_object).cloned().unwrap_or_default();
         let ns = cx.namespace_of(w);
         let default_ns = cx.release.namespace.as_deref();
-        let covering = cx.objects().find(|o| {
+        let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
             let o_ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
-            o.get("kind").and_then(Json::as_str) == Some("PodDisruptionBudget")
-                && o_ns == ns.as_deref()
+            o_ns == ns.as_deref()
                 && o.pointer("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
         });
         if let Some(pdb) = covering {
