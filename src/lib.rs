@@ -9,6 +9,7 @@ pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod error;
+pub mod output_dir;
 pub mod pipeline;
 pub mod policy;
 pub mod report;

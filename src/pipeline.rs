@@ -113,7 +113,7 @@ fn check_secret(obj: &Json) -> Result<(), String> {
 fn is_base64(s: &str) -> bool {
     let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let body = s.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    s.len() % 4 == 0 && s.len() - body <= 2 && s[..body].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    s.len().is_multiple_of(4) && s.len() - body <= 2 && s[..body].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
 impl Analysis {

@@ -183,7 +183,7 @@ fn validate(p: &Policy) -> Result<(), Problem> {
             budget(&key("pdb"), b, floor)?;
         }
         if let Some(pool) = &svc.pool {
-            if !pools.iter().any(|p| *p == pool) {
+            if !pools.contains(&pool) {
                 return problem(key("pool"), format!("pool `{pool}` does not exist"), &format!("define it under karpenter.pools (known: {})", if pools.is_empty() { "none".to_string() } else { pools.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }));
             }
         }

@@ -18,6 +18,17 @@ mod rollout_deadlock;
 mod singleton_recreate;
 mod singleton_replicas;
 mod stateful_in_chart;
+// -- check-only rules (issue 4): HA2xx report what render does not fix, HA9xx manual items --
+mod graceful_shutdown;
+mod ingress_controller;
+mod leader_election;
+mod load_balancer_cross_zone;
+mod manual;
+mod readiness_probe;
+mod storage_class_binding;
+#[cfg(test)]
+mod testkit;
+// -- end check-only rules --
 
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
 /// source carries.
@@ -66,6 +77,21 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &rollout_deadlock::RolloutDeadlock,
         &singleton_recreate::SingletonRecreate,
         &do_not_disrupt::DoNotDisrupt,
+        // -- check-only rules (issue 4): after every hardening rule, so they see its fixes --
+        &readiness_probe::ReadinessProbe,
+        &graceful_shutdown::GracefulShutdown,
+        &leader_election::LeaderElection,
+        &ingress_controller::IngressController,
+        &load_balancer_cross_zone::LoadBalancerCrossZone,
+        &storage_class_binding::StorageClassBinding,
+        &manual::ThreeZones,
+        &manual::ManagedServicesHa,
+        &manual::Backups,
+        &manual::RestoreDrill,
+        &manual::FailureDrill,
+        &manual::Monitoring,
+        &manual::CloudLoadBalancer,
+        // -- end check-only rules --
     ]
 }
 
@@ -134,6 +160,12 @@ impl Finding {
     pub fn edit(mut self, w: &Workload, edits: Vec<Edit>) -> Self {
         self.fix = Some(Fix::Edit { doc: w.doc, edits });
         self
+    }
+
+    /// A checklist item no manifest can show (no document, no object): `check` lists it,
+    /// `render` does not.
+    pub fn is_manual(&self) -> bool {
+        self.doc.is_none() && self.object.is_empty()
     }
 }
 
