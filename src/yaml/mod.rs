@@ -9,6 +9,14 @@
 //! (alias, anchored target, flow style it cannot extend) or the check fails, that one document is
 //! re-serialised from the expected value instead (see `research/lossless-edit.md`).
 
+mod apply;
+mod emit;
+mod resolve;
+mod splice;
+mod tree;
+
+pub use emit::to_yaml;
+
 pub type Json = serde_json::Value;
 
 /// One step of a path into a document: a mapping key or a sequence index.
@@ -23,7 +31,11 @@ pub type Path = Vec<Seg>;
 /// Build a path from `"spec.template.spec"`-style dotted keys (no escaping; keys with dots
 /// must be pushed as `Seg::Key` by hand).
 pub fn path(dotted: &str) -> Path {
-    dotted.split('.').filter(|s| !s.is_empty()).map(|s| Seg::Key(s.to_string())).collect()
+    dotted
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| Seg::Key(s.to_string()))
+        .collect()
 }
 
 /// An intended change to one document.
@@ -78,37 +90,141 @@ pub struct Parsed {
     /// The JSON that `sigs.k8s.io/yaml` makes of the document (`Null` for an empty document).
     pub value: Json,
     pub duplicates: Vec<Duplicate>,
+    tree: tree::Tree,
+    /// Resolved key string of each mapping-key node of `tree`.
+    keys: Vec<Option<String>>,
 }
 
 impl Parsed {
     /// 1-based line of the node at `path` (of its key, for mapping values), if it exists.
     pub fn line_of(&self, path: &[Seg]) -> Option<usize> {
-        let _ = path;
-        todo!("yaml helper")
+        let mut node = self.tree.deref(self.tree.root?);
+        let mut line = self.tree.nodes[node].line;
+        for seg in path {
+            match (&self.tree.nodes[node].kind, seg) {
+                (tree::Kind::Map { entries, .. }, Seg::Key(k)) => {
+                    let &(kn, vn) = entries
+                        .iter()
+                        .rev()
+                        .find(|(kn, _)| self.keys[*kn].as_deref() == Some(k))?;
+                    line = self.tree.nodes[kn].line;
+                    node = self.tree.deref(vn);
+                }
+                (tree::Kind::Seq { items, .. }, Seg::Index(i)) => {
+                    let item = *items.get(*i)?;
+                    line = self.tree.nodes[item].line;
+                    node = self.tree.deref(item);
+                }
+                _ => return None,
+            }
+        }
+        Some(line)
     }
 }
 
 /// Parse one document (a chunk from the stream splitter: marker line, comments and body).
 pub fn parse(text: &str) -> Result<Parsed, YamlError> {
-    let _ = text;
-    todo!("yaml helper")
+    let tree = tree::build(text)?;
+    let Some(root) = tree.root else {
+        return Ok(Parsed {
+            value: Json::Null,
+            duplicates: Vec::new(),
+            tree,
+            keys: Vec::new(),
+        });
+    };
+    let mut r = resolve::Resolver::new(&tree);
+    let value = r.resolve(root, 0, Some(""))?;
+    let (duplicates, keys) = (r.duplicates, r.keys);
+    Ok(Parsed {
+        value,
+        duplicates,
+        tree,
+        keys,
+    })
 }
 
 /// `value` with `edits` applied, in order: what the document must mean after [`edit`].
 pub fn apply(value: &Json, edits: &[Edit]) -> Result<Json, YamlError> {
-    let _ = (value, edits);
-    todo!("yaml helper")
+    let mut v = value.clone();
+    for e in edits {
+        apply::apply_one(&mut v, e)?;
+    }
+    Ok(v)
 }
 
 /// Apply `edits` to the document `text` (already parsed as `parsed`).
 pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlError> {
-    let _ = (text, parsed, edits);
-    todo!("yaml helper")
+    if let Some(d) = parsed.duplicates.first() {
+        return Err(YamlError {
+            line: d.line,
+            col: 1,
+            message: format!(
+                "duplicate key `{}` at lines {} and {}; go-yaml keeps the last — remove one in the chart",
+                d.path, d.first_line, d.line
+            ),
+        });
+    }
+    let expected = apply(&parsed.value, edits)?;
+    if edits.is_empty() {
+        return Ok(Edited::Spliced(text.to_string()));
+    }
+    let spliced = splice::Splicer::new(text, &parsed.tree, &parsed.keys, &expected).run(edits);
+    let reason = match spliced {
+        Ok(out) => match parse(&out) {
+            Ok(p) if p.value == expected && p.duplicates.is_empty() => {
+                return Ok(Edited::Spliced(out))
+            }
+            Ok(p) if p.value != expected => {
+                "the spliced text did not mean the expected value".to_string()
+            }
+            Ok(_) => "the spliced text has a duplicate key".to_string(),
+            Err(e) => format!("the spliced text does not parse ({})", e.message),
+        },
+        Err(refusal) => refusal,
+    };
+    Ok(Edited::Reserialized {
+        text: reserialize(text, &expected),
+        reason,
+    })
 }
 
-/// A whole new document as block YAML, safe under YAML 1.1 (every string that go-yaml would
-/// read as anything else is quoted). Ends with a newline.
-pub fn to_yaml(value: &Json) -> String {
-    let _ = value;
-    todo!("yaml helper")
+/// A column-0 `---` or `...` marker line (followed by a blank, line break or end of text).
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// The chunk written from scratch: its marker line and leading comments kept, then the
+/// expected value, then `...` when the chunk had one.
+fn reserialize(text: &str, expected: &Json) -> String {
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = String::new();
+    let mut lines = text.split_inclusive('\n').peekable();
+    if let Some(first) = lines.peek().copied().filter(|l| is_marker(l, "---")) {
+        let rest = first[3..].trim();
+        if rest.is_empty() || rest.starts_with('#') {
+            out.push_str(first.trim_end_matches(['\r', '\n']));
+        } else {
+            out.push_str("---");
+        }
+        out.push_str(nl);
+        lines.next();
+    }
+    for l in lines.by_ref() {
+        let t = l.trim();
+        if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        out.push_str(l.trim_end_matches(['\r', '\n']));
+        out.push_str(nl);
+    }
+    if !expected.is_null() {
+        out.push_str(&to_yaml(expected).replace('\n', nl));
+    }
+    if text.split_inclusive('\n').any(|l| is_marker(l, "...")) {
+        out.push_str("...");
+        out.push_str(nl);
+    }
+    out
 }

@@ -1,0 +1,360 @@
+//! go-yaml v2 + sigs.k8s.io/yaml semantics: plain scalar resolution, keys, merges, aliases.
+//!
+//! Mirrors `validate/k8syaml.py` (`go_resolve`, `_go_key`), which mirrors go-yaml v2's
+//! `resolve.go` and decoder.
+
+use granit_parser::ScalarStyle;
+use serde_json::{Map, Number};
+
+use super::tree::{error_at, Kind, Node, NodeId, Tree, MAX_DEPTH};
+use super::{Duplicate, Json, YamlError};
+
+/// What go-yaml makes of a plain scalar.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str,
+    Merge,
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint` after `_` removal, as k8syaml `_go_int`.
+fn go_int(plain: &str) -> Option<i128> {
+    let (neg, body) = match plain.as_bytes().first()? {
+        b'-' => (true, &plain[1..]),
+        b'+' => (false, &plain[1..]),
+        _ => (false, plain),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
+        (d, 16)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (d, 8)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (d, 2)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&lower[1..], 8)
+    } else if body == "0" {
+        ("0", 10)
+    } else {
+        (&lower[..], 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    if radix == 10 && digits.starts_with('0') && digits != "0" {
+        return None;
+    }
+    // More than 128 bits cannot fit i64/u64 anyway; avoid overflow in from_str_radix.
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    (-(1i128 << 63)..(1i128 << 64)).contains(&v).then_some(v)
+}
+
+/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
+    let digits = |i: &mut usize| {
+        let s0 = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s0
+    };
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Resolve a plain scalar exactly like k8syaml `go_resolve`.
+pub(crate) fn go_resolve(value: &str) -> Scalar {
+    let Some(first) = value.chars().next() else {
+        return Scalar::Null;
+    };
+    if !"+-0123456789yYnNtTfFoO~.<".contains(first) {
+        return Scalar::Str;
+    }
+    match value {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Scalar::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Scalar::Bool(false)
+        }
+        "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        ".nan" | ".NaN" | ".NAN" => return Scalar::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Scalar::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Scalar::Float(f64::NEG_INFINITY),
+        "<<" => return Scalar::Merge,
+        _ => {}
+    }
+    if first == '.' {
+        // Python's float() in k8syaml: digits after the dot, optional exponent.
+        return if is_yaml_float(value) {
+            value.parse().map_or(Scalar::Str, Scalar::Float)
+        } else {
+            Scalar::Str
+        };
+    }
+    if "+-0123456789".contains(first) {
+        let plain = value.replace('_', "");
+        if let Some(v) = go_int(&plain) {
+            return Scalar::Int(v);
+        }
+        if is_yaml_float(&plain) {
+            if let Ok(f) = plain.parse() {
+                return Scalar::Float(f);
+            }
+        }
+    }
+    Scalar::Str
+}
+
+/// The resolver's view of one scalar node: plain resolution, quoting and explicit tags.
+fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
+    let tag = node.tag.as_deref();
+    if style != ScalarStyle::Plain && tag.is_none() {
+        return Ok(Scalar::Str);
+    }
+    let resolved = go_resolve(value);
+    let fail = || {
+        error_at(
+            node.line,
+            node.col,
+            "scalar cannot be decoded as its explicit tag",
+        )
+    };
+    Ok(match tag {
+        None => resolved,
+        Some("str") | Some("!") => Scalar::Str,
+        Some("null") => Scalar::Null,
+        Some("bool") => match resolved {
+            Scalar::Bool(_) => resolved,
+            _ => return Err(fail()),
+        },
+        Some("int") => match resolved {
+            Scalar::Int(_) => resolved,
+            _ => return Err(fail()),
+        },
+        Some("float") => match resolved {
+            Scalar::Float(_) => resolved,
+            Scalar::Int(i) => Scalar::Float(i as f64),
+            _ => return Err(fail()),
+        },
+        // `!!map`/`!!seq` on a scalar: go-yaml would fail; treat as an error too.
+        Some(_) => return Err(fail()),
+    })
+}
+
+fn scalar_json(node: &Node, value: &str, s: Scalar) -> Result<Json, YamlError> {
+    Ok(match s {
+        Scalar::Null => Json::Null,
+        Scalar::Bool(b) => Json::Bool(b),
+        Scalar::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(v), _) => Json::from(v),
+            (_, Ok(v)) => Json::from(v),
+            _ => unreachable_float(i),
+        },
+        Scalar::Float(f) => match Number::from_f64(f) {
+            Some(n) => Json::Number(n),
+            None => {
+                return Err(error_at(
+                    node.line,
+                    node.col,
+                    "non-finite number (infinity or NaN); Kubernetes cannot read it",
+                ))
+            }
+        },
+        Scalar::Str | Scalar::Merge => Json::String(value.to_string()),
+    })
+}
+
+fn unreachable_float(i: i128) -> Json {
+    Number::from_f64(i as f64).map_or(Json::Null, Json::Number)
+}
+
+/// sigs.k8s.io/yaml turns every non-string key into a string.
+fn key_string(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Number(n) => Some(match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+pub(crate) struct Resolver<'t> {
+    tree: &'t Tree,
+    pub duplicates: Vec<Duplicate>,
+    /// Resolved key string of each mapping-key node (for navigation).
+    pub keys: Vec<Option<String>>,
+}
+
+impl<'t> Resolver<'t> {
+    pub fn new(tree: &'t Tree) -> Self {
+        Resolver {
+            tree,
+            duplicates: Vec::new(),
+            keys: vec![None; tree.nodes.len()],
+        }
+    }
+
+    pub fn is_merge_key(&self, id: NodeId) -> bool {
+        let n = &self.tree.nodes[id];
+        matches!(&n.kind, Kind::Scalar { value, style: ScalarStyle::Plain } if value == "<<" && n.tag.is_none())
+    }
+
+    /// `path` is the dotted path for duplicate reports; `None` inside alias expansions (the
+    /// anchored original reports its own duplicates once).
+    pub fn resolve(
+        &mut self,
+        id: NodeId,
+        depth: usize,
+        path: Option<&str>,
+    ) -> Result<Json, YamlError> {
+        let node = &self.tree.nodes[id];
+        if depth > MAX_DEPTH {
+            return Err(error_at(
+                node.line,
+                node.col,
+                "nesting deeper than 500 levels",
+            ));
+        }
+        match &node.kind {
+            Kind::Scalar { value, style } => {
+                let s = scalar_of(node, value, *style)?;
+                scalar_json(node, value, s)
+            }
+            Kind::Alias(target) => self.resolve(*target, depth + 1, None),
+            Kind::Seq { items, .. } => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, &item) in items.iter().enumerate() {
+                    let sub = path.map(|p| format!("{p}[{i}]"));
+                    out.push(self.resolve(item, depth + 1, sub.as_deref())?);
+                }
+                Ok(Json::Array(out))
+            }
+            Kind::Map { entries, .. } => self.resolve_map(id, entries, depth, path),
+        }
+    }
+
+    fn resolve_map(
+        &mut self,
+        id: NodeId,
+        entries: &[(NodeId, NodeId)],
+        depth: usize,
+        path: Option<&str>,
+    ) -> Result<Json, YamlError> {
+        let mut out = Map::new();
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for &(k, v) in entries {
+            if self.is_merge_key(k) {
+                self.merge(v, &mut out, depth)?;
+                continue;
+            }
+            let key = self.key(k, depth)?;
+            let knode = &self.tree.nodes[k];
+            if let Some(p) = path {
+                if let Some((_, first)) = seen.iter().find(|(s, _)| *s == key) {
+                    let full = if p.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{p}.{key}")
+                    };
+                    self.duplicates.push(Duplicate {
+                        path: full,
+                        first_line: *first,
+                        line: knode.line,
+                    });
+                }
+                seen.push((key.clone(), knode.line));
+            }
+            let sub = path.map(|p| {
+                if p.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{p}.{key}")
+                }
+            });
+            let value = self.resolve(v, depth + 1, sub.as_deref())?;
+            out.insert(key, value);
+        }
+        let _ = id;
+        Ok(Json::Object(out))
+    }
+
+    fn key(&mut self, k: NodeId, depth: usize) -> Result<String, YamlError> {
+        let v = self.resolve(k, depth + 1, None)?;
+        let n = &self.tree.nodes[k];
+        let s = key_string(&v).ok_or_else(|| {
+            error_at(
+                n.line,
+                n.col,
+                "mapping key is null or a collection; JSON cannot hold it",
+            )
+        })?;
+        self.keys[k] = Some(s.clone());
+        Ok(s)
+    }
+
+    /// go-yaml v2 `merge`: a mapping, or a sequence of mappings where earlier ones win.
+    fn merge(
+        &mut self,
+        v: NodeId,
+        out: &mut Map<String, Json>,
+        depth: usize,
+    ) -> Result<(), YamlError> {
+        let target = self.tree.deref(v);
+        let n = &self.tree.nodes[target];
+        let wrong = || {
+            error_at(
+                n.line,
+                n.col,
+                "map merge requires a mapping or a sequence of mappings",
+            )
+        };
+        let sources: Vec<NodeId> = match &n.kind {
+            Kind::Map { .. } => vec![target],
+            Kind::Seq { items, .. } => items.iter().rev().map(|&i| self.tree.deref(i)).collect(),
+            _ => return Err(wrong()),
+        };
+        for s in sources {
+            if !matches!(self.tree.nodes[s].kind, Kind::Map { .. }) {
+                return Err(wrong());
+            }
+            if let Json::Object(m) = self.resolve(s, depth + 1, None)? {
+                out.extend(m);
+            }
+        }
+        Ok(())
+    }
+}
