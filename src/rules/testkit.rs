@@ -1,11 +1,11 @@
-//! Test helpers for rules: build the rules' context from JSON objects, without the YAML layer.
+//! Test helpers for rules: build the rules' context from JSON objects.
 
 use super::{Cx, Finding, Rule};
 use crate::classify;
 use crate::policy::Policy;
 use crate::stream::Doc;
 use crate::workload::{self, Release};
-use crate::yaml::{Json, Parsed};
+use crate::yaml::Json;
 
 /// Run `rules` in order (applying fixes as the pipeline does) over `objects` (one document
 /// each) and return the findings of the last rule.
@@ -13,7 +13,12 @@ pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Find
     let docs: Vec<Doc> = objects
         .into_iter()
         .enumerate()
-        .map(|(index, value)| Doc { index, line: 1 + index * 10, raw: String::new(), parsed: Parsed { value, duplicates: Vec::new() } })
+        .map(|(index, value)| {
+            let raw = crate::yaml::to_yaml(&value);
+            let parsed = crate::yaml::parse(&raw).expect("generated YAML parses");
+            assert_eq!(parsed.value, value, "the YAML round trip keeps the object");
+            Doc { index, line: 1 + index * 10, raw, parsed }
+        })
         .collect();
     let release = Release::infer(&docs, None, None);
     let values: Vec<Json> = docs.iter().map(|d| d.value().clone()).collect();
