@@ -233,7 +233,11 @@ pub fn sarif(a: &Analysis, origins: &Origins) -> String {
         .map(|r| {
             let m = r.meta();
             let what = doc_section(m, "What it does");
-            let full: String = format!("{} {}", m.summary().split_once(": ").map_or(m.summary(), |(_, s)| s), what).chars().take(1000).collect();
+            let mut full = format!("{} {}", m.summary().split_once(": ").map_or(m.summary(), |(_, s)| s), what);
+            if full.chars().count() > 1000 {
+                // GitHub shows at most 1000 characters; the whole text is in `help`.
+                full = full.chars().take(997).collect::<String>() + "...";
+            }
             json!({
                 "id": m.code,
                 "name": m.name,

@@ -488,3 +488,45 @@ fn output_dir_matches_helm_template_output_dir_layout() {
     let dep = std::fs::read_to_string(ours.join("tchart/templates/deployment.yaml")).unwrap();
     assert!(dep.starts_with("---\n# Source: tchart/templates/deployment.yaml\n") && dep.contains("topologySpreadConstraints"), "{dep}");
 }
+
+#[test]
+fn github_actions_render_and_check_steps_run() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("gha");
+    sb.link("helm", &helm);
+    sb.link("helm-ha", Path::new(BIN));
+    let workflow = std::fs::read_to_string(root().join("examples/github-actions/render.yml")).unwrap();
+    let parsed = helm_ha::yaml::parse(&workflow).expect("the workflow is YAML").value;
+    let steps = parsed.pointer("/jobs/render/steps").and_then(|s| s.as_array()).expect("jobs.render.steps");
+    let step = |name: &str| -> String {
+        steps.iter().find(|s| s["name"] == name).and_then(|s| s["run"].as_str()).unwrap_or_else(|| panic!("no step {name}")).to_string()
+    };
+    // A copy of the example chart stands in for the repository's chart.
+    let work = sb.path("repo");
+    std::fs::create_dir_all(&work).unwrap();
+    let copy = sb.run(Path::new("cp"), &["-r", plane_chart().to_str().unwrap(), work.join("chart").to_str().unwrap()], None, &[], b"");
+    ok(&copy, "cp chart");
+    let output = sb.path("github_output");
+    std::fs::write(&output, "").unwrap();
+    let env = [
+        ("RELEASE", "plane"),
+        ("NAMESPACE", "plane"),
+        ("CHART", "chart"),
+        ("VALUES", "chart/values.yaml"),
+        ("PROFILE", "plane-enterprise"),
+        ("OUT_DIR", "rendered/plane"),
+        ("GITHUB_OUTPUT", output.to_str().unwrap()),
+    ];
+    let render = sb.run(Path::new("bash"), &["-c", &step("Render")], Some(&work), &env, b"");
+    ok(&render, "workflow step Render");
+    assert!(work.join("rendered/plane/plane-enterprise-example/templates/workloads/api.deployment.yaml").is_file());
+    let check = sb.run(Path::new("bash"), &["-c", &step("Check (SARIF)")], Some(&work), &env, b"");
+    ok(&check, "workflow step Check (SARIF)");
+    let rc = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(rc.trim(), "rc=1", "the rendered example still has findings helm-ha cannot fix (in-chart databases)");
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.join("helm-ha.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["ruleId"].as_str().is_some_and(|id| !id.starts_with("HA9"))), "--no-manual");
+    assert!(results.iter().all(|r| r["message"]["text"].as_str().is_some_and(|m| !m.contains("(fixable"))), "check on helm-ha's output finds nothing fixable");
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_some_and(|u| u.starts_with("rendered/plane/"))));
+}
