@@ -214,6 +214,9 @@ fn service_name(
         return (service, format!("pod label `{label}: {value}`{how}"));
     }
     let (service, how) = strip_prefix(&w.name, release, &[]);
+    // Charts name Jobs after the render time (`…-migrate-20261122-035219`); that is no service.
+    let stable = service.split('-').rev().skip_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).collect::<Vec<_>>();
+    let service = if stable.is_empty() { service.clone() } else { stable.into_iter().rev().collect::<Vec<_>>().join("-") };
     (service, format!("metadata.name (no distinguishing pod label among {}){how}", labels.join(", ")))
 }
 
@@ -253,6 +256,16 @@ mod tests {
         let rel = Release { namespace: Some("plane".into()), name: Some("plane".into()), ..Default::default() };
         assert_eq!(strip_prefix("plane-plane-api", &rel, &[]).0, "api");
         assert_eq!(strip_prefix("plane-api-wl", &rel, &[]).0, "api-wl");
+    }
+
+    #[test]
+    fn timestamps_in_job_names_are_not_part_of_the_service() {
+        let labels = vec!["app".to_string()];
+        let rel = Release { name: Some("plane".into()), ..Default::default() };
+        let w = Workload { doc: 0, base: vec![], kind: Kind::Job, name: "plane-minio-bucket-20261122-035219".into(), namespace: None, service: String::new(), named_by: String::new(), hook: None };
+        assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "minio-bucket");
+        let w = Workload { name: "plane-2048".into(), ..w };
+        assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "2048");
     }
 
     #[test]

@@ -241,3 +241,64 @@ mod tests {
         assert_eq!(a, serde_json::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}));
     }
 }
+
+#[cfg(test)]
+mod loading {
+    use super::*;
+    use crate::policy::{Spread, Tier};
+
+    fn user(text: &str) -> Result<Policy, Failure> {
+        load(None, Some(("p.yaml", text)))
+    }
+
+    #[test]
+    fn a_partial_file_changes_only_what_it_names() {
+        let p = user("profile: plane-enterprise\ntiers:\n  stateless:\n    spread: soft-anti-affinity\n").unwrap();
+        assert_eq!(p.tiers.stateless.spread, Spread::SoftAntiAffinity);
+        assert_eq!(p.tiers.stateless.replicas, 2);
+        assert_eq!(p.tiers.stateless.pdb.min_available, Some(IntOrPercent::Int(1)));
+        assert_eq!(p.service("beat-worker").map(|(k, s)| (k, s.tier)), Some(("beatworker", Some(Tier::Singleton))));
+        assert!(!p.detect.stateful_images.is_empty(), "plane-enterprise is layered over generic");
+    }
+
+    #[test]
+    fn a_budget_replaces_instead_of_merging() {
+        let p = user("tiers:\n  stateless:\n    pdb: {minAvailable: 1}\n").unwrap();
+        assert_eq!(p.tiers.stateless.pdb.max_unavailable, None);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest() {
+        let e = user("tiers:\n  stateless:\n    replcas: 3\n").unwrap_err().to_string();
+        assert!(e.contains("p.yaml line 3"), "{e}");
+        assert!(e.contains("tiers.stateless.replcas"), "{e}");
+        assert!(e.contains("did you mean `replicas`?"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_line_and_key() {
+        let e = user("strict: maybe\n").unwrap_err().to_string();
+        assert!(e.contains("line 1") && e.contains("`strict`"), "{e}");
+    }
+
+    #[test]
+    fn contradictions_are_refused_with_their_line() {
+        let cases = [
+            ("services:\n  beat:\n    tier: singleton\n    hpa: {minReplicas: 1, maxReplicas: 2, cpu: 50}\n", "services.beat.hpa", "line 4"),
+            ("services:\n  api:\n    replicas: 5\n    hpa: {minReplicas: 2, maxReplicas: 4, cpu: 50}\n", "services.api.hpa.maxReplicas", "line 4"),
+            ("tiers:\n  stateless:\n    pdb: {minAvailable: 2}\n", "tiers.stateless.pdb", "line 3"),
+            ("tiers:\n  stateless:\n    pdb: {maxUnavailable: \"0%\"}\n", "tiers.stateless.pdb", "line 3"),
+            ("services:\n  web:\n    pool: spot\n", "services.web.pool", "line 3"),
+            ("services:\n  m:\n    tier: singleton\n    pdb: {maxUnavailable: 1}\n", "services.m.pdb", "line 4"),
+        ];
+        for (text, key, line) in cases {
+            let e = user(text).unwrap_err().to_string();
+            assert!(e.contains(&format!("key `{key}`")) && e.contains(line), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_profiles_are_usage_errors() {
+        assert!(matches!(load(Some("nope"), None), Err(Failure::Usage(_))));
+    }
+}

@@ -90,8 +90,9 @@ pub enum WhenUnsatisfiable {
     DoNotSchedule,
 }
 
+// Every policy struct defaults its fields: a user file only names what it changes.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Tiers {
     pub stateless: Scaled,
     pub leader_elected: Scaled,
@@ -100,39 +101,48 @@ pub struct Tiers {
 
 impl Default for Tiers {
     fn default() -> Self {
-        let scaled = Scaled {
-            replicas: 2,
-            spread: Spread::TopologySpread,
-            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
-            pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
-            standbys_ready: false,
-        };
-        Tiers { stateless: scaled.clone(), leader_elected: scaled, singleton: Singleton { do_not_disrupt: true } }
+        Tiers { stateless: Scaled::default(), leader_elected: Scaled::default(), singleton: Singleton { do_not_disrupt: true } }
     }
 }
 
 /// Settings of a tier that runs several copies.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Scaled {
     /// Replica floor: never lowered, raised to this.
     pub replicas: u32,
     pub spread: Spread,
     /// For `topology-spread`.
-    #[serde(default)]
     pub when_unsatisfiable: WhenUnsatisfiable,
     /// The PodDisruptionBudget generated for these workloads.
     pub pdb: Budget,
     /// Leader-elected only: do standbys report Ready? (seed 001: only the leader does.)
-    #[serde(default)]
     pub standbys_ready: bool,
 }
 
+impl Default for Scaled {
+    fn default() -> Self {
+        Scaled {
+            replicas: 2,
+            spread: Spread::TopologySpread,
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
+            standbys_ready: false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Singleton {
     /// Add `karpenter.sh/do-not-disrupt: "true"` to singleton and run-once pods.
     pub do_not_disrupt: bool,
+}
+
+impl Default for Singleton {
+    fn default() -> Self {
+        Singleton { do_not_disrupt: true }
+    }
 }
 
 /// A disruption budget: exactly one of the two.

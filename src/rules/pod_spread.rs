@@ -94,7 +94,7 @@ impl Rule for PodSpread {
                 added.push(format!("{how} per {what}"));
             }
             if !edits.is_empty() {
-                let msg = format!("{} replicas of `{}` are not kept apart: adds {}", floor, w.service, added.join(" and "));
+                let msg = format!("replicas of `{}` may share a {}: adds {}", w.service, if added.len() == 2 { "node or zone" } else if added[0].ends_with("node") { "node" } else { "zone" }, added.join(" and "));
                 out.push(Finding::on(&Self::META, Severity::Warning, w, msg).edit(w, edits));
             }
         }
