@@ -530,3 +530,41 @@ fn github_actions_render_and_check_steps_run() {
     assert!(results.iter().all(|r| r["message"]["text"].as_str().is_some_and(|m| !m.contains("(fixable"))), "check on helm-ha's output finds nothing fixable");
     assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_some_and(|u| u.starts_with("rendered/plane/"))));
 }
+
+#[test]
+fn generated_objects_have_a_template_path_under_both_helms() {
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let sb = Sandbox::new("generated");
+    let chart = plane_chart();
+    let chart = chart.to_str().unwrap();
+    // Helm 3: generated documents carry `# Source: <chart>/templates/helm-ha/…`, so --show-only
+    // finds them like any template.
+    let run = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise"]);
+    ok(&run, "helm3 template plane");
+    let generated: Vec<String> = run.stdout.lines().filter_map(|l| l.strip_prefix("# Source: ")).filter(|s| s.contains("/templates/helm-ha/")).map(str::to_string).collect();
+    if let Some(source) = generated.first() {
+        let template = source.split_once('/').unwrap().1;
+        let shown = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise", "-s", template]);
+        ok(&shown, &format!("helm3 --show-only {template}"));
+        assert!(shown.stdout.contains(&format!("# Source: {source}")), "{}", shown.stdout);
+    }
+    // Helm 4: the filename annotation places them; nothing lands in generated-by-postrender-N.yaml.
+    helm4_with_dev_plugin(&sb, &h4);
+    let out = sb.path("h4-out");
+    let run = sb.helm(&h4, &["template", "plane", chart, "-n", "plane", "--post-renderer", "helm-ha", "--post-renderer-args=--profile=plane-enterprise", "--output-dir", out.to_str().unwrap()]);
+    ok(&run, "helm4 template --output-dir");
+    let mut files = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { files.push(p.strip_prefix(&out).unwrap().display().to_string()) }
+        }
+    }
+    assert!(files.iter().all(|f| !f.contains("generated-by-postrender")), "{files:?}");
+    let chart_name = "plane-enterprise-example";
+    for source in &generated {
+        assert!(files.contains(source), "helm4 did not write {source} (got {files:?})");
+    }
+    assert!(files.iter().any(|f| f.starts_with(&format!("{chart_name}/templates/workloads/"))), "{files:?}");
+}
