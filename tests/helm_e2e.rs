@@ -24,7 +24,7 @@ fn tool(var: &str, default: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        common::missing(&format!("{var} ({}); scripts/fetch-tools.sh fetches it", path.display()))
+        common::missing(&format!("{var}={} (scripts/fetch-tools.sh fetches it)", path.display()))
     }
 }
 
