@@ -1,6 +1,6 @@
 //! What each command does, from parsed arguments to the text it prints.
 
-use crate::cli::{CheckArgs, Cli, Color, Command, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::cli::{CheckArgs, CheckFormat, Cli, Color, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
 use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
@@ -24,12 +24,44 @@ pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
             Ok(Output { stdout: policy_yaml(&policy), stderr: Vec::new(), code: 0 })
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
+        Some(Command::Drill(args)) => drill(args, stdin),
         // -- issue 4 (clients) --
         Some(Command::Diff(stream)) => render(RenderArgs { stream, diff: true, ..RenderArgs::default() }, stdin),
         Some(Command::Completions { shell }) => Ok(Output { stdout: completions(shell), stderr: Vec::new(), code: 0 }),
         Some(Command::Man) => Ok(Output { stdout: man_page(), stderr: Vec::new(), code: 0 }),
         // -- end issue 4 --
     }
+}
+
+/// `helm-ha drill`: simulate the stream as it is (no hardening applied) on a simulated cluster.
+fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+    use crate::drill::{self, cluster::Shape, Cluster};
+    let policy = load_policy(&args.stream.policy)?;
+    let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
+    let cluster = match &args.cluster {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+            Cluster::from_file(&path.display().to_string(), &text, args.zones as usize, &shape)?
+        }
+        None if args.karpenter => {
+            let none = crate::policy::Karpenter::default();
+            Cluster::karpenter(policy.karpenter.as_ref().unwrap_or(&none), args.zones as usize, args.nodes_per_zone as usize, &shape).map_err(Failure::Usage)?
+        }
+        None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
+    };
+    let (input, _) = read_input(&args.stream.files, stdin)?;
+    let docs = crate::stream::read(&input)?;
+    let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
+    let report = drill::run(&model, &cluster);
+    let stdout = match args.format {
+        Format::Text => {
+            use std::io::IsTerminal;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            drill::report::text(&report, colour)
+        }
+        Format::Json => drill::report::json(&report),
+    };
+    Ok(Output { stdout, stderr: Vec::new(), code: i32::from(report.failed) })
 }
 
 fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
@@ -48,8 +80,11 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
         analysis
             .findings
             .iter()
-            .filter(|f| f.fix.is_none() && f.severity >= rules::Severity::Warning && !f.is_manual())
-            .map(|f| format!("warning: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)),
+            .filter(|f| f.fix.is_none() && !f.is_manual())
+            .map(|f| {
+                let level = if f.severity >= rules::Severity::Warning { "warning" } else { "note" };
+                format!("{level}: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)
+            }),
     );
     // -- issue 4 (clients): --diff and --output-dir --
     if args.diff {
@@ -76,7 +111,7 @@ fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
     }
     let failing = analysis.findings.iter().any(|f| f.severity >= args.fail_on && !f.is_manual());
     let stdout = match args.format {
-        Format::Text => {
+        CheckFormat::Text => {
             use std::io::IsTerminal;
             let color = match args.color {
                 Color::Always => true,
@@ -85,8 +120,8 @@ fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
             };
             report::text(&analysis, &origins, report::Style { color })
         }
-        Format::Json => report::json(&analysis, &origins),
-        Format::Sarif => report::sarif(&analysis, &origins),
+        CheckFormat::Json => report::json(&analysis, &origins),
+        CheckFormat::Sarif => report::sarif(&analysis, &origins),
     };
     Ok(Output { stdout, stderr: analysis.warnings.clone(), code: i32::from(failing) })
 }
@@ -99,7 +134,7 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
             let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all().iter().map(|r| format!("{:<6} {:<22} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+        None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
     };
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }
@@ -108,8 +143,9 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
 fn analyze_input(args: &StreamArgs, stdin: &mut dyn Read) -> Result<(Analysis, Vec<u8>, report::Origins), Failure> {
     let mut policy = load_policy(&args.policy)?;
     policy.strict |= args.strict;
+    let templates = crate::templates::Templates::load(args.templates.as_deref())?;
     let (input, origins) = read_input(&args.files, stdin)?;
-    let analysis = pipeline::analyze(&input, &policy, args.namespace.clone(), args.release.clone())?;
+    let analysis = pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)?;
     Ok((analysis, input, origins))
 }
 

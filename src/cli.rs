@@ -37,6 +37,12 @@ pub enum Command {
     /// Print the effective policy (a profile plus a policy file) as YAML.
     #[command(after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml")]
     Policy(PolicyArgs),
+    /// Simulate losing each zone, draining each node and zone, and rolling out each Deployment;
+    /// exit 1 when a Tier-1 service would reach 0 ready or a drill cannot finish.
+    #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha drill --profile plane-enterprise\n  \
+helm template plane ./chart -n plane | helm-ha --profile plane-enterprise | helm-ha drill --profile plane-enterprise\n  \
+helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml")]
+    Drill(DrillArgs),
     // -- issue 4 (clients): diff, completions, man --
     /// Show what render would change: a unified diff of the input vs the output.
     #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha diff --profile plane-enterprise\n  helm-ha diff --profile plane-enterprise rendered.yaml | less\n\nThe same as `helm-ha render --diff`. Exit 0 whether or not anything changes.")]
@@ -83,6 +89,10 @@ pub struct StreamArgs {
     /// Refuse (exit 1) streams with in-chart stateful services.
     #[arg(long)]
     pub strict: bool,
+    /// Directory of templates (`pdb.yaml`, `hpa.yaml`, `storageclass.yaml`, `ec2nodeclass.yaml`,
+    /// `nodepool.yaml`) that replace the built-ins of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Manifest files; stdin when none or `-`.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -112,6 +122,15 @@ pub enum Format {
     #[default]
     Text,
     Json,
+}
+
+/// `check --format`.
+#[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// A table (colour on a terminal).
+    #[default]
+    Text,
+    Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
 }
@@ -131,8 +150,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub stream: StreamArgs,
     /// Report format: a table, JSON, or SARIF 2.1.0 (GitHub code scanning).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
     /// Exit 1 when a finding has at least this severity (manual checklist items never count).
     #[arg(long, value_enum, default_value_t = Severity::Warning)]
     pub fail_on: Severity,
@@ -144,4 +163,32 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     // -- end issue 4 --
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+    /// Number of zones (`zone-a`, `zone-b`, …).
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub zones: u32,
+    /// Nodes in each zone.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub nodes_per_zone: u32,
+    /// Allocatable CPU of each node (a Kubernetes quantity).
+    #[arg(long, default_value = "4", value_name = "QUANTITY")]
+    pub node_cpu: String,
+    /// Allocatable memory of each node (a Kubernetes quantity).
+    #[arg(long, default_value = "16Gi", value_name = "QUANTITY")]
+    pub node_memory: String,
+    /// A YAML file listing node pools (name, count per zone, cpu, memory, labels, taints, zones)
+    /// instead of identical nodes.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Option<PathBuf>,
+    /// Build the nodes from the policy's Karpenter NodePools (labels, taints, zones), with
+    /// --nodes-per-zone nodes of each pool per zone.
+    #[arg(long, conflicts_with = "cluster")]
+    pub karpenter: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

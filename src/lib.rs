@@ -4,9 +4,13 @@
 //! as Kubernetes does; [`workload`] finds and names workloads and [`classify`] sorts them into
 //! tiers; every rule in [`rules`] runs over the documents in turn; the writer splices the edits
 //! into the original bytes.
+//!
+//! [`drill`] (`helm-ha drill`) simulates a stream on a simulated cluster: zone loss, drains and
+//! rollouts, judged per service.
 
 pub mod app;
 pub mod classify;
+pub mod drill;
 pub mod cli;
 pub mod error;
 pub mod output_dir;
@@ -16,6 +20,7 @@ pub mod report;
 pub mod rules;
 pub mod selector;
 pub mod stream;
+pub mod templates;
 pub mod workload;
 pub mod yaml;
 

@@ -6,6 +6,7 @@ use crate::error::Failure;
 use crate::policy::Policy;
 use crate::rules::{self, Cx, Finding, Fix, NewDoc, Severity};
 use crate::stream::{self, Doc};
+use crate::templates::Templates;
 use crate::workload::{self, Release, Workload};
 use crate::yaml::{self, Edit, Edited, Json, Seg};
 
@@ -22,7 +23,13 @@ pub struct Analysis {
     pub warnings: Vec<String>,
 }
 
+/// [`analyze_with`] and the built-in templates.
 pub fn analyze(input: &[u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis, Failure> {
+    analyze_with(input, policy, namespace, release, &Templates::default())
+}
+
+/// Read, classify and run every rule; generated objects are rendered from `templates`.
+pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis, Failure> {
     let docs = stream::read(input)?;
     let mut warnings = Vec::new();
     for doc in &docs {
@@ -47,11 +54,15 @@ pub fn analyze(input: &[u8], policy: &Policy, namespace: Option<String>, release
             (w, d)
         })
         .collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new() };
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates, failure: Default::default() };
     let mut findings = Vec::new();
     let mut edits = vec![Vec::new(); docs.len()];
     for rule in rules::all() {
-        for finding in rule.check(&cx) {
+        let found = rule.check(&cx);
+        if let Some(failure) = cx.failure.borrow_mut().take() {
+            return Err(failure);
+        }
+        for finding in found {
             if let Some(fix) = &finding.fix {
                 let doc = finding.doc.unwrap_or(0);
                 cx.apply(fix).map_err(|e| {

@@ -121,11 +121,12 @@ fn check_exit_codes_follow_fail_on_and_manual_items_never_count() {
 }
 
 #[test]
-fn render_does_not_print_notes_or_manual_items() {
+fn render_prints_warnings_and_notes_but_not_manual_items() {
     let run = helm_ha(&["--profile", "plane-enterprise"], &example());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("HA90"), "{}", run.stderr);
-    assert!(!run.stderr.contains("HA202"), "HA202 on the example is only notes:\n{}", run.stderr);
+    assert!(run.stderr.contains("note: HA202"), "notes are printed as notes:\n{}", run.stderr);
+    assert!(!run.stderr.contains("warning: HA202"), "HA202 on the example is only notes:\n{}", run.stderr);
     assert!(run.stderr.contains("warning: HA201"), "warnings without a fix are printed:\n{}", run.stderr);
 }
 

@@ -172,6 +172,9 @@ fn validate(p: &Policy) -> Result<(), Problem> {
             if floor > hpa.max_replicas {
                 return problem(key("hpa.maxReplicas"), format!("the replica floor {floor} is above the HPA's maxReplicas {}", hpa.max_replicas), "raise maxReplicas or lower replicas");
             }
+            if hpa.cpu == Some(0) || hpa.memory == Some(0) {
+                return problem(key("hpa"), "a target utilisation of 0%".into(), "use a percentage of the request above 0, e.g. cpu: 70");
+            }
             if hpa.cpu.is_none() && hpa.memory.is_none() {
                 return problem(key("hpa"), "an HPA with no metric".into(), "set cpu and/or memory (target utilisation, %)");
             }
@@ -187,11 +190,87 @@ fn validate(p: &Policy) -> Result<(), Problem> {
                 return problem(key("pool"), format!("pool `{pool}` does not exist"), &format!("define it under karpenter.pools (known: {})", if pools.is_empty() { "none".to_string() } else { pools.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }));
             }
         }
+        if let Some(t) = svc.load_balancer.as_ref().and_then(|l| l.idle_timeout_seconds) {
+            if !(60..=4000).contains(&t) {
+                return problem(key("loadBalancer.idleTimeoutSeconds"), format!("{t} s is outside 60-4000 (the range both AWS NLB listeners and Classic Load Balancers accept)"), "pick a value from 60 to 4000");
+            }
+        }
         if svc.allow_replicas.is_some() && tier != Some(Tier::Singleton) {
             return problem(key("allowReplicas"), "allowReplicas on a service that is not a singleton".into(), "set tier: singleton or remove it");
         }
     }
+    if let Some(sc) = &p.storage_class {
+        if !dns_subdomain(&sc.name) {
+            return problem("storageClass.name".into(), format!("`{}` is not a valid object name", sc.name), "use lower-case letters, digits, `-` and `.`");
+        }
+        let presets: Vec<&str> = super::STORAGE_PRESETS.iter().map(|(n, _, _)| *n).collect();
+        if !sc.preset.is_empty() && !presets.contains(&sc.preset.as_str()) {
+            return problem("storageClass.preset".into(), format!("unknown preset `{}`", sc.preset), &format!("use one of {} (or leave it empty to use an existing class)", presets.join(", ")));
+        }
+    }
+    if let Some(k) = p.karpenter.as_ref().filter(|k| k.enabled) {
+        if p.cloud != super::Cloud::Aws {
+            return problem("karpenter.enabled".into(), "Karpenter's EC2NodeClass needs `cloud: aws`".into(), "set cloud: aws or karpenter.enabled: false");
+        }
+        if k.cluster_name.is_empty() {
+            return problem("karpenter.clusterName".into(), "no cluster name (the node role and the subnet and security-group discovery tags derive from it)".into(), "set karpenter.clusterName");
+        }
+        if !dns_subdomain(&k.node_class_name) {
+            return problem("karpenter.nodeClassName".into(), format!("`{}` is not a valid object name", k.node_class_name), "use lower-case letters, digits and `-`");
+        }
+        if k.pools.is_empty() {
+            return problem("karpenter.pools".into(), "Karpenter is enabled with no pools".into(), "define at least one pool");
+        }
+        for (name, pool) in &k.pools {
+            let key = |f: &str| format!("karpenter.pools.{name}.{f}");
+            if !dns_subdomain(name) {
+                return problem(format!("karpenter.pools.{name}"), format!("`{name}` is not a valid NodePool name"), "use lower-case letters, digits and `-`");
+            }
+            if pool.capacity_types.is_empty() || pool.capacity_types.iter().any(|c| !matches!(c.as_str(), "on-demand" | "spot" | "reserved")) {
+                return problem(key("capacityTypes"), format!("{:?}", pool.capacity_types), "use on-demand, spot and/or reserved");
+            }
+            for (field, v, never) in [("expireAfter", &pool.expire_after, true), ("consolidateAfter", &pool.consolidate_after, true)] {
+                if !(duration(v) || never && v == "Never") {
+                    return problem(key(field), format!("`{v}` is not a duration"), "write e.g. 720h, 5m or Never");
+                }
+            }
+            if let Some(t) = &pool.taint {
+                if super::Taint::parse(t).is_none() {
+                    return problem(key("taint"), format!("`{t}` is not a taint"), "write key=value:NoSchedule (or PreferNoSchedule, NoExecute)");
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// Karpenter's duration pattern `^([0-9]+(s|m|h))+$`.
+fn duration(s: &str) -> bool {
+    let mut digits = false;
+    let mut any = false;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => digits = true,
+            's' | 'm' | 'h' if digits => {
+                digits = false;
+                any = true;
+            }
+            _ => return false,
+        }
+    }
+    any && !digits
+}
+
+/// A DNS-1123 subdomain: what most object names must be.
+pub fn dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
 }
 
 /// A budget must name exactly one field and leave at least one disruption at the floor.
@@ -232,6 +311,41 @@ mod tests {
     fn key_path_follows_indentation() {
         let text = "tiers:\n  stateless:\n    # c\n    replicas: two\n";
         assert_eq!(key_path_at(text, 4), "tiers.stateless.replicas");
+    }
+
+    #[test]
+    fn durations_and_names() {
+        assert!(duration("720h") && duration("1h30m") && duration("5m"));
+        assert!(!duration("") && !duration("5") && !duration("h") && !duration("5d"));
+        assert!(dns_subdomain("plane-spot") && dns_subdomain("a.b"));
+        assert!(!dns_subdomain("Plane") && !dns_subdomain("a_b") && !dns_subdomain("-a") && !dns_subdomain(""));
+    }
+
+    fn with(over: &str) -> Result<Policy, Failure> {
+        load(Some("plane-enterprise"), Some(("p.yaml", over)))
+    }
+
+    #[test]
+    fn karpenter_needs_aws_a_cluster_and_valid_pools() {
+        let err = |over: &str| with(over).unwrap_err().to_string();
+        assert!(err("karpenter: {enabled: true, clusterName: c}\n").contains("cloud: aws"));
+        assert!(err("cloud: aws\nkarpenter: {enabled: true}\n").contains("karpenter.clusterName"));
+        assert!(err("cloud: aws\nkarpenter: {enabled: true, clusterName: c, pools: {plane-spot: {taint: nope}}}\n").contains("not a taint"));
+        assert!(err("cloud: aws\nkarpenter: {enabled: true, clusterName: c, pools: {plane-spot: {expireAfter: 1d}}}\n").contains("not a duration"));
+        assert!(err("services: {api: {pool: nowhere}}\n").contains("pool `nowhere` does not exist"));
+        let ok = with("cloud: aws\nkarpenter: {enabled: true, clusterName: c}\n").unwrap();
+        assert_eq!(ok.karpenter.unwrap().role(), "KarpenterNodeRole-c");
+    }
+
+    #[test]
+    fn storage_class_and_load_balancer_values_are_checked() {
+        let err = |over: &str| with(over).unwrap_err().to_string();
+        assert!(err("storageClass: {preset: aws-ebs-gp4, name: gp3}\n").contains("unknown preset"));
+        assert!(err("storageClass: {preset: aws-ebs-gp3, name: GP3}\n").contains("not a valid object name"));
+        assert!(err("services: {live: {loadBalancer: {idleTimeoutSeconds: 5000}}}\n").contains("outside 60-4000"));
+        assert!(err("services: {api: {hpa: {minReplicas: 3, maxReplicas: 6, cpu: 0}}}\n").contains("utilisation of 0%"));
+        assert!(err("services: {monitor: {hpa: {minReplicas: 1, maxReplicas: 2, cpu: 50}}}\n").contains("an HPA on a singleton service"));
+        assert!(with("storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}\n").is_ok());
     }
 
     #[test]

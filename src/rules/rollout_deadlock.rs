@@ -11,7 +11,8 @@ rule! {
     /// For Deployments whose pods must not share a node (required anti-affinity on
     /// `kubernetes.io/hostname`, whether the chart or HA103 put it there) and whose rolling update
     /// may not take a pod down first (`maxUnavailable` resolves to 0; the default 25% rounds down
-    /// to 0 below 4 replicas), sets `strategy.rollingUpdate` to `maxSurge: 0, maxUnavailable: 1`.
+    /// to 0 below 4 replicas; an autoscaled workload is judged at its floor, the lowest count its
+    /// autoscaler may choose), sets `strategy.rollingUpdate` to `maxSurge: 0, maxUnavailable: 1`.
     ///
     /// ## Why it matters
     /// With as many nodes as replicas, the surge pod has no node it may use; with
@@ -44,7 +45,10 @@ impl Rule for RolloutDeadlock {
                 if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
                     return None;
                 }
-                let replicas = obj.pointer("/spec/replicas").and_then(Json::as_u64).or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
+                // Under an autoscaler the count can drop to its minimum, which HA108 keeps at the
+                // floor or above: judge the rollout at the floor.
+                let static_count = if cx.autoscaled(w, d) { None } else { obj.pointer("/spec/replicas").and_then(Json::as_u64) };
+                let replicas = static_count.or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
                 let max_unavailable = strategy.and_then(|s| s.pointer("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
                 if resolve_down(&max_unavailable, replicas) != Some(0) {
                     return None;

@@ -30,7 +30,8 @@ pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Find
             (w, d)
         })
         .collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new() };
+    let templates = crate::templates::Templates::default();
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates: &templates, failure: Default::default() };
     let mut last = Vec::new();
     for rule in rules {
         last = rule.check(&cx);

@@ -44,6 +44,7 @@ pub fn validator_python() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("HELM_HA_VALIDATE_PY").map(PathBuf::from),
         Some(root().join("target/validate-venv/bin/python")),
+        Some(PathBuf::from("/tmp/kv-venv/bin/python")),
     ];
     candidates.into_iter().flatten().find(|p| p.exists()).or_else(|| missing("the validator venv (target/validate-venv)"))
 }

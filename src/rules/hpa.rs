@@ -1,0 +1,233 @@
+use super::{generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity};
+use crate::classify::Decision;
+use crate::policy::{Hpa, Tier};
+use crate::workload::{at, objects, Workload};
+use crate::yaml::{Edit, Json, Seg};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
+use serde_json::json;
+
+rule! {
+    /// HA108 horizontal-pod-autoscaler: a service the policy autoscales has no HPA.
+    ///
+    /// ## What it does
+    /// For every service with `services.<name>.hpa` in the policy, adds an `autoscaling/v2`
+    /// HorizontalPodAutoscaler whose `scaleTargetRef` is the real workload from the stream
+    /// (`apps/v1`, its kind and name, its namespace), with `Utilization` targets for cpu and/or
+    /// memory. `minReplicas` is the larger of the policy's and the replica floor, and the finding
+    /// says when the floor raised it (plane-enterprise: web 2 → 3). It removes `spec.replicas`
+    /// from the target, so Helm stops resetting the scale on every upgrade.
+    ///
+    /// Never for singletons, in-chart stateful services, Jobs, CronJobs or DaemonSets: the policy
+    /// is refused when it asks for one (a scheduler scaled to two fires its jobs twice), and a
+    /// workload the stream shows to be one of those is an error.
+    ///
+    /// Never a second autoscaler: when a chart HPA or a KEDA ScaledObject already targets the
+    /// workload (same namespace, kind and name), nothing is added; a chart HPA whose
+    /// `minReplicas` (absent = 1) is below the floor is raised to it instead (and `maxReplicas`
+    /// with it when needed), since HA101 leaves autoscaled workloads' `spec.replicas` alone.
+    ///
+    /// A `Utilization` metric needs a request for that resource on every container of the pod
+    /// (limits count: the API server copies a missing request from the limit). Without one the
+    /// HPA cannot compute and never scales ("missing request for cpu"), so it is an error and
+    /// nothing is added. A LimitRange may supply defaults at admission; helm-ha cannot see it, so
+    /// set the requests in the chart.
+    ///
+    /// ## Upgrading an existing release
+    /// Removing `spec.replicas` from a Deployment that Helm already manages makes the next
+    /// `helm upgrade` send `replicas: null` in its three-way merge, which resets the Deployment to
+    /// 1 replica for a moment until the HPA scales it back (helm/helm#12650). It happens once, on
+    /// the first upgrade that adds the HPA. Do that upgrade in a quiet period, or first scale the
+    /// chart's replica value to the HPA's minimum and `kubectl apply` the HPA before upgrading.
+    ///
+    /// ## Why it matters
+    /// Three replicas survive a zone loss, not a traffic spike; a static `spec.replicas` next to
+    /// an HPA is re-applied by every upgrade and fights it.
+    ///
+    /// ## Example
+    /// `web` under plane-enterprise gets `plane-web-wl-hpa`, minReplicas 3 (the policy says 2; the
+    /// floor is 3), maxReplicas 8, cpu 70 %.
+    ///
+    /// ## Fix
+    /// The HPA above; `spec.replicas` removed. Source: seed 000, "HorizontalPodAutoscalers";
+    /// peers.md rules 7, 8, 18.
+    pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler");
+}
+
+impl Rule for HorizontalPodAutoscaler {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (w, d) in &cx.workloads {
+            if w.hook.is_some() {
+                continue;
+            }
+            let hpa = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.hpa.as_ref());
+            let scaled = matches!(d.tier, Tier::Stateless | Tier::LeaderElected) && w.kind.scalable();
+            if scaled {
+                raise_chart_hpas(cx, w, d, &mut out);
+            }
+            let Some(hpa) = hpa else { continue };
+            if d.tier == Tier::Skip {
+                continue;
+            }
+            if !scaled {
+                out.push(Finding::on(&Self::META, Severity::Error, w, format!("the policy asks for an HPA on `{}`, a {} {}: several copies would run ({})", w.service, d.tier.as_str(), w.kind.as_str(), d.why)));
+                continue;
+            }
+            out.extend(self.one(cx, w, d, hpa));
+        }
+        out
+    }
+}
+
+/// A chart HPA targeting `w` with a minimum below the floor is raised to it.
+fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
+    let Some(floor) = cx.floor(w, d) else { return };
+    let ns = cx.release.namespace.as_deref();
+    for (doc, value) in cx.values.iter().enumerate() {
+        for (base, o) in objects(value) {
+            if o.get("kind").and_then(Json::as_str) != Some("HorizontalPodAutoscaler") || !targets(o, w, ns) || generated(o) {
+                continue;
+            }
+            let min = o.pointer("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
+            if min >= u64::from(floor) {
+                continue;
+            }
+            let path = |k: &str| {
+                let mut p = base.clone();
+                p.extend([Seg::Key("spec".into()), Seg::Key(k.into())]);
+                p
+            };
+            let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
+            let max = o.pointer("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
+            let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
+            if max < u64::from(floor) {
+                edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
+                msg.push_str(&format!(", and maxReplicas {max} with it"));
+            }
+            let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let mut f = Finding::about(&HorizontalPodAutoscaler::META, Severity::Warning, Some(doc), format!("HorizontalPodAutoscaler/{name}"), msg);
+            f.service = Some(w.service.clone());
+            f.fix = Some(Fix::Edit { doc, edits });
+            out.push(f);
+        }
+    }
+}
+
+impl HorizontalPodAutoscaler {
+    fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
+        let ns = cx.release.namespace.as_deref();
+        if let Some(other) = cx.objects().find(|o| targets(o, w, ns)) {
+            if generated(other) {
+                return Vec::new();
+            }
+            let kind = other.get("kind").and_then(Json::as_str).unwrap_or("?");
+            let name = other.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            return vec![Finding::on(&Self::META, Severity::Info, w, format!("{kind}/{name} from the chart already scales `{}`; not adding a second autoscaler", w.service))];
+        }
+        let obj = cx.obj(w);
+        let resources: Vec<(&str, u32)> = [("cpu", hpa.cpu), ("memory", hpa.memory)].into_iter().filter_map(|(r, t)| Some((r, t?))).collect();
+        let missing: Vec<String> = resources.iter().flat_map(|(r, _)| containers_without(obj, w, r).into_iter().map(move |c| format!("{r} in container `{c}`"))).collect();
+        if !missing.is_empty() {
+            return vec![Finding::on(
+                &Self::META,
+                Severity::Error,
+                w,
+                format!("the policy's HPA for `{}` targets Utilization, but there is no request for {}: the HPA could never compute it; set the requests in the chart values or drop that metric", w.service, missing.join(", ")),
+            )];
+        }
+        let floor = cx.floor(w, d).unwrap_or(1);
+        let min = hpa.min_replicas.max(floor).max(1);
+        if hpa.max_replicas < min {
+            return vec![Finding::on(&Self::META, Severity::Error, w, format!("maxReplicas {} is below minReplicas {min} (the floor)", hpa.max_replicas))];
+        }
+        let name = shorten(&w.name, "-hpa", 253);
+        let namespace = cx.namespace_of(w);
+        if cx.exists("HorizontalPodAutoscaler", namespace.as_deref(), &name) {
+            return vec![Finding::on(&Self::META, Severity::Warning, w, format!("HorizontalPodAutoscaler/{name} exists in the stream but targets something else; not adding one"))];
+        }
+        let ctx = json!({
+            "name": name,
+            "namespace": namespace,
+            "labels": generated_labels(Some(&w.name)),
+            "target": {"apiVersion": "apps/v1", "kind": w.kind.as_str(), "name": w.name},
+            "min_replicas": min,
+            "max_replicas": hpa.max_replicas,
+            "metrics": resources.iter().map(|(r, t)| json!({"resource": r, "utilization": t})).collect::<Vec<_>>(),
+        });
+        let Some(new) = cx.render::<K8sHpa>("hpa.yaml", &ctx, w.doc) else { return Vec::new() };
+        let raised = if floor > hpa.min_replicas { format!(" (the policy's minReplicas {} raised to the floor {floor})", hpa.min_replicas) } else { String::new() };
+        let targets = resources.iter().map(|(r, t)| format!("{r} {t}%")).collect::<Vec<_>>().join(", ");
+        let mut out = vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is not autoscaled: adds {name}, {min}-{} replicas on {targets}{raised}", w.service, hpa.max_replicas)).adding(new)];
+        if obj.pointer("/spec/replicas").is_some() {
+            out.push(
+                Finding::on(&Self::META, Severity::Warning, w, "spec.replicas next to an HPA is re-applied by every helm upgrade and fights it: removed (the first upgrade resets the scale once, helm/helm#12650)")
+                    .edit(w, vec![Edit::Remove(w.path("spec.replicas"))]),
+            );
+        }
+        out
+    }
+}
+
+/// Names of the pod's containers (and sidecar init containers) with neither a request nor a
+/// limit for `resource`.
+fn containers_without(obj: &Json, w: &Workload, resource: &str) -> Vec<String> {
+    let spec = at(obj, &format!("{}.spec", w.template_path())).cloned().unwrap_or(Json::Null);
+    let regular = spec.get("containers").and_then(Json::as_array).into_iter().flatten();
+    let sidecars = spec.get("initContainers").and_then(Json::as_array).into_iter().flatten().filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
+    regular
+        .chain(sidecars)
+        .filter(|c| ["requests", "limits"].iter().all(|k| c.pointer(&format!("/resources/{k}")).and_then(|r| r.get(resource)).is_none_or(Json::is_null)))
+        .map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?").to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::Kind;
+
+    fn deployment(containers: Json) -> (Workload, Json) {
+        let w = Workload { doc: 0, base: vec![], kind: Kind::Deployment, name: "web".into(), namespace: None, service: "web".into(), named_by: String::new(), hook: None };
+        (w, json!({"spec": {"template": {"spec": {"containers": containers}}}}))
+    }
+
+    #[test]
+    fn an_hpa_on_a_workload_that_turns_out_to_be_a_singleton_is_an_error() {
+        let stream = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: scheduler}
+spec:
+  selector: {matchLabels: {app: scheduler}}
+  template: {metadata: {labels: {app: scheduler}}, spec: {containers: [{name: s, image: s, resources: {requests: {cpu: 1}}}]}}
+";
+        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {scheduler: {hpa: {minReplicas: 2, maxReplicas: 4, cpu: 70}}}\n"))).unwrap();
+        let a = crate::pipeline::analyze(stream.as_bytes(), &policy, None, None).unwrap();
+        let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
+        assert_eq!(refusals.len(), 1);
+        assert!(refusals[0].contains("a singleton Deployment"), "{refusals:?}");
+        assert!(a.added.is_empty());
+    }
+
+    #[test]
+    fn requests_or_limits_count_for_every_container() {
+        let (w, obj) = deployment(json!([
+            {"name": "a", "resources": {"requests": {"cpu": "100m"}}},
+            {"name": "b", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}},
+            {"name": "c"}
+        ]));
+        assert_eq!(containers_without(&obj, &w, "cpu"), vec!["c"]);
+        assert_eq!(containers_without(&obj, &w, "memory"), vec!["a", "c"]);
+    }
+
+    #[test]
+    fn sidecar_init_containers_count_but_plain_init_containers_do_not() {
+        let (w, mut obj) = deployment(json!([{"name": "a", "resources": {"requests": {"cpu": "1"}}}]));
+        obj["spec"]["template"]["spec"]["initContainers"] = json!([{"name": "init"}, {"name": "proxy", "restartPolicy": "Always"}]);
+        assert_eq!(containers_without(&obj, &w, "cpu"), vec!["proxy"]);
+    }
+}

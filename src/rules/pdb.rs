@@ -1,0 +1,282 @@
+use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
+use crate::policy::{Budget, IntOrPercent, Tier};
+use crate::selector;
+use crate::workload::{at, Workload};
+use crate::yaml::Json;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
+use serde_json::json;
+
+rule! {
+    /// HA107 pod-disruption-budget: a replicated workload has no PodDisruptionBudget.
+    ///
+    /// ## What it does
+    /// Adds one `policy/v1` PodDisruptionBudget per stateless and leader-elected Deployment,
+    /// StatefulSet or ReplicaSet whose replica floor is 2 or more. Never for singletons, in-chart
+    /// stateful services, DaemonSets, Jobs, CronJobs or Helm hooks.
+    /// - Selector: the workload's own `spec.selector`, so it counts exactly its pods.
+    /// - Budget: `services.<name>.pdb`, else `tiers.<tier>.pdb` (default `maxUnavailable: 1`,
+    ///   which stays drainable at any replica count; plane-enterprise uses the guide's
+    ///   `minAvailable: 1`). Every owner here has a scale subresource, which `maxUnavailable` and
+    ///   percentages need.
+    /// - `unhealthyPodEvictionPolicy: AlwaysAllow`, so a crash-looping pod never blocks a drain.
+    /// - Name `<workload>-pdb` (shortened with a hash past 253 characters), the workload's
+    ///   namespace (else the release's), labels `app.kubernetes.io/managed-by: helm-ha` and
+    ///   `helm-ha.io/for: <workload>`. Rendered from the `pdb.yaml` template.
+    ///
+    /// It adds nothing when a PDB in the stream (same namespace; an absent namespace is the
+    /// release's) already selects the pod template's labels, with the API server's selector
+    /// semantics (matchLabels AND matchExpressions; `{}` selects every pod). A second PDB over
+    /// the same pods makes every eviction fail. If that chart PDB allows no disruption at the
+    /// floor, it says so.
+    ///
+    /// It refuses (error, `render` exits 1) a budget that allows 0 disruptions at the floor:
+    /// percentages round up, as the disruption controller does, and `minAvailable` equal to the
+    /// replica count blocks.
+    ///
+    /// Leader-elected workloads get no PDB unless the policy says their standbys report Ready
+    /// (`tiers.leaderElected.standbysReady: true`): when only the leader is Ready, the budget
+    /// is always used up by the standbys and the leader can never be evicted.
+    ///
+    /// ## Why it matters
+    /// Without a budget a node drain or a cluster upgrade may evict every replica at once. With a
+    /// budget that allows no disruption, the drain never ends.
+    ///
+    /// ## Example
+    /// `api` (floor 3) under plane-enterprise gets `plane-api-wl-pdb` with `minAvailable: 1` and
+    /// `selector.matchLabels: {app.name: plane-plane-api}`.
+    ///
+    /// ## Fix
+    /// The PodDisruptionBudget above. Source: seed 000, "PodDisruptionBudgets"; peers.md rules
+    /// 1-5, 15, 16.
+    pub struct PodDisruptionBudget("HA107", "pod-disruption-budget");
+}
+
+impl Rule for PodDisruptionBudget {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (w, d) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
+            if w.hook.is_some() || !w.kind.scalable() {
+                continue;
+            }
+            let Some(floor) = cx.floor(w, d).filter(|f| *f >= 2) else { continue };
+            if let Some(f) = self.one(cx, w, d, floor) {
+                out.push(f);
+            }
+        }
+        out
+    }
+}
+
+impl PodDisruptionBudget {
+    fn one(&self, cx: &Cx, w: &Workload, d: &Decision, floor: u32) -> Option<Finding> {
+        let obj = cx.obj(w);
+        let selector = obj.pointer("/spec/selector").filter(|s| s.is_object())?;
+        let labels = at(obj, &format!("{}.metadata.labels", w.template_path())).and_then(Json::as_object).cloned().unwrap_or_default();
+        let ns = cx.namespace_of(w);
+        let default_ns = cx.release.namespace.as_deref();
+        let covering = cx.objects().find(|o| {
+            let o_ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
+            o.get("kind").and_then(Json::as_str) == Some("PodDisruptionBudget")
+                && o_ns == ns.as_deref()
+                && o.pointer("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
+        });
+        if let Some(pdb) = covering {
+            if generated(pdb) {
+                return None;
+            }
+            let name = pdb.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let existing = Budget {
+                max_unavailable: pdb.pointer("/spec/maxUnavailable").and_then(int_or_percent),
+                min_available: pdb.pointer("/spec/minAvailable").and_then(int_or_percent),
+            };
+            let (severity, msg) = match allowed(&existing, floor) {
+                Some(0) => (Severity::Warning, format!("PodDisruptionBudget/{name} from the chart selects these pods and allows 0 disruptions at {floor} replicas: node drains will block; fix the chart's budget")),
+                _ => (Severity::Info, format!("PodDisruptionBudget/{name} from the chart already selects these pods; not adding a second one (evictions fail with two)")),
+            };
+            return Some(Finding::on(&Self::META, severity, w, msg));
+        }
+        let scaled = cx.policy.scaled(d.tier)?;
+        if d.tier == Tier::LeaderElected && !scaled.standbys_ready {
+            return Some(Finding::on(
+                &Self::META,
+                Severity::Info,
+                w,
+                format!("no PDB for leader-elected `{}`: its standbys are not Ready, so a budget would block evicting the leader forever (set tiers.leaderElected.standbysReady: true if they are)", w.service),
+            ));
+        }
+        let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
+        let budget = svc.and_then(|s| s.pdb.clone()).unwrap_or_else(|| scaled.pdb.clone());
+        match allowed(&budget, floor) {
+            Some(n) if n > 0 => {}
+            _ => {
+                let shown = serde_json::to_string(&budget).unwrap_or_default();
+                return Some(Finding::on(
+                    &Self::META,
+                    Severity::Error,
+                    w,
+                    format!("the policy's budget {shown} allows 0 disruptions at the floor of {floor} replicas (percentages round up; minAvailable equal to the replicas blocks): every node drain would hang"),
+                ));
+            }
+        }
+        let name = shorten(&w.name, "-pdb", 253);
+        if cx.exists("PodDisruptionBudget", ns.as_deref(), &name) {
+            return Some(Finding::on(&Self::META, Severity::Warning, w, format!("PodDisruptionBudget/{name} exists in the stream but does not select these pods; not adding one")));
+        }
+        let ctx = json!({
+            "name": name,
+            "namespace": ns,
+            "labels": generated_labels(Some(&w.name)),
+            "selector": selector,
+            "max_unavailable": budget.max_unavailable,
+            "min_available": budget.min_available,
+            "unhealthy_pod_eviction_policy": "AlwaysAllow",
+        });
+        let new = cx.render::<Pdb>("pdb.yaml", &ctx, w.doc)?;
+        let what = match (&budget.max_unavailable, &budget.min_available) {
+            (Some(m), _) => format!("maxUnavailable {}", show(m)),
+            (_, Some(m)) => format!("minAvailable {}", show(m)),
+            _ => String::new(),
+        };
+        Some(Finding::on(&Self::META, Severity::Warning, w, format!("no PodDisruptionBudget: a drain may evict all {floor} replicas of `{}` at once; adds {name} ({what})", w.service)).adding(new))
+    }
+}
+
+fn show(v: &IntOrPercent) -> String {
+    match v {
+        IntOrPercent::Int(n) => n.to_string(),
+        IntOrPercent::Percent(p) => p.clone(),
+    }
+}
+
+fn int_or_percent(v: &Json) -> Option<IntOrPercent> {
+    match v {
+        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(IntOrPercent::Int),
+        Json::String(s) => Some(IntOrPercent::Percent(s.clone())),
+        _ => None,
+    }
+}
+
+/// Disruptions a budget allows with `pods` healthy pods (both fields round up, as the disruption
+/// controller does). `None` for a malformed budget.
+pub fn allowed(b: &Budget, pods: u32) -> Option<u32> {
+    match (&b.max_unavailable, &b.min_available) {
+        (Some(m), None) => m.scaled(pods).map(|n| n.min(pods)),
+        (None, Some(m)) => m.scaled(pods).map(|n| pods.saturating_sub(n)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(max: Option<IntOrPercent>, min: Option<IntOrPercent>) -> Budget {
+        Budget { max_unavailable: max, min_available: min }
+    }
+
+    #[test]
+    fn budgets_are_counted_like_the_disruption_controller() {
+        use IntOrPercent::{Int, Percent};
+        assert_eq!(allowed(&b(Some(Int(1)), None), 2), Some(1));
+        assert_eq!(allowed(&b(None, Some(Int(1))), 2), Some(1));
+        // equality blocks
+        assert_eq!(allowed(&b(None, Some(Int(2))), 2), Some(0));
+        // 51% of 2 rounds up to 2: blocks
+        assert_eq!(allowed(&b(None, Some(Percent("51%".into()))), 2), Some(0));
+        assert_eq!(allowed(&b(None, Some(Percent("50%".into()))), 2), Some(1));
+        // maxUnavailable 10% of 3 rounds up to 1
+        assert_eq!(allowed(&b(Some(Percent("10%".into())), None), 3), Some(1));
+        assert_eq!(allowed(&b(Some(Percent("0%".into())), None), 3), Some(0));
+        assert_eq!(allowed(&b(None, None), 3), None);
+    }
+
+    const STREAM: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: beat, annotations: {}}
+spec:
+  selector: {matchLabels: {app: beat}}
+  template: {metadata: {labels: {app: beat}}, spec: {containers: [{name: beat, image: beat}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hooked, annotations: {helm.sh/hook: pre-install}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: hooked}}
+  template: {metadata: {labels: {app: hooked}}, spec: {containers: [{name: h, image: h}]}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template: {metadata: {labels: {app: agent}}, spec: {containers: [{name: a, image: a}]}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template: {metadata: {labels: {app: migrate}}, spec: {restartPolicy: Never, containers: [{name: m, image: m}]}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: postgres:16}]}}
+";
+
+    #[test]
+    fn only_replicated_stateless_workloads_get_a_budget() {
+        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {beat: {tier: singleton}}\n"))).unwrap();
+        let a = crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let added: Vec<(&str, &str)> = a.added.iter().map(|d| (d.kind.as_str(), d.name.as_str())).collect();
+        // Not the singleton, the hook, the DaemonSet, the Job or the database.
+        assert_eq!(added, [("PodDisruptionBudget", "web-pdb")]);
+        let pdb = &a.added[0].value;
+        assert_eq!(pdb["metadata"]["namespace"], "ns", "an absent namespace is the release's");
+        assert_eq!(pdb["spec"]["selector"], json!({"matchLabels": {"app": "web"}}));
+        assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+        assert_eq!(pdb["metadata"]["labels"], json!({"app.kubernetes.io/managed-by": "helm-ha", "helm-ha.io/for": "web"}));
+    }
+
+    #[test]
+    fn an_empty_chart_selector_covers_every_pod_of_its_namespace_only() {
+        let policy = crate::policy::load(Some("generic"), None).unwrap();
+        let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
+        let a = crate::pipeline::analyze(format!("{STREAM}{all}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
+        let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
+        let a = crate::pipeline::analyze(format!("{STREAM}{elsewhere}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert_eq!(a.added.len(), 1);
+        // A null selector selects nothing in policy/v1.
+        let null = all.replace(", selector: {}", "");
+        let a = crate::pipeline::analyze(format!("{STREAM}{null}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        assert_eq!(a.added.len(), 1);
+    }
+
+    #[test]
+    fn names_are_bounded_and_deterministic() {
+        let long = "a".repeat(260);
+        let n = shorten(&long, "-pdb", 253);
+        assert_eq!(n.len(), 253);
+        assert!(n.ends_with("-pdb"));
+        assert_eq!(n, shorten(&long, "-pdb", 253));
+        assert_eq!(shorten("api", "-pdb", 253), "api-pdb");
+    }
+}

@@ -1,0 +1,130 @@
+use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
+use crate::policy::STORAGE_PRESETS;
+use crate::workload::{objects, HOOK_ANNOTATION};
+use crate::yaml::{Edit, Json, Seg};
+use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
+use serde_json::json;
+
+rule! {
+    /// HA110 storage-class: zonal volumes without a class that waits for the pod.
+    ///
+    /// ## What it does
+    /// When the policy sets `storageClass`, adds one `storage.k8s.io/v1` StorageClass per stream
+    /// (never a second one when the stream already has a StorageClass of that name), from a
+    /// preset, always with `volumeBindingMode: WaitForFirstConsumer`, `reclaimPolicy: Retain`
+    /// and `allowVolumeExpansion: true`, and `storageclass.kubernetes.io/is-default-class:
+    /// "true"` when `default: true`. Rendered from the `storageclass.yaml` template.
+    /// - `aws-ebs-gp3` / `aws-ebs-gp2`: `ebs.csi.aws.com`, `type: gp3|gp2`,
+    ///   `csi.storage.k8s.io/fstype: ext4` (the driver's documented name for the guide's
+    ///   `fsType`), `encrypted: "true"`;
+    /// - `gce-pd`: `pd.csi.storage.gke.io`, `type: pd-balanced`;
+    /// - `azure-disk`: `disk.csi.azure.com`, `skuName: StandardSSD_ZRS` (zone-redundant: the
+    ///   disk survives a zone loss);
+    /// - an empty preset emits nothing and uses an existing class called `name`.
+    ///
+    /// A StorageClass is cluster-scoped: two releases that both emit the same class fight over
+    /// it in Helm. Let one release (or the cluster's setup) own it and give the others an empty
+    /// preset.
+    ///
+    /// With `assignToClaims: true`, PersistentVolumeClaims and StatefulSet volumeClaimTemplates
+    /// that name no class (`storageClassName` absent or null) get `storageClassName: <name>`.
+    /// `storageClassName: ""` is different: Kubernetes reads it as "no class: bind only a
+    /// pre-provisioned volume", and the default class is never applied to it. helm-ha keeps it
+    /// and says so, unless the policy also sets `assignToEmptyClass: true` (for charts that
+    /// render `""` when a value is merely unset). Hooks and excluded services are left alone.
+    ///
+    /// Kubernetes does not let an existing StatefulSet's volumeClaimTemplates change, and a bound
+    /// claim keeps its class: turn `assignToClaims` on for a new install, or delete the
+    /// StatefulSet with `--cascade=orphan` before the upgrade.
+    ///
+    /// ## Why it matters
+    /// With `Immediate` binding a zonal disk is created in some zone before the pod is scheduled;
+    /// the pod can then only run in that zone and stays Pending when it has no node there ("volume
+    /// node affinity conflict"), which is exactly what just-in-time nodes (Karpenter) run into.
+    /// `Retain` keeps the data when a claim is deleted by mistake.
+    ///
+    /// ## Example
+    /// `storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}`.
+    ///
+    /// ## Fix
+    /// The StorageClass above; `storageClassName` on claims. Source: seed 000, "Cluster
+    /// prerequisites"; peers.md rule 18.
+    pub struct StorageClass("HA110", "storage-class");
+}
+
+impl Rule for StorageClass {
+    fn meta(&self) -> &'static super::Meta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Cx) -> Vec<Finding> {
+        let Some(sc) = &cx.policy.storage_class else { return Vec::new() };
+        let mut out = Vec::new();
+        if let Some((_, provisioner, params)) = STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset) {
+            if !cx.exists("StorageClass", None, &sc.name) {
+                let parameters: serde_json::Map<String, Json> = params.iter().map(|(k, v)| (k.to_string(), Json::from(*v))).collect();
+                let ctx = json!({"name": sc.name, "labels": generated_labels(None), "default": sc.default, "provisioner": provisioner, "parameters": parameters});
+                let Some(new) = cx.render::<K8sStorageClass>("storageclass.yaml", &ctx, 0) else { return out };
+                let msg = format!("adds StorageClass {} ({provisioner}, WaitForFirstConsumer, Retain{})", sc.name, if sc.default { ", cluster default" } else { "" });
+                out.push(Finding::about(&Self::META, Severity::Info, None, format!("StorageClass/{}", sc.name), msg).adding(new));
+            }
+        }
+        if !sc.assign_to_claims {
+            return out;
+        }
+        let skipped = |doc: usize, base: &[Seg]| {
+            cx.workloads.iter().any(|(w, _)| w.doc == doc && w.base == base && (w.hook.is_some() || cx.policy.excluded(&w.service, &w.name)))
+        };
+        for (doc, value) in cx.values.iter().enumerate() {
+            for (base, o) in objects(value) {
+                let kind = o.get("kind").and_then(Json::as_str);
+                let hook = o.pointer("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).is_some();
+                let claims: Vec<(Vec<Seg>, &Json, String)> = match kind {
+                    Some("PersistentVolumeClaim") if !hook => {
+                        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                        vec![(vec![Seg::Key("spec".into())], o.get("spec").unwrap_or(&Json::Null), format!("PersistentVolumeClaim/{name}"))]
+                    }
+                    Some("StatefulSet") if !skipped(doc, &base) => {
+                        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                        let templates = o.pointer("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
+                        templates
+                            .map(|(i, t)| {
+                                let claim = t.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                                let path = vec![Seg::Key("spec".into()), Seg::Key("volumeClaimTemplates".into()), Seg::Index(i), Seg::Key("spec".into())];
+                                (path, t.get("spec").unwrap_or(&Json::Null), format!("StatefulSet/{name} volumeClaimTemplate {claim}"))
+                            })
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for (rel, spec, what) in claims {
+                    let object = what.split(' ').next().unwrap_or_default().to_string();
+                    let mut path = base.clone();
+                    path.extend(rel);
+                    path.push(Seg::Key("storageClassName".into()));
+                    match spec.get("storageClassName") {
+                        None | Some(Json::Null) => {
+                            let f = Finding::about(&Self::META, Severity::Warning, Some(doc), object, format!("{what} names no storage class: points it at {}", sc.name));
+                            out.push(with_edit(f, doc, path, &sc.name));
+                        }
+                        Some(Json::String(s)) if s.is_empty() => {
+                            if sc.assign_to_empty_class {
+                                let f = Finding::about(&Self::META, Severity::Warning, Some(doc), object, format!("{what} has storageClassName \"\" (no class); assignToEmptyClass: points it at {}", sc.name));
+                                out.push(with_edit(f, doc, path, &sc.name));
+                            } else {
+                                out.push(Finding::about(&Self::META, Severity::Info, Some(doc), object, format!("{what} has storageClassName \"\": Kubernetes binds it only to a pre-provisioned volume; left alone (set assignToEmptyClass: true if the chart means \"unset\")")));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn with_edit(mut f: Finding, doc: usize, path: Vec<Seg>, name: &str) -> Finding {
+    f.fix = Some(super::Fix::Edit { doc, edits: vec![Edit::Set(path, Json::from(name))] });
+    f
+}

@@ -1,0 +1,442 @@
+//! The templates every generated object is rendered from.
+//!
+//! Each emitted kind has a minijinja template in `templates/` (embedded in the binary); `--templates
+//! DIR` replaces a built-in with the file of the same name in DIR. Template names end in `.yaml`,
+//! so minijinja JSON-escapes every interpolated value: a string always comes out quoted (`"on"`,
+//! `"0755"` stay strings under YAML 1.1) and a map or list comes out as JSON, which is valid flow
+//! YAML. Only whole values may be interpolated (`{{ name }}-x` renders `"web"-x`, which is not
+//! YAML); structured values go through `tojson`.
+//!
+//! A rendered template is parsed the way Kubernetes reads it and checked against the object's
+//! type before it joins the stream: the k8s-openapi type for built-in kinds (deserialised, then
+//! serialised again and compared with the parsed value, so a misspelt or unknown field is caught
+//! too), or our own structs with `deny_unknown_fields` for the Karpenter kinds. A broken user
+//! template fails the run with the template's name and what is wrong; it never reaches a cluster.
+
+use crate::error::Failure;
+use crate::yaml::{self, Json};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// The built-in templates: name, source.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("pdb.yaml", include_str!("../templates/pdb.yaml")),
+    ("hpa.yaml", include_str!("../templates/hpa.yaml")),
+    ("storageclass.yaml", include_str!("../templates/storageclass.yaml")),
+    ("ec2nodeclass.yaml", include_str!("../templates/ec2nodeclass.yaml")),
+    ("nodepool.yaml", include_str!("../templates/nodepool.yaml")),
+];
+
+/// The template set of a run: the built-ins, some replaced by files from `--templates DIR`.
+pub struct Templates {
+    env: minijinja::Environment<'static>,
+    /// Where each template came from (`built-in` or a path), for messages.
+    origins: Vec<(String, String)>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates::load(None).expect("the built-in templates compile")
+    }
+}
+
+impl Templates {
+    /// The built-ins, with every `*.yaml` file of `dir` replacing the built-in of the same name.
+    /// A `*.yaml` file that replaces no built-in is refused (a misspelt name would silently do
+    /// nothing); other files are ignored.
+    pub fn load(dir: Option<&Path>) -> Result<Templates, Failure> {
+        let mut sources: Vec<(String, String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string(), "built-in".to_string())).collect();
+        if let Some(dir) = dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| Failure::Usage(format!("--templates {}: cannot read the directory: {e}", dir.display())))?;
+            let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+            files.sort();
+            for path in files {
+                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string).filter(|n| n.ends_with(".yaml")) else { continue };
+                let Some(slot) = sources.iter_mut().find(|(n, _, _)| *n == name) else {
+                    let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+                    return Err(Failure::Usage(format!("--templates {}: `{name}` replaces no built-in template (known: {})", dir.display(), known.join(", "))));
+                };
+                slot.1 = std::fs::read_to_string(&path).map_err(|e| Failure::Usage(format!("template {}: cannot read it: {e}", path.display())))?;
+                slot.2 = path.display().to_string();
+            }
+        }
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let mut origins = Vec::new();
+        for (name, source, origin) in sources {
+            env.add_template_owned(name.clone(), source).map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
+            origins.push((name, origin));
+        }
+        Ok(Templates { env, origins })
+    }
+
+    fn origin(&self, name: &str) -> &str {
+        self.origins.iter().find(|(n, _)| n == name).map_or("built-in", |(_, o)| o.as_str())
+    }
+
+    /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns the
+    /// text (ending in one newline) and what it means.
+    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json) -> Result<(String, Json), Failure> {
+        let fail = |what: String| template_failure(self.origin(name), name, &what);
+        let template = self.env.get_template(name).map_err(|e| fail(describe(&e)))?;
+        let mut text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| fail(describe(&e)))?;
+        let trimmed = text.trim_end().len();
+        text.truncate(trimmed);
+        text.push('\n');
+        let text = text.trim_start_matches('\n').to_string();
+        let parsed = yaml::parse(&text).map_err(|e| fail(format!("the result is not valid YAML (line {}, column {}): {}", e.line, e.col, e.message)))?;
+        if let Some(d) = parsed.duplicates.first() {
+            return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
+        }
+        check::<T>(&parsed.value).map_err(fail)?;
+        Ok((text, parsed.value))
+    }
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(line) = e.line() {
+        if !s.contains("line") {
+            s.push_str(&format!(" (line {line})"));
+        }
+    }
+    s
+}
+
+fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
+    let fix = if origin == "built-in" { "this is a bug in helm-ha: please report it".to_string() } else { format!("fix {origin} or remove it from --templates") };
+    Failure::Usage(format!("template `{name}` ({origin}): {what}; {fix}"))
+}
+
+/// Does `value` read as a `T`, with nothing lost or changed on the way (unknown fields,
+/// nulls, wrong types)?
+pub fn check<T: DeserializeOwned + Serialize>(value: &Json) -> Result<(), String> {
+    if !value.is_object() {
+        return Err("the result is not one object".into());
+    }
+    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("not a valid object: {e}"))?;
+    let back = serde_json::to_value(&typed).map_err(|e| format!("cannot serialise it: {e}"))?;
+    match difference(value, &back, "") {
+        None => Ok(()),
+        Some(path) => Err(format!("`{path}` is not a field of this kind, or its value is not what the API would store")),
+    }
+}
+
+/// The first path where `a` (what the template says) differs from `b` (what the type kept).
+fn difference(a: &Json, b: &Json, at: &str) -> Option<String> {
+    let join = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => {
+                        if let Some(p) = difference(v, w, &join(k)) {
+                            return Some(p);
+                        }
+                    }
+                    None => return Some(join(k)),
+                }
+            }
+            y.keys().find(|k| !x.contains_key(*k)).map(|k| join(k))
+        }
+        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| difference(v, w, &format!("{at}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(if at.is_empty() { "(the object)".to_string() } else { at.to_string() }),
+    }
+}
+
+/// Karpenter's kinds: our own structs, strict, after the v1 CRDs (aws/karpenter-provider-aws
+/// v1.14). Fields helm-ha's templates never write are kept loosely typed (`Json`) but must still
+/// be fields the CRD knows.
+pub mod karpenter {
+    use crate::yaml::Json;
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Metadata {
+        pub name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub labels: Option<BTreeMap<String, String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub annotations: Option<BTreeMap<String, String>>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodePool {
+        pub api_version: ApiNodePool,
+        pub kind: KindNodePool,
+        pub metadata: Metadata,
+        pub spec: NodePoolSpec,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    pub enum ApiNodePool {
+        #[serde(rename = "karpenter.sh/v1")]
+        V1,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    pub enum KindNodePool {
+        NodePool,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodePoolSpec {
+        pub template: NodeClaimTemplate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub disruption: Option<Disruption>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub limits: Option<BTreeMap<String, Json>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub weight: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub replicas: Option<i64>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeClaimTemplate {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub metadata: Option<TemplateMetadata>,
+        pub spec: NodeClaimSpec,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct TemplateMetadata {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub labels: Option<BTreeMap<String, String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub annotations: Option<BTreeMap<String, String>>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeClaimSpec {
+        pub node_class_ref: NodeClassRef,
+        pub requirements: Vec<Requirement>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub taints: Option<Vec<Taint>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub startup_taints: Option<Vec<Taint>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expire_after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub termination_grace_period: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeClassRef {
+        pub group: String,
+        pub kind: String,
+        pub name: String,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Requirement {
+        pub key: String,
+        pub operator: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub values: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub min_values: Option<i64>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Taint {
+        pub key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub value: Option<String>,
+        pub effect: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_added: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Disruption {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub consolidation_policy: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub consolidate_after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub budgets: Option<Vec<Json>>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct EC2NodeClass {
+        pub api_version: ApiEC2NodeClass,
+        pub kind: KindEC2NodeClass,
+        pub metadata: Metadata,
+        pub spec: EC2NodeClassSpec,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    pub enum ApiEC2NodeClass {
+        #[serde(rename = "karpenter.k8s.aws/v1")]
+        V1,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    pub enum KindEC2NodeClass {
+        EC2NodeClass,
+    }
+
+    /// Every field of the v1 CRD; the ones helm-ha writes are typed.
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct EC2NodeClassSpec {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ami_family: Option<String>,
+        pub ami_selector_terms: Vec<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub role: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub instance_profile: Option<String>,
+        pub subnet_selector_terms: Vec<Json>,
+        pub security_group_selector_terms: Vec<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub metadata_options: Option<MetadataOptions>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<BTreeMap<String, String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub user_data: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub kubelet: Option<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub associate_public_ip_address: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub detailed_monitoring: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub instance_store_policy: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub capacity_reservation_selector_terms: Option<Vec<Json>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub connection_tracking: Option<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub context: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub cpu_options: Option<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ip_prefix_count: Option<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub network_interfaces: Option<Vec<Json>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub placement_group_selector: Option<Json>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct BlockDeviceMapping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub device_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub root_volume: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ebs: Option<Ebs>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct Ebs {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub volume_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub volume_size: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub encrypted: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub delete_on_termination: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub iops: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub throughput: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyID")]
+        pub kms_key_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", rename = "snapshotID")]
+        pub snapshot_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub volume_initialization_rate: Option<i64>,
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct MetadataOptions {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub http_endpoint: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none", rename = "httpProtocolIPv6")]
+        pub http_protocol_ipv6: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub http_put_response_hop_limit: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub http_tokens: Option<String>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn difference_names_the_first_unknown_field() {
+        let a = json!({"spec": {"x": 1, "y": [1, {"z": 2}]}});
+        assert_eq!(difference(&a, &a, ""), None);
+        let b = json!({"spec": {"x": 1, "y": [1, {}]}});
+        assert_eq!(difference(&a, &b, "").as_deref(), Some("spec.y[1].z"));
+        let c = json!({"spec": {"x": "1", "y": [1, {"z": 2}]}});
+        assert_eq!(difference(&a, &c, "").as_deref(), Some("spec.x"));
+    }
+
+    #[test]
+    fn typed_check_catches_unknown_fields_and_wrong_types() {
+        use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+        let good = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"a": "b"}}}});
+        assert_eq!(check::<PodDisruptionBudget>(&good), Ok(()));
+        let mut typo = good.clone();
+        typo["spec"]["maxUnavailabel"] = json!(1);
+        assert!(check::<PodDisruptionBudget>(&typo).unwrap_err().contains("spec.maxUnavailabel"));
+        let mut kind = good.clone();
+        kind["apiVersion"] = json!("policy/v1beta1");
+        assert!(check::<PodDisruptionBudget>(&kind).is_err());
+        let nodepool = json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, "spec": {"template": {"spec": {
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "d"}, "requirements": [], "taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}}}});
+        assert_eq!(check::<karpenter::NodePool>(&nodepool), Ok(()));
+        let mut bad = nodepool.clone();
+        bad["spec"]["template"]["spec"]["taint"] = json!([]);
+        assert!(check::<karpenter::NodePool>(&bad).unwrap_err().contains("taint"));
+    }
+
+    #[test]
+    fn an_override_that_replaces_nothing_is_refused() {
+        let dir = std::env::temp_dir().join(format!("helm-ha-templates-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pbd.yaml"), "x").unwrap();
+        let err = Templates::load(Some(&dir)).err().unwrap().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains("`pbd.yaml` replaces no built-in"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_the_template() {
+        let dir = std::env::temp_dir().join(format!("helm-ha-templates-syntax-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("hpa.yaml"), "a: {{ x ").unwrap();
+        let err = Templates::load(Some(&dir)).err().unwrap().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(err.contains("template `hpa.yaml`") && err.contains("hpa.yaml or remove it"), "{err}");
+    }
+}

@@ -1,0 +1,160 @@
+//! `helm-ha drill` on the plane-enterprise fixture: the raw chart output loses services with a
+//! zone; the same stream hardened by `helm-ha --profile plane-enterprise` keeps every Tier-1
+//! service up through every drill on 3 zones × 2 nodes, and the report says why.
+
+mod common;
+
+use serde_json::Value;
+
+const TIER1: [&str; 2] = ["stateless", "leader-elected"];
+
+fn fixture() -> Option<Vec<u8>> {
+    let dir = common::shared()?;
+    let path = dir.join("fixtures/plane-enterprise/plane-enterprise-default.yaml");
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// `helm-ha drill --format json` of `stream`: (exit code, report).
+fn drill(stream: &[u8], extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["drill", "--profile", "plane-enterprise", "--format", "json"];
+    args.extend_from_slice(extra);
+    let run = common::helm_ha(&args, stream);
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("drill JSON: {e}\nstdout: {}\nstderr: {}", run.stdout, run.stderr));
+    (run.code, report)
+}
+
+fn rows(report: &Value) -> &Vec<Value> {
+    report["rows"].as_array().expect("rows")
+}
+
+fn row<'a>(report: &'a Value, service: &str) -> &'a Value {
+    rows(report).iter().find(|r| r["service"] == service).unwrap_or_else(|| panic!("no row for {service}"))
+}
+
+fn tier1(report: &Value) -> Vec<&Value> {
+    rows(report).iter().filter(|r| TIER1.contains(&r["tier"].as_str().unwrap())).collect()
+}
+
+/// Render with `helm-ha --profile plane-enterprise` (and a policy file, when given).
+fn harden(raw: &[u8], policy: Option<&str>) -> String {
+    let dir = std::env::temp_dir().join(format!("helm-ha-drill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.yaml");
+    let mut args = vec!["--profile", "plane-enterprise"];
+    if let Some(text) = policy {
+        std::fs::write(&path, text).unwrap();
+        args.extend(["--policy", path.to_str().unwrap()]);
+    }
+    let run = common::helm_ha(&args, raw);
+    assert_eq!(run.code, 0, "render failed: {}", run.stderr);
+    run.stdout
+}
+
+/// The HA guide's own PDB manifests (seed 000, "PodDisruptionBudgets"), for the guide's
+/// Tier-1 services, in namespace and release `plane`.
+fn guide_pdbs() -> String {
+    ["api", "web", "space", "admin", "live", "worker", "silo"]
+        .iter()
+        .map(|s| format!("---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: plane-{s}-pdb\n  namespace: plane\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app.name: plane-plane-{s}\n"))
+        .collect()
+}
+
+#[test]
+fn raw_chart_output_fails_the_zone_loss_drill_because_of_single_replicas() {
+    let Some(raw) = fixture() else { return };
+    let (code, report) = drill(&raw, &[]);
+    assert_eq!(code, 1, "a Tier-1 service reaches 0 ready: exit 1");
+    assert_eq!(report["failed"], true);
+    let api = row(&report, "api");
+    assert_eq!(api["replicas"], 1);
+    assert_eq!(api["zone_loss"]["mark"], "fail");
+    assert!(api["zone_loss"]["reason"].as_str().unwrap().contains("its only pod is there"), "{}", api["zone_loss"]);
+    for r in tier1(&report) {
+        assert_eq!(r["replicas"], 1, "{}", r["service"]);
+        assert_eq!(r["zone_loss"]["mark"], "fail", "{}: {}", r["service"], r["zone_loss"]["reason"]);
+        assert_eq!(r["drain"]["mark"], "fail", "{}: {}", r["service"], r["drain"]["reason"]);
+    }
+}
+
+/// With replica floors and the guide's anti-affinity from the profile (the guide's HPAs turned
+/// off, so the replica floor applies to api, web and worker too) and the guide's PDBs, every
+/// Tier-1 service survives every drill.
+#[test]
+fn hardened_output_with_the_guides_pdbs_passes_every_drill_and_says_why() {
+    let Some(raw) = fixture() else { return };
+    let policy = "services:\n  api: {hpa: null}\n  web: {hpa: null}\n  worker: {hpa: null}\n";
+    let hardened = harden(&raw, Some(policy)) + &guide_pdbs();
+    let (code, report) = drill(hardened.as_bytes(), &["--zones", "3", "--nodes-per-zone", "2"]);
+    assert_eq!(report["cluster"], "3 zone(s), 6 node(s)");
+    let failures: Vec<String> = rows(&report)
+        .iter()
+        .flat_map(|r| ["schedule", "zone_loss", "drain", "rollout"].map(|c| (r["service"].clone(), c, r[c].clone())))
+        .filter(|(_, _, cell)| cell["mark"] == "fail")
+        .map(|(s, c, cell)| format!("{s} {c}: {}", cell["reason"]))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(code, 0);
+    let t1 = tier1(&report);
+    assert!(t1.len() >= 7, "{} Tier-1 rows", t1.len());
+    for r in t1 {
+        let svc = r["service"].as_str().unwrap();
+        // Why zone loss passes: the replicas run in at least two zones.
+        assert!(r["replicas"].as_u64().unwrap() >= 2, "{svc}");
+        assert!(r["zones"].as_array().unwrap().len() >= 2, "{svc}: {}", r["zones"]);
+        assert_eq!(r["zone_loss"]["mark"], "ok", "{svc}: {}", r["zone_loss"]["reason"]);
+        assert!(r["zone_loss"]["reason"].as_str().unwrap().starts_with("replicas in "), "{svc}");
+        assert_eq!(r["drain"]["mark"], "ok", "{svc}: {}", r["drain"]["reason"]);
+        assert_eq!(r["rollout"]["mark"], "ok", "{svc}: {}", r["rollout"]["reason"]);
+        // Why drains pass: the guide's PDB (minAvailable 1 over 2 replicas) allows 1 disruption.
+        if r["replicas"] == 2 && ["api", "web", "space", "admin", "live", "worker", "silo"].contains(&svc) {
+            let want = format!("evictions allowed while PDB plane-{svc}-pdb (minAvailable 1) allows 1 disruption(s) (2 healthy, 1 required)");
+            assert!(r["drain"]["reason"].as_str().unwrap().contains(&want), "{svc}: {}", r["drain"]["reason"]);
+        }
+    }
+    // The guide's hard per-node anti-affinity comes with HA104's one-at-a-time rollout.
+    assert!(row(&report, "api")["rollout"]["reason"].as_str().unwrap().starts_with("maxSurge 0, maxUnavailable 1"), "{}", row(&report, "api")["rollout"]);
+}
+
+/// Under the bare profile api, web and worker are left to their HPAs (HA101 does not raise a
+/// count an autoscaler owns): the drill's verdict follows whether the stream holds those HPAs.
+#[test]
+fn plane_profile_output_verdict_follows_the_hpas_in_the_stream() {
+    let Some(raw) = fixture() else { return };
+    let hardened = harden(&raw, None) + &guide_pdbs();
+    let (code, report) = drill(hardened.as_bytes(), &[]);
+    let api = row(&report, "api");
+    if hardened.contains("kind: HorizontalPodAutoscaler") {
+        assert_eq!(api["replicas"], 3, "the guide's api HPA has minReplicas 3");
+        assert!(api["replicas_from"].as_str().unwrap().contains("minReplicas"));
+        assert_eq!(api["zone_loss"]["mark"], "ok", "{}", api["zone_loss"]["reason"]);
+    } else {
+        assert_eq!(api["replicas"], 1, "no HPA and no floor: api stays at 1");
+        assert_eq!(api["zone_loss"]["mark"], "fail");
+        assert_eq!(code, 1);
+    }
+}
+
+#[test]
+fn text_report_has_a_row_per_service_and_no_colour_off_a_tty() {
+    let Some(raw) = fixture() else { return };
+    let run = common::helm_ha(&["drill", "--profile", "plane-enterprise"], &raw);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with("helm-ha drill on 3 zone(s), 6 node(s)\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("✗ api zone loss: 0 ready when zone-"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x1b'), "colour only on a terminal");
+}
+
+#[test]
+fn cluster_file_pools_with_taints_keep_untolerating_pods_out() {
+    let Some(raw) = fixture() else { return };
+    let dir = std::env::temp_dir().join(format!("helm-ha-drill-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cluster.yaml");
+    std::fs::write(&path, "zones: [zone-a, zone-b]\npools:\n  - name: gpu\n    count: 2\n    taints: [\"nvidia.com/gpu=true:NoSchedule\"]\n").unwrap();
+    let (code, report) = drill(&raw, &["--cluster", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["cluster"], "2 zone(s), 4 node(s)");
+    let api = row(&report, "api");
+    assert_eq!(api["schedule"]["mark"], "fail");
+    assert!(api["schedule"]["reason"].as_str().unwrap().contains("4 node(s) had untolerated taint {nvidia.com/gpu: true}"), "{}", api["schedule"]);
+}
