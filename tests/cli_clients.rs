@@ -225,3 +225,19 @@ fn completions_man_page_version_and_help() {
         assert!(top.contains(&format!("  {sub}")), "`helm-ha --help` does not list {sub}");
     }
 }
+
+#[test]
+fn check_text_is_coloured_on_a_terminal() {
+    // util-linux `script` gives the command a pseudo-terminal as stdout.
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: `script` (util-linux) is not installed; no pseudo-terminal to test with");
+        return;
+    }
+    let file = root().join("examples/plane-enterprise/rendered.yaml");
+    let cmd = format!("{} check {}", env!("CARGO_BIN_EXE_helm-ha"), file.display());
+    let out = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\x1b[33mwarning"), "no colour on a terminal:\n{text}");
+    let out = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).env("NO_COLOR", "1").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b["), "NO_COLOR is honoured");
+}
