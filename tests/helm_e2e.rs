@@ -568,3 +568,33 @@ fn generated_objects_have_a_template_path_under_both_helms() {
     }
     assert!(files.iter().any(|f| f.starts_with(&format!("{chart_name}/templates/workloads/"))), "{files:?}");
 }
+
+#[test]
+fn helm3_output_dir_sends_an_empty_stream_which_helm_ha_accepts() {
+    // Helm 3 `template --output-dir` runs the post-renderer on EMPTY stdin and writes the files
+    // un-post-rendered (research/helm-contract.md, surprise 7): helm-ha must not fail the command,
+    // and the README tells users to pipe into `helm-ha --output-dir` instead.
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-outdir");
+    let out = sb.path("out");
+    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--output-dir", out.to_str().unwrap()]);
+    ok(&run, "helm3 template --output-dir --post-renderer helm-ha");
+    let dep = std::fs::read_to_string(out.join("tchart/templates/deployment.yaml")).unwrap();
+    assert!(!dep.contains("topologySpreadConstraints"), "Helm 3 writes these files without post-rendering them");
+}
+
+#[test]
+fn a_helm4_plugin_in_helm3s_plugin_dir_breaks_helm3_and_separate_dirs_do_not() {
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let shared = Sandbox::new("shared-plugins");
+    helm4_with_dev_plugin(&shared, &h4);
+    // Helm 3 reading the same plugin directory cannot load any plugin.
+    let broken = shared.helm(&h3, &["plugin", "list"]);
+    assert_ne!(broken.code, 0, "{}", broken.stdout);
+    assert!(broken.stderr.contains("apiVersion"), "{}", broken.stderr);
+    // Its own directory (as README recommends) is fine, with the post-renderer by path.
+    let own = Sandbox::new("own-plugins");
+    ok(&own.helm(&h3, &["plugin", "list"]), "helm3 plugin list with its own HELM_PLUGINS");
+    let run = own.helm(&h3, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", BIN]);
+    ok(&run, "helm3 template with its own plugin dir");
+}
