@@ -76,7 +76,10 @@ impl Templates {
     }
 
     /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns the
-    /// text (ending in one newline) and what it means.
+    /// document as block YAML and what it means. The template's own text is JSON-quoted by
+    /// minijinja's auto-escaping; writing the checked value out again with the YAML-1.1-safe
+    /// emitter gives the plain block style people review in diffs, and the same bytes whatever
+    /// spacing a user's template uses.
     pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json) -> Result<(String, Json), Failure> {
         let fail = |what: String| template_failure(self.origin(name), name, &what);
         let template = self.env.get_template(name).map_err(|e| fail(describe(&e)))?;
@@ -90,7 +93,7 @@ impl Templates {
             return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
         }
         check::<T>(&parsed.value).map_err(fail)?;
-        Ok((text, parsed.value))
+        Ok((yaml::to_yaml(&parsed.value), parsed.value))
     }
 }
 
