@@ -253,6 +253,15 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
     let Some(helm) = helm4() else { return };
     let sb = Sandbox::new("h4-dev");
     helm4_with_dev_plugin(&sb, &helm);
+    // A do-nothing post-renderer to compare with.
+    let passthru = sb.path("src/passthru");
+    std::fs::create_dir_all(&passthru).unwrap();
+    std::fs::write(
+        passthru.join("plugin.yaml"),
+        "apiVersion: v1\ntype: postrenderer/v1\nname: passthru\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: cat\n",
+    )
+    .unwrap();
+    ok(&sb.helm(&helm, &["plugin", "install", passthru.to_str().unwrap()]), "helm4 plugin install passthru");
     let mut cases: Vec<(String, PathBuf, &str)> = CHARTS.iter().map(|c| (c.to_string(), chart(c), "generic")).collect();
     cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
     for (name, dir, profile) in cases {
@@ -264,6 +273,18 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
         assert!(kinds(&run.stdout) >= kinds(&plain.stdout), "{name}: objects lost:\n{}", run.stdout);
         // Helm 4 sends hooks and test pods to the post-renderer; helm-ha must leave them alone.
         assert_eq!(hooks(&run.stdout), hooks(&plain.stdout), "{name}: hooks changed");
+        // Byte for byte, too, compared with a do-nothing post-renderer (Helm 4 re-serialises
+        // every document a post-renderer returns, so plain `helm template` differs in layout).
+        if !hooks(&plain.stdout).is_empty() {
+            let cat = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", "passthru"]);
+            ok(&cat, &format!("helm4 template {name} --post-renderer passthru"));
+            let raw_hooks = |out: &str| -> Vec<String> {
+                let mut h: Vec<String> = docs(out).into_iter().filter(|d| d.contains("helm.sh/hook:")).collect();
+                h.sort();
+                h
+            };
+            assert_eq!(raw_hooks(&run.stdout), raw_hooks(&cat.stdout), "{name}: hooks not byte-identical to a pass-through");
+        }
         assert!(!run.stdout.contains(helm_ha::HELM4_FILENAME_ANNOTATION), "{name}: Helm strips the filename annotation");
         if name == "tchart" {
             assert!(run.stdout.contains("topologySpreadConstraints"), "tchart was not hardened:\n{}", run.stdout);
