@@ -131,7 +131,9 @@ rule! {
     ///
     /// ## Fix
     /// Before go-live: cordon and drain every node in one zone and check the application stays
-    /// up; kill the active database node and check it recovers. Source: seed 000, go-live
+    /// up; kill the active database node and check it recovers. `helm-ha drill` simulates zone
+    /// loss, drains and rollouts on the manifest first (it finds unschedulable spreads and
+    /// blocking budgets), but only the real cluster proves the rest. Source: seed 000, go-live
     /// checklist ("Failure drill").
     pub struct FailureDrill("HA905", "failure-drill");
 }
