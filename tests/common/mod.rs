@@ -44,7 +44,6 @@ pub fn validator_python() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("HELM_HA_VALIDATE_PY").map(PathBuf::from),
         Some(root().join("target/validate-venv/bin/python")),
-        Some(PathBuf::from("/tmp/kv-venv/bin/python")),
     ];
     candidates.into_iter().flatten().find(|p| p.exists()).or_else(|| missing("the validator venv (target/validate-venv)"))
 }
@@ -117,4 +116,23 @@ pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
 /// Column-0 `---` document count (a cheap, parser-free count for "nothing lost" checks).
 pub fn chunks(stream: &str) -> usize {
     stream.lines().filter(|l| *l == "---" || l.starts_with("--- ")).count()
+}
+
+/// What the shared validator's `k8syaml.py` (go-yaml v2 rules, written in Python) makes of one
+/// document: an independent second opinion on our resolver.
+pub fn k8syaml(doc: &str) -> Option<serde_json::Value> {
+    let py = validator_python()?;
+    let shared = shared()?;
+    let mut child = Command::new(py)
+        .arg(root().join("tests/data/yaml/gen.py"))
+        .arg("-")
+        .env("K8SYAML_DIR", shared.join("validate"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python");
+    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "k8syaml failed on\n{doc}");
+    Some(serde_json::from_slice(&out.stdout).unwrap())
 }

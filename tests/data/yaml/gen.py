@@ -1,6 +1,8 @@
-"""Regenerate traps.json: /tmp/kv-venv/bin/python tests/data/yaml/gen.py (uses shared/validate/k8syaml.py)."""
+"""Regenerate traps.json: target/validate-venv/bin/python tests/data/yaml/gen.py
+(uses k8syaml.py from ../shared/validate, or $K8SYAML_DIR)."""
 import json, os, sys
-sys.path.insert(0, os.environ.get('K8SYAML_DIR', '/work/shared/validate'))
+_repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.environ.get('K8SYAML_DIR', os.path.join(os.path.dirname(_repo), 'shared', 'validate')))
 import k8syaml
 
 here = os.path.dirname(os.path.abspath(__file__))
