@@ -1,10 +1,10 @@
 //! What each command does, from parsed arguments to the text it prints.
 
-use crate::cli::{CheckArgs, Cli, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::cli::{CheckArgs, CheckFormat, Cli, Color, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
 use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
-use crate::{report, rules};
+use crate::{output_dir, report, rules};
 use std::io::Read;
 
 /// What a command produced: stdout text, stderr lines, exit code.
@@ -25,6 +25,11 @@ pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Drill(args)) => drill(args, stdin),
+        // -- issue 4 (clients) --
+        Some(Command::Diff(stream)) => render(RenderArgs { stream, diff: true, ..RenderArgs::default() }, stdin),
+        Some(Command::Completions { shell }) => Ok(Output { stdout: completions(shell), stderr: Vec::new(), code: 0 }),
+        Some(Command::Man) => Ok(Output { stdout: man_page(), stderr: Vec::new(), code: 0 }),
+        // -- end issue 4 --
     }
 }
 
@@ -44,7 +49,7 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
         }
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };
-    let input = read_input(&args.stream.files, stdin)?;
+    let (input, _) = read_input(&args.stream.files, stdin)?;
     let docs = crate::stream::read(&input)?;
     let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
     let report = drill::run(&model, &cluster);
@@ -60,7 +65,7 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
 }
 
 fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
-    let analysis = analyze(&args.stream, stdin)?;
+    let (analysis, input, _) = analyze_input(&args.stream, stdin)?;
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
@@ -72,8 +77,30 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
     }
     stderr.extend(notes);
     stderr.extend(
-        analysis.findings.iter().filter(|f| f.fix.is_none()).map(|f| format!("warning: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)),
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.fix.is_none() && !f.is_manual())
+            .map(|f| {
+                let level = if f.severity >= rules::Severity::Warning { "warning" } else { "note" };
+                format!("{level}: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)
+            }),
     );
+    // -- issue 4 (clients): --diff and --output-dir --
+    if args.diff {
+        return Ok(Output { stdout: diff(&args.stream.files, &input, &stdout), stderr, code: 0 });
+    }
+    if let Some(dir) = &args.output_dir {
+        let inputs: Vec<(Option<String>, bool)> = analysis.docs.iter().map(|d| (d.source(), !d.is_empty())).collect();
+        let files = if inputs.iter().any(|(_, object)| *object) { output_dir::layout(&stdout, &inputs) } else { Default::default() };
+        let written = output_dir::write(dir, &files)?;
+        let listing: String = written.iter().map(|p| format!("wrote {}\n", p.display())).collect();
+        if written.is_empty() {
+            stderr.push(format!("helm-ha: no resources; nothing written to {}", dir.display()));
+        }
+        return Ok(Output { stdout: listing, stderr, code: 0 });
+    }
+    // -- end issue 4 --
     // The process ends right after printing: freeing every document's tree one by one took
     // about a tenth of the run on large streams (docs/benchmarks.md), and the OS frees it at once.
     std::mem::forget(analysis);
@@ -81,11 +108,23 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
 }
 
 fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
-    let analysis = analyze(&args.stream, stdin)?;
-    let failing = analysis.findings.iter().any(|f| f.severity >= args.fail_on);
+    let (mut analysis, _, origins) = analyze_input(&args.stream, stdin)?;
+    if args.no_manual {
+        analysis.findings.retain(|f| !f.is_manual());
+    }
+    let failing = analysis.findings.iter().any(|f| f.severity >= args.fail_on && !f.is_manual());
     let stdout = match args.format {
-        Format::Text => report::text(&analysis),
-        Format::Json => report::json(&analysis),
+        CheckFormat::Text => {
+            use std::io::IsTerminal;
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+            report::text(&analysis, &origins, report::Style { color })
+        }
+        CheckFormat::Json => report::json(&analysis, &origins),
+        CheckFormat::Sarif => report::sarif(&analysis, &origins),
     };
     Ok(Output { stdout, stderr: analysis.warnings.clone(), code: i32::from(failing) })
 }
@@ -103,12 +142,14 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }
 
-fn analyze(args: &StreamArgs, stdin: &mut dyn Read) -> Result<Analysis, Failure> {
+/// The analysis, the input stream and where each input starts in it.
+fn analyze_input(args: &StreamArgs, stdin: &mut dyn Read) -> Result<(Analysis, Vec<u8>, report::Origins), Failure> {
     let mut policy = load_policy(&args.policy)?;
     policy.strict |= args.strict;
     let templates = crate::templates::Templates::load(args.templates.as_deref())?;
-    let input = read_input(&args.files, stdin)?;
-    pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)
+    let (input, origins) = read_input(&args.files, stdin)?;
+    let analysis = pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)?;
+    Ok((analysis, input, origins))
 }
 
 fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
@@ -142,7 +183,7 @@ fn max_input() -> Result<usize, Failure> {
 
 /// All inputs, in order, as one stream. Files that do not end a line get one, so a document never
 /// runs into the next file's first line. Reading stops one byte past the size limit.
-fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<u8>, Failure> {
+fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<(Vec<u8>, report::Origins), Failure> {
     let limit = max_input()?;
     let too_big = || {
         Failure::Usage(format!(
@@ -151,6 +192,7 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<
         ))
     };
     let mut out = Vec::new();
+    let mut origins = report::Origins::default();
     let stdin_only = files.is_empty();
     for source in if stdin_only { vec![None] } else { files.iter().map(Some).collect() } {
         let mut buf = Vec::new();
@@ -169,10 +211,65 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<Vec<
         if !out.is_empty() && !buf.is_empty() && !buf.starts_with(b"---") {
             out.extend_from_slice(b"---\n");
         }
+        let name = source.filter(|p| p.as_os_str() != "-").map_or("stdin".to_string(), |p| p.display().to_string());
+        origins.inputs.push((name, 1 + out.iter().filter(|&&b| b == b'\n').count()));
         out.extend_from_slice(&buf);
     }
-    Ok(out)
+    Ok((out, origins))
 }
+
+// -- issue 4 (clients): diff, completions, man page --
+
+/// Unified diff of the input stream vs the output, named after the input file (or `stdin`).
+fn diff(files: &[std::path::PathBuf], input: &[u8], output: &str) -> String {
+    let name = match files {
+        [one] if one.as_os_str() != "-" => one.display().to_string(),
+        [] | [_] => "stdin".to_string(),
+        _ => "input".to_string(),
+    };
+    let old = String::from_utf8_lossy(input);
+    similar::TextDiff::from_lines(old.as_ref(), output).unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string()
+}
+
+fn completions(shell: clap_complete::Shell) -> String {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "helm-ha", &mut buf);
+    String::from_utf8(buf).expect("completion scripts are UTF-8")
+}
+
+/// The man page (roff) of the whole command line, subcommands included.
+pub fn man_page() -> String {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf).expect("writing to a Vec cannot fail");
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("helm-ha {}", sub.get_name());
+        let mut text = format!(".SH \"{}\"\n", name.to_uppercase());
+        if let Some(about) = sub.get_about() {
+            text.push_str(&format!("{}\n", roff_escape(&about.to_string())));
+        }
+        buf.extend_from_slice(text.as_bytes());
+        let sub_man = clap_mangen::Man::new(sub.clone().bin_name(name));
+        let mut part = Vec::new();
+        sub_man.render_synopsis_section(&mut part).and_then(|_| sub_man.render_options_section(&mut part)).expect("writing to a Vec cannot fail");
+        // Demote the sub-page's section headings so they nest under the subcommand's.
+        buf.extend_from_slice(String::from_utf8_lossy(&part).replace(".SH ", ".SS ").as_bytes());
+        if let Some(after) = sub.get_after_help() {
+            buf.extend_from_slice(format!(".PP\n.nf\n{}\n.fi\n", roff_escape(&after.to_string())).as_bytes());
+        }
+    }
+    String::from_utf8(buf).expect("the man page is UTF-8")
+}
+
+fn roff_escape(s: &str) -> String {
+    s.lines().map(|l| {
+        let l = l.replace('\\', "\\e");
+        if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l }
+    }).collect::<Vec<_>>().join("\n")
+}
+// -- end issue 4 --
 
 fn policy_yaml(policy: &Policy) -> String {
     let value = serde_json::to_value(policy).expect("a policy serialises");

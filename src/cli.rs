@@ -16,7 +16,8 @@ Documents no rule touches come out byte for byte.",
     args_conflicts_with_subcommands = true,
     after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha --profile plane-enterprise\n  \
 helm install plane ./chart -n plane --post-renderer helm-ha --post-renderer-args=--profile=plane-enterprise\n  \
-helm-ha check --format sarif rendered.yaml > helm-ha.sarif\n  helm-ha policy --profile plane-enterprise > policy.yaml"
+helm-ha check --format sarif rendered.yaml > helm-ha.sarif\n  helm-ha policy --profile plane-enterprise > policy.yaml\n  \
+helm template plane ./chart -n plane | helm-ha --output-dir manifests/\n  helm-ha completions bash > /etc/bash_completion.d/helm-ha"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,10 +29,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Harden a manifest stream and write it to stdout (the default command).
-    #[command(after_help = "Examples:\n  helm-ha render --profile plane-enterprise rendered.yaml\n  helm template rel ./chart | helm-ha render --explain > out.yaml")]
+    #[command(after_help = "Examples:\n  helm-ha render --profile plane-enterprise rendered.yaml\n  helm template rel ./chart | helm-ha render --explain > out.yaml\n  helm template rel ./chart | helm-ha render --output-dir manifests/\n  helm template rel ./chart | helm-ha render --diff")]
     Render(RenderArgs),
     /// Audit a stream against the HA go-live checklist; exit 1 on findings at or above --fail-on.
-    #[command(after_help = "Examples:\n  helm template rel ./chart | helm-ha check\n  helm-ha check --format json --fail-on error rendered.yaml")]
+    #[command(after_help = "Examples:\n  helm template rel ./chart | helm-ha check\n  helm-ha check --format json --fail-on error rendered.yaml\n  helm-ha check --format sarif --no-manual rendered.yaml > helm-ha.sarif\n\nItems no manifest can show (backups, restore drill, zones, managed services) are listed as\nmanual checks; they never change the exit code.")]
     Check(CheckArgs),
     /// Print the effective policy (a profile plus a policy file) as YAML.
     #[command(after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml")]
@@ -42,6 +43,21 @@ pub enum Command {
 helm template plane ./chart -n plane | helm-ha --profile plane-enterprise | helm-ha drill --profile plane-enterprise\n  \
 helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml")]
     Drill(DrillArgs),
+    // -- issue 4 (clients): diff, completions, man --
+    /// Show what render would change: a unified diff of the input vs the output.
+    #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha diff --profile plane-enterprise\n  helm-ha diff --profile plane-enterprise rendered.yaml | less\n\nThe same as `helm-ha render --diff`. Exit 0 whether or not anything changes.")]
+    Diff(StreamArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:\n  helm-ha completions bash > /etc/bash_completion.d/helm-ha\n  helm-ha completions zsh > \"${fpath[1]}/_helm-ha\"\n  helm-ha completions fish > ~/.config/fish/completions/helm-ha.fish")]
+    Completions {
+        /// The shell to write the script for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line definition.
+    #[command(after_help = "Examples:\n  helm-ha man > helm-ha.1 && man ./helm-ha.1\n  helm-ha man | gzip > /usr/local/share/man/man1/helm-ha.1.gz")]
+    Man,
+    // -- end issue 4 --
     /// Print the full documentation of a rule (code like HA101, or its name).
     #[command(after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule")]
     Explain {
@@ -89,6 +105,16 @@ pub struct RenderArgs {
     /// Print every decision and change, per object, with the rule that made it, to stderr.
     #[arg(long)]
     pub explain: bool,
+    // -- issue 4 (clients): output dir and diff --
+    /// Write one file per template to DIR (`DIR/<chart>/templates/<file>.yaml`, like
+    /// `helm template --output-dir`) instead of stdout; files a previous run wrote and this one
+    /// does not are removed.
+    #[arg(long, value_name = "DIR", conflicts_with = "diff")]
+    pub output_dir: Option<PathBuf>,
+    /// Print a unified diff of the input vs the output instead of the output.
+    #[arg(long)]
+    pub diff: bool,
+    // -- end issue 4 --
 }
 
 #[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
@@ -98,15 +124,45 @@ pub enum Format {
     Json,
 }
 
+/// `check --format`.
+#[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// A table (colour on a terminal).
+    #[default]
+    Text,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+/// When `check --format text` colours its output.
+#[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub stream: StreamArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Exit 1 when a finding has at least this severity.
+    /// Report format: a table, JSON, or SARIF 2.1.0 (GitHub code scanning).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Exit 1 when a finding has at least this severity (manual checklist items never count).
     #[arg(long, value_enum, default_value_t = Severity::Warning)]
     pub fail_on: Severity,
+    // -- issue 4 (clients) --
+    /// Leave out the manual checklist items (HA9xx, and others with no object).
+    #[arg(long)]
+    pub no_manual: bool,
+    /// Colour the text report.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    // -- end issue 4 --
 }
 
 #[derive(Args, Debug, Clone)]

@@ -13,6 +13,7 @@ pub mod classify;
 pub mod drill;
 pub mod cli;
 pub mod error;
+pub mod output_dir;
 pub mod pipeline;
 pub mod policy;
 pub mod report;

@@ -1,7 +1,7 @@
 //! Human and machine views of an analysis: `--explain`, and `check`'s text and JSON reports.
 
 use crate::pipeline::Analysis;
-use crate::rules::{Finding, Fix};
+use crate::rules::{Finding, Fix, Meta, Severity};
 use crate::yaml::{Edit, Seg};
 use serde_json::json;
 
@@ -21,7 +21,7 @@ pub fn explain(a: &Analysis) -> Vec<String> {
             out.push(format!("  {} {}: {}{}", f.rule.code, f.rule.name, f.message, fix_summary(f)));
         }
     }
-    for f in a.findings.iter().filter(|f| !a.workloads.iter().any(|(w, _)| f.doc == Some(w.doc) && f.object == w.describe())) {
+    for f in a.findings.iter().filter(|f| !f.is_manual() && !a.workloads.iter().any(|(w, _)| f.doc == Some(w.doc) && f.object == w.describe())) {
         out.push(format!("{}: {} {}: {}{}", f.object, f.rule.code, f.rule.name, f.message, fix_summary(f)));
     }
     out
@@ -57,38 +57,257 @@ pub fn dotted(p: &[Seg]) -> String {
         .replace(".[", "[")
 }
 
-/// `check --format text`: one line per finding, then a summary.
-pub fn text(a: &Analysis) -> String {
-    let mut out = String::new();
-    for f in &a.findings {
-        let fixable = if f.fix.is_some() { " (fixable: helm-ha render)" } else { "" };
-        out.push_str(&format!("{:<7} {} {:<20} {}: {}{fixable}\n", f.severity.as_str(), f.rule.code, f.rule.name, f.object, f.message));
+/// Where each input came from, to point `check` findings at a file and line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origins {
+    /// `(name, first line of the stream that is this input's line 1)`, in stream order; the
+    /// name is the path as given, or `stdin`.
+    pub inputs: Vec<(String, usize)>,
+}
+
+impl Origins {
+    pub fn stdin() -> Self {
+        Origins { inputs: vec![("stdin".to_string(), 1)] }
     }
-    let fixable = a.findings.iter().filter(|f| f.fix.is_some()).count();
-    out.push_str(&format!("{} finding(s), {} fixable by `helm-ha render`; `helm-ha explain CODE` for details\n", a.findings.len(), fixable));
+
+    /// `(input name, line in it)` of stream line `line`.
+    pub fn locate(&self, line: usize) -> (&str, usize) {
+        match self.inputs.iter().rev().find(|(_, start)| *start <= line) {
+            Some((name, start)) => (name, line - start + 1),
+            None => (self.inputs.first().map_or("stdin", |(n, _)| n.as_str()), line.max(1)),
+        }
+    }
+}
+
+/// Stream line of a finding: its object's first line (after the `---` marker and the leading
+/// comments), or 1 for findings about no document.
+pub fn line_of(a: &Analysis, f: &Finding) -> usize {
+    let Some(doc) = f.doc.and_then(|d| a.docs.get(d)) else { return 1 };
+    let skip = doc.raw.lines().take_while(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t.starts_with("--- ")
+    });
+    let skipped = skip.count();
+    if skipped >= doc.raw.lines().count() {
+        doc.line
+    } else {
+        doc.line + skipped
+    }
+}
+
+/// How `check --format text` colours severities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, s: &str, severity: Severity) -> String {
+        if !self.color {
+            return s.to_string();
+        }
+        let code = match severity {
+            Severity::Error => "1;31",
+            Severity::Warning => "33",
+            Severity::Info => "36",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
+
+    fn bold(self, s: &str) -> String {
+        if self.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
+    }
+}
+
+/// `check --format text`: a table of findings (severity, code, rule, object, location,
+/// message), the manual checklist items, then a summary line.
+pub fn text(a: &Analysis, origins: &Origins, style: Style) -> String {
+    let (manual, found): (Vec<&Finding>, Vec<&Finding>) = a.findings.iter().partition(|f| f.is_manual());
+    let mut rows: Vec<[String; 6]> = found
+        .iter()
+        .map(|f| {
+            let (file, line) = origins.locate(line_of(a, f));
+            let fixable = if f.fix.is_some() { " [fixable]" } else { "" };
+            [f.severity.as_str().to_string(), f.rule.code.to_string(), f.rule.name.to_string(), f.object.clone(), format!("{file}:{line}"), format!("{}{fixable}", f.message)]
+        })
+        .collect();
+    let mut out = String::new();
+    if !rows.is_empty() {
+        rows.insert(0, ["SEVERITY", "CODE", "RULE", "OBJECT", "WHERE", "MESSAGE"].map(str::to_string));
+        let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        for (i, row) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                let padded = if c < 5 { format!("{cell:<w$}  ", w = widths[c]) } else { cell.clone() };
+                line.push_str(&match (i, c) {
+                    (0, _) => style.bold(&padded),
+                    (_, 0) => style.paint(&padded, found[i - 1].severity),
+                    _ => padded,
+                });
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    if !manual.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&style.bold("Manual checks (a manifest cannot show these; `helm-ha explain CODE` says how to verify):"));
+        out.push('\n');
+        for f in &manual {
+            out.push_str(&format!("  {} {:<22} {}\n", f.rule.code, f.rule.name, f.message.strip_prefix("manual: ").unwrap_or(&f.message)));
+        }
+        out.push('\n');
+    }
+    let count = |s: Severity| found.iter().filter(|f| f.severity == s).count();
+    let fixable = found.iter().filter(|f| f.fix.is_some()).count();
+    out.push_str(&format!(
+        "{} finding(s): {} error, {} warning, {} info; {} fixable by `helm-ha render`; {} manual check(s); `helm-ha explain CODE` for details\n",
+        found.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+        fixable,
+        manual.len()
+    ));
     out
 }
 
 /// `check --format json`.
-pub fn json(a: &Analysis) -> String {
+pub fn json(a: &Analysis, origins: &Origins) -> String {
     let findings: Vec<_> = a
         .findings
         .iter()
         .map(|f| {
+            let (file, line) = origins.locate(line_of(a, f));
             json!({
                 "code": f.rule.code,
                 "rule": f.rule.name,
                 "severity": f.severity,
-                "object": f.object,
+                "object": (!f.object.is_empty()).then_some(&f.object),
                 "document": f.doc.map(|d| d + 1),
                 "line": f.doc.map(|d| a.docs[d].line),
+                "file": f.doc.map(|_| file),
+                "fileLine": f.doc.map(|_| line),
                 "service": f.service,
                 "message": f.message,
                 "fixable": f.fix.is_some(),
+                "manual": f.is_manual(),
             })
         })
         .collect();
     let mut s = serde_json::to_string_pretty(&json!({ "findings": findings })).expect("JSON");
     s.push('\n');
     s
+}
+
+/// A section (`## What it does`, …) of a rule's doc comment, joined into one paragraph.
+fn doc_section(m: &Meta, title: &str) -> String {
+    let lines: Vec<&str> = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+    let Some(start) = lines.iter().position(|l| l.trim() == format!("## {title}")) else { return String::new() };
+    lines[start + 1..].iter().take_while(|l| !l.starts_with("## ")).map(|l| l.trim()).collect::<Vec<_>>().join(" ").trim().to_string()
+}
+
+/// The doc comment as Markdown (headings and lists as written).
+pub fn doc_markdown(m: &Meta) -> String {
+    let body: Vec<&str> = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+    body.join("\n").trim().to_string()
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// `check --format sarif`: SARIF 2.1.0 as GitHub code scanning reads it. Every rule is listed
+/// in `tool.driver.rules` (id = code); each result points at the input file (or `stdin`) and
+/// the line of its object; manual items point at line 1.
+pub fn sarif(a: &Analysis, origins: &Origins) -> String {
+    let all = crate::rules::all();
+    let rules: Vec<_> = all
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            let what = doc_section(m, "What it does");
+            let mut full = format!("{} {}", m.summary().split_once(": ").map_or(m.summary(), |(_, s)| s), what);
+            if full.chars().count() > 1000 {
+                // GitHub shows at most 1000 characters; the whole text is in `help`.
+                full = full.chars().take(997).collect::<String>() + "...";
+            }
+            json!({
+                "id": m.code,
+                "name": m.name,
+                "shortDescription": { "text": m.summary() },
+                "fullDescription": { "text": full.trim() },
+                "help": { "text": doc_markdown(m), "markdown": doc_markdown(m) },
+                "properties": { "tags": ["availability", "kubernetes", "helm-ha"] },
+            })
+        })
+        .collect();
+    let results: Vec<_> = a
+        .findings
+        .iter()
+        .map(|f| {
+            let (file, line) = origins.locate(line_of(a, f));
+            let index = all.iter().position(|r| r.meta().code == f.rule.code);
+            let object = if f.object.is_empty() { String::new() } else { format!("{}: ", f.object) };
+            let fix = if f.fix.is_some() { " (fixable: helm-ha render)" } else { "" };
+            json!({
+                "ruleId": f.rule.code,
+                "ruleIndex": index,
+                "level": sarif_level(f.severity),
+                "message": { "text": format!("{object}{}{fix}", f.message) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": file },
+                        "region": { "startLine": line }
+                    }
+                }],
+                "partialFingerprints": { "helmHa/v1": format!("{}:{}:{}", f.rule.code, f.object, f.service.as_deref().unwrap_or("")) },
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "helm-ha",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("JSON");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_map_stream_lines_to_files() {
+        let o = Origins { inputs: vec![("a.yaml".into(), 1), ("b.yaml".into(), 11)] };
+        assert_eq!(o.locate(1), ("a.yaml", 1));
+        assert_eq!(o.locate(10), ("a.yaml", 10));
+        assert_eq!(o.locate(11), ("b.yaml", 1));
+        assert_eq!(o.locate(15), ("b.yaml", 5));
+        assert_eq!(Origins::stdin().locate(7), ("stdin", 7));
+    }
+
+    #[test]
+    fn doc_sections_are_found() {
+        let m = crate::rules::by_code("HA201").unwrap().meta();
+        assert!(doc_section(m, "What it does").starts_with("Reports every container"));
+        assert!(doc_section(m, "Fix").contains("readinessProbe"));
+        assert_eq!(doc_section(m, "Nope"), "");
+        assert!(doc_markdown(m).starts_with("HA201 readiness-probe:"));
+    }
 }

@@ -7,7 +7,7 @@
 #   cd charts/plane-enterprise
 #   ARGOCD_APP_NAME=plane ARGOCD_APP_NAMESPACE=plane \
 #   ARGOCD_ENV_HELM_VALUES_FILES="values.yaml values-prod.yaml" \
-#   ARGOCD_ENV_HELM_HA_ARGS="--min-replicas=2" \
+#   ARGOCD_ENV_HELM_HA_ARGS="--profile=plane-enterprise" \
 #     /path/to/examples/argocd/generate.sh
 #
 # Inputs (Argo CD build environment; user env vars arrive prefixed ARGOCD_ENV_):

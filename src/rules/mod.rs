@@ -24,6 +24,17 @@ mod singleton_recreate;
 mod singleton_replicas;
 mod stateful_in_chart;
 mod storage_class;
+// -- check-only rules (issue 4): HA2xx report what render does not fix, HA9xx manual items --
+mod graceful_shutdown;
+mod ingress_controller;
+mod leader_election;
+mod load_balancer_cross_zone;
+mod manual;
+mod readiness_probe;
+mod storage_class_binding;
+#[cfg(test)]
+mod testkit;
+// -- end check-only rules --
 
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
 /// source carries.
@@ -78,6 +89,21 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &storage_class::StorageClass,
         &load_balancer::LoadBalancer,
         &karpenter::Karpenter,
+        // -- check-only rules (issue 4): after every hardening rule, so they see its fixes --
+        &readiness_probe::ReadinessProbe,
+        &graceful_shutdown::GracefulShutdown,
+        &leader_election::LeaderElection,
+        &ingress_controller::IngressController,
+        &load_balancer_cross_zone::LoadBalancerCrossZone,
+        &storage_class_binding::StorageClassBinding,
+        &manual::ThreeZones,
+        &manual::ManagedServicesHa,
+        &manual::Backups,
+        &manual::RestoreDrill,
+        &manual::FailureDrill,
+        &manual::Monitoring,
+        &manual::CloudLoadBalancer,
+        // -- end check-only rules --
     ]
 }
 
@@ -156,6 +182,12 @@ impl Finding {
     pub fn adding(mut self, new: NewDoc) -> Self {
         self.fix = Some(Fix::Add(new));
         self
+    }
+
+    /// A checklist item no manifest can show (no document, no object): `check` lists it,
+    /// `render` does not.
+    pub fn is_manual(&self) -> bool {
+        self.doc.is_none() && self.object.is_empty()
     }
 }
 

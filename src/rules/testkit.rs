@@ -1,0 +1,79 @@
+//! Test helpers for rules: build the rules' context from JSON objects.
+
+use super::{Cx, Finding, Rule};
+use crate::classify;
+use crate::policy::Policy;
+use crate::stream::Doc;
+use crate::workload::{self, Release};
+use crate::yaml::Json;
+
+/// Run `rules` in order (applying fixes as the pipeline does) over `objects` (one document
+/// each) and return the findings of the last rule.
+pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Finding> {
+    let docs: Vec<Doc> = objects
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let raw = crate::yaml::to_yaml(&value);
+            let parsed = crate::yaml::parse(&raw).expect("generated YAML parses");
+            assert_eq!(parsed.value, value, "the YAML round trip keeps the object");
+            Doc { index, line: 1 + index * 10, raw, parsed }
+        })
+        .collect();
+    let release = Release::infer(&docs, None, None);
+    let values: Vec<Json> = docs.iter().map(|d| d.value().clone()).collect();
+    let claims = classify::claims(&values.iter().collect::<Vec<_>>());
+    let workloads = workload::find(&docs, &policy.service_labels, &release)
+        .into_iter()
+        .map(|w| {
+            let d = classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
+            (w, d)
+        })
+        .collect();
+    let templates = crate::templates::Templates::default();
+    let values = values.into_iter().map(std::borrow::Cow::Owned).collect();
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates: &templates, failure: Default::default(), kinds: Default::default() };
+    let mut last = Vec::new();
+    for rule in rules {
+        last = rule.check(&cx);
+        for f in &last {
+            if let Some(fix) = &f.fix {
+                cx.apply(fix).expect("fix applies");
+            }
+        }
+    }
+    last
+}
+
+/// A policy like the generic profile's detection lists, without reading the profile (YAML).
+pub fn policy() -> Policy {
+    let mut p = Policy { profile: Some("generic".into()), service_labels: vec!["app".into()], ..Policy::default() };
+    p.detect.leader_election_args = vec!["--leader-elect".into(), "--leader-election".into(), "--enable-leader-election".into()];
+    p.detect.stateful_images = vec!["postgres".into(), "redis".into()];
+    p.detect.singleton_names = vec!["*beat*".into(), "*migrat*".into()];
+    p
+}
+
+/// A Deployment `name` with pod label `app: name`, `replicas` and the given pod spec.
+pub fn deployment(name: &str, replicas: u32, pod_spec: Json) -> Json {
+    serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec}
+        }
+    })
+}
+
+/// A Service selecting `app: name`.
+pub fn service(name: &str, type_: &str, annotations: Json) -> Json {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {"type": type_, "selector": {"app": name}, "ports": [{"port": 80}]}
+    })
+}

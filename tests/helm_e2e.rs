@@ -1,0 +1,621 @@
+//! End-to-end tests against the REAL clients: Helm v3.18.0 (`HELM3`), Helm v4.1.4 (`HELM4`) and
+//! kubectl v1.35.2 (`KUBECTL`), defaulting to `target/tools/bin/*` (scripts/fetch-tools.sh).
+//! A missing binary fails the test under `CI=true` and is a visible skip elsewhere.
+//!
+//! Every Helm run gets its own HELM_DATA_HOME / HELM_CONFIG_HOME / HELM_CACHE_HOME and
+//! HELM_PLUGINS (= $HELM_DATA_HOME/plugins, where Helm 4's local installer puts plugins whatever
+//! HELM_PLUGINS says, helm/helm#32646) in a fresh temp dir, so nothing leaks between tests or
+//! from the developer's own Helm set-up.
+
+mod common;
+
+use common::{root, Run};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
+/// The test charts, and the example chart with the profile written for it.
+const CHARTS: &[&str] = &["tchart", "existing", "dupname", "edge", "empty"];
+
+fn tool(var: &str, default: &str) -> Option<PathBuf> {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| root().join("target/tools/bin").join(default));
+    if path.is_file() {
+        Some(path)
+    } else {
+        common::missing(&format!("{var}={} (scripts/fetch-tools.sh fetches it)", path.display()))
+    }
+}
+
+fn helm3() -> Option<PathBuf> {
+    tool("HELM3", "helm3")
+}
+fn helm4() -> Option<PathBuf> {
+    tool("HELM4", "helm4")
+}
+fn kubectl() -> Option<PathBuf> {
+    tool("KUBECTL", "kubectl")
+}
+
+fn chart(name: &str) -> PathBuf {
+    root().join("tests/charts").join(name)
+}
+
+fn plane_chart() -> PathBuf {
+    root().join("examples/plane-enterprise/chart")
+}
+
+/// A temp dir with isolated Helm homes; removed on drop.
+struct Sandbox {
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!("helm-ha-e2e-{}-{name}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["data/plugins", "config", "cache", "bin"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        Sandbox { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// Run `program` with the isolated Helm environment, no HELM_PLUGIN_* from outside, a
+    /// kubeconfig that points nowhere, and `extra_path` first on PATH.
+    fn run(&self, program: &Path, args: &[&str], cwd: Option<&Path>, env: &[(&str, &str)], stdin: &[u8]) -> Run {
+        let mut cmd = Command::new(program);
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for k in ["HELM_PLUGIN_NAME", "HELM_PLUGIN_DIR", "HELM_DRIVER", "HELM_NAMESPACE", "HELM_KUBECONTEXT"] {
+            cmd.env_remove(k);
+        }
+        let path = format!("{}:{}", self.path("bin").display(), std::env::var("PATH").unwrap_or_default());
+        cmd.env("PATH", path)
+            .env("HELM_DATA_HOME", self.path("data"))
+            .env("HELM_CONFIG_HOME", self.path("config"))
+            .env("HELM_CACHE_HOME", self.path("cache"))
+            .env("HELM_PLUGINS", self.path("data/plugins"))
+            .env("KUBECONFIG", self.path("kubeconfig"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        let mut sin = child.stdin.take().unwrap();
+        let data = stdin.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = sin.write_all(&data);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn helm(&self, helm: &Path, args: &[&str]) -> Run {
+        self.run(helm, args, None, &[], b"")
+    }
+
+    /// `bin/NAME` → `target`, so NAME is found on PATH.
+    fn link(&self, name: &str, target: &Path) {
+        std::os::unix::fs::symlink(target, self.path("bin").join(name)).unwrap();
+    }
+
+    /// A copy of plugin/helm-ha with the real binary as bin/helm-ha.
+    fn plugin_copy(&self) -> PathBuf {
+        let dir = self.path("src/helm-ha");
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        for entry in std::fs::read_dir(root().join("plugin/helm-ha")).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+            }
+        }
+        std::fs::copy(BIN, dir.join("bin/helm-ha")).unwrap();
+        dir
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ok(run: &Run, what: &str) {
+    assert_eq!(run.code, 0, "{what}: exit {}\nstderr:\n{}\nstdout:\n{}", run.code, run.stderr, run.stdout);
+}
+
+fn kinds(stream: &str) -> usize {
+    stream.lines().filter(|l| l.starts_with("kind:")).count()
+}
+
+/// The documents of a `helm template` output, keyed by their `# Source:`.
+fn docs(stream: &str) -> Vec<String> {
+    stream.split("\n---\n").map(|d| d.trim_start_matches("---\n").trim().to_string()).filter(|d| !d.is_empty()).collect()
+}
+
+/// The hooks of a stream, by meaning (Helm 4 re-serialises every document when a
+/// post-renderer runs: block sequences become compact), with their `# Source:`.
+fn hooks(stream: &str) -> Vec<(Option<String>, serde_json::Value)> {
+    let mut h: Vec<_> = docs(stream)
+        .into_iter()
+        .filter(|d| d.contains("helm.sh/hook:"))
+        .map(|d| {
+            let value = helm_ha::yaml::parse(&d).unwrap_or_else(|e| panic!("hook does not parse: {e:?}\n{d}")).value;
+            (helm_ha::stream::source_comment(&d).map(str::to_string), value)
+        })
+        .collect();
+    h.sort_by_key(|(s, v)| (s.clone(), v.to_string()));
+    h
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm 3: the binary is the post-renderer.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn helm3_post_renderer_by_path_on_every_chart() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-all");
+    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS.iter().map(|c| (c.to_string(), chart(c), "generic")).collect();
+    cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
+    for (name, dir, profile) in cases {
+        let plain = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns"]);
+        ok(&plain, &format!("helm3 template {name}"));
+        let profile_arg = format!("--profile={profile}");
+        let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--post-renderer-args", &profile_arg]);
+        ok(&run, &format!("helm3 template {name} --post-renderer helm-ha"));
+        assert!(kinds(&run.stdout) >= kinds(&plain.stdout), "{name}: objects lost:\n{}", run.stdout);
+        // Helm 3 never sends hooks to a post-renderer; they are appended untouched.
+        assert_eq!(hooks(&run.stdout), hooks(&plain.stdout), "{name}: hooks changed");
+        for doc in docs(&run.stdout).iter().filter(|d| d.contains("\nkind:") || d.starts_with("kind:")) {
+            assert!(doc.starts_with("# Source: "), "{name}: a document lost its # Source: comment:\n{doc}");
+        }
+    }
+}
+
+#[test]
+fn helm3_hardens_the_example_chart_and_output_passes_the_validator() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-plane");
+    let chart = plane_chart();
+    let run = sb.helm(&helm, &["template", "plane", chart.to_str().unwrap(), "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise"]);
+    ok(&run, "helm3 template plane");
+    assert!(run.stdout.contains("podAntiAffinity"), "the Tier-1 services got no anti-affinity");
+    let Some((valid, report)) = common::validate(&run.stdout) else { return };
+    assert!(valid, "validator:\n{report}");
+}
+
+#[test]
+fn helm3_post_renderer_by_name_on_path() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-path");
+    sb.link("helm-ha", Path::new(BIN));
+    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", "helm-ha", "--post-renderer-args=--namespace=ns"]);
+    ok(&run, "helm3 --post-renderer helm-ha (PATH)");
+    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
+}
+
+#[test]
+fn helm3_show_only_works_because_source_comments_survive() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-show-only");
+    let dir = chart("tchart");
+    let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--show-only", "templates/deployment.yaml"]);
+    ok(&run, "helm3 template --show-only templates/deployment.yaml");
+    assert!(run.stdout.contains("# Source: tchart/templates/deployment.yaml"), "{}", run.stdout);
+    assert!(run.stdout.contains("kind: Deployment") && !run.stdout.contains("kind: Secret"), "{}", run.stdout);
+    assert!(run.stdout.contains("topologySpreadConstraints"), "the shown template is the hardened one:\n{}", run.stdout);
+    // A multi-document template keeps all its documents.
+    let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "-s", "templates/multi.yaml"]);
+    ok(&run, "helm3 template -s templates/multi.yaml");
+    assert!(run.stdout.contains("kind: ConfigMap") && run.stdout.contains("kind: Service"), "{}", run.stdout);
+}
+
+#[test]
+fn helm3_failure_exits_non_zero_and_shows_the_message() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-fail");
+    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", BIN, "--post-renderer-args=--profile=nope"]);
+    assert_ne!(run.code, 0, "helm3 must fail:\n{}", run.stdout);
+    assert!(run.stderr.contains("unknown profile `nope`"), "the user must see helm-ha's message:\n{}", run.stderr);
+    assert!(!run.stdout.contains("kind:"), "nothing may be printed as output:\n{}", run.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm 4: the plugin.
+// ---------------------------------------------------------------------------------------------
+
+/// Install the plugin from a dev-mode directory copy (with the real binary in bin/).
+fn helm4_with_dev_plugin(sb: &Sandbox, helm: &Path) {
+    let src = sb.plugin_copy();
+    let run = sb.helm(helm, &["plugin", "install", src.to_str().unwrap()]);
+    ok(&run, "helm4 plugin install <dir>");
+    assert!(run.stdout.contains("Installed plugin: helm-ha"), "{}", run.stdout);
+    let list = sb.helm(helm, &["plugin", "list"]);
+    ok(&list, "helm4 plugin list");
+    assert!(list.stdout.lines().any(|l| l.starts_with("helm-ha") && l.contains("postrenderer/v1")), "{}", list.stdout);
+}
+
+#[test]
+fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-dev");
+    helm4_with_dev_plugin(&sb, &helm);
+    // A do-nothing post-renderer to compare with.
+    let passthru = sb.path("src/passthru");
+    std::fs::create_dir_all(&passthru).unwrap();
+    std::fs::write(
+        passthru.join("plugin.yaml"),
+        "apiVersion: v1\ntype: postrenderer/v1\nname: passthru\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: cat\n",
+    )
+    .unwrap();
+    ok(&sb.helm(&helm, &["plugin", "install", passthru.to_str().unwrap()]), "helm4 plugin install passthru");
+    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS.iter().map(|c| (c.to_string(), chart(c), "generic")).collect();
+    cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
+    for (name, dir, profile) in cases {
+        let plain = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns"]);
+        ok(&plain, &format!("helm4 template {name}"));
+        let profile_arg = format!("--post-renderer-args=--profile={profile}");
+        let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", "helm-ha", &profile_arg]);
+        ok(&run, &format!("helm4 template {name} --post-renderer helm-ha"));
+        assert!(kinds(&run.stdout) >= kinds(&plain.stdout), "{name}: objects lost:\n{}", run.stdout);
+        // Helm 4 sends hooks and test pods to the post-renderer; helm-ha must leave them alone.
+        assert_eq!(hooks(&run.stdout), hooks(&plain.stdout), "{name}: hooks changed");
+        // Byte for byte, too, compared with a do-nothing post-renderer (Helm 4 re-serialises
+        // every document a post-renderer returns, so plain `helm template` differs in layout).
+        if !hooks(&plain.stdout).is_empty() {
+            let cat = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", "passthru"]);
+            ok(&cat, &format!("helm4 template {name} --post-renderer passthru"));
+            let raw_hooks = |out: &str| -> Vec<String> {
+                let mut h: Vec<String> = docs(out).into_iter().filter(|d| d.contains("helm.sh/hook:")).collect();
+                h.sort();
+                h
+            };
+            assert_eq!(raw_hooks(&run.stdout), raw_hooks(&cat.stdout), "{name}: hooks not byte-identical to a pass-through");
+        }
+        assert!(!run.stdout.contains(helm_ha::HELM4_FILENAME_ANNOTATION), "{name}: Helm strips the filename annotation");
+        if name == "tchart" {
+            assert!(run.stdout.contains("topologySpreadConstraints"), "tchart was not hardened:\n{}", run.stdout);
+        }
+        if name == "dupname" {
+            // A hook and a regular ServiceAccount with the same name: both survive.
+            let sas = docs(&run.stdout).into_iter().filter(|d| d.contains("kind: ServiceAccount")).count();
+            assert_eq!(sas, 2, "dupname: {}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn helm4_empty_chart_does_not_fail() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-empty");
+    helm4_with_dev_plugin(&sb, &helm);
+    // 0 bytes in: a pure pass-through would make Helm 4 fail with "produced empty output".
+    let run = sb.helm(&helm, &["template", "rel", chart("empty").to_str().unwrap(), "--post-renderer", "helm-ha"]);
+    ok(&run, "helm4 template empty");
+    assert_eq!(kinds(&run.stdout), 0);
+}
+
+#[test]
+fn helm4_failure_aborts_and_shows_the_real_message() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-fail");
+    helm4_with_dev_plugin(&sb, &helm);
+    for cmd in ["template", "install"] {
+        let mut args = vec![cmd, "rel", "--post-renderer", "helm-ha", "--post-renderer-args=--profile=nope"];
+        let dir = chart("tchart");
+        args.insert(2, dir.to_str().unwrap());
+        if cmd == "install" {
+            args.push("--dry-run=client");
+        }
+        let run = sb.helm(&helm, &args);
+        assert_ne!(run.code, 0, "helm4 {cmd} must abort:\n{}", run.stdout);
+        assert!(run.stderr.contains("unknown profile `nope`"), "helm4 {cmd}: the user must see helm-ha's message (Helm 4 discards stderr):\n{}", run.stderr);
+        assert!(!run.stdout.contains("kind: Deployment"), "helm4 {cmd} printed manifests:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn helm4_install_dry_run_client_works_offline() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-install");
+    helm4_with_dev_plugin(&sb, &helm);
+    let run = sb.helm(&helm, &["install", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--dry-run=client", "--post-renderer", "helm-ha"]);
+    ok(&run, "helm4 install --dry-run=client");
+    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
+    assert!(run.stdout.contains("HOOKS:") && run.stdout.contains("helm.sh/hook: pre-install"), "{}", run.stdout);
+}
+
+#[test]
+fn helm4_packaged_plugin_installs_with_verify_false() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-tgz");
+    let out = sb.path("dist");
+    let pkg = sb.run(
+        Path::new("bash"),
+        &[root().join("scripts/package-plugin.sh").to_str().unwrap(), BIN, out.to_str().unwrap()],
+        None,
+        &[("HELM4", helm.to_str().unwrap())],
+        b"",
+    );
+    ok(&pkg, "scripts/package-plugin.sh");
+    let tgz = pkg.stdout.trim().to_string();
+    assert!(tgz.ends_with(".tgz") && Path::new(&tgz).is_file(), "{}", pkg.stdout);
+    // Unsigned: the default install refuses it.
+    let refused = sb.helm(&helm, &["plugin", "install", &tgz]);
+    assert_ne!(refused.code, 0, "an unsigned plugin must need --verify=false");
+    let run = sb.helm(&helm, &["plugin", "install", &tgz, "--verify=false"]);
+    ok(&run, "helm4 plugin install helm-ha.tgz --verify=false");
+    // The packaged plugin ships its own binary: nothing on PATH.
+    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--post-renderer", "helm-ha"]);
+    ok(&run, "helm4 template with the packaged plugin");
+    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
+}
+
+#[test]
+fn helm4_plugin_without_a_binary_says_so() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-nobin");
+    let src = sb.plugin_copy();
+    std::fs::remove_file(src.join("bin/helm-ha")).unwrap();
+    ok(&sb.helm(&helm, &["plugin", "install", src.to_str().unwrap()]), "helm4 plugin install");
+    let run = sb.run(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", "helm-ha"], None, &[("PATH", "/usr/bin:/bin")], b"");
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("the helm-ha binary was not found"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipes and GitOps.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pipe_helm_template_helm_ha_kubectl() {
+    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else { return };
+    let sb = Sandbox::new("pipe");
+    let rendered = sb.helm(&helm, &["template", "plane", plane_chart().to_str().unwrap(), "-n", "plane"]);
+    ok(&rendered, "helm3 template");
+    let hardened = sb.run(Path::new(BIN), &["--profile=plane-enterprise"], None, &[], rendered.stdout.as_bytes());
+    ok(&hardened, "helm-ha");
+    // `kubectl apply --dry-run=client` still needs API discovery (a cluster): checked here, so
+    // the day it works offline this test uses it. Until then the shared validator stands in.
+    let apply = sb.run(&kubectl, &["apply", "--dry-run=client", "-f", "-"], None, &[], hardened.stdout.as_bytes());
+    if apply.code == 0 {
+        assert!(apply.stdout.contains("created (dry run)"), "{}", apply.stdout);
+    } else {
+        assert!(apply.stderr.contains("connection refused") || apply.stderr.contains("unreachable"), "kubectl failed for another reason:\n{}", apply.stderr);
+        let Some((valid, report)) = common::validate(&hardened.stdout) else { return };
+        assert!(valid, "validator:\n{report}");
+    }
+}
+
+#[test]
+fn argocd_generate_script_with_helm3_and_the_real_binary() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("argo");
+    sb.link("helm", &helm);
+    sb.link("helm-ha", Path::new(BIN));
+    let script = root().join("examples/argocd/generate.sh");
+    let env = [
+        ("ARGOCD_APP_NAME", "plane"),
+        ("ARGOCD_APP_NAMESPACE", "plane"),
+        ("KUBE_VERSION", "1.35.0"),
+        ("KUBE_API_VERSIONS", "v1,apps/v1,batch/v1,policy/v1,autoscaling/v2,networking.k8s.io/v1"),
+        ("ARGOCD_ENV_HELM_VALUES_FILES", "values.yaml"),
+        ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=plane-enterprise"),
+    ];
+    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &env, b"");
+    ok(&run, "examples/argocd/generate.sh");
+    assert!(kinds(&run.stdout) > 20 && run.stdout.contains("podAntiAffinity"), "{}", run.stdout);
+    if let Some((valid, report)) = common::validate(&run.stdout) {
+        assert!(valid, "validator:\n{report}");
+    }
+    // A helm-ha failure fails the generate step (pipefail) and prints no manifests.
+    let mut bad = env.to_vec();
+    bad[5] = ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=nope");
+    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &bad, b"");
+    assert_ne!(run.code, 0);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("unknown profile `nope`"), "Argo CD shows stderr:\n{}", run.stderr);
+    // A helm failure too, although helm-ha would have succeeded on empty input.
+    let mut bad = env.to_vec();
+    bad[4] = ("ARGOCD_ENV_HELM_VALUES_FILES", "does-not-exist.yaml");
+    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &bad, b"");
+    assert_ne!(run.code, 0);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn argocd_plugin_yaml_runs_the_same_generate_body() {
+    let script = std::fs::read_to_string(root().join("examples/argocd/generate.sh")).unwrap();
+    let body = script.split("# ---- generate body ----\n").nth(1).expect("generate.sh marks its body");
+    let plugin = std::fs::read_to_string(root().join("examples/argocd/plugin.yaml")).unwrap();
+    let generate = plugin.split("  generate:\n").nth(1).expect("plugin.yaml has a generate block");
+    let indented: String = body.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("        {l}\n") }).collect();
+    assert!(generate.contains(&indented), "examples/argocd/plugin.yaml's generate body differs from generate.sh");
+}
+
+#[test]
+fn flux_render_script_output_builds_with_kubectl_kustomize() {
+    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else { return };
+    let sb = Sandbox::new("flux");
+    // The committed example builds as it is.
+    let committed = sb.run(&kubectl, &["kustomize", root().join("examples/flux").to_str().unwrap()], None, &[], b"");
+    ok(&committed, "kubectl kustomize examples/flux");
+    assert!(kinds(&committed.stdout) > 20);
+    // A fresh render (into a copy of the directory) builds too.
+    let copy = sb.path("flux");
+    std::fs::create_dir_all(copy.join("rendered")).unwrap();
+    std::fs::copy(root().join("examples/flux/kustomization.yaml"), copy.join("kustomization.yaml")).unwrap();
+    let out = copy.join("rendered/plane.yaml");
+    let env = [("HELM", helm.to_str().unwrap()), ("HELM_HA", BIN)];
+    let run = sb.run(Path::new("bash"), &[root().join("examples/flux/render.sh").to_str().unwrap(), out.to_str().unwrap()], None, &env, b"");
+    ok(&run, "examples/flux/render.sh");
+    let built = sb.run(&kubectl, &["kustomize", copy.to_str().unwrap()], None, &[], b"");
+    ok(&built, "kubectl kustomize (fresh render)");
+    assert!(built.stdout.contains("podAntiAffinity") && built.stdout.contains("namespace: plane"), "{}", built.stdout);
+    // A failing render leaves the previous file alone.
+    let before = std::fs::read(&out).unwrap();
+    let env = [("HELM", helm.to_str().unwrap()), ("HELM_HA", "/nonexistent/helm-ha")];
+    let run = sb.run(Path::new("bash"), &[root().join("examples/flux/render.sh").to_str().unwrap(), out.to_str().unwrap()], None, &env, b"");
+    assert_ne!(run.code, 0);
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+#[test]
+fn output_dir_matches_helm_template_output_dir_layout() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("outdir");
+    let rendered = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns"]);
+    ok(&rendered, "helm3 template");
+    let helm_dir = sb.path("helm-out");
+    ok(&sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--output-dir", helm_dir.to_str().unwrap()]), "helm3 --output-dir");
+    let ours = sb.path("ours");
+    let run = sb.run(Path::new(BIN), &["--output-dir", ours.to_str().unwrap()], None, &[], rendered.stdout.as_bytes());
+    ok(&run, "helm-ha --output-dir");
+    let list = |dir: &Path| -> Vec<String> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p.strip_prefix(dir).unwrap().display().to_string());
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let theirs: Vec<String> = list(&helm_dir);
+    let mine: Vec<String> = list(&ours).into_iter().filter(|f| f != helm_ha::output_dir::MANIFEST && !f.contains("/helm-ha/")).collect();
+    // helm writes CRDs under crds/ and hooks too; every template file helm writes, we write.
+    let theirs_templates: Vec<String> = theirs.into_iter().filter(|f| !f.contains("/crds/")).collect();
+    assert_eq!(mine, theirs_templates, "same files as helm template --output-dir");
+    // Each file is the hardened version of the template.
+    let dep = std::fs::read_to_string(ours.join("tchart/templates/deployment.yaml")).unwrap();
+    assert!(dep.starts_with("---\n# Source: tchart/templates/deployment.yaml\n") && dep.contains("topologySpreadConstraints"), "{dep}");
+}
+
+#[test]
+fn github_actions_render_and_check_steps_run() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("gha");
+    sb.link("helm", &helm);
+    sb.link("helm-ha", Path::new(BIN));
+    let workflow = std::fs::read_to_string(root().join("examples/github-actions/render.yml")).unwrap();
+    let parsed = helm_ha::yaml::parse(&workflow).expect("the workflow is YAML").value;
+    let steps = parsed.pointer("/jobs/render/steps").and_then(|s| s.as_array()).expect("jobs.render.steps");
+    let step = |name: &str| -> String {
+        steps.iter().find(|s| s["name"] == name).and_then(|s| s["run"].as_str()).unwrap_or_else(|| panic!("no step {name}")).to_string()
+    };
+    // A copy of the example chart stands in for the repository's chart.
+    let work = sb.path("repo");
+    std::fs::create_dir_all(&work).unwrap();
+    let copy = sb.run(Path::new("cp"), &["-r", plane_chart().to_str().unwrap(), work.join("chart").to_str().unwrap()], None, &[], b"");
+    ok(&copy, "cp chart");
+    let output = sb.path("github_output");
+    std::fs::write(&output, "").unwrap();
+    let env = [
+        ("RELEASE", "plane"),
+        ("NAMESPACE", "plane"),
+        ("CHART", "chart"),
+        ("VALUES", "chart/values.yaml"),
+        ("PROFILE", "plane-enterprise"),
+        ("OUT_DIR", "rendered/plane"),
+        ("GITHUB_OUTPUT", output.to_str().unwrap()),
+    ];
+    let render = sb.run(Path::new("bash"), &["-c", &step("Render")], Some(&work), &env, b"");
+    ok(&render, "workflow step Render");
+    assert!(work.join("rendered/plane/plane-enterprise-example/templates/workloads/api.deployment.yaml").is_file());
+    let check = sb.run(Path::new("bash"), &["-c", &step("Check (SARIF)")], Some(&work), &env, b"");
+    ok(&check, "workflow step Check (SARIF)");
+    let rc = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(rc.trim(), "rc=1", "the rendered example still has findings helm-ha cannot fix (in-chart databases)");
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.join("helm-ha.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["ruleId"].as_str().is_some_and(|id| !id.starts_with("HA9"))), "--no-manual");
+    assert!(results.iter().all(|r| r["message"]["text"].as_str().is_some_and(|m| !m.contains("(fixable"))), "check on helm-ha's output finds nothing fixable");
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_some_and(|u| u.starts_with("rendered/plane/"))));
+}
+
+#[test]
+fn generated_objects_have_a_template_path_under_both_helms() {
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let sb = Sandbox::new("generated");
+    let chart = plane_chart();
+    let chart = chart.to_str().unwrap();
+    // Helm 3: generated documents carry `# Source: <chart>/templates/helm-ha/…`, so --show-only
+    // finds them like any template.
+    let run = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise"]);
+    ok(&run, "helm3 template plane");
+    let generated: Vec<String> = run.stdout.lines().filter_map(|l| l.strip_prefix("# Source: ")).filter(|s| s.contains("/templates/helm-ha/")).map(str::to_string).collect();
+    if let Some(source) = generated.first() {
+        let template = source.split_once('/').unwrap().1;
+        let shown = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise", "-s", template]);
+        ok(&shown, &format!("helm3 --show-only {template}"));
+        assert!(shown.stdout.contains(&format!("# Source: {source}")), "{}", shown.stdout);
+    }
+    // Helm 4: the filename annotation places them; nothing lands in generated-by-postrender-N.yaml.
+    helm4_with_dev_plugin(&sb, &h4);
+    let out = sb.path("h4-out");
+    let run = sb.helm(&h4, &["template", "plane", chart, "-n", "plane", "--post-renderer", "helm-ha", "--post-renderer-args=--profile=plane-enterprise", "--output-dir", out.to_str().unwrap()]);
+    ok(&run, "helm4 template --output-dir");
+    let mut files = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { files.push(p.strip_prefix(&out).unwrap().display().to_string()) }
+        }
+    }
+    assert!(files.iter().all(|f| !f.contains("generated-by-postrender")), "{files:?}");
+    let chart_name = "plane-enterprise-example";
+    for source in &generated {
+        assert!(files.contains(source), "helm4 did not write {source} (got {files:?})");
+    }
+    assert!(files.iter().any(|f| f.starts_with(&format!("{chart_name}/templates/workloads/"))), "{files:?}");
+}
+
+#[test]
+fn helm3_output_dir_sends_an_empty_stream_which_helm_ha_accepts() {
+    // Helm 3 `template --output-dir` runs the post-renderer on EMPTY stdin and writes the files
+    // un-post-rendered (research/helm-contract.md, surprise 7): helm-ha must not fail the command,
+    // and the README tells users to pipe into `helm-ha --output-dir` instead.
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-outdir");
+    let out = sb.path("out");
+    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--output-dir", out.to_str().unwrap()]);
+    ok(&run, "helm3 template --output-dir --post-renderer helm-ha");
+    let dep = std::fs::read_to_string(out.join("tchart/templates/deployment.yaml")).unwrap();
+    assert!(!dep.contains("topologySpreadConstraints"), "Helm 3 writes these files without post-rendering them");
+}
+
+#[test]
+fn a_helm4_plugin_in_helm3s_plugin_dir_breaks_helm3_and_separate_dirs_do_not() {
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let shared = Sandbox::new("shared-plugins");
+    helm4_with_dev_plugin(&shared, &h4);
+    // Helm 3 reading the same plugin directory cannot load any plugin.
+    let broken = shared.helm(&h3, &["plugin", "list"]);
+    assert_ne!(broken.code, 0, "{}", broken.stdout);
+    assert!(broken.stderr.contains("apiVersion"), "{}", broken.stderr);
+    // Its own directory (as README recommends) is fine, with the post-renderer by path.
+    let own = Sandbox::new("own-plugins");
+    ok(&own.helm(&h3, &["plugin", "list"]), "helm3 plugin list with its own HELM_PLUGINS");
+    let run = own.helm(&h3, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", BIN]);
+    ok(&run, "helm3 template with its own plugin dir");
+}
