@@ -54,7 +54,7 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
             (w, d)
         })
         .collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates, failure: Default::default(), kinds: Default::default() };
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates, failure: Default::default(), kinds: Default::default(), services: Default::default() };
     let mut findings = Vec::new();
     let mut edits = vec![Vec::new(); docs.len()];
     for rule in rules::all() {

@@ -249,7 +249,13 @@ pub struct Cx<'a> {
     /// [`Cx::apply`]: rules ask "is there a PDB/HPA/... for this workload" once per workload,
     /// and scanning the whole stream each time was quadratic (docs/benchmarks.md).
     pub kinds: std::cell::RefCell<Option<KindIndex>>,
+    /// v1 Services by the rarest `key: value` of their selector, built on first use and dropped
+    /// by every [`Cx::apply`], for [`Cx::services_selecting`].
+    pub services: std::cell::RefCell<Option<ServiceIndex>>,
 }
+
+/// `(selector key, value)` → the Services filed under it (see [`Cx::services_selecting`]).
+pub type ServiceIndex = std::collections::HashMap<(String, String), Vec<ObjRef>>;
 
 /// Kind → positions of its objects, in [`Cx::objects`] order.
 pub type KindIndex = std::collections::HashMap<String, Vec<ObjRef>>;
@@ -350,6 +356,42 @@ impl Cx<'_> {
         refs.into_iter().map(|ObjRef(_, doc, item)| self.nth_object(doc, item)).collect()
     }
 
+    /// v1 Services with a non-empty selector whose rarest `key: value` is among `labels`, in
+    /// stream order: a superset of those that select pods labelled `labels` (the caller checks
+    /// the whole selector). Asking every Service about every workload was quadratic.
+    pub fn services_selecting(&self, labels: &serde_json::Map<String, Json>) -> Vec<&Json> {
+        let mut index = self.services.borrow_mut();
+        let index = index.get_or_insert_with(|| {
+            // Each Service is filed under the rarest `key: value` of its selector, so a label
+            // every pod carries (`app.kubernetes.io/instance`) does not make every Service a
+            // candidate for every workload. A selector value that is not a string matches no
+            // label, so such a Service is left out.
+            let mut selectors = Vec::new();
+            let mut seen: std::collections::HashMap<(&str, &str), usize> = Default::default();
+            for (pos, (doc, item, o)) in self.numbered().enumerate() {
+                if o.get("kind").and_then(Json::as_str) != Some("Service") || o.get("apiVersion").and_then(Json::as_str) != Some("v1") {
+                    continue;
+                }
+                let Some(sel) = o.pointer("/spec/selector").and_then(Json::as_object).filter(|m| !m.is_empty()) else { continue };
+                let Some(pairs) = sel.iter().map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect::<Option<Vec<_>>>() else { continue };
+                for p in &pairs {
+                    *seen.entry(*p).or_default() += 1;
+                }
+                selectors.push((ObjRef(pos, doc, item), pairs));
+            }
+            let mut map = ServiceIndex::new();
+            for (r, pairs) in selectors {
+                let (k, v) = pairs.into_iter().min_by_key(|p| seen[p]).expect("non-empty selector");
+                map.entry((k.to_string(), v.to_string())).or_default().push(r);
+            }
+            map
+        });
+        let mut refs: Vec<ObjRef> = labels.iter().filter_map(|(k, v)| index.get(&(k.clone(), v.as_str()?.to_string()))).flatten().copied().collect();
+        refs.sort_by_key(|r| r.0);
+        refs.dedup_by_key(|r| r.0);
+        refs.into_iter().map(|ObjRef(_, doc, item)| self.nth_object(doc, item)).collect()
+    }
+
     fn numbered(&self) -> impl Iterator<Item = (usize, usize, &Json)> {
         let docs = self.values.iter().enumerate().flat_map(|(d, v)| crate::workload::objects(v).enumerate().map(move |(i, (_, o))| (d, i, o)));
         docs.chain(self.added.iter().enumerate().map(|(i, a)| (self.values.len() + i, 0, &a.value)))
@@ -364,6 +406,7 @@ impl Cx<'_> {
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
         self.kinds.get_mut().take();
+        self.services.get_mut().take();
         match fix {
             // Copies a document once, on its first edit; later edits change the copy.
             Fix::Edit { doc, edits } => crate::yaml::apply_in_place(self.values[*doc].to_mut(), edits)?,

@@ -67,10 +67,7 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
     let labels = at(cx.obj(w), &format!("{}.metadata.labels", w.template_path())).and_then(Json::as_object).cloned().unwrap_or_default();
     let default_ns = cx.release.namespace.as_deref();
     let w_ns = w.namespace.as_deref().filter(|n| !n.is_empty()).or(default_ns);
-    cx.objects().find_map(|o| {
-        if o.get("kind").and_then(Json::as_str) != Some("Service") || o.get("apiVersion").and_then(Json::as_str) != Some("v1") {
-            return None;
-        }
+    cx.services_selecting(&labels).into_iter().find_map(|o| {
         let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
         let sel = o.pointer("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
         let as_selector = serde_json::json!({ "matchLabels": sel });
@@ -98,6 +95,34 @@ mod tests {
         assert!(found[0].message.contains("Service `api`"));
         assert_eq!((found[1].object.as_str(), found[1].severity), ("Deployment/worker", Severity::Info));
         assert!(found.iter().all(|f| f.fix.is_none()), "never injects a probe");
+    }
+
+    #[test]
+    fn services_are_found_through_their_rarest_selector_label() {
+        // The Service index files each Service under its rarest selector pair; a pair every pod
+        // shares, a pair in second place, a non-string value and a selector the pod only half
+        // matches must give the same answers as asking every Service.
+        let mut objects = Vec::new();
+        for name in ["a", "b", "c"] {
+            let mut d = deployment(name, 2, json!({"containers": [{"name": name, "image": "app:1"}]}));
+            d["spec"]["template"]["metadata"]["labels"]["instance"] = json!("rel");
+            objects.push(d);
+        }
+        let mut svc = |name: &str, selector: Json| {
+            let mut s = service(name, "ClusterIP", json!({}));
+            s["spec"]["selector"] = selector;
+            objects.push(s);
+        };
+        svc("to-a", json!({"instance": "rel", "app": "a"}));
+        svc("to-b-half", json!({"instance": "rel", "app": "b", "tier": "x"}));
+        svc("numeric", json!({"app": 1}));
+        svc("to-c", json!({"app": "c", "instance": "rel"}));
+        svc("to-all", json!({"instance": "rel"}));
+        let found = run(&[&ReadinessProbe], &policy(), objects);
+        let says = |i: usize| found[i].message.clone();
+        assert!(says(0).contains("Service `to-a`"), "{}", says(0));
+        assert!(says(1).contains("Service `to-all`"), "{}", says(1));
+        assert!(says(2).contains("Service `to-c`"), "{}", says(2));
     }
 
     #[test]

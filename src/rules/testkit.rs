@@ -32,7 +32,7 @@ pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Find
         .collect();
     let templates = crate::templates::Templates::default();
     let values = values.into_iter().map(std::borrow::Cow::Owned).collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates: &templates, failure: Default::default(), kinds: Default::default() };
+    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates: &templates, failure: Default::default(), kinds: Default::default(), services: Default::default() };
     let mut last = Vec::new();
     for rule in rules {
         last = rule.check(&cx);
