@@ -6,9 +6,8 @@
 #   scripts/bench.sh                 # default run counts
 #   RUNS=51 BIG_RUNS=9 scripts/bench.sh
 #
-# Each row: median wall time over RUNS runs (after one warm-up), MB/s, peak RSS (max over the
-# runs, from wait4(2) rusage, i.e. what GNU time -v reports as "Maximum resident set size"),
-# and ratios. Every command reads the input on stdin and writes to /dev/null, as a Helm
+# Each row: median wall time over RUNS runs (after one warm-up), MB/s, peak RSS (GNU time's
+# "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin and writes to /dev/null, as a Helm
 # post-renderer does. The kustomize row is the post-renderer wrapper of
 # research/helm-contract.md §5 (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
 # kustomization in bench/kustomize-plane/.
@@ -25,6 +24,10 @@ OUT="$ROOT/target/bench"
 die() { echo "bench.sh: ERROR: $*" >&2; exit 1; }
 [ -f "$FIXTURE" ] || die "fixture not found: $FIXTURE (set HELM_HA_SHARED)"
 command -v python3 >/dev/null || die "python3 is needed for the timing loop"
+if [ ! -x /usr/bin/time ]; then
+  echo "== bench.sh: installing GNU time (peak RSS)" >&2
+  { apt-get update -qq && apt-get install -y -qq time; } >&2 || die "GNU time is needed: apt-get install time"
+fi
 
 echo "== bench.sh: cargo build --release" >&2
 cargo build --release --bin helm-ha --bin gen-stream >&2
@@ -56,19 +59,23 @@ import os, statistics, subprocess, time
 hh, fixture, out = os.environ["HH"], os.environ["FIXTURE"], os.environ["OUT"]
 runs, big_runs = int(os.environ["RUNS"]), int(os.environ["BIG_RUNS"])
 
+def run(argv, stdin_path):
+    with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, stdin=fin, stdout=fout)
+        wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{argv} failed with {p.returncode}")
+    return wall
+
 def measure(argv, stdin_path, n):
-    walls, peak = [], 0
-    for i in range(n + 1):
-        with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
-            t0 = time.perf_counter()
-            p = subprocess.Popen(argv, stdin=fin, stdout=fout)
-            _, status, ru = os.wait4(p.pid, 0)
-            wall = time.perf_counter() - t0
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{argv} failed with {status}")
-        if i > 0:  # the first run warms the page cache
-            walls.append(wall)
-            peak = max(peak, ru.ru_maxrss)  # KiB on Linux
+    run(argv, stdin_path)  # warm the page cache
+    walls = [run(argv, stdin_path) for _ in range(n)]
+    # Peak RSS from GNU time in a separate run: a child forked from Python would report
+    # Python's own pages (Linux records the pre-exec image's high-water mark).
+    rss = os.path.join(out, "rss.txt")
+    run(["/usr/bin/time", "-f", "%M", "-o", rss] + argv, stdin_path)
+    peak = int(open(rss).read().split()[-1])  # KiB
     return statistics.median(walls), peak
 
 rows = []

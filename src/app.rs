@@ -167,8 +167,8 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
 
 /// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
 /// `HELM_HA_MAX_INPUT_MIB` says otherwise. helm-ha holds every document's meaning in memory
-/// (rules look across documents), about 17x the input at peak (docs/benchmarks.md), so the limit
-/// bounds a run to about 1.1 GiB. A Helm release is far smaller: Helm stores it in one Secret of
+/// (rules look across documents), about 20x the input at peak (docs/benchmarks.md), so the limit
+/// bounds a run to about 1.3 GiB. A Helm release is far smaller: Helm stores it in one Secret of
 /// at most 1 MiB, compressed.
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
 
@@ -187,7 +187,7 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<(Vec
     let limit = max_input()?;
     let too_big = || {
         Failure::Usage(format!(
-            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 17x the input)",
+            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 20x the input)",
             limit >> 20
         ))
     };
