@@ -61,3 +61,47 @@ impl Rule for DoNotDisrupt {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{deployment, policy, run};
+    use super::*;
+    use crate::rules::Fix;
+    use serde_json::json;
+
+    fn set_path(f: &Finding) -> Vec<Seg> {
+        match &f.fix {
+            Some(Fix::Edit { edits, .. }) => match &edits[0] {
+                Edit::Set(p, v) if v == "true" => p.clone(),
+                e => panic!("{e:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn singletons_and_jobs_get_it_on_the_pod_template() {
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "seed"},
+            "spec": {"template": {"metadata": {"labels": {"app": "seed"}}, "spec": {"containers": []}}}});
+        let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "report"},
+            "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "report"}}, "spec": {"containers": []}}}}}});
+        let found = run(&[&DoNotDisrupt], &policy(), vec![deployment("beat", 1, json!({"containers": []})), job, cron]);
+        let key = |p: &str| {
+            let mut path = crate::yaml::path(p);
+            path.push(Seg::Key(DO_NOT_DISRUPT.into()));
+            path
+        };
+        assert_eq!(set_path(&found[0]), key("spec.template.metadata.annotations"));
+        assert_eq!(set_path(&found[1]), key("spec.template.metadata.annotations"));
+        assert_eq!(set_path(&found[2]), key("spec.jobTemplate.spec.template.metadata.annotations"));
+    }
+
+    #[test]
+    fn tier_one_pods_never_get_it_and_are_warned_when_they_have_it() {
+        assert!(run(&[&DoNotDisrupt], &policy(), vec![deployment("web", 2, json!({"containers": []}))]).is_empty());
+        let mut d = deployment("web", 2, json!({"containers": []}));
+        d["spec"]["template"]["metadata"]["annotations"] = json!({DO_NOT_DISRUPT: "true"});
+        let found = run(&[&DoNotDisrupt], &policy(), vec![d]);
+        assert_eq!((found.len(), found[0].fix.is_none()), (1, true));
+    }
+}

@@ -144,3 +144,61 @@ impl<'a> Pod<'a> {
         term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, &self.labels))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{deployment, policy, run};
+    use super::*;
+    use crate::rules::Fix;
+
+    fn edits(found: &[Finding]) -> Vec<Edit> {
+        match &found[0].fix {
+            Some(Fix::Edit { edits, .. }) => edits.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn topology_spread_selects_the_workloads_own_pods_and_skips_old_revisions() {
+        let found = run(&[&PodSpread], &policy(), vec![deployment("web", 2, json!({"containers": []}))]);
+        let e = edits(&found);
+        assert_eq!(e.len(), 2);
+        let Edit::Append(path, item) = &e[0] else { panic!() };
+        assert_eq!(path, &crate::yaml::path("spec.template.spec.topologySpreadConstraints"));
+        assert_eq!(item, &json!({"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": "web"}}, "matchLabelKeys": ["pod-template-hash"]}));
+    }
+
+    #[test]
+    fn the_guides_block_is_required_per_node_and_preferred_per_zone() {
+        let mut p = policy();
+        p.tiers.stateless.spread = Spread::AntiAffinity;
+        let e = edits(&run(&[&PodSpread], &p, vec![deployment("web", 2, json!({"containers": []}))]));
+        let aa = "spec.template.spec.affinity.podAntiAffinity";
+        assert_eq!(e, vec![
+            Edit::Append(crate::yaml::path(&format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution")), json!({"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME})),
+            Edit::Append(crate::yaml::path(&format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution")), json!({"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": ZONE}})),
+        ]);
+    }
+
+    #[test]
+    fn existing_terms_for_own_pods_are_kept_and_foreign_ones_do_not_count() {
+        let own = json!({"containers": [], "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME}]}}});
+        let e = edits(&run(&[&PodSpread], &policy(), vec![deployment("web", 2, own)]));
+        assert_eq!(e.len(), 1, "only the zone is missing");
+        let foreign = json!({"containers": [], "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "other"}}}]});
+        let e = edits(&run(&[&PodSpread], &policy(), vec![deployment("web", 2, foreign)]));
+        assert_eq!(e.len(), 2, "a constraint over other pods does not spread these");
+    }
+
+    #[test]
+    fn a_duplicate_constraint_key_is_reported_not_added() {
+        let clash = json!({"containers": [], "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app": "other"}}}]});
+        let found = run(&[&PodSpread], &policy(), vec![deployment("web", 2, clash)]);
+        assert!(found.iter().any(|f| f.fix.is_none() && f.message.contains("the API rejects duplicates")), "{found:?}");
+        assert_eq!(edits(&found[1..]).len(), 1, "the hostname constraint is still added");
+    }
+}

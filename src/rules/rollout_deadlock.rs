@@ -89,3 +89,35 @@ mod tests {
         assert_eq!(resolve_down(&Json::from("x"), 4), None);
     }
 }
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::pod_spread::PodSpread;
+    use super::super::testkit::{deployment, policy, run};
+    use super::*;
+    use crate::policy::Spread;
+    use serde_json::json;
+
+    fn hard() -> crate::policy::Policy {
+        let mut p = policy();
+        p.tiers.stateless.spread = Spread::AntiAffinity;
+        p
+    }
+
+    #[test]
+    fn hard_node_anti_affinity_with_the_default_strategy_rolls_one_pod_at_a_time() {
+        let found = run(&[&PodSpread, &RolloutDeadlock], &hard(), vec![deployment("web", 3, json!({"containers": []}))]);
+        assert_eq!(found.len(), 1);
+        let Some(crate::rules::Fix::Edit { edits, .. }) = &found[0].fix else { panic!() };
+        assert!(edits.contains(&Edit::Set(crate::yaml::path("spec.strategy.rollingUpdate.maxSurge"), json!(0))));
+        assert!(edits.contains(&Edit::Set(crate::yaml::path("spec.strategy.rollingUpdate.maxUnavailable"), json!(1))));
+    }
+
+    #[test]
+    fn soft_spread_or_a_strategy_that_can_take_a_pod_down_is_fine() {
+        assert!(run(&[&PodSpread, &RolloutDeadlock], &policy(), vec![deployment("web", 3, json!({"containers": []}))]).is_empty());
+        let mut d = deployment("web", 4, json!({"containers": []}));
+        d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}});
+        assert!(run(&[&PodSpread, &RolloutDeadlock], &hard(), vec![d]).is_empty(), "25% of 4 is 1");
+    }
+}

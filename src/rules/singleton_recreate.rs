@@ -42,3 +42,26 @@ impl Rule for SingletonRecreate {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{deployment, policy, run};
+    use super::*;
+    use crate::rules::Fix;
+    use serde_json::json;
+
+    #[test]
+    fn recreate_replaces_the_rolling_update() {
+        let mut d = deployment("beat", 1, json!({"containers": []}));
+        d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}});
+        let found = run(&[&SingletonRecreate], &policy(), vec![d]);
+        assert_eq!(found[0].fix, Some(Fix::Edit { doc: 0, edits: vec![
+            Edit::Set(crate::yaml::path("spec.strategy.type"), json!("Recreate")),
+            Edit::Remove(crate::yaml::path("spec.strategy.rollingUpdate")),
+        ] }));
+        let mut done = deployment("beat", 1, json!({"containers": []}));
+        done["spec"]["strategy"] = json!({"type": "Recreate"});
+        assert!(run(&[&SingletonRecreate], &policy(), vec![done]).is_empty());
+        assert!(run(&[&SingletonRecreate], &policy(), vec![deployment("web", 1, json!({"containers": []}))]).is_empty(), "not a singleton");
+    }
+}

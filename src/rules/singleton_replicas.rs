@@ -41,3 +41,26 @@ impl Rule for SingletonReplicas {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{deployment, policy, run};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_singleton_asked_for_two_copies_is_an_error_without_a_fix() {
+        let found = run(&[&SingletonReplicas], &policy(), vec![deployment("beat", 2, json!({"containers": []}))]);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].severity, found[0].fix.is_none()), (Severity::Error, true));
+        assert!(run(&[&SingletonReplicas], &policy(), vec![deployment("beat", 1, json!({"containers": []}))]).is_empty());
+    }
+
+    #[test]
+    fn the_policy_can_allow_more() {
+        let mut p = policy();
+        p.services.insert("beat".into(), crate::policy::Service { tier: Some(Tier::Singleton), allow_replicas: Some(2), ..Default::default() });
+        assert!(run(&[&SingletonReplicas], &p, vec![deployment("beat", 2, json!({"containers": []}))]).is_empty());
+        assert_eq!(run(&[&SingletonReplicas], &p, vec![deployment("beat", 3, json!({"containers": []}))]).len(), 1);
+    }
+}
