@@ -17,3 +17,9 @@ fn main() {
     }
     std::process::exit(code);
 }
+
+
+// Reading YAML allocates a node or string per token; mimalloc makes that about 15 % cheaper
+// than glibc malloc end to end (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
