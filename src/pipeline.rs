@@ -1,7 +1,7 @@
 //! The pipeline: read the stream, find and classify workloads, run every rule over the documents
 //! in order, then write the stream back. `render` and `check` share everything up to the writing.
 
-use crate::classify::{self, Decision};
+use crate::classify::Decision;
 use crate::error::Failure;
 use crate::policy::Policy;
 use crate::rules::{self, Cx, Finding, Fix, NewDoc, Severity};
@@ -45,16 +45,7 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
         }
     }
     let release = Release::infer(&docs, namespace, release);
-    let values: Vec<std::borrow::Cow<Json>> = docs.iter().map(|d| std::borrow::Cow::Borrowed(d.value())).collect();
-    let claims = classify::claims(&values.iter().flat_map(|v| workload::objects(v).map(|(_, o)| o)).collect::<Vec<_>>());
-    let workloads = workload::find(&docs, &policy.service_labels, &release)
-        .into_iter()
-        .map(|w| {
-            let d = classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
-            (w, d)
-        })
-        .collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates, failure: Default::default(), kinds: Default::default(), services: Default::default() };
+    let mut cx = Cx::new(policy, &release, &docs, templates);
     let mut findings = Vec::new();
     let mut edits = vec![Vec::new(); docs.len()];
     for rule in rules::all() {

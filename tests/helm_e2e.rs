@@ -10,9 +10,8 @@
 mod common;
 
 use common::{root, Run};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
@@ -70,7 +69,7 @@ impl Sandbox {
     /// kubeconfig that points nowhere, and `extra_path` first on PATH.
     fn run(&self, program: &Path, args: &[&str], cwd: Option<&Path>, env: &[(&str, &str)], stdin: &[u8]) -> Run {
         let mut cmd = Command::new(program);
-        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(args);
         for k in ["HELM_PLUGIN_NAME", "HELM_PLUGIN_DIR", "HELM_DRIVER", "HELM_NAMESPACE", "HELM_KUBECONTEXT"] {
             cmd.env_remove(k);
         }
@@ -87,19 +86,7 @@ impl Sandbox {
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-        let mut sin = child.stdin.take().unwrap();
-        let data = stdin.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = sin.write_all(&data);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        common::run_command(cmd, stdin)
     }
 
     fn helm(&self, helm: &Path, args: &[&str]) -> Run {

@@ -265,6 +265,23 @@ pub type KindIndex = std::collections::HashMap<String, Vec<ObjRef>>;
 #[derive(Clone, Copy, Debug)]
 pub struct ObjRef(usize, usize, usize);
 
+impl<'a> Cx<'a> {
+    /// The rules' starting point: every document as parsed, and its workloads named and
+    /// classified.
+    pub fn new(policy: &'a Policy, release: &'a Release, docs: &'a [crate::stream::Doc], templates: &'a crate::templates::Templates) -> Self {
+        let values: Vec<std::borrow::Cow<'a, Json>> = docs.iter().map(|d| std::borrow::Cow::Borrowed(d.value())).collect();
+        let claims = crate::classify::claims(&values.iter().flat_map(|v| crate::workload::objects(v).map(|(_, o)| o)).collect::<Vec<_>>());
+        let workloads = crate::workload::find(docs, &policy.service_labels, release)
+            .into_iter()
+            .map(|w| {
+                let d = crate::classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
+                (w, d)
+            })
+            .collect();
+        Cx { policy, release, values, workloads, added: Vec::new(), templates, failure: Default::default(), kinds: Default::default(), services: Default::default() }
+    }
+}
+
 impl Cx<'_> {
     /// The workload's object as it is now.
     pub fn obj(&self, w: &Workload) -> &Json {

@@ -1,10 +1,9 @@
 //! Test helpers for rules: build the rules' context from JSON objects.
 
 use super::{Cx, Finding, Rule};
-use crate::classify;
 use crate::policy::Policy;
 use crate::stream::Doc;
-use crate::workload::{self, Release};
+use crate::workload::Release;
 use crate::yaml::Json;
 
 /// Run `rules` in order (applying fixes as the pipeline does) over `objects` (one document
@@ -21,18 +20,8 @@ pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Find
         })
         .collect();
     let release = Release::infer(&docs, None, None);
-    let values: Vec<Json> = docs.iter().map(|d| d.value().clone()).collect();
-    let claims = classify::claims(&values.iter().collect::<Vec<_>>());
-    let workloads = workload::find(&docs, &policy.service_labels, &release)
-        .into_iter()
-        .map(|w| {
-            let d = classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
-            (w, d)
-        })
-        .collect();
     let templates = crate::templates::Templates::default();
-    let values = values.into_iter().map(std::borrow::Cow::Owned).collect();
-    let mut cx = Cx { policy, release: &release, values, workloads, added: Vec::new(), templates: &templates, failure: Default::default(), kinds: Default::default(), services: Default::default() };
+    let mut cx = Cx::new(policy, &release, &docs, &templates);
     let mut last = Vec::new();
     for rule in rules {
         last = rule.check(&cx);

@@ -78,11 +78,18 @@ pub fn helm_ha(args: &[&str], stdin: &[u8]) -> Run {
 
 pub fn helm_ha_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_helm-ha"));
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).env_remove("HELM_PLUGIN_NAME");
+    cmd.args(args).env_remove("HELM_PLUGIN_NAME");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("run helm-ha");
+    run_command(cmd, stdin)
+}
+
+/// Run `cmd`, feeding `stdin` from a thread (so a large input cannot deadlock against a full
+/// stdout pipe), and collect what it printed.
+pub fn run_command(mut cmd: Command, stdin: &[u8]) -> Run {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
     let mut sin = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {
