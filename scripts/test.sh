@@ -10,6 +10,13 @@
 # 3. exports their absolute paths for the Rust tests:
 #      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
 # 4. runs cargo test --release --all-targets "$@"
+
+# The README's first set-up command, exactly as written there: it must keep working.
+echo "== test.sh: README set-up command (harden the bundled example)" >&2
+readme_cmd='cargo run --release -- --profile plane-enterprise examples/plane-enterprise/rendered.yaml'
+grep -qF "$readme_cmd" README.md || { echo "test.sh: the README no longer shows: $readme_cmd" >&2; exit 1; }
+out=$($readme_cmd 2>/dev/null)
+grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's example run produced no hardened stream" >&2; exit 1; }
 # 5. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
 set -euo pipefail
 
