@@ -9,14 +9,7 @@
 # 2. builds the shared validator venv at target/validate-venv (scripts/setup-validator.sh)
 # 3. exports their absolute paths for the Rust tests:
 #      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
-# 4. runs cargo test --release --all-targets "$@"
-
-# The README's first set-up command, exactly as written there: it must keep working.
-echo "== test.sh: README set-up command (harden the bundled example)" >&2
-readme_cmd='cargo run --release -- --profile plane-enterprise examples/plane-enterprise/rendered.yaml'
-grep -qF "$readme_cmd" README.md || { echo "test.sh: the README no longer shows: $readme_cmd" >&2; exit 1; }
-out=$($readme_cmd 2>/dev/null)
-grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's example run produced no hardened stream" >&2; exit 1; }
+# 4. runs cargo test --release --all-targets "$@", then the README's example command
 # 5. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
 set -euo pipefail
 
@@ -54,6 +47,13 @@ echo "== test.sh: HELM3=$HELM3 HELM4=$HELM4 KUBECTL=$KUBECTL" >&2
 echo "== test.sh: HELM_HA_VALIDATE_PY=$HELM_HA_VALIDATE_PY HELM_HA_SHARED=$HELM_HA_SHARED" >&2
 echo "== test.sh: cargo test --release --all-targets $*" >&2
 cargo test --release --all-targets "$@"
+
+# The README's first set-up command, exactly as written there: it must keep working.
+echo "== test.sh: README set-up command (harden the bundled example)" >&2
+readme_cmd='cargo run --release -- --profile plane-enterprise examples/plane-enterprise/rendered.yaml'
+grep -qF "$readme_cmd" README.md || { echo "test.sh: the README no longer shows: $readme_cmd" >&2; exit 1; }
+out=$($readme_cmd 2>/dev/null)
+grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's example run produced no hardened stream" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------
 # FUZZ SMOKE RUNS: every cargo-fuzz target (stream splitter, document editor, policy
