@@ -85,6 +85,11 @@ impl Workload {
         }
     }
 
+    /// The labels of the workload's pods (its pod template's), as a selector sees them.
+    pub fn pod_labels(&self, obj: &Json) -> serde_json::Map<String, Json> {
+        at(obj, &format!("{}.metadata.labels", self.template_path())).and_then(Json::as_object).cloned().unwrap_or_default()
+    }
+
     pub fn object<'a>(&self, doc_value: &'a Json) -> &'a Json {
         get(doc_value, &self.base).unwrap_or(&Json::Null)
     }

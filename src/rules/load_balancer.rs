@@ -71,7 +71,6 @@ impl Rule for LoadBalancer {
             return Vec::new();
         }
         let mut out = Vec::new();
-        let default_ns = cx.release.namespace.as_deref();
         for (doc, value) in cx.values.iter().enumerate() {
             for (base, svc) in objects(value) {
                 if svc.get("kind").and_then(Json::as_str) != Some("Service") || svc.pointer("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
@@ -114,10 +113,10 @@ impl Rule for LoadBalancer {
                         Some(v) => out.push(Finding::about(&Self::META, Severity::Warning, Some(doc), object.clone(), format!("the chart sets cross-zone load balancing to `{v}`: each zone's traffic stays in that zone; left alone"))),
                     }
                 }
-                let ns = svc.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
+                let ns = cx.object_namespace(svc);
                 let timeout = cx.workloads.iter().find_map(|(w, d)| {
                     let t = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k))?.load_balancer.as_ref()?.idle_timeout_seconds?;
-                    let same_ns = w.namespace.as_deref().filter(|n| !n.is_empty()).or(default_ns) == ns;
+                    let same_ns = cx.namespace_of(w).as_deref() == ns;
                     (same_ns && selects(svc, cx.obj(w), w.template_path())).then_some((t, w.service.clone()))
                 });
                 if let Some((seconds, service)) = timeout {

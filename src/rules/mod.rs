@@ -326,15 +326,19 @@ impl Cx<'_> {
 
     /// The namespace the workload's objects live in: its own, else the release's.
     pub fn namespace_of(&self, w: &Workload) -> Option<String> {
-        w.namespace.clone().filter(|n| !n.is_empty()).or_else(|| self.release.namespace.clone())
+        landing_namespace(w.namespace.as_deref(), self.release.namespace.as_deref()).map(str::to_string)
+    }
+
+    /// The namespace an object of the stream lands in: its own, else the release's.
+    pub fn object_namespace<'o>(&'o self, o: &'o Json) -> Option<&'o str> {
+        landing_namespace(o.pointer("/metadata/namespace").and_then(Json::as_str), self.release.namespace.as_deref())
     }
 
     /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
     /// None means cluster-scoped; an absent namespace is the release's.
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
-        let default_ns = self.release.namespace.as_deref();
         self.of_kind(&[kind]).into_iter().any(|o| {
-            let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
+            let ns = self.object_namespace(o);
             o.pointer("/metadata/name").and_then(Json::as_str) == Some(name)
                 && (namespace.is_none() || ns == namespace)
         })
@@ -437,14 +441,18 @@ impl Cx<'_> {
 /// an absent namespace is the release's (`default_ns`).
 pub fn targets(o: &Json, w: &Workload, default_ns: Option<&str>) -> bool {
     let kind = o.get("kind").and_then(Json::as_str);
-    let target = match kind {
-        Some("HorizontalPodAutoscaler") => o.pointer("/spec/scaleTargetRef"),
-        Some("ScaledObject") => o.pointer("/spec/scaleTargetRef"),
-        _ => return false,
-    };
-    let Some(t) = target else { return false };
+    if !matches!(kind, Some("HorizontalPodAutoscaler" | "ScaledObject")) {
+        return false;
+    }
+    let Some(t) = o.pointer("/spec/scaleTargetRef") else { return false };
     let t_kind = t.get("kind").and_then(Json::as_str).unwrap_or(if kind == Some("ScaledObject") { "Deployment" } else { "" });
-    let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
-    let w_ns = w.namespace.as_deref().filter(|n| !n.is_empty()).or(default_ns);
-    t_kind == w.kind.as_str() && t.get("name").and_then(Json::as_str) == Some(w.name.as_str()) && ns == w_ns
+    let ns = landing_namespace(o.pointer("/metadata/namespace").and_then(Json::as_str), default_ns);
+    t_kind == w.kind.as_str() && t.get("name").and_then(Json::as_str) == Some(w.name.as_str()) && ns == landing_namespace(w.namespace.as_deref(), default_ns)
+}
+
+/// Where an object lands: its own namespace, or the release's when that is absent or empty.
+/// Rendered charts often leave it out and Helm fills it in at install (peers.md rule 9), so
+/// objects are only ever compared by this.
+pub fn landing_namespace<'a>(own: Option<&'a str>, release: Option<&'a str>) -> Option<&'a str> {
+    own.filter(|n| !n.is_empty()).or(release)
 }

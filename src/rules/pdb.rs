@@ -2,7 +2,7 @@ use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Sever
 use crate::classify::Decision;
 use crate::policy::{Budget, IntOrPercent, Tier};
 use crate::selector;
-use crate::workload::{at, Workload};
+use crate::workload::Workload;
 use crate::yaml::Json;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
 use serde_json::json;
@@ -76,12 +76,10 @@ impl PodDisruptionBudget {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, floor: u32) -> Option<Finding> {
         let obj = cx.obj(w);
         let selector = obj.pointer("/spec/selector").filter(|s| s.is_object())?;
-        let labels = at(obj, &format!("{}.metadata.labels", w.template_path())).and_then(Json::as_object).cloned().unwrap_or_default();
+        let labels = w.pod_labels(obj);
         let ns = cx.namespace_of(w);
-        let default_ns = cx.release.namespace.as_deref();
         let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
-            let o_ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
-            o_ns == ns.as_deref()
+            cx.object_namespace(o) == ns.as_deref()
                 && o.pointer("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
         });
         if let Some(pdb) = covering {

@@ -110,9 +110,8 @@ pub struct Pod<'a> {
 
 impl<'a> Pod<'a> {
     pub fn of(obj: &'a Json, w: &Workload) -> Self {
-        let template = at(obj, w.template_path()).unwrap_or(&Json::Null);
-        let labels = template.pointer("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default();
-        Pod { labels, spec: template.get("spec").unwrap_or(&Json::Null) }
+        let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&Json::Null);
+        Pod { labels: w.pod_labels(obj), spec }
     }
 
     fn list(&self, pointer: &str) -> impl Iterator<Item = &'a Json> {

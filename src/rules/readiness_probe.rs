@@ -64,14 +64,13 @@ pub(super) fn containers<'a>(obj: &'a Json, w: &Workload) -> impl Iterator<Item 
 /// The name of a Service in the stream whose selector picks the workload's pods (same
 /// namespace, a non-empty selector that is a subset of the pod template labels).
 pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
-    let labels = at(cx.obj(w), &format!("{}.metadata.labels", w.template_path())).and_then(Json::as_object).cloned().unwrap_or_default();
-    let default_ns = cx.release.namespace.as_deref();
-    let w_ns = w.namespace.as_deref().filter(|n| !n.is_empty()).or(default_ns);
+    let labels = w.pod_labels(cx.obj(w));
+    let w_ns = cx.namespace_of(w);
     cx.services_selecting(&labels).into_iter().find_map(|o| {
-        let ns = o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).or(default_ns);
+        let ns = cx.object_namespace(o);
         let sel = o.pointer("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
         let as_selector = serde_json::json!({ "matchLabels": sel });
-        (ns == w_ns && selector::matches(&as_selector, &labels)).then(|| o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
+        (ns == w_ns.as_deref() && selector::matches(&as_selector, &labels)).then(|| o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
     })
 }
 
