@@ -165,14 +165,14 @@ impl Analysis {
     fn new_document(&self, new: &NewDoc) -> Result<String, Failure> {
         let file = format!("{}/{}-{}.yaml", self.release.chart.as_deref().map_or("helm-ha".to_string(), |c| format!("{c}/templates/helm-ha")), new.kind.to_ascii_lowercase(), new.name);
         if !self.release.helm4 {
-            return Ok(format!("---\n# Source: {file}\n{}", new.text));
+            return Ok(format!("---\n# Source: {file}\n{}", yaml::to_yaml(&new.value)));
         }
         let mut path = yaml::path("metadata.annotations");
         path.push(Seg::Key(crate::HELM4_FILENAME_ANNOTATION.into()));
-        let generated = || Failure::input(self.docs[new.for_doc].at(1), format!("generated {} {} is not valid YAML", new.kind, new.name), "check the template in --templates");
-        let parsed = yaml::parse(&new.text).map_err(|_| generated())?;
-        let edited = yaml::edit(&new.text, &parsed, &[Edit::Set(path, Json::from(file))]).map_err(|_| generated())?;
-        Ok(format!("---\n{}", edited.text()))
+        let annotated = yaml::apply(&new.value, &[Edit::Set(path, Json::from(file))]).map_err(|e| {
+            Failure::input(self.docs[new.for_doc].at(1), format!("cannot annotate generated {} {}: {}", new.kind, new.name, e.message), "check the template in --templates")
+        })?;
+        Ok(format!("---\n{}", yaml::to_yaml(&annotated)))
     }
 }
 

@@ -75,12 +75,11 @@ impl Templates {
         self.origins.iter().find(|(n, _)| n == name).map_or("built-in", |(_, o)| o.as_str())
     }
 
-    /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns the
-    /// document as block YAML and what it means. The template's own text is JSON-quoted by
-    /// minijinja's auto-escaping; writing the checked value out again with the YAML-1.1-safe
-    /// emitter gives the plain block style people review in diffs, and the same bytes whatever
-    /// spacing a user's template uses.
-    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json) -> Result<(String, Json), Failure> {
+    /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns what
+    /// the document means; the writer emits that value, not the template's text, which
+    /// minijinja's auto-escaping JSON-quotes: the YAML-1.1-safe emitter gives the plain block
+    /// style people review in diffs, and the same bytes whatever spacing a user's template uses.
+    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json) -> Result<Json, Failure> {
         let fail = |what: String| template_failure(self.origin(name), name, &what);
         let template = self.env.get_template(name).map_err(|e| fail(describe(&e)))?;
         let mut text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| fail(describe(&e)))?;
@@ -93,7 +92,7 @@ impl Templates {
             return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
         }
         check::<T>(&parsed.value).map_err(fail)?;
-        Ok((yaml::to_yaml(&parsed.value), parsed.value))
+        Ok(parsed.value)
     }
 }
 

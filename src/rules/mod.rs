@@ -136,8 +136,7 @@ pub struct NewDoc {
     pub for_doc: usize,
     pub kind: String,
     pub name: String,
-    /// Block YAML of the object, without marker or comments.
-    pub text: String,
+    /// The object; the writer emits it as block YAML.
     pub value: Json,
 }
 
@@ -348,10 +347,10 @@ impl Cx<'_> {
     /// [`Cx::failure`] (the pipeline stops) and `None` returned.
     pub fn render<T: serde::de::DeserializeOwned + serde::Serialize>(&self, template: &str, ctx: &Json, for_doc: usize) -> Option<NewDoc> {
         match self.templates.render::<T>(template, ctx) {
-            Ok((text, value)) => {
+            Ok(value) => {
                 let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
                 let name = value.pointer("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
-                Some(NewDoc { for_doc, kind, name, text, value })
+                Some(NewDoc { for_doc, kind, name, value })
             }
             Err(f) => {
                 self.failure.borrow_mut().get_or_insert(f);
