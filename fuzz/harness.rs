@@ -83,3 +83,14 @@ pub fn policy(data: &[u8]) {
         }
     }
 }
+
+/// The block reader (src/yaml/block.rs) agrees with granit on every document it accepts, and
+/// declines whatever granit refuses.
+pub fn block_reader(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for r in helm_ha::stream::split(text) {
+        if let Err(e) = yaml::block_reader_agrees(&text[r]) {
+            panic!("{e}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 #   FUZZ_JOBS=2 scripts/fuzz.sh 3600 # longer runs: see docs/fuzzing.md
 #
 # Targets (fuzz/fuzz_targets/): split (stream splitter), edit (document editor), policy (policy
-# loader). Corpora live in fuzz/corpus/<target> (not committed) and are seeded from
+# loader), block_reader (the fast YAML reader against granit). Corpora live in fuzz/corpus/<target> (not committed) and are seeded from
 # golden/cases/*/input.yaml, the profiles and the shared fixtures on every run. A crash leaves
 # its input in fuzz/artifacts/<target>/ and makes this script fail; turn it into a regression
 # test in tests/fuzz_regressions.rs.
@@ -21,7 +21,7 @@ cd "$ROOT"
 SECONDS_PER_TARGET="${1:-20}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(split edit policy)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(split edit policy block_reader)
 CARGO_FUZZ_VERSION="0.13.2"
 BIN="$ROOT/target/tools/bin"
 
@@ -47,6 +47,7 @@ SHARED="${HELM_HA_SHARED:-$ROOT/../shared}"
 for f in golden/cases/*/input.yaml examples/*/rendered.yaml "$SHARED"/fixtures/plane-enterprise/plane-enterprise-*.yaml; do
   [ -f "$f" ] || continue
   seed split "$f"
+  seed block_reader "$f"
   seed edit "$f" '\377'   # first byte: which edits to apply (0xff = all)
 done
 for f in profiles/*.yaml golden/cases/*/policy.yaml; do

@@ -10,6 +10,7 @@
 //! re-serialised from the expected value instead (see `research/lossless-edit.md`).
 
 mod apply;
+mod block;
 mod emit;
 mod resolve;
 mod splice;
@@ -254,4 +255,20 @@ fn reserialize(text: &str, expected: &Json) -> String {
         out.push_str(nl);
     }
     out
+}
+
+/// How the block reader did on `text` against granit: `Ok(true)` it read the document and built
+/// the tree granit builds, `Ok(false)` it declined (granit reads it), `Err` the two differ, which
+/// is a bug. For the differential tests and the `block_reader` fuzz target.
+#[doc(hidden)]
+pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
+    let Some(fast) = block::read(text) else { return Ok(false) };
+    match tree::build_with_granit(text) {
+        Ok(slow) if slow == fast => Ok(true),
+        Ok(slow) => {
+            let i = fast.nodes.iter().zip(&slow.nodes).position(|(a, b)| a != b).unwrap_or(fast.nodes.len().min(slow.nodes.len()));
+            Err(format!("trees differ at node {i}:\nblock reader: {:?}\ngranit:       {:?}", fast.nodes.get(i), slow.nodes.get(i)))
+        }
+        Err(e) => Err(format!("the block reader accepted what granit refuses: {e:?}")),
+    }
 }

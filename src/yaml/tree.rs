@@ -19,7 +19,7 @@ pub(crate) const MAX_NODES: usize = 1_000_000;
 
 pub(crate) type NodeId = usize;
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Kind {
     Scalar {
         value: String,
@@ -36,7 +36,7 @@ pub(crate) enum Kind {
     Alias(NodeId),
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct Node {
     pub kind: Kind,
     /// Byte offset of the node's first content token.
@@ -75,6 +75,7 @@ impl Node {
     }
 }
 
+#[derive(Debug, PartialEq)]
 pub(crate) struct Tree {
     pub nodes: Vec<Node>,
     pub root: Option<NodeId>,
@@ -129,7 +130,7 @@ fn tag_of(tag: Option<&granit_parser::Tag>) -> Option<String> {
     tag.map(|t| t.core_suffix().unwrap_or("!").to_string())
 }
 
-struct Builder {
+pub(crate) struct Builder {
     nodes: Vec<Node>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
@@ -138,6 +139,19 @@ struct Builder {
 }
 
 impl Builder {
+    pub(crate) fn new() -> Self {
+        Builder { nodes: Vec::new(), stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0 }
+    }
+
+    /// The tree, once every event is in.
+    pub(crate) fn finish(self, text: &str) -> Tree {
+        let mut nodes = self.nodes;
+        for n in &mut nodes {
+            move_to_dash(text, n);
+        }
+        Tree { nodes, root: self.root }
+    }
+
     fn push_node(&mut self, kind: Kind, span: &Span, anchor: usize, tag: Option<String>) -> NodeId {
         let start = offset(span);
         let end = span.end.byte_offset().unwrap_or(start);
@@ -228,7 +242,7 @@ impl Builder {
         self.complete(id)
     }
 
-    fn event(&mut self, ev: Event<'_>, span: &Span) -> Result<(), YamlError> {
+    pub(crate) fn event(&mut self, ev: Event<'_>, span: &Span) -> Result<(), YamlError> {
         match ev {
             Event::DocumentStart(..) => {
                 self.documents += 1;
@@ -294,32 +308,28 @@ impl Builder {
     }
 }
 
-/// Build the span tree of `text`, which must hold at most one document.
+/// Build the span tree of `text`, which must hold at most one document: with the block reader
+/// when the document is in its subset, else with granit.
 pub(crate) fn build(text: &str) -> Result<Tree, YamlError> {
+    match super::block::read(text) {
+        Some(tree) => Ok(tree),
+        None => build_with_granit(text),
+    }
+}
+
+/// [`build`] with granit alone (the block reader's oracle in tests).
+pub(crate) fn build_with_granit(text: &str) -> Result<Tree, YamlError> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = MAX_DEPTH + 1;
     options.flow_nesting_limit = MAX_DEPTH + 1;
     let parser = Parser::new_from_str_with_options(text, options);
-    let mut b = Builder {
-        nodes: Vec::new(),
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        root: None,
-        documents: 0,
-    };
+    let mut b = Builder::new();
     for item in parser {
         let (ev, span) = item.map_err(|e| scan_error(&e))?;
         b.event(ev, &span)?;
     }
-    let mut nodes = b.nodes;
-    for n in &mut nodes {
-        move_to_dash(text, n);
-    }
-    Ok(Tree {
-        nodes,
-        root: b.root,
-    })
+    Ok(b.finish(text))
 }
 
 /// granit starts an indentless block sequence (`key:\n- a`) at its first item's content;
