@@ -1,5 +1,6 @@
 //! Sorting workloads into tiers. Every decision carries the reason `--explain` prints.
 
+use crate::yaml::Lookup as _;
 use crate::policy::{glob, Policy, Tier};
 use crate::workload::{at, Kind, Workload};
 use crate::yaml::Json;
@@ -60,18 +61,18 @@ fn heuristics(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> (Ti
     if policy.detect.stateful_images.iter().any(|n| n.eq_ignore_ascii_case(&w.service)) {
         return (Tier::Stateful, format!("service `{}` is a database, broker or search engine", w.service));
     }
-    let replicas = obj.pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
-    let claim_templates = obj.pointer("/spec/volumeClaimTemplates").and_then(Json::as_array).is_some_and(|v| !v.is_empty());
+    let replicas = obj.at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+    let claim_templates = obj.at("/spec/volumeClaimTemplates").and_then(Json::as_array).is_some_and(|v| !v.is_empty());
     if w.kind == Kind::StatefulSet && claim_templates && replicas <= 1 {
         return (Tier::Stateful, "single-replica StatefulSet with volumeClaimTemplates: its state lives on one disk".into());
     }
     if let Some(g) = policy.detect.singleton_names.iter().find(|g| glob(g, &w.service)) {
         return (Tier::Singleton, format!("service name matches `{g}` (scheduler, beat, migration): exactly one copy"));
     }
-    if w.kind == Kind::Deployment && obj.pointer("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate") {
+    if w.kind == Kind::Deployment && obj.at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate") {
         return (Tier::Skip, "`strategy: Recreate`: the chart says two copies must never run at once; not scaled".into());
     }
-    for claim in pod.get("volumes").and_then(Json::as_array).into_iter().flatten().filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Json::as_str)) {
+    for claim in pod.get("volumes").and_then(Json::as_array).into_iter().flatten().filter_map(|v| v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str)) {
         match claims.get(claim) {
             Some(modes) if modes.iter().all(|m| m == "ReadWriteMany" || m == "ReadOnlyMany") => {}
             Some(_) => return (Tier::Skip, format!("mounts ReadWriteOnce claim `{claim}`: a second copy could not attach it; not scaled")),
@@ -109,8 +110,8 @@ pub fn claims(values: &[&Json]) -> Claims {
         .iter()
         .filter(|v| v.get("kind").and_then(Json::as_str) == Some("PersistentVolumeClaim"))
         .filter_map(|v| {
-            let name = v.pointer("/metadata/name")?.as_str()?.to_string();
-            let modes = v.pointer("/spec/accessModes").and_then(Json::as_array).into_iter().flatten().filter_map(|m| m.as_str().map(str::to_string)).collect();
+            let name = v.at("/metadata/name")?.as_str()?.to_string();
+            let modes = v.at("/spec/accessModes").and_then(Json::as_array).into_iter().flatten().filter_map(|m| m.as_str().map(str::to_string)).collect();
             Some((name, modes))
         })
         .collect()

@@ -11,6 +11,7 @@
 //! `DIR/.helm-ha-files` lists the files this run wrote; the next run removes those it does not
 //! write again (and directories that became empty), and never touches any other file.
 
+use crate::yaml::Lookup as _;
 use crate::error::Failure;
 use crate::stream;
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub fn layout(output: &str, inputs: &[(Option<String>, bool)]) -> BTreeMap<Strin
             Some((s, true)) => s.clone(),
             None => stream::source_comment(chunk).map(str::to_string).or_else(|| {
                 let parsed = crate::yaml::parse(chunk).ok()?;
-                parsed.value.pointer("/metadata/annotations")?.get(crate::HELM4_FILENAME_ANNOTATION)?.as_str().map(str::to_string)
+                parsed.value.at("/metadata/annotations")?.get(crate::HELM4_FILENAME_ANNOTATION)?.as_str().map(str::to_string)
             }),
         };
         let path = source.filter(|s| safe(s)).unwrap_or_else(|| UNSOURCED.to_string());

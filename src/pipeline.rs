@@ -18,6 +18,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Edits per input document, in the order the rules made them.
     pub edits: Vec<Vec<Edit>>,
+    /// What each edited document means after its edits (`None` for the others).
+    pub edited: Vec<Option<Json>>,
     pub added: Vec<NewDoc>,
     /// Things the user should know that are not findings (duplicate keys, …).
     pub warnings: Vec<String>,
@@ -66,8 +68,13 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
             findings.push(finding);
         }
     }
-    let Cx { workloads, added, .. } = cx;
-    Ok(Analysis { docs, release, workloads, findings, edits, added, warnings })
+    let Cx { workloads, added, values, .. } = cx;
+    let edited = values.into_iter().map(|v| match v {
+        std::borrow::Cow::Owned(v) => Some(v),
+        std::borrow::Cow::Borrowed(_) => None,
+    });
+    let edited = edited.collect();
+    Ok(Analysis { docs, release, workloads, findings, edits, edited, added, warnings })
 }
 
 /// Objects Kubernetes could not decode are refused here, before anything is written.
@@ -141,7 +148,7 @@ impl Analysis {
                 if text.len() < doc.raw.len() {
                     out.push('\u{feff}'); // a BOM is kept where it was, also on an edited first document
                 }
-                match yaml::edit(text, &doc.parsed, edits) {
+                match yaml::edit_to(text, &doc.parsed, edits, self.edited[doc.index].as_ref()) {
                     Ok(Edited::Spliced(t)) => out.push_str(&t),
                     Ok(Edited::Reserialized { text, reason }) => {
                         notes.push(format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at(1)));

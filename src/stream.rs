@@ -5,6 +5,7 @@
 //! line is always a document boundary in YAML (the c-forbidden production): no scalar can
 //! contain one, so splitting on such lines is exact (research/rust-stack.md §5).
 
+use crate::yaml::Lookup as _;
 use crate::error::{Failure, Located};
 use crate::yaml::{self, Json};
 
@@ -34,7 +35,7 @@ impl Doc {
     }
 
     pub fn name(&self) -> &str {
-        self.value().pointer("/metadata/name").and_then(Json::as_str).unwrap_or("")
+        self.value().at("/metadata/name").and_then(Json::as_str).unwrap_or("")
     }
 
     /// `Kind/name` (or `Kind` alone) for messages; never any data.
@@ -51,7 +52,7 @@ impl Doc {
     pub fn source(&self) -> Option<String> {
         source_comment(&self.raw).map(str::to_string).or_else(|| {
             self.value()
-                .pointer("/metadata/annotations")
+                .at("/metadata/annotations")
                 .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
                 .and_then(Json::as_str)
                 .map(str::to_string)
@@ -110,21 +111,19 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
     for range in split(text) {
         let raw = &text[range];
         let index = docs.len();
-        let parsed = yaml::parse(raw.strip_prefix('\u{feff}').unwrap_or(raw)).map_err(|e| {
+        let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+        // The span tree is about as large again as the document's meaning, and most documents
+        // never need it; `yaml::edit` parses a document again if it is edited anyway.
+        let parsed = if small && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
+        let parsed = parsed.map_err(|e| {
             Failure::input(
                 Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
                 format!("invalid YAML at column {}: {}", e.col, e.message),
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
-        // The span tree is about as large again as the document's meaning; `yaml::edit` parses
-        // the few documents a rule edits again (docs/benchmarks.md, memory).
-        let mut parsed = parsed;
-        if !(small && may_be_edited(&parsed.value)) {
-            parsed.forget_spans();
-        }
         docs.push(Doc { index, line, raw: raw.to_string(), parsed });
-        line += raw.matches('\n').count();
+        line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
     }
     Ok(docs)
 }
@@ -133,14 +132,15 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
 /// needs no second parse; above it, memory matters more (docs/benchmarks.md).
 const KEEP_SPANS_BELOW: usize = 4 << 20;
 
-/// Rules edit workloads (also inside a `kind: List`); every other document is only read.
-fn may_be_edited(value: &Json) -> bool {
-    let api = value.get("apiVersion").and_then(Json::as_str).unwrap_or("");
-    match value.get("kind").and_then(Json::as_str) {
-        Some("List") => true,
-        Some(kind) => crate::workload::Kind::parse(api, kind).is_some(),
-        None => false,
-    }
+/// Rules edit workloads (also inside a `kind: List`); every other document is only read. Told
+/// from the text, before parsing: a column-0 `kind:` line naming a workload kind or `List`, or
+/// no such line at all. A wrong guess costs time only (`yaml::edit` parses again).
+fn may_be_edited(text: &str) -> bool {
+    let kind = text.lines().find_map(|l| l.strip_prefix("kind:"));
+    kind.is_none_or(|k| {
+        let k = k.split(" #").next().unwrap_or("").trim().trim_matches(['"', '\'']);
+        k == "List" || ["apps/v1", "batch/v1"].iter().any(|api| crate::workload::Kind::parse(api, k).is_some())
+    })
 }
 
 fn decode(input: &[u8]) -> Result<&str, Failure> {

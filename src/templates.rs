@@ -87,7 +87,7 @@ impl Templates {
         text.truncate(trimmed);
         text.push('\n');
         let text = text.trim_start_matches('\n').to_string();
-        let parsed = yaml::parse(&text).map_err(|e| fail(format!("the result is not valid YAML (line {}, column {}): {}", e.line, e.col, e.message)))?;
+        let parsed = yaml::parse_value(&text).map_err(|e| fail(format!("the result is not valid YAML (line {}, column {}): {}", e.line, e.col, e.message)))?;
         if let Some(d) = parsed.duplicates.first() {
             return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
         }

@@ -1,5 +1,6 @@
 //! Workloads found in the stream, and the release context Helm does not tell a post-renderer.
 
+use crate::yaml::Lookup as _;
 use crate::stream::Doc;
 use crate::yaml::{Json, Path, Seg};
 use std::collections::{BTreeMap, HashMap};
@@ -138,13 +139,13 @@ impl Release {
             // Ties go to the alphabetically first value, so the answer never depends on order.
             counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(v, _)| v.to_string())
         };
-        let namespace = namespace.or_else(|| most_common(&|o| o.pointer("/metadata/namespace").and_then(Json::as_str)));
+        let namespace = namespace.or_else(|| most_common(&|o| o.at("/metadata/namespace").and_then(Json::as_str)));
         let name = name.or_else(|| most_common(&|o| {
-            let labels = o.pointer("/metadata/labels")?;
+            let labels = o.at("/metadata/labels")?;
             labels.get("app.kubernetes.io/instance").or_else(|| labels.get("release")).and_then(Json::as_str)
         }));
         let helm4 = docs.iter().any(|d| {
-            objects(d.value()).any(|(_, o)| o.pointer("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some())
+            objects(d.value()).any(|(_, o)| o.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some())
         });
         let chart = docs.iter().filter_map(Doc::source).find_map(|s| s.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
         Release { namespace, name, chart, helm4 }
@@ -177,7 +178,7 @@ pub fn find(docs: &[Doc], labels: &[String], release: &Release) -> Vec<Workload>
                 .and_then(Json::as_object)
                 .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default();
-            let hook = obj.pointer("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string);
+            let hook = obj.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string);
             let w = Workload {
                 doc: doc.index,
                 base,

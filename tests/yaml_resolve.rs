@@ -218,3 +218,12 @@ fn billion_laughs_fails_fast() {
 fn more_than_one_document_is_an_error() {
     assert!(parse("a: 1\n---\nb: 2\n").is_err());
 }
+
+#[test]
+fn lookup_answers_as_json_pointer_does() {
+    use helm_ha::yaml::Lookup;
+    let v = serde_json::json!({"a": {"b": [10, {"c": null}], "": 1, "x/y": 2, "t~": 3}, "01": 4});
+    for p in ["", "/", "/a", "/a/b", "/a/b/0", "/a/b/1/c", "/a/b/01", "/a/b/+1", "/a/b/2", "/a/b/-", "/a/", "/a/x~1y", "/a/t~0", "/01", "a", "/a/b/1/c/d"] {
+        assert_eq!(v.at(p), v.pointer(p), "{p}");
+    }
+}

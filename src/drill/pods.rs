@@ -1,6 +1,7 @@
 //! What the stream asks the cluster to run: every workload as a pod template with the scheduling
 //! terms kube-scheduler reads, its replica count, its rollout strategy and the PDBs over it.
 
+use crate::yaml::Lookup as _;
 use super::quantity;
 use crate::classify::{self, Decision};
 use crate::policy::{IntOrPercent, Policy, Tier};
@@ -289,8 +290,8 @@ fn int_or_percent(v: Option<&Json>) -> Option<IntOrPercent> {
 pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
     let spec = o.get("spec").unwrap_or(&Json::Null);
     Pdb {
-        name: o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("").to_string(),
-        namespace: o.pointer("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns).to_string(),
+        name: o.at("/metadata/name").and_then(Json::as_str).unwrap_or("").to_string(),
+        namespace: o.at("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns).to_string(),
         selector: spec.get("selector").cloned().unwrap_or(Json::Null),
         min_available: int_or_percent(spec.get("minAvailable")),
         max_unavailable: int_or_percent(spec.get("maxUnavailable")),
@@ -301,10 +302,10 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
 pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &classify::Claims, default_ns: &str, release_ns: Option<&str>) -> Template {
     let tpl = workload::at(obj, w.template_path()).unwrap_or(&Json::Null);
     let spec = tpl.get("spec").unwrap_or(&Json::Null);
-    let list = |p: &str| spec.pointer(p).and_then(Json::as_array).into_iter().flatten();
+    let list = |p: &str| spec.at(p).and_then(Json::as_array).into_iter().flatten();
     let (replicas, replicas_from) = replicas(w, obj, all, release_ns);
     let (cpu, memory) = requests(spec);
-    let node_affinity = spec.pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms").and_then(Json::as_array).map(|terms| {
+    let node_affinity = spec.at("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms").and_then(Json::as_array).map(|terms| {
         terms
             .iter()
             .map(|t| {
@@ -320,15 +321,15 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
             })
             .collect()
     });
-    let volumes_zonal = list("/volumes").filter_map(|v| v.pointer("/persistentVolumeClaim/claimName").and_then(Json::as_str)).any(|c| {
+    let volumes_zonal = list("/volumes").filter_map(|v| v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str)).any(|c| {
         claims.get(c).is_some_and(|modes| modes.iter().any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod"))
     });
-    let claim_templates = obj.pointer("/spec/volumeClaimTemplates").and_then(Json::as_array).is_some_and(|v| !v.is_empty());
+    let claim_templates = obj.at("/spec/volumeClaimTemplates").and_then(Json::as_array).is_some_and(|v| !v.is_empty());
     let strategy = match w.kind {
-        Kind::Deployment => match obj.pointer("/spec/strategy/type").and_then(Json::as_str) {
+        Kind::Deployment => match obj.at("/spec/strategy/type").and_then(Json::as_str) {
             Some("Recreate") => Strategy::Recreate,
             _ => {
-                let ru = obj.pointer("/spec/strategy/rollingUpdate");
+                let ru = obj.at("/spec/strategy/rollingUpdate");
                 let get = |k: &str| ru.and_then(|r| r.get(k)).filter(|v| !v.is_null()).cloned().unwrap_or(Json::from("25%"));
                 Strategy::Rolling(get("maxSurge"), get("maxUnavailable"))
             }
@@ -343,7 +344,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
         namespace: w.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| default_ns.to_string()),
         replicas,
         replicas_from,
-        labels: tpl.pointer("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default(),
+        labels: tpl.at("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default(),
         cpu,
         memory,
         node_selector: spec
@@ -375,12 +376,12 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
 fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -> (u32, String) {
     if let Some(hpa) = all.iter().find(|o| crate::rules::targets(o, w, release_ns)) {
         let kind = hpa.get("kind").and_then(Json::as_str).unwrap_or("");
-        let name = hpa.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        let name = hpa.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
         let field = if kind == "ScaledObject" { "minReplicaCount" } else { "minReplicas" };
-        let n = hpa.pointer(&format!("/spec/{field}")).and_then(Json::as_u64).unwrap_or(1).max(1);
+        let n = hpa.at(&format!("/spec/{field}")).and_then(Json::as_u64).unwrap_or(1).max(1);
         return (u32::try_from(n).unwrap_or(u32::MAX), format!("{kind} {name} {field}"));
     }
-    match obj.pointer("/spec/replicas") {
+    match obj.at("/spec/replicas") {
         Some(Json::Number(n)) => (n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0), "spec.replicas".into()),
         _ => (1, "spec.replicas absent (1)".into()),
     }
@@ -390,7 +391,7 @@ fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -
 /// server defaults them), or the largest init container if that is more.
 fn requests(spec: &Json) -> (u64, u64) {
     let of = |c: &Json, res: &str| -> (u64, u64) {
-        let get = |field: &str| c.pointer(&format!("/resources/{field}/{res}")).and_then(quantity::of);
+        let get = |field: &str| c.at(&format!("/resources/{field}/{res}")).and_then(quantity::of);
         let v = get("requests").or_else(|| get("limits")).unwrap_or(0.0);
         if res == "cpu" {
             (quantity::millicores(v), 0)

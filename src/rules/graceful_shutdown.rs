@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::readiness_probe::{containers, exposing_service};
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
@@ -55,7 +56,7 @@ impl Rule for GracefulShutdown {
             let grace = grace_set.and_then(Json::as_i64);
             let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
                 .filter_map(|c| {
-                    let hook = c.pointer("/lifecycle/preStop").filter(|h| !h.is_null())?;
+                    let hook = c.at("/lifecycle/preStop").filter(|h| !h.is_null())?;
                     Some((c.get("name").and_then(Json::as_str).unwrap_or("?"), pre_stop_sleep(hook)))
                 })
                 .collect();
@@ -82,10 +83,10 @@ impl Rule for GracefulShutdown {
 /// Seconds a preStop hook sleeps, when that is plain from the manifest: the `sleep` action, or an
 /// exec whose command is `sleep N` (directly or through `sh -c "sleep N"`).
 fn pre_stop_sleep(hook: &Json) -> Option<i64> {
-    if let Some(s) = hook.pointer("/sleep/seconds") {
+    if let Some(s) = hook.at("/sleep/seconds") {
         return s.as_i64();
     }
-    let words: Vec<&str> = hook.pointer("/exec/command").and_then(Json::as_array)?.iter().filter_map(Json::as_str).flat_map(str::split_whitespace).collect();
+    let words: Vec<&str> = hook.at("/exec/command").and_then(Json::as_array)?.iter().filter_map(Json::as_str).flat_map(str::split_whitespace).collect();
     let at = words.iter().position(|w| *w == "sleep" || w.ends_with("/sleep"))?;
     words.get(at + 1)?.trim_end_matches([';', '&']).trim_end_matches('s').parse().ok()
 }

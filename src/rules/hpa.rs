@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::{Hpa, Tier};
@@ -100,7 +101,7 @@ fn raise_chart_hpas(cx: &Cx, chart_hpas: &[(usize, Path, &Json)], w: &Workload, 
         if !targets(o, w, ns) || generated(o) {
             continue;
         }
-        let min = o.pointer("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
+        let min = o.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
         if min >= u64::from(floor) {
             continue;
         }
@@ -110,13 +111,13 @@ fn raise_chart_hpas(cx: &Cx, chart_hpas: &[(usize, Path, &Json)], w: &Workload, 
             p
         };
         let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
-        let max = o.pointer("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
+        let max = o.at("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
         let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
         if max < u64::from(floor) {
             edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
             msg.push_str(&format!(", and maxReplicas {max} with it"));
         }
-        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
         let mut f = Finding::about(&HorizontalPodAutoscaler::META, Severity::Warning, Some(doc), format!("HorizontalPodAutoscaler/{name}"), msg);
         f.service = Some(w.service.clone());
         f.fix = Some(Fix::Edit { doc, edits });
@@ -132,7 +133,7 @@ impl HorizontalPodAutoscaler {
                 return Vec::new();
             }
             let kind = other.get("kind").and_then(Json::as_str).unwrap_or("?");
-            let name = other.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let name = other.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
             return vec![Finding::on(&Self::META, Severity::Info, w, format!("{kind}/{name} from the chart already scales `{}`; not adding a second autoscaler", w.service))];
         }
         let obj = cx.obj(w);
@@ -169,7 +170,7 @@ impl HorizontalPodAutoscaler {
         let raised = if floor > hpa.min_replicas { format!(" (the policy's minReplicas {} raised to the floor {floor})", hpa.min_replicas) } else { String::new() };
         let targets = resources.iter().map(|(r, t)| format!("{r} {t}%")).collect::<Vec<_>>().join(", ");
         let mut out = vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is not autoscaled: adds {name}, {min}-{} replicas on {targets}{raised}", w.service, hpa.max_replicas)).adding(new)];
-        if obj.pointer("/spec/replicas").is_some() {
+        if obj.at("/spec/replicas").is_some() {
             out.push(
                 Finding::on(&Self::META, Severity::Warning, w, "spec.replicas next to an HPA is re-applied by every helm upgrade and fights it: removed (the first upgrade resets the scale once, helm/helm#12650)")
                     .edit(w, vec![Edit::Remove(w.path("spec.replicas"))]),
@@ -187,7 +188,7 @@ fn containers_without(obj: &Json, w: &Workload, resource: &str) -> Vec<String> {
     let sidecars = spec.get("initContainers").and_then(Json::as_array).into_iter().flatten().filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
     regular
         .chain(sidecars)
-        .filter(|c| ["requests", "limits"].iter().all(|k| c.pointer(&format!("/resources/{k}")).and_then(|r| r.get(resource)).is_none_or(Json::is_null)))
+        .filter(|c| ["requests", "limits"].iter().all(|k| c.at(&format!("/resources/{k}")).and_then(|r| r.get(resource)).is_none_or(Json::is_null)))
         .map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?").to_string())
         .collect()
 }

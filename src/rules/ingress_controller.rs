@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME, ZONE};
 use super::readiness_probe::containers;
 use super::{rule, targets, Cx, Finding, Rule, Severity};
@@ -54,8 +55,8 @@ impl Rule for IngressController {
             let Some(image) = containers(obj, w).filter_map(|c| c.get("image").and_then(Json::as_str)).find(|i| ingress_controller_image(i)) else { continue };
             let ns = cx.release.namespace.as_deref();
             let (copies, owner) = match cx.objects().find(|o| targets(o, w, ns)) {
-                Some(hpa) => (hpa.pointer("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1), "HPA minReplicas"),
-                None => (obj.pointer("/spec/replicas").and_then(Json::as_u64).unwrap_or(1), "replicas"),
+                Some(hpa) => (hpa.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1), "HPA minReplicas"),
+                None => (obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1), "replicas"),
             };
             let pod = Pod::of(obj, w);
             let unspread: Vec<&str> = [(HOSTNAME, "nodes"), (ZONE, "zones")].into_iter().filter(|(k, _)| !pod.covers(k)).map(|(_, what)| what).collect();

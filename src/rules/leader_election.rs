@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::ingress_controller::ingress_controller_image;
 use super::readiness_probe::containers;
 use super::{rule, Cx, Finding, Rule, Severity};
@@ -56,7 +57,7 @@ impl Rule for LeaderElection {
                 continue;
             }
             let obj = cx.obj(w);
-            let mut copies = obj.pointer("/spec/replicas").and_then(Json::as_u64).unwrap_or(1);
+            let mut copies = obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1);
             if cx.autoscaled(w, d) {
                 copies = copies.max(cx.floor(w, d).map_or(1, u64::from));
             }

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::workload::{at, objects};
@@ -73,18 +74,18 @@ impl Rule for LoadBalancer {
         let mut out = Vec::new();
         for (doc, value) in cx.values.iter().enumerate() {
             for (base, svc) in objects(value) {
-                if svc.get("kind").and_then(Json::as_str) != Some("Service") || svc.pointer("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                if svc.get("kind").and_then(Json::as_str) != Some("Service") || svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
                     continue;
                 }
-                let annotations = svc.pointer("/metadata/annotations").and_then(Json::as_object).cloned().unwrap_or_default();
+                let annotations = svc.at("/metadata/annotations").and_then(Json::as_object).cloned().unwrap_or_default();
                 let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
-                let controller = match (svc.pointer("/spec/loadBalancerClass").and_then(Json::as_str), ann(&format!("{PREFIX}aws-load-balancer-type"))) {
+                let controller = match (svc.at("/spec/loadBalancerClass").and_then(Json::as_str), ann(&format!("{PREFIX}aws-load-balancer-type"))) {
                     (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => Controller::Lbc,
                     (Some(_), _) => continue,
                     (None, Some("nlb")) => Controller::InTreeNlb,
                     (None, _) => Controller::Clb,
                 };
-                let name = svc.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                let name = svc.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
                 let object = format!("Service/{name}");
                 let set = |k: &str, v: String| {
                     let mut p = base.clone();
@@ -122,7 +123,7 @@ impl Rule for LoadBalancer {
                 if let Some((seconds, service)) = timeout {
                     match controller {
                         Controller::Lbc => {
-                            let ports = svc.pointer("/spec/ports").and_then(Json::as_array).into_iter().flatten();
+                            let ports = svc.at("/spec/ports").and_then(Json::as_array).into_iter().flatten();
                             for port in ports.filter(|p| p.get("protocol").and_then(Json::as_str).unwrap_or("TCP") == "TCP") {
                                 let Some(n) = port.get("port").and_then(Json::as_u64) else { continue };
                                 let key = format!("{PREFIX}aws-load-balancer-listener-attributes.TCP-{n}");
@@ -161,7 +162,7 @@ impl Rule for LoadBalancer {
 
 /// Does the Service's selector pick the workload's pods? An empty selector manages no endpoints.
 fn selects(svc: &Json, workload: &Json, template: &str) -> bool {
-    let Some(selector) = svc.pointer("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty()) else { return false };
+    let Some(selector) = svc.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty()) else { return false };
     let labels = at(workload, &format!("{template}.metadata.labels")).and_then(Json::as_object);
     labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
 }

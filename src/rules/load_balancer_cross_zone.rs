@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::workload::{objects, HOOK_ANNOTATION};
@@ -59,14 +60,14 @@ impl Rule for LoadBalancerCrossZone {
         let mut out = Vec::new();
         for (doc, value) in cx.values.iter().enumerate() {
             for (_, o) in objects(value) {
-                if o.get("kind").and_then(Json::as_str) != Some("Service") || o.pointer("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                if o.get("kind").and_then(Json::as_str) != Some("Service") || o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
                     continue;
                 }
-                let annotations = o.pointer("/metadata/annotations").and_then(Json::as_object);
+                let annotations = o.at("/metadata/annotations").and_then(Json::as_object);
                 if annotations.is_some_and(|a| a.contains_key(HOOK_ANNOTATION)) {
                     continue;
                 }
-                let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+                let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
                 let (severity, message) = match cross_zone(o) {
                     Some(true) => continue,
                     Some(false) => (Severity::Warning, "turns cross-zone load balancing off: each zone's load balancer node only reaches the pods in its zone".to_string()),
@@ -85,7 +86,7 @@ impl Rule for LoadBalancerCrossZone {
 
 /// What the Service's annotations say about cross-zone load balancing, if anything.
 fn cross_zone(service: &Json) -> Option<bool> {
-    let a = service.pointer("/metadata/annotations")?;
+    let a = service.at("/metadata/annotations")?;
     let flag = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
         "true" => Some(true),
         "false" => Some(false),

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::{Taint, Tier};
 use crate::workload::at;
@@ -49,7 +50,7 @@ impl Rule for NodePoolPlacement {
             let pod = at(cx.obj(w), &spec).cloned().unwrap_or(Json::Null);
             let mut edits = Vec::new();
             let mut what = Vec::new();
-            match pod.pointer("/nodeSelector").and_then(|s| s.get(NODEPOOL_LABEL)).and_then(Json::as_str) {
+            match pod.at("/nodeSelector").and_then(|s| s.get(NODEPOOL_LABEL)).and_then(Json::as_str) {
                 Some(p) if p == pool_name => {}
                 Some(other) => {
                     out.push(Finding::on(&Self::META, Severity::Warning, w, format!("the pod template pins pool `{other}` but the policy assigns `{pool_name}`; left as the chart has it")));

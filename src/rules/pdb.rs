@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::{Budget, IntOrPercent, Tier};
@@ -75,21 +76,21 @@ impl Rule for PodDisruptionBudget {
 impl PodDisruptionBudget {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, floor: u32) -> Option<Finding> {
         let obj = cx.obj(w);
-        let selector = obj.pointer("/spec/selector").filter(|s| s.is_object())?;
+        let selector = obj.at("/spec/selector").filter(|s| s.is_object())?;
         let labels = w.pod_labels(obj);
         let ns = cx.namespace_of(w);
         let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
             cx.object_namespace(o) == ns.as_deref()
-                && o.pointer("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
+                && o.at("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
         });
         if let Some(pdb) = covering {
             if generated(pdb) {
                 return None;
             }
-            let name = pdb.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let name = pdb.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
             let existing = Budget {
-                max_unavailable: pdb.pointer("/spec/maxUnavailable").and_then(int_or_percent),
-                min_available: pdb.pointer("/spec/minAvailable").and_then(int_or_percent),
+                max_unavailable: pdb.at("/spec/maxUnavailable").and_then(int_or_percent),
+                min_available: pdb.at("/spec/minAvailable").and_then(int_or_percent),
             };
             let (severity, msg) = match allowed(&existing, floor) {
                 Some(0) => (Severity::Warning, format!("PodDisruptionBudget/{name} from the chart selects these pods and allows 0 disruptions at {floor} replicas: node drains will block; fix the chart's budget")),

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::{Spread, Tier};
 use crate::selector;
@@ -57,7 +58,7 @@ impl Rule for PodSpread {
                 continue;
             }
             let obj = cx.obj(w);
-            let Some(sel) = obj.pointer("/spec/selector").filter(|s| s.is_object()) else { continue };
+            let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else { continue };
             let pod = Pod::of(obj, w);
             let when = match scaled.when_unsatisfiable {
                 crate::policy::WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
@@ -115,7 +116,7 @@ impl<'a> Pod<'a> {
     }
 
     fn list(&self, pointer: &str) -> impl Iterator<Item = &'a Json> {
-        self.spec.pointer(pointer).and_then(Json::as_array).into_iter().flatten()
+        self.spec.at(pointer).and_then(Json::as_array).into_iter().flatten()
     }
 
     /// Anti-affinity terms (required and preferred) on `key` that select this pod's own labels.

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
 use crate::selector;
@@ -68,9 +69,9 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
     let w_ns = cx.namespace_of(w);
     cx.services_selecting(&labels).into_iter().find_map(|o| {
         let ns = cx.object_namespace(o);
-        let sel = o.pointer("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
+        let sel = o.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
         let as_selector = serde_json::json!({ "matchLabels": sel });
-        (ns == w_ns.as_deref() && selector::matches(&as_selector, &labels)).then(|| o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
+        (ns == w_ns.as_deref() && selector::matches(&as_selector, &labels)).then(|| o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
     })
 }
 

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
 use crate::yaml::{Edit, Json};
@@ -33,7 +34,7 @@ impl Rule for ReplicaFloor {
             .filter(|(w, d)| w.kind.scalable() && !cx.autoscaled_by(&autoscalers, w, d))
             .filter_map(|(w, d)| {
                 let floor = cx.floor(w, d)?;
-                let replicas = cx.obj(w).pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+                let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
                 (replicas < i64::from(floor)).then(|| {
                     Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} replica(s) < floor {floor} for {} service `{}`: one node loss takes it down", d.tier.as_str(), w.service))
                         .edit(w, vec![Edit::Set(w.path("spec.replicas"), Json::from(floor))])

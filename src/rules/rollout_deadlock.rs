@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME};
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
@@ -41,15 +42,15 @@ impl Rule for RolloutDeadlock {
                 if !Pod::of(obj, w).anti_affinity(HOSTNAME, true) {
                     return None;
                 }
-                let strategy = obj.pointer("/spec/strategy");
+                let strategy = obj.at("/spec/strategy");
                 if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
                     return None;
                 }
                 // Under an autoscaler the count can drop to its minimum, which HA108 keeps at the
                 // floor or above: judge the rollout at the floor.
-                let static_count = if cx.autoscaled(w, d) { None } else { obj.pointer("/spec/replicas").and_then(Json::as_u64) };
+                let static_count = if cx.autoscaled(w, d) { None } else { obj.at("/spec/replicas").and_then(Json::as_u64) };
                 let replicas = static_count.or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
-                let max_unavailable = strategy.and_then(|s| s.pointer("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
+                let max_unavailable = strategy.and_then(|s| s.at("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
                 if resolve_down(&max_unavailable, replicas) != Some(0) {
                     return None;
                 }

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
 use crate::workload::Kind;
@@ -31,10 +32,10 @@ impl Rule for SingletonRecreate {
     fn check(&self, cx: &Cx) -> Vec<Finding> {
         cx.tiered(&[Tier::Singleton])
             .filter(|(w, _)| w.kind == Kind::Deployment)
-            .filter(|(w, _)| cx.obj(w).pointer("/spec/strategy/type").and_then(Json::as_str) != Some("Recreate"))
+            .filter(|(w, _)| cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) != Some("Recreate"))
             .map(|(w, _)| {
                 let mut edits = vec![Edit::Set(w.path("spec.strategy.type"), Json::from("Recreate"))];
-                if cx.obj(w).pointer("/spec/strategy/rollingUpdate").is_some() {
+                if cx.obj(w).at("/spec/strategy/rollingUpdate").is_some() {
                     edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
                 }
                 Finding::on(&Self::META, Severity::Warning, w, format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service)).edit(w, edits)

@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Tier;
 use crate::yaml::Json;
@@ -32,7 +33,7 @@ impl Rule for SingletonReplicas {
         cx.tiered(&[Tier::Singleton])
             .filter(|(w, _)| w.kind.scalable())
             .filter_map(|(w, d)| {
-                let replicas = cx.obj(w).pointer("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+                let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
                 let allowed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.allow_replicas).unwrap_or(1);
                 (replicas > i64::from(allowed)).then(|| {
                     Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))

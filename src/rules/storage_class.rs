@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
 use crate::policy::STORAGE_PRESETS;
 use crate::workload::{objects, HOOK_ANNOTATION};
@@ -78,18 +79,18 @@ impl Rule for StorageClass {
         for (doc, value) in cx.values.iter().enumerate() {
             for (base, o) in objects(value) {
                 let kind = o.get("kind").and_then(Json::as_str);
-                let hook = o.pointer("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).is_some();
+                let hook = o.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).is_some();
                 let claims: Vec<(Vec<Seg>, &Json, String)> = match kind {
                     Some("PersistentVolumeClaim") if !hook => {
-                        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
                         vec![(vec![Seg::Key("spec".into())], o.get("spec").unwrap_or(&Json::Null), format!("PersistentVolumeClaim/{name}"))]
                     }
                     Some("StatefulSet") if !skipped(doc, &base) => {
-                        let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                        let templates = o.pointer("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
+                        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                        let templates = o.at("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
                         templates
                             .map(|(i, t)| {
-                                let claim = t.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                                let claim = t.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
                                 let path = vec![Seg::Key("spec".into()), Seg::Key("volumeClaimTemplates".into()), Seg::Index(i), Seg::Key("spec".into())];
                                 (path, t.get("spec").unwrap_or(&Json::Null), format!("StatefulSet/{name} volumeClaimTemplate {claim}"))
                             })

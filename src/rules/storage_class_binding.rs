@@ -1,3 +1,4 @@
+use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::workload::objects;
 use crate::yaml::Json;
@@ -45,9 +46,9 @@ impl Rule for StorageClassBinding {
             if o.get("kind").and_then(Json::as_str) != Some("StorageClass") {
                 continue;
             }
-            let name = o.pointer("/metadata/name").and_then(Json::as_str).unwrap_or("");
+            let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
             let mode = o.get("volumeBindingMode").and_then(Json::as_str).unwrap_or("Immediate");
-            let is_default = o.pointer("/metadata/annotations").and_then(|a| a.get(DEFAULT_CLASS)).and_then(Json::as_str) == Some("true");
+            let is_default = o.at("/metadata/annotations").and_then(|a| a.get(DEFAULT_CLASS)).and_then(Json::as_str) == Some("true");
             if mode == "WaitForFirstConsumer" {
                 default_ok |= is_default;
                 continue;

@@ -17,29 +17,59 @@ use std::borrow::Cow;
 use granit_parser::{Event, Marker, ScalarStyle, Span, StructureStyle};
 
 use super::tree::{Builder, Tree};
+use super::Json;
 
 /// Deepest block nesting read here; deeper documents go to granit, which enforces `MAX_DEPTH`.
 const MAX_NESTING: usize = 64;
 /// Longest implicit key YAML allows.
 const MAX_KEY: usize = 1024;
 
+/// Where the reader's events go: the span tree's [`Builder`], or [`super::value::Direct`] when
+/// only the meaning is wanted. `None` stops the reader (the caller falls back to granit).
+pub(crate) trait Sink {
+    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()>;
+}
+
+impl Sink for Builder {
+    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()> {
+        Builder::event(self, ev, span).ok()
+    }
+}
+
 /// The tree of `text`, or `None` when `text` is outside the subset this reader handles.
 pub(crate) fn read(text: &str) -> Option<Tree> {
+    Some(run(text, Builder::new())?.finish(text))
+}
+
+/// What `text` means, without a tree; `None` also for the rare cases [`super::value::Direct`]
+/// leaves to the full path (duplicate and merge keys, errors).
+pub(crate) fn read_value(text: &str) -> Option<Json> {
+    run(text, super::value::Direct::default())?.finish()
+}
+
+/// Does `text` mean exactly `expected` (no duplicate keys)? `false` also when this cannot tell
+/// without the full meaning.
+pub(crate) fn means(text: &str, expected: &Json) -> bool {
+    run(text, super::value::Matches::new(expected)).and_then(|m| m.finish()).is_some()
+}
+
+fn run<S: Sink>(text: &str, out: S) -> Option<S> {
     if !simple_text(text) {
         return None;
     }
-    let mut r = Reader { text, s: text.as_bytes(), pos: 0, line: 1, out: Builder::new(), depth: 0 };
+    let mut r = Reader { text, s: text.as_bytes(), pos: 0, line: 1, out, depth: 0, ascii: text.is_ascii() };
     r.document()?;
-    Some(r.out.finish(text))
+    Some(r.out)
 }
 
 /// Printable characters and LF line breaks only: CR, NEL, LS/PS, control characters and a BOM
 /// have rules of their own, left to granit.
 fn simple_text(text: &str) -> bool {
-    let ascii_ok = |c: u8| (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t';
-    text.bytes().all(|c| ascii_ok(c) || c >= 0x80)
+    // Whole chunks without an early exit, so the compiler can vectorise the scan.
+    let control = |c: &u8| (*c < 0x20 && *c != b'\n' && *c != b'\t') || *c == 0x7f;
+    text.as_bytes().chunks(64).all(|chunk| !chunk.iter().fold(false, |bad, c| bad | control(c)))
         && (text.is_ascii()
-            || text.chars().all(|c| !matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')))
+            || text.chars().all(|c| !matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')))
 }
 
 /// A character that cannot start a plain scalar here (YAML's c-indicator, plus tab). `-` is one
@@ -61,18 +91,20 @@ struct Key<'t> {
     colon: usize,
 }
 
-struct Reader<'t> {
+struct Reader<'t, S> {
     text: &'t str,
     s: &'t [u8],
     /// Start of the current line.
     pos: usize,
     /// 1-based number of the current line.
     line: usize,
-    out: Builder,
+    out: S,
     depth: usize,
+    /// Columns count characters; in ASCII text they are byte offsets.
+    ascii: bool,
 }
 
-impl<'t> Reader<'t> {
+impl<'t, S: Sink> Reader<'t, S> {
     fn eol(&self, at: usize) -> usize {
         memchr::memchr(b'\n', &self.s[at.min(self.s.len())..]).map_or(self.s.len(), |i| at + i)
     }
@@ -119,8 +151,7 @@ impl<'t> Reader<'t> {
     }
 
     fn mark(&self, at: usize) -> Marker {
-        let seg = &self.s[self.pos..at];
-        let col = if seg.is_ascii() { seg.len() } else { self.text[self.pos..at].chars().count() };
+        let col = if self.ascii { at - self.pos } else { self.text[self.pos..at].chars().count() };
         Marker::new(at, self.line, col).with_byte_offset(Some(at))
     }
 
@@ -130,7 +161,7 @@ impl<'t> Reader<'t> {
     }
 
     fn emit(&mut self, ev: Event<'t>, span: Span) -> Option<()> {
-        self.out.event(ev, &span).ok()
+        self.out.event(ev, &span)
     }
 
     /// The end of a block collection: the builder takes its extent from the last child.
@@ -146,6 +177,11 @@ impl<'t> Reader<'t> {
                 return Some(false);
             }
             if self.marker(b"...")? {
+                // Content after the marker on its line is an error (fuzzing).
+                let after = self.skip_spaces(self.pos + 3);
+                if !self.rest_empty(self.pos + 3, after) {
+                    return None;
+                }
                 self.next_line();
                 return (!self.skip()?).then_some(false);
             }
@@ -312,7 +348,7 @@ impl<'t> Reader<'t> {
                     i = j + 1;
                 };
                 let raw = &self.text[k..colon];
-                if raw.contains(" #") || raw.contains('\t') {
+                if raw.as_bytes().windows(2).any(|w| w == b" #") || raw.contains('\t') {
                     return None;
                 }
                 let key = raw.trim_end_matches(' ');
@@ -344,14 +380,22 @@ impl<'t> Reader<'t> {
 
     /// A one-line plain scalar at `v`.
     fn plain(&mut self, v: usize, parent: usize) -> Option<()> {
-        let line = &self.text[v..self.eol(v)];
-        if line.contains('\t') {
-            return None;
+        // One pass: the scalar ends at a ` #` comment; a tab, or `: ` / a final `:` (a second
+        // mapping on the line, an error) send the line to granit.
+        let line = &self.s[v..self.eol(v)];
+        let mut end = line.len();
+        for (i, &c) in line.iter().enumerate() {
+            match c {
+                b'\t' => return None,
+                b'#' if i > 0 && line[i - 1] == b' ' => {
+                    end = i;
+                    break;
+                }
+                b':' if matches!(line.get(i + 1), None | Some(b' ')) => return None,
+                _ => {}
+            }
         }
-        let body = line.find(" #").map_or(line, |i| &line[..i]).trim_end_matches(' ');
-        if body.contains(": ") || body.ends_with(':') {
-            return None;
-        }
+        let body = self.text[v..v + end].trim_end_matches(' ');
         self.emit(Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None), self.span(v, v + body.len()))?;
         self.after_value(parent)
     }
@@ -641,7 +685,7 @@ mod tests {
 
     #[test]
     fn errors_are_left_to_granit() {
-        for text in ["a: 1\n b: 2\n", "a: 'open\n", "a: \"bad \\q\"\n", "- a\nb: 1\n", "a: [x,]\n"] {
+        for text in ["a: 1\n... 8000\n", "a: 1\n b: 2\n", "a: 'open\n", "a: \"bad \\q\"\n", "- a\nb: 1\n", "a: [x,]\n"] {
             assert!(read(text).is_none(), "accepted: {text:?}");
         }
     }

@@ -27,19 +27,17 @@ fn go_int(plain: &str) -> Option<i128> {
         b'+' => (false, &plain[1..]),
         _ => (false, plain),
     };
-    let lower = body.to_ascii_lowercase();
-    let (digits, radix) = if let Some(d) = lower.strip_prefix("0x") {
-        (d, 16)
-    } else if let Some(d) = lower.strip_prefix("0o") {
-        (d, 8)
-    } else if let Some(d) = lower.strip_prefix("0b") {
-        (d, 2)
+    let prefixed = |p: u8| body.len() > 1 && body.as_bytes()[0] == b'0' && body.as_bytes()[1].eq_ignore_ascii_case(&p);
+    let (digits, radix) = if prefixed(b'x') {
+        (&body[2..], 16)
+    } else if prefixed(b'o') {
+        (&body[2..], 8)
+    } else if prefixed(b'b') {
+        (&body[2..], 2)
     } else if body.len() > 1 && body.starts_with('0') {
-        (&lower[1..], 8)
-    } else if body == "0" {
-        ("0", 10)
+        (&body[1..], 8)
     } else {
-        (&lower[..], 10)
+        (body, 10)
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
@@ -95,7 +93,7 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
     let Some(first) = value.chars().next() else {
         return Scalar::Null;
     };
-    if !"+-0123456789yYnNtTfFoO~.<".contains(first) {
+    if !matches!(first, '+' | '-' | '0'..='9' | 'y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O' | '~' | '.' | '<') {
         return Scalar::Str;
     }
     match value {
@@ -122,8 +120,8 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
             Scalar::Str
         };
     }
-    if "+-0123456789".contains(first) {
-        let plain = value.replace('_', "");
+    if matches!(first, '+' | '-' | '0'..='9') {
+        let plain = if value.contains('_') { std::borrow::Cow::Owned(value.replace('_', "")) } else { std::borrow::Cow::Borrowed(value) };
         if let Some(v) = go_int(&plain) {
             return Scalar::Int(v);
         }
@@ -173,7 +171,12 @@ fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, Yam
 }
 
 fn scalar_json(node: &Node, value: &str, s: Scalar) -> Result<Json, YamlError> {
-    Ok(match s {
+    json_of(value, s).ok_or_else(|| error_at(node.line, node.col, "non-finite number (infinity or NaN); Kubernetes cannot read it"))
+}
+
+/// The JSON of a resolved scalar; `None` for a non-finite number, which JSON cannot hold.
+pub(crate) fn json_of(value: &str, s: Scalar) -> Option<Json> {
+    Some(match s {
         Scalar::Null => Json::Null,
         Scalar::Bool(b) => Json::Bool(b),
         Scalar::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
@@ -181,16 +184,7 @@ fn scalar_json(node: &Node, value: &str, s: Scalar) -> Result<Json, YamlError> {
             (_, Ok(v)) => Json::from(v),
             _ => unreachable_float(i),
         },
-        Scalar::Float(f) => match Number::from_f64(f) {
-            Some(n) => Json::Number(n),
-            None => {
-                return Err(error_at(
-                    node.line,
-                    node.col,
-                    "non-finite number (infinity or NaN); Kubernetes cannot read it",
-                ))
-            }
-        },
+        Scalar::Float(f) => Json::Number(Number::from_f64(f)?),
         Scalar::Str | Scalar::Merge => Json::String(value.to_string()),
     })
 }
@@ -200,7 +194,7 @@ fn unreachable_float(i: i128) -> Json {
 }
 
 /// sigs.k8s.io/yaml turns every non-string key into a string.
-fn key_string(v: &Json) -> Option<String> {
+pub(crate) fn key_string(v: &Json) -> Option<String> {
     match v {
         Json::String(s) => Some(s.clone()),
         Json::Bool(b) => Some(b.to_string()),
@@ -212,20 +206,48 @@ fn key_string(v: &Json) -> Option<String> {
     }
 }
 
+/// The key string of mapping-key node `k`, as the resolver makes it (for navigation by the
+/// editor); `None` for keys JSON cannot hold.
+pub(crate) fn key_of(tree: &Tree, k: NodeId) -> Option<std::borrow::Cow<'_, str>> {
+    let n = &tree.nodes[tree.deref(k)];
+    let Kind::Scalar { value, style } = &n.kind else { return None };
+    match scalar_of(n, value, *style).ok()? {
+        Scalar::Str | Scalar::Merge => Some(std::borrow::Cow::Borrowed(value)),
+        s => key_string(&scalar_json(n, value, s).ok()?).map(std::borrow::Cow::Owned),
+    }
+}
+
+/// Where a node sits, for duplicate-key reports: a chain of parents on the stack, made into a
+/// dotted path only when a duplicate is found (building a string per node was a large share of
+/// parse time).
+#[derive(Clone, Copy)]
+pub(crate) enum At<'p> {
+    Root,
+    Key(&'p At<'p>, &'p str),
+    Index(&'p At<'p>, usize),
+}
+
+impl At<'_> {
+    fn dotted(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(parent, key) => match parent.dotted() {
+                p if p.is_empty() => key.to_string(),
+                p => format!("{p}.{key}"),
+            },
+            At::Index(parent, i) => format!("{}[{i}]", parent.dotted()),
+        }
+    }
+}
+
 pub(crate) struct Resolver<'t> {
     tree: &'t Tree,
     pub duplicates: Vec<Duplicate>,
-    /// Resolved key string of each mapping-key node (for navigation).
-    pub keys: Vec<Option<String>>,
 }
 
 impl<'t> Resolver<'t> {
     pub fn new(tree: &'t Tree) -> Self {
-        Resolver {
-            tree,
-            duplicates: Vec::new(),
-            keys: vec![None; tree.nodes.len()],
-        }
+        Resolver { tree, duplicates: Vec::new() }
     }
 
     pub fn is_merge_key(&self, id: NodeId) -> bool {
@@ -233,21 +255,12 @@ impl<'t> Resolver<'t> {
         matches!(&n.kind, Kind::Scalar { value, style: ScalarStyle::Plain } if value == "<<" && n.tag.is_none())
     }
 
-    /// `path` is the dotted path for duplicate reports; `None` inside alias expansions (the
+    /// `at` is where the node sits, for duplicate reports; `None` inside alias expansions (the
     /// anchored original reports its own duplicates once).
-    pub fn resolve(
-        &mut self,
-        id: NodeId,
-        depth: usize,
-        path: Option<&str>,
-    ) -> Result<Json, YamlError> {
+    pub fn resolve(&mut self, id: NodeId, depth: usize, at: Option<&At<'_>>) -> Result<Json, YamlError> {
         let node = &self.tree.nodes[id];
         if depth > MAX_DEPTH {
-            return Err(error_at(
-                node.line,
-                node.col,
-                "nesting deeper than 500 levels",
-            ));
+            return Err(error_at(node.line, node.col, "nesting deeper than 500 levels"));
         }
         match &node.kind {
             Kind::Scalar { value, style } => {
@@ -258,78 +271,59 @@ impl<'t> Resolver<'t> {
             Kind::Seq { items, .. } => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, &item) in items.iter().enumerate() {
-                    let collection = matches!(self.tree.nodes[item].kind, Kind::Map { .. } | Kind::Seq { .. });
-                    let sub = path.filter(|_| collection).map(|p| format!("{p}[{i}]"));
-                    out.push(self.resolve(item, depth + 1, sub.as_deref())?);
+                    let sub = at.map(|p| At::Index(p, i));
+                    out.push(self.resolve(item, depth + 1, sub.as_ref())?);
                 }
                 Ok(Json::Array(out))
             }
-            Kind::Map { entries, .. } => self.resolve_map(id, entries, depth, path),
+            Kind::Map { entries, .. } => self.resolve_map(entries, depth, at),
         }
     }
 
-    fn resolve_map(
-        &mut self,
-        id: NodeId,
-        entries: &[(NodeId, NodeId)],
-        depth: usize,
-        path: Option<&str>,
-    ) -> Result<Json, YamlError> {
+    fn resolve_map(&mut self, entries: &[(NodeId, NodeId)], depth: usize, at: Option<&At<'_>>) -> Result<Json, YamlError> {
         // Sized up front: a map grown by doubling keeps up to half its slots empty, and every
         // document's meaning is held for the whole run (docs/benchmarks.md, memory).
         let mut out = Map::with_capacity(entries.len());
-        let mut seen: Vec<(String, usize)> = Vec::new();
-        for &(k, v) in entries {
+        for (i, &(k, v)) in entries.iter().enumerate() {
             if self.is_merge_key(k) {
                 self.merge(v, &mut out, depth)?;
                 continue;
             }
             let key = self.key(k, depth)?;
-            let knode = &self.tree.nodes[k];
-            if let Some(p) = path {
-                if let Some((_, first)) = seen.iter().find(|(s, _)| *s == key) {
-                    let full = if p.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{p}.{key}")
-                    };
-                    self.duplicates.push(Duplicate {
-                        path: full,
-                        first_line: *first,
-                        line: knode.line,
-                    });
+            // Duplicates inside the value are found first; this key's report goes before them.
+            let mark = self.duplicates.len();
+            let value = {
+                let sub = at.map(|p| At::Key(p, &key));
+                self.resolve(v, depth + 1, sub.as_ref())?
+            };
+            let line = self.tree.nodes[k].line;
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(value);
                 }
-                seen.push((key.clone(), knode.line));
+                serde_json::map::Entry::Occupied(mut e) => {
+                    // A merged key is overridden, not duplicated: only an earlier explicit key counts.
+                    if let Some(p) = at {
+                        let first = entries[..i].iter().find(|(pk, _)| !self.is_merge_key(*pk) && key_of(self.tree, *pk).as_deref() == Some(e.key().as_str()));
+                        if let Some(&(pk, _)) = first {
+                            let path = At::Key(p, e.key()).dotted();
+                            self.duplicates.insert(mark, Duplicate { path, first_line: self.tree.nodes[pk].line, line });
+                        }
+                    }
+                    e.insert(value);
+                }
             }
-            // Paths are only for duplicate-key reports, which only collections can have: a scalar
-            // value needs none (building one per node was a large share of parse time).
-            let collection = matches!(self.tree.nodes[v].kind, Kind::Map { .. } | Kind::Seq { .. });
-            let sub = path.filter(|_| collection).map(|p| {
-                if p.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{p}.{key}")
-                }
-            });
-            let value = self.resolve(v, depth + 1, sub.as_deref())?;
-            out.insert(key, value);
         }
-        let _ = id;
         Ok(Json::Object(out))
     }
 
     fn key(&mut self, k: NodeId, depth: usize) -> Result<String, YamlError> {
         let v = self.resolve(k, depth + 1, None)?;
         let n = &self.tree.nodes[k];
-        let s = key_string(&v).ok_or_else(|| {
-            error_at(
-                n.line,
-                n.col,
-                "mapping key is null or a collection; JSON cannot hold it",
-            )
-        })?;
-        self.keys[k] = Some(s.clone());
-        Ok(s)
+        match v {
+            Json::String(s) => Ok(s),
+            v => key_string(&v).ok_or_else(|| error_at(n.line, n.col, "mapping key is null or a collection; JSON cannot hold it")),
+        }
     }
 
     /// go-yaml v2 `merge`: a mapping, or a sequence of mappings where earlier ones win.

@@ -49,7 +49,6 @@ struct Splice {
 pub(crate) struct Splicer<'a> {
     text: &'a str,
     tree: &'a Tree,
-    keys: &'a [Option<String>],
     expected: &'a Json,
     style: Style,
     ops: Vec<Op>,
@@ -99,14 +98,12 @@ impl<'a> Splicer<'a> {
     pub fn new(
         text: &'a str,
         tree: &'a Tree,
-        keys: &'a [Option<String>],
         expected: &'a Json,
     ) -> Self {
         let style = detect_style(text, tree);
         Splicer {
             text,
             tree,
-            keys,
             expected,
             style,
             ops: Vec::new(),
@@ -188,7 +185,7 @@ impl<'a> Splicer<'a> {
                     let found = entries
                         .iter()
                         .rev()
-                        .find(|(kn, _)| self.keys[*kn].as_deref() == Some(k));
+                        .find(|(kn, _)| super::resolve::key_of(self.tree, *kn).as_deref() == Some(k));
                     match found {
                         Some(&(kn, vn)) => {
                             entry = Some((kn, vn, node));

@@ -1,0 +1,204 @@
+//! A document's meaning built straight from the block reader's events, without a span tree.
+//!
+//! Most documents are only read: nobody edits them or asks for a line in them, and the editor's
+//! oracle only compares meanings. For those the tree (a node per token, a string per scalar,
+//! then a second string when resolving) was most of the cost of reading. This sink resolves
+//! each scalar as it comes, exactly as [`super::resolve`] does, and gives up on what needs the
+//! tree: duplicate keys (reported with both lines), `<<` merges, keys JSON cannot hold and
+//! non-finite numbers; the caller then takes the full path. The block reader emits no anchors,
+//! aliases or tags. Differential tests compare it with the full path (`tests/block_reader.rs`).
+
+use granit_parser::{Event, ScalarStyle, Span};
+use serde_json::Map;
+
+use super::block::Sink;
+use super::resolve::{go_resolve, json_of, key_string, Scalar};
+use super::Json;
+
+enum Frame {
+    Seq(Vec<Json>),
+    /// The entries so far and the key waiting for its value. Collected in a list and turned
+    /// into a map of the right size at its end: a map grown by doubling keeps up to half its
+    /// slots empty for the whole run (docs/benchmarks.md, memory).
+    Map(Vec<(String, Json)>, Option<String>),
+}
+
+#[derive(Default)]
+pub(crate) struct Direct {
+    stack: Vec<Frame>,
+    root: Option<Json>,
+}
+
+impl Direct {
+    pub(crate) fn finish(self) -> Option<Json> {
+        self.root
+    }
+
+    /// A complete value: the root, a sequence item, a key, or a key's value.
+    fn complete(&mut self, value: Json) -> Option<()> {
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_some() {
+                    return None;
+                }
+                self.root = Some(value);
+            }
+            Some(Frame::Seq(items)) => items.push(value),
+            Some(Frame::Map(map, pending)) => match pending.take() {
+                Some(key) => map.push((key, value)),
+                None => {
+                    let key = match value {
+                        Json::String(s) => s,
+                        v @ (Json::Bool(_) | Json::Number(_)) => key_string(&v)?,
+                        _ => return None,
+                    };
+                    *pending = Some(key);
+                }
+            },
+        }
+        Some(())
+    }
+}
+
+impl Sink for Direct {
+    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()> {
+        match ev {
+            Event::Scalar(value, style, 0, None) => {
+                let in_key = matches!(self.stack.last(), Some(Frame::Map(_, None)));
+                let json = if style == ScalarStyle::Plain {
+                    // An empty value is reported as `~` with an empty span (see tree::Builder).
+                    let text = if span.start.index() == span.end.index() { "" } else { value.as_ref() };
+                    match go_resolve(text) {
+                        Scalar::Merge if in_key => return None,
+                        s => json_of(text, s)?,
+                    }
+                } else {
+                    Json::String(value.into_owned())
+                };
+                self.complete(json)
+            }
+            Event::SequenceStart(_, 0, None) => {
+                self.stack.push(Frame::Seq(Vec::new()));
+                Some(())
+            }
+            Event::MappingStart(_, 0, None) => {
+                self.stack.push(Frame::Map(Vec::new(), None));
+                Some(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let value = match self.stack.pop()? {
+                    Frame::Seq(mut items) => {
+                        items.shrink_to_fit();
+                        Json::Array(items)
+                    }
+                    Frame::Map(entries, None) => {
+                        let mut map = Map::with_capacity(entries.len());
+                        for (key, value) in entries {
+                            // A duplicate key is reported with both its lines by the full path.
+                            if map.insert(key, value).is_some() {
+                                return None;
+                            }
+                        }
+                        Json::Object(map)
+                    }
+                    Frame::Map(_, Some(_)) => return None,
+                };
+                // A collection as a key is an error the full path reports.
+                if matches!(self.stack.last(), Some(Frame::Map(_, None))) {
+                    return None;
+                }
+                self.complete(value)
+            }
+            Event::DocumentStart(..) => Some(()),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the events mean exactly `expected`, checked as they come, building nothing: the
+/// editor's oracle for a splice, which nearly always matches. Keys must come in `expected`'s
+/// order; anything else (another order, a duplicate or merge key, a difference) stops it, and
+/// the caller compares the full meaning instead.
+pub(crate) struct Matches<'e> {
+    expected: &'e Json,
+    stack: Vec<Expect<'e>>,
+    done: bool,
+}
+
+enum Expect<'e> {
+    Seq(std::slice::Iter<'e, Json>),
+    /// The entries not seen yet, and the value of the key just read.
+    Map(serde_json::map::Iter<'e>, Option<&'e Json>),
+}
+
+impl<'e> Matches<'e> {
+    pub(crate) fn new(expected: &'e Json) -> Self {
+        Matches { expected, stack: Vec::new(), done: false }
+    }
+
+    pub(crate) fn finish(self) -> Option<()> {
+        self.done.then_some(())
+    }
+
+    /// The value the next node must be, or `Err(key)` when it is a mapping key (with the key
+    /// `expected` has next).
+    fn next(&mut self) -> Option<Result<&'e Json, &'e str>> {
+        match self.stack.last_mut() {
+            None if !self.done => {
+                self.done = true;
+                Some(Ok(self.expected))
+            }
+            None => None,
+            Some(Expect::Seq(items)) => items.next().map(Ok),
+            Some(Expect::Map(entries, pending)) => match pending.take() {
+                Some(v) => Some(Ok(v)),
+                None => {
+                    let (k, v) = entries.next()?;
+                    *pending = Some(v);
+                    Some(Err(k.as_str()))
+                }
+            },
+        }
+    }
+}
+
+impl Sink for Matches<'_> {
+    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()> {
+        match ev {
+            Event::Scalar(value, style, 0, None) => {
+                let text = if style == ScalarStyle::Plain && span.start.index() == span.end.index() { "" } else { value.as_ref() };
+                let resolved = if style == ScalarStyle::Plain { go_resolve(text) } else { Scalar::Str };
+                match self.next()? {
+                    Err(key) => (matches!(resolved, Scalar::Str) && text == key).then_some(()),
+                    Ok(Json::String(s)) => (matches!(resolved, Scalar::Str) && text == s).then_some(()),
+                    Ok(v) if !matches!(resolved, Scalar::Str | Scalar::Merge) => (json_of(text, resolved)? == *v).then_some(()),
+                    Ok(_) => None,
+                }
+            }
+            Event::SequenceStart(_, 0, None) => match self.next()? {
+                Ok(Json::Array(items)) => {
+                    self.stack.push(Expect::Seq(items.iter()));
+                    Some(())
+                }
+                _ => None,
+            },
+            Event::MappingStart(_, 0, None) => match self.next()? {
+                Ok(Json::Object(map)) => {
+                    self.stack.push(Expect::Map(map.iter(), None));
+                    Some(())
+                }
+                _ => None,
+            },
+            Event::SequenceEnd => match self.stack.pop()? {
+                Expect::Seq(items) if items.len() == 0 => Some(()),
+                _ => None,
+            },
+            Event::MappingEnd => match self.stack.pop()? {
+                Expect::Map(entries, None) if entries.len() == 0 => Some(()),
+                _ => None,
+            },
+            Event::DocumentStart(..) => Some(()),
+            _ => None,
+        }
+    }
+}
