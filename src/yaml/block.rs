@@ -82,6 +82,14 @@ fn indicator(c: u8, next: Option<u8>) -> bool {
     }
 }
 
+fn quote_style(q: u8) -> ScalarStyle {
+    if q == b'"' {
+        ScalarStyle::DoubleQuoted
+    } else {
+        ScalarStyle::SingleQuoted
+    }
+}
+
 /// A mapping key found on a line.
 struct Key<'t> {
     value: Cow<'t, str>,
@@ -334,7 +342,7 @@ impl<'t, S: Sink> Reader<'t, S> {
             q @ (b'"' | b'\'') => {
                 let (value, end) = self.quoted(k, q)?;
                 let colon = self.skip_spaces(end);
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
+                let style = quote_style(q);
                 (self.s.get(colon) == Some(&b':') && sep(colon + 1)).then_some(Key { value, style, start: k, end, colon })
             }
             c if c == b'-' || indicator(c, self.s.get(k + 1).copied()) => None,
@@ -363,7 +371,7 @@ impl<'t, S: Sink> Reader<'t, S> {
             b'|' | b'>' => return self.block_scalar(v, parent),
             q @ (b'"' | b'\'') => {
                 let (value, end) = self.quoted(v, q)?;
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
+                let style = quote_style(q);
                 self.emit(Event::Scalar(value, style, 0, None), self.span(v, end))?;
                 self.line_tail(end)?;
             }
@@ -532,7 +540,7 @@ impl<'t, S: Sink> Reader<'t, S> {
             b'[' | b'{' => self.flow(i),
             q @ (b'"' | b'\'') => {
                 let (value, end) = self.quoted(i, q)?;
-                let style = if q == b'"' { ScalarStyle::DoubleQuoted } else { ScalarStyle::SingleQuoted };
+                let style = quote_style(q);
                 self.emit(Event::Scalar(value, style, 0, None), self.span(i, end))?;
                 Some(end)
             }
