@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use helm_ha::yaml::{edit, parse, path, Edit, Edited, Json, Seg};
 use serde_json::json;
 
@@ -296,19 +294,9 @@ fn plane_affinity_from_the_seed() {
 }
 
 fn fixture(name: &str) -> Option<String> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/plane-enterprise")
-        .join(name);
-    match std::fs::read_to_string(&p) {
-        Ok(t) => Some(t),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("missing fixture {}", p.display())
-        }
-        Err(_) => {
-            eprintln!("skipped: {} not found", p.display());
-            None
-        }
-    }
+    // `$HELM_HA_SHARED` or `../shared`, like every other test (a failure under CI, else a skip).
+    let p = common::shared()?.join("fixtures/plane-enterprise").join(name);
+    Some(std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
 fn chunks(text: &str) -> Vec<String> {
