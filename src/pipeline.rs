@@ -69,11 +69,13 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
         }
     }
     let Cx { workloads, added, values, .. } = cx;
-    let edited = values.into_iter().map(|v| match v {
-        std::borrow::Cow::Owned(v) => Some(v),
-        std::borrow::Cow::Borrowed(_) => None,
-    });
-    let edited = edited.collect();
+    let edited = values
+        .into_iter()
+        .map(|v| match v {
+            std::borrow::Cow::Owned(v) => Some(v),
+            std::borrow::Cow::Borrowed(_) => None,
+        })
+        .collect();
     Ok(Analysis { docs, release, workloads, findings, edits, edited, added, warnings })
 }
 

@@ -120,7 +120,7 @@ impl Parsed {
     /// times the size of the text) for a document no rule is expected to edit. [`edit`] parses
     /// the text again if it is asked to edit it anyway; `line_of` then answers `None`.
     pub fn forget_spans(&mut self) {
-        self.tree = tree::Tree { nodes: Vec::new(), root: None };
+        self.tree = tree::Tree::default();
     }
 
     fn spans_forgotten(&self) -> bool {
@@ -173,7 +173,7 @@ pub fn parse(text: &str) -> Result<Parsed, YamlError> {
 /// built when the block reader can read the document straight into its meaning.
 pub fn parse_value(text: &str) -> Result<Parsed, YamlError> {
     match block::read_value(text) {
-        Some(value) => Ok(Parsed { value, duplicates: Vec::new(), tree: tree::Tree { nodes: Vec::new(), root: None } }),
+        Some(value) => Ok(Parsed { value, duplicates: Vec::new(), tree: tree::Tree::default() }),
         None => {
             let mut parsed = parse(text)?;
             parsed.forget_spans();

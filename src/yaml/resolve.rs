@@ -135,11 +135,17 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
 }
 
 /// The resolver's view of one scalar node: plain resolution, quoting and explicit tags.
-fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
-    let tag = node.tag.as_deref();
-    if style != ScalarStyle::Plain && tag.is_none() {
-        return Ok(Scalar::Str);
+/// What go-yaml makes of a scalar without a tag: quoted and block scalars are strings.
+pub(crate) fn untagged(value: &str, style: ScalarStyle) -> Scalar {
+    if style == ScalarStyle::Plain {
+        go_resolve(value)
+    } else {
+        Scalar::Str
     }
+}
+
+fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
+    let Some(tag) = node.tag.as_deref() else { return Ok(untagged(value, style)) };
     let resolved = go_resolve(value);
     let fail = || {
         error_at(
@@ -149,24 +155,23 @@ fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, Yam
         )
     };
     Ok(match tag {
-        None => resolved,
-        Some("str") | Some("!") => Scalar::Str,
-        Some("null") => Scalar::Null,
-        Some("bool") => match resolved {
+        "str" | "!" => Scalar::Str,
+        "null" => Scalar::Null,
+        "bool" => match resolved {
             Scalar::Bool(_) => resolved,
             _ => return Err(fail()),
         },
-        Some("int") => match resolved {
+        "int" => match resolved {
             Scalar::Int(_) => resolved,
             _ => return Err(fail()),
         },
-        Some("float") => match resolved {
+        "float" => match resolved {
             Scalar::Float(_) => resolved,
             Scalar::Int(i) => Scalar::Float(i as f64),
             _ => return Err(fail()),
         },
         // `!!map`/`!!seq` on a scalar: go-yaml would fail; treat as an error too.
-        Some(_) => return Err(fail()),
+        _ => return Err(fail()),
     })
 }
 

@@ -75,7 +75,7 @@ impl Node {
     }
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Tree {
     pub nodes: Vec<Node>,
     pub root: Option<NodeId>,
@@ -89,6 +89,12 @@ impl Tree {
             _ => id,
         }
     }
+}
+
+/// An empty value (`key:`) is reported as a `~` scalar with an empty span; its text is empty
+/// (it means null either way, but the splicer must not see a `~` that is not there).
+pub(crate) fn empty_value(style: ScalarStyle, span: &Span) -> bool {
+    style == ScalarStyle::Plain && span.start.index() == span.end.index()
 }
 
 /// One open collection while building.
@@ -255,9 +261,7 @@ impl Builder {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                // An empty value is reported as `~` with an empty span; keep its text empty.
-                let empty = span.start.index() == span.end.index() && style == ScalarStyle::Plain;
-                let value = if empty {
+                let value = if empty_value(style, span) {
                     String::new()
                 } else {
                     value.into_owned()

@@ -8,11 +8,12 @@
 //! non-finite numbers; the caller then takes the full path. The block reader emits no anchors,
 //! aliases or tags. Differential tests compare it with the full path (`tests/block_reader.rs`).
 
-use granit_parser::{Event, ScalarStyle, Span};
+use granit_parser::{Event, Span};
 use serde_json::Map;
 
 use super::block::Sink;
-use super::resolve::{go_resolve, json_of, key_string, Scalar};
+use super::resolve::{json_of, key_string, untagged, Scalar};
+use super::tree::empty_value;
 use super::Json;
 
 enum Frame {
@@ -65,15 +66,13 @@ impl Sink for Direct {
         match ev {
             Event::Scalar(value, style, 0, None) => {
                 let in_key = matches!(self.stack.last(), Some(Frame::Map(_, None)));
-                let json = if style == ScalarStyle::Plain {
-                    // An empty value is reported as `~` with an empty span (see tree::Builder).
-                    let text = if span.start.index() == span.end.index() { "" } else { value.as_ref() };
-                    match go_resolve(text) {
-                        Scalar::Merge if in_key => return None,
-                        s => json_of(text, s)?,
-                    }
-                } else {
-                    Json::String(value.into_owned())
+                let empty = empty_value(style, span);
+                let text = if empty { "" } else { value.as_ref() };
+                let json = match untagged(text, style) {
+                    Scalar::Merge if in_key => return None,
+                    // The event's own string: a block scalar can be most of a ConfigMap.
+                    Scalar::Str if !empty => Json::String(value.into_owned()),
+                    s => json_of(text, s)?,
                 };
                 self.complete(json)
             }
@@ -166,8 +165,8 @@ impl Sink for Matches<'_> {
     fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()> {
         match ev {
             Event::Scalar(value, style, 0, None) => {
-                let text = if style == ScalarStyle::Plain && span.start.index() == span.end.index() { "" } else { value.as_ref() };
-                let resolved = if style == ScalarStyle::Plain { go_resolve(text) } else { Scalar::Str };
+                let text = if empty_value(style, span) { "" } else { value.as_ref() };
+                let resolved = untagged(text, style);
                 match self.next()? {
                     Err(key) => (matches!(resolved, Scalar::Str) && text == key).then_some(()),
                     Ok(Json::String(s)) => (matches!(resolved, Scalar::Str) && text == s).then_some(()),
