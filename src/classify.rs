@@ -43,7 +43,7 @@ pub fn classify(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> D
 }
 
 fn heuristics(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> (Tier, String) {
-    let pod = at(obj, &format!("{}.spec", w.template_path())).cloned().unwrap_or(Json::Null);
+    let pod = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&Json::Null);
     let containers: Vec<&Json> = ["containers", "initContainers"]
         .iter()
         .filter_map(|k| pod.get(*k).and_then(Json::as_array))

@@ -117,36 +117,43 @@ pub fn check<T: DeserializeOwned + Serialize>(value: &Json) -> Result<(), String
     if !value.is_object() {
         return Err("the result is not one object".into());
     }
-    let typed: T = serde_json::from_value(value.clone()).map_err(|e| format!("not a valid object: {e}"))?;
+    let typed = <T as serde::Deserialize>::deserialize(value).map_err(|e| format!("not a valid object: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| format!("cannot serialise it: {e}"))?;
-    match difference(value, &back, "") {
+    match difference(value, &back) {
         None => Ok(()),
-        Some(path) => Err(format!("`{path}` is not a field of this kind, or its value is not what the API would store")),
+        Some(path) => {
+            let path = if path.is_empty() { "(the object)".to_string() } else { path };
+            Err(format!("`{path}` is not a field of this kind, or its value is not what the API would store"))
+        }
     }
 }
 
-/// The first path where `a` (what the template says) differs from `b` (what the type kept).
-fn difference(a: &Json, b: &Json, at: &str) -> Option<String> {
-    let join = |k: &str| if at.is_empty() { k.to_string() } else { format!("{at}.{k}") };
+/// The first path where `a` (what the template says) differs from `b` (what the type kept),
+/// `""` for the values themselves. The path is spelled out only once a difference is found:
+/// every generated object is checked.
+fn difference(a: &Json, b: &Json) -> Option<String> {
     match (a, b) {
-        (Json::Object(x), Json::Object(y)) => {
-            for (k, v) in x {
-                match y.get(k) {
-                    Some(w) => {
-                        if let Some(p) = difference(v, w, &join(k)) {
-                            return Some(p);
-                        }
-                    }
-                    None => return Some(join(k)),
-                }
-            }
-            y.keys().find(|k| !x.contains_key(*k)).map(|k| join(k))
-        }
+        (Json::Object(x), Json::Object(y)) => x
+            .iter()
+            .find_map(|(k, v)| match y.get(k) {
+                Some(w) => difference(v, w).map(|below| under(k.clone(), below)),
+                None => Some(k.clone()),
+            })
+            .or_else(|| y.keys().find(|k| !x.contains_key(*k)).cloned()),
         (Json::Array(x), Json::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| difference(v, w, &format!("{at}[{i}]")))
+            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| difference(v, w).map(|below| under(format!("[{i}]"), below)))
         }
         _ if a == b => None,
-        _ => Some(if at.is_empty() { "(the object)".to_string() } else { at.to_string() }),
+        _ => Some(String::new()),
+    }
+}
+
+/// `step` followed by the path below it: `spec` + `y[1].z` → `spec.y[1].z`.
+fn under(step: String, below: String) -> String {
+    if below.is_empty() || below.starts_with('[') {
+        step + &below
+    } else {
+        step + "." + &below
     }
 }
 
@@ -396,11 +403,11 @@ mod tests {
     #[test]
     fn difference_names_the_first_unknown_field() {
         let a = json!({"spec": {"x": 1, "y": [1, {"z": 2}]}});
-        assert_eq!(difference(&a, &a, ""), None);
+        assert_eq!(difference(&a, &a), None);
         let b = json!({"spec": {"x": 1, "y": [1, {}]}});
-        assert_eq!(difference(&a, &b, "").as_deref(), Some("spec.y[1].z"));
+        assert_eq!(difference(&a, &b).as_deref(), Some("spec.y[1].z"));
         let c = json!({"spec": {"x": "1", "y": [1, {"z": 2}]}});
-        assert_eq!(difference(&a, &c, "").as_deref(), Some("spec.x"));
+        assert_eq!(difference(&a, &c).as_deref(), Some("spec.x"));
     }
 
     #[test]

@@ -47,6 +47,14 @@ fn options(style: Style) -> SerializerOptions {
 
 /// serde-saphyr's rendering of `value`, one entry per line, without line breaks.
 pub(crate) fn lines(value: &Json, style: Style) -> Vec<String> {
+    if let Some(lines) = super::emit_plain::lines(value, style) {
+        return lines;
+    }
+    saphyr_lines(value, style)
+}
+
+/// [`lines`] always through serde-saphyr (what `emit_plain` is held to).
+pub(crate) fn saphyr_lines(value: &Json, style: Style) -> Vec<String> {
     let text = serde_saphyr::to_string_with_options(value, options(style))
         // A serde_json::Value always serialises; keep a visible marker rather than panic.
         .unwrap_or_else(|_| "null\n".to_string());

@@ -12,6 +12,7 @@
 mod apply;
 mod block;
 mod emit;
+mod emit_plain;
 mod resolve;
 mod splice;
 mod tree;
@@ -209,9 +210,14 @@ pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlE
 /// (the pipeline applied the same edits to the same value): copying and editing the document's
 /// meaning once more is then saved.
 pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>) -> Result<Edited, YamlError> {
-    if parsed.spans_forgotten() {
-        return edit_to(text, &parse(text)?, edits, after);
-    }
+    // A forgotten tree is built again, but not the meaning: the caller still holds that.
+    let rebuilt;
+    let tree = if parsed.spans_forgotten() {
+        rebuilt = tree::build(text)?;
+        &rebuilt
+    } else {
+        &parsed.tree
+    };
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,
@@ -233,7 +239,7 @@ pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>
     if edits.is_empty() {
         return Ok(Edited::Spliced(text.to_string()));
     }
-    let spliced = splice::Splicer::new(text, &parsed.tree, expected).run(edits);
+    let spliced = splice::Splicer::new(text, tree, expected).run(edits);
     let reason = match spliced {
         // The splice nearly always means what it should; checking that against the events is
         // far cheaper than building the meaning to compare.
