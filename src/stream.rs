@@ -84,7 +84,7 @@ pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut chunks = Vec::new();
     let (mut start, mut pos) = (0, 0);
     while pos < bytes.len() {
-        let end = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| pos + i + 1);
+        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
         let line = &bytes[pos..end];
         if is_marker(line, b"---") && pos > start {
             chunks.push(start..pos);

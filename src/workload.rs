@@ -109,9 +109,9 @@ pub fn get<'a>(value: &'a Json, path: &[Seg]) -> Option<&'a Json> {
     })
 }
 
-/// Value at a dotted path.
+/// Value at a dotted path (the steps of [`crate::yaml::path`], without building it).
 pub fn at<'a>(value: &'a Json, dotted: &str) -> Option<&'a Json> {
-    get(value, &crate::yaml::path(dotted))
+    dotted.split('.').filter(|s| !s.is_empty()).try_fold(value, |v, key| v.get(key))
 }
 
 /// What the post-renderer can infer about the release.

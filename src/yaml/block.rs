@@ -57,7 +57,8 @@ fn run<S: Sink>(text: &str, out: S) -> Option<S> {
     if !simple_text(text) {
         return None;
     }
-    let mut r = Reader { text, s: text.as_bytes(), pos: 0, line: 1, out, depth: 0, ascii: text.is_ascii() };
+    let mut r = Reader { text, s: text.as_bytes(), pos: 0, end: 0, ind: 0, line: 1, out, depth: 0, ascii: text.is_ascii() };
+    r.start_line(0);
     r.document()?;
     Some(r.out)
 }
@@ -104,6 +105,10 @@ struct Reader<'t, S> {
     s: &'t [u8],
     /// Start of the current line.
     pos: usize,
+    /// End of the current line (its `\n`, or the end of the text) and its indentation: asked
+    /// for many times per line, so found once.
+    end: usize,
+    ind: usize,
     /// 1-based number of the current line.
     line: usize,
     out: S,
@@ -113,18 +118,24 @@ struct Reader<'t, S> {
 }
 
 impl<'t, S: Sink> Reader<'t, S> {
-    fn eol(&self, at: usize) -> usize {
-        memchr::memchr(b'\n', &self.s[at.min(self.s.len())..]).map_or(self.s.len(), |i| at + i)
+    fn start_line(&mut self, pos: usize) {
+        self.pos = pos;
+        self.end = memchr::memchr(b'\n', &self.s[pos..]).map_or(self.s.len(), |i| pos + i);
+        self.ind = self.s[pos..self.end].iter().take_while(|&&c| c == b' ').count();
+    }
+
+    /// The end of the current line (everything this reader reads is on one line at a time).
+    fn eol(&self) -> usize {
+        self.end
     }
 
     fn next_line(&mut self) {
-        let e = self.eol(self.pos);
-        self.pos = (e + 1).min(self.s.len());
+        self.start_line((self.end + 1).min(self.s.len()));
         self.line += 1;
     }
 
     fn indent(&self) -> usize {
-        self.s[self.pos..].iter().take_while(|&&c| c == b' ').count()
+        self.ind
     }
 
     fn skip_spaces(&self, mut at: usize) -> usize {
@@ -332,7 +343,7 @@ impl<'t, S: Sink> Reader<'t, S> {
 
     /// The key starting at `k`: a one-line quoted or plain scalar followed by `:` and a blank.
     fn key(&self, k: usize) -> Option<Key<'t>> {
-        let e = self.eol(k);
+        let e = self.eol();
         let sep = |i: usize| matches!(self.s.get(i), None | Some(b' ' | b'\n'));
         match self.s[k] {
             q @ (b'"' | b'\'') => {
@@ -343,19 +354,23 @@ impl<'t, S: Sink> Reader<'t, S> {
             }
             c if c == b'-' || indicator(c, self.s.get(k + 1).copied()) => None,
             _ => {
-                let mut i = k;
-                let colon = loop {
-                    let j = i + memchr::memchr(b':', &self.s[i..e])?;
-                    if sep(j + 1) {
-                        break j;
+                // One pass up to the first `:` before a blank; a tab or a ` #` comment before it
+                // is granit's business.
+                let line = &self.s[k..e];
+                let mut colon = None;
+                for (i, &c) in line.iter().enumerate() {
+                    match c {
+                        b':' if matches!(line.get(i + 1), None | Some(b' ')) => {
+                            colon = Some(k + i);
+                            break;
+                        }
+                        b'\t' => return None,
+                        b'#' if i > 0 && line[i - 1] == b' ' => return None,
+                        _ => {}
                     }
-                    i = j + 1;
-                };
-                let raw = &self.text[k..colon];
-                if raw.as_bytes().windows(2).any(|w| w == b" #") || raw.contains('\t') {
-                    return None;
                 }
-                let key = raw.trim_end_matches(' ');
+                let colon = colon?;
+                let key = self.text[k..colon].trim_end_matches(' ');
                 (key.len() <= MAX_KEY).then_some(Key { value: Cow::Borrowed(key), style: ScalarStyle::Plain, start: k, end: k + key.len(), colon })
             }
         }
@@ -386,7 +401,7 @@ impl<'t, S: Sink> Reader<'t, S> {
     fn plain(&mut self, v: usize, parent: usize) -> Option<()> {
         // One pass: the scalar ends at a ` #` comment; a tab, or `: ` / a final `:` (a second
         // mapping on the line, an error) send the line to granit.
-        let line = &self.s[v..self.eol(v)];
+        let line = &self.s[v..self.eol()];
         let mut end = line.len();
         for (i, &c) in line.iter().enumerate() {
             match c {
@@ -422,7 +437,7 @@ impl<'t, S: Sink> Reader<'t, S> {
 
     /// A one-line quoted scalar opening at `at`: its value and the offset after the closing quote.
     fn quoted(&self, at: usize, q: u8) -> Option<(Cow<'t, str>, usize)> {
-        let e = self.eol(at);
+        let e = self.eol();
         let body = &self.s[at + 1..e];
         if q == b'\'' {
             let mut i = 0;
@@ -596,7 +611,7 @@ impl<'t, S: Sink> Reader<'t, S> {
                 (_, Some(ind)) if k < ind => break c,
                 (_, _) => {
                     let ind = *indent.get_or_insert(k);
-                    let text = &self.text[self.pos + ind..self.eol(self.pos)];
+                    let text = &self.text[self.pos + ind..self.eol()];
                     if lines == 0 {
                         if !literal && blanks > 0 {
                             return None;
