@@ -60,7 +60,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
 }
 
 fn builtin(text: &str) -> Json {
-    yaml::parse(text).expect("built-in profiles are valid YAML").value
+    yaml::parse_value(text).expect("built-in profiles are valid YAML").value
 }
 
 /// Read the user file into the typed policy only to report unknown keys and wrong types early,
