@@ -7,8 +7,10 @@
 #   RUNS=51 BIG_RUNS=9 scripts/bench.sh
 #
 # Each row: median wall time over RUNS runs (after one warm-up), MB/s, peak RSS (GNU time's
-# "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin and writes to /dev/null, as a Helm
-# post-renderer does. The kustomize row is the post-renderer wrapper of
+# "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin
+# and writes to /dev/null (stderr too), as a Helm post-renderer does. helm-ha is timed as
+# shipped (scripts/build-release.sh: statically linked on Linux/glibc) and, on the fixture, also
+# as `cargo build --release` links it. The kustomize row is the post-renderer wrapper of
 # research/helm-contract.md §5 (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
 # kustomization in bench/kustomize-plane/.
 set -euo pipefail
@@ -29,8 +31,10 @@ if [ ! -x /usr/bin/time ]; then
   { apt-get update -qq && apt-get install -y -qq time; } >&2 || die "GNU time is needed: apt-get install time"
 fi
 
-echo "== bench.sh: cargo build --release" >&2
+echo "== bench.sh: cargo build --release, scripts/build-release.sh" >&2
 cargo build --release --bin helm-ha --bin gen-stream >&2
+HH="$(bash "$ROOT/scripts/build-release.sh")"
+HH_DYNAMIC="$ROOT/target/release/helm-ha"
 bash "$ROOT/scripts/fetch-tools.sh" >&2
 KUBECTL="$ROOT/target/tools/bin/kubectl"
 
@@ -49,20 +53,22 @@ EOF
 chmod +x "$OUT/kustomize-pr.sh"
 
 # Sanity: every command succeeds on its input before anything is timed.
-"$ROOT/target/release/helm-ha" --profile plane-enterprise < "$FIXTURE" > /dev/null
+"$HH" --profile plane-enterprise < "$FIXTURE" > /dev/null 2>&1
+cmp -s <("$HH" --profile plane-enterprise < "$FIXTURE" 2>/dev/null) <("$HH_DYNAMIC" --profile plane-enterprise < "$FIXTURE" 2>/dev/null) \
+  || die "the static and the dynamic build write different streams"
 "$OUT/kustomize-pr.sh" < "$FIXTURE" > /dev/null
-for mb in 5 10 20; do "$ROOT/target/release/helm-ha" < "$OUT/stream-$mb.yaml" > /dev/null; done
+for mb in 5 10 20; do "$HH" < "$OUT/stream-$mb.yaml" > /dev/null 2>&1; done
 
-HH="$ROOT/target/release/helm-ha" FIXTURE="$FIXTURE" OUT="$OUT" RUNS="$RUNS" BIG_RUNS="$BIG_RUNS" python3 - <<'PY'
+HH="$HH" HH_DYNAMIC="$HH_DYNAMIC" FIXTURE="$FIXTURE" OUT="$OUT" RUNS="$RUNS" BIG_RUNS="$BIG_RUNS" python3 - <<'PY'
 import os, statistics, subprocess, time
 
-hh, fixture, out = os.environ["HH"], os.environ["FIXTURE"], os.environ["OUT"]
+hh, hh_dynamic, fixture, out = os.environ["HH"], os.environ["HH_DYNAMIC"], os.environ["FIXTURE"], os.environ["OUT"]
 runs, big_runs = int(os.environ["RUNS"]), int(os.environ["BIG_RUNS"])
 
 def run(argv, stdin_path):
     with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
         t0 = time.perf_counter()
-        p = subprocess.run(argv, stdin=fin, stdout=fout)
+        p = subprocess.run(argv, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"{argv} failed with {p.returncode}")
@@ -89,6 +95,7 @@ def case(name, path, n, cmds):
 case("plane-enterprise full fixture", fixture, runs, [
     ("cat", ["cat"]),
     ("helm-ha --profile plane-enterprise", [hh, "--profile", "plane-enterprise"]),
+    ("helm-ha --profile plane-enterprise (dynamic)", [hh_dynamic, "--profile", "plane-enterprise"]),
     ("kustomize post-renderer", [os.path.join(out, "kustomize-pr.sh")]),
 ])
 for mb in (5, 10, 20):

@@ -38,7 +38,7 @@ impl Sink for Builder {
 
 /// The tree of `text`, or `None` when `text` is outside the subset this reader handles.
 pub(crate) fn read(text: &str) -> Option<Tree> {
-    Some(run(text, Builder::new())?.finish(text))
+    Some(run(text, Builder::new(text))?.finish(text))
 }
 
 /// What `text` means, without a tree; `None` also for the rare cases [`super::value::Direct`]
@@ -357,19 +357,16 @@ impl<'t, S: Sink> Reader<'t, S> {
                 // One pass up to the first `:` before a blank; a tab or a ` #` comment before it
                 // is granit's business.
                 let line = &self.s[k..e];
-                let mut colon = None;
-                for (i, &c) in line.iter().enumerate() {
-                    match c {
-                        b':' if matches!(line.get(i + 1), None | Some(b' ')) => {
-                            colon = Some(k + i);
-                            break;
-                        }
+                let mut i = 0;
+                let colon = loop {
+                    let j = i + memchr::memchr3(b':', b'\t', b'#', &line[i..])?;
+                    match line[j] {
+                        b':' if matches!(line.get(j + 1), None | Some(b' ')) => break k + j,
                         b'\t' => return None,
-                        b'#' if i > 0 && line[i - 1] == b' ' => return None,
-                        _ => {}
+                        b'#' if j > 0 && line[j - 1] == b' ' => return None,
+                        _ => i = j + 1,
                     }
-                }
-                let colon = colon?;
+                };
                 let key = self.text[k..colon].trim_end_matches(' ');
                 (key.len() <= MAX_KEY).then_some(Key { value: Cow::Borrowed(key), style: ScalarStyle::Plain, start: k, end: k + key.len(), colon })
             }

@@ -38,13 +38,13 @@ impl Writer {
     fn map(&mut self, m: &Map<String, Json>, col: usize, lead: String) -> Option<()> {
         let mut lead = Some(lead);
         for (k, v) in m {
-            let mut line = lead.take().unwrap_or_else(|| " ".repeat(col));
+            let mut line = lead.take().unwrap_or_else(|| indented(col));
             line.push_str(plain(k)?);
             line.push(':');
             match v {
                 Json::Object(inner) if !inner.is_empty() => {
                     self.out.push(line);
-                    self.map(inner, col + 2, " ".repeat(col + 2))?;
+                    self.map(inner, col + 2, indented(col + 2))?;
                 }
                 Json::Array(items) if !items.is_empty() => {
                     self.out.push(line);
@@ -63,7 +63,7 @@ impl Writer {
     /// A list whose dashes sit at `col`.
     fn seq(&mut self, items: &[Json], col: usize) -> Option<()> {
         for item in items {
-            let mut dash = " ".repeat(col);
+            let mut dash = indented(col);
             dash.push_str("- ");
             match item {
                 Json::Object(m) if !m.is_empty() => self.map(m, col + 2, dash)?,
@@ -76,6 +76,14 @@ impl Writer {
         }
         Some(())
     }
+}
+
+/// A line's first `col` spaces, with room for what follows (most lines are short), so that it
+/// is not grown piece by piece.
+fn indented(col: usize) -> String {
+    let mut line = String::with_capacity(col + 48);
+    line.extend(std::iter::repeat_n(' ', col));
+    line
 }
 
 /// Append a value that fits after `key: ` or `- ` as it is.

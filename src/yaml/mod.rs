@@ -31,7 +31,7 @@ pub trait Lookup {
 
 impl Lookup for Json {
     fn at(&self, pointer: &str) -> Option<&Json> {
-        if pointer.is_empty() || pointer.contains('~') {
+        if pointer.is_empty() || pointer.as_bytes().contains(&b'~') {
             return self.pointer(pointer);
         }
         pointer.strip_prefix('/')?.split('/').try_fold(self, |v, token| match v {

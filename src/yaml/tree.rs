@@ -145,8 +145,11 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    pub(crate) fn new() -> Self {
-        Builder { nodes: Vec::new(), stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0 }
+    /// A builder for `text`, with room for its nodes: about two per line (a key and its value),
+    /// so the node list is not grown (and copied) a dozen times.
+    pub(crate) fn new(text: &str) -> Self {
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        Builder { nodes: Vec::with_capacity(2 * lines + 2), stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0 }
     }
 
     /// The tree, once every event is in.
@@ -328,7 +331,7 @@ pub(crate) fn build_with_granit(text: &str) -> Result<Tree, YamlError> {
     options.block_nesting_limit = MAX_DEPTH + 1;
     options.flow_nesting_limit = MAX_DEPTH + 1;
     let parser = Parser::new_from_str_with_options(text, options);
-    let mut b = Builder::new();
+    let mut b = Builder::new(text);
     for item in parser {
         let (ev, span) = item.map_err(|e| scan_error(&e))?;
         b.event(ev, &span)?;

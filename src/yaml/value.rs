@@ -16,17 +16,21 @@ use super::resolve::{json_of, key_string, untagged, Scalar};
 use super::tree::empty_value;
 use super::Json;
 
+/// An open collection: where its items (or entries) start in [`Direct`]'s shared lists, and
+/// for a mapping the key waiting for its value. Items are collected there and moved into a
+/// list or map of the right size at the collection's end: a map grown by doubling keeps up to
+/// half its slots empty for the whole run (docs/benchmarks.md, memory), and a list per open
+/// collection would be grown (and copied) over and over.
 enum Frame {
-    Seq(Vec<Json>),
-    /// The entries so far and the key waiting for its value. Collected in a list and turned
-    /// into a map of the right size at its end: a map grown by doubling keeps up to half its
-    /// slots empty for the whole run (docs/benchmarks.md, memory).
-    Map(Vec<(String, Json)>, Option<String>),
+    Seq(usize),
+    Map(usize, Option<String>),
 }
 
 #[derive(Default)]
 pub(crate) struct Direct {
     stack: Vec<Frame>,
+    items: Vec<Json>,
+    entries: Vec<(String, Json)>,
     root: Option<Json>,
 }
 
@@ -44,9 +48,9 @@ impl Direct {
                 }
                 self.root = Some(value);
             }
-            Some(Frame::Seq(items)) => items.push(value),
-            Some(Frame::Map(map, pending)) => match pending.take() {
-                Some(key) => map.push((key, value)),
+            Some(Frame::Seq(_)) => self.items.push(value),
+            Some(Frame::Map(_, pending)) => match pending.take() {
+                Some(key) => self.entries.push((key, value)),
                 None => {
                     let key = match value {
                         Json::String(s) => s,
@@ -77,22 +81,19 @@ impl Sink for Direct {
                 self.complete(json)
             }
             Event::SequenceStart(_, 0, None) => {
-                self.stack.push(Frame::Seq(Vec::new()));
+                self.stack.push(Frame::Seq(self.items.len()));
                 Some(())
             }
             Event::MappingStart(_, 0, None) => {
-                self.stack.push(Frame::Map(Vec::new(), None));
+                self.stack.push(Frame::Map(self.entries.len(), None));
                 Some(())
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let value = match self.stack.pop()? {
-                    Frame::Seq(mut items) => {
-                        items.shrink_to_fit();
-                        Json::Array(items)
-                    }
-                    Frame::Map(entries, None) => {
-                        let mut map = Map::with_capacity(entries.len());
-                        for (key, value) in entries {
+                    Frame::Seq(start) => Json::Array(self.items.drain(start..).collect()),
+                    Frame::Map(start, None) => {
+                        let mut map = Map::with_capacity(self.entries.len() - start);
+                        for (key, value) in self.entries.drain(start..) {
                             // A duplicate key is reported with both its lines by the full path.
                             if map.insert(key, value).is_some() {
                                 return None;
