@@ -14,6 +14,7 @@ pub mod drill;
 pub mod cli;
 pub mod error;
 pub mod output_dir;
+pub mod parallel;
 pub mod pipeline;
 pub mod policy;
 pub mod report;

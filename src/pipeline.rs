@@ -139,26 +139,14 @@ impl Analysis {
             // Helm 4 rejects empty output, and a chart that renders nothing sends 0 bytes.
             return Ok(("# helm-ha: no resources\n".to_string(), Vec::new()));
         }
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.docs.iter().map(|d| d.raw.len()).sum::<usize>() + self.added.len() * 512);
         let mut notes = Vec::new();
-        for doc in &self.docs {
-            let edits = &self.edits[doc.index];
-            if edits.is_empty() {
-                out.push_str(&doc.raw);
-            } else {
-                let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(&doc.raw);
-                if text.len() < doc.raw.len() {
-                    out.push('\u{feff}'); // a BOM is kept where it was, also on an edited first document
-                }
-                match yaml::edit_to(text, &doc.parsed, edits, self.edited[doc.index].as_ref()) {
-                    Ok(Edited::Spliced(t)) => out.push_str(&t),
-                    Ok(Edited::Reserialized { text, reason }) => {
-                        notes.push(format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at(1)));
-                        out.push_str(&text);
-                    }
-                    Err(e) => return Err(Failure::input(doc.at(e.line), e.message, "fix the object in the chart, or exclude the service in the policy")),
-                }
-            }
+        // Edited documents are spliced (and checked) independently: on threads for large streams.
+        let work = |d: &Doc| if self.edits[d.index].is_empty() { 0 } else { d.raw.len() };
+        for written in crate::parallel::map(&self.docs, work, |doc| self.write_doc(doc)) {
+            let (text, note) = written?;
+            out.push_str(&text);
+            notes.extend(note);
         }
         for new in &self.added {
             if !out.is_empty() && !out.ends_with('\n') {
@@ -167,6 +155,25 @@ impl Analysis {
             out.push_str(&self.new_document(new)?);
         }
         Ok((out, notes))
+    }
+
+    /// One input document as it is written, and the note when it had to be re-serialised.
+    fn write_doc<'d>(&self, doc: &'d Doc) -> Result<(std::borrow::Cow<'d, str>, Option<String>), Failure> {
+        let edits = &self.edits[doc.index];
+        if edits.is_empty() {
+            return Ok((doc.raw.as_str().into(), None));
+        }
+        let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(&doc.raw);
+        // A BOM is kept where it was, also on an edited first document.
+        let with_bom = |t: String| if text.len() < doc.raw.len() { format!("\u{feff}{t}") } else { t };
+        match yaml::edit_to(text, &doc.parsed, edits, self.edited[doc.index].as_ref()) {
+            Ok(Edited::Spliced(t)) => Ok((with_bom(t).into(), None)),
+            Ok(Edited::Reserialized { text, reason }) => {
+                let note = format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at(1));
+                Ok((with_bom(text).into(), Some(note)))
+            }
+            Err(e) => Err(Failure::input(doc.at(e.line), e.message, "fix the object in the chart, or exclude the service in the policy")),
+        }
     }
 
     /// A generated document: `# Source:` for Helm 3 and pipes; under Helm 4 the filename

@@ -105,12 +105,16 @@ pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
 /// would reject is refused here rather than passed on half-understood.
 pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
     let text = decode(input)?;
-    let mut docs = Vec::new();
-    let mut line = 1;
     let small = text.len() <= KEEP_SPANS_BELOW;
+    // Each chunk with its index and first line, so that chunks can be parsed in any order.
+    let mut chunks = Vec::new();
+    let mut line = 1;
     for range in split(text) {
         let raw = &text[range];
-        let index = docs.len();
+        chunks.push((chunks.len(), line, raw));
+        line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
+    }
+    let docs = crate::parallel::map(&chunks, |(_, _, raw)| raw.len(), |&(index, line, raw)| {
         let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
         // The span tree is about as large again as the document's meaning, and most documents
         // never need it; `yaml::edit` parses a document again if it is edited anyway.
@@ -122,10 +126,10 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
-        docs.push(Doc { index, line, raw: raw.to_string(), parsed });
-        line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
-    }
-    Ok(docs)
+        Ok(Doc { index, line, raw: raw.to_string(), parsed })
+    });
+    // The first failure in stream order, as on one thread.
+    docs.into_iter().collect()
 }
 
 /// Below this input size the span trees of documents a rule may edit are kept, so editing them

@@ -1,0 +1,63 @@
+//! Per-document work spread over the machine's cores, for large streams.
+//!
+//! Reading and writing a document depend on that document alone, and they are about two
+//! thirds of a large run (docs/benchmarks.md). Below [`MIN_BYTES`] a run is a few milliseconds
+//! and starting threads would only add to it, so small streams (every chart we know) stay on
+//! one thread. Results come back in input order, so the output and the first error reported
+//! are the same whatever the number of threads.
+
+/// Streams smaller than this are read and written on one thread.
+pub const MIN_BYTES: usize = 1 << 20;
+
+/// How many threads to use: `HELM_HA_THREADS` (1 to 64; `1` starts none), else one per core.
+/// The app checks the variable before reading (an error names it); here a bad value means one.
+pub fn threads() -> Result<usize, String> {
+    match std::env::var("HELM_HA_THREADS") {
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+        Ok(v) => v.trim().parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| format!("HELM_HA_THREADS=`{v}` is not a whole number from 1 to 64; unset it (one thread per core) or set e.g. 1")),
+    }
+}
+
+/// `f` of every item, in order. Items are cut into contiguous runs of about equal `bytes`, one
+/// per thread, when there are more than [`MIN_BYTES`] in all.
+pub fn map<'a, T: Sync, R: Send>(items: &'a [T], bytes: impl Fn(&T) -> usize, f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
+    let total: usize = items.iter().map(&bytes).sum();
+    let n = threads().unwrap_or(1).min(items.len());
+    if n <= 1 || total < MIN_BYTES {
+        return items.iter().map(f).collect();
+    }
+    let mut runs = Vec::with_capacity(n);
+    let (mut start, mut acc) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        acc += bytes(item);
+        if acc * n >= total * (runs.len() + 1) && runs.len() + 1 < n {
+            runs.push(&items[start..=i]);
+            start = i + 1;
+        }
+    }
+    runs.push(&items[start..]);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = runs.into_iter().map(|run| s.spawn(move || run.iter().map(f).collect::<Vec<R>>())).collect();
+        // A panic in a worker is a bug; re-raise it on this thread rather than lose results.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_input_order_on_any_number_of_threads() {
+        let items: Vec<usize> = (0..1000).collect();
+        let expected: Vec<usize> = items.iter().map(|i| i * 3).collect();
+        // Large enough in all to be cut into runs (when the machine has more than one core).
+        assert_eq!(map(&items, |_| MIN_BYTES / 100, |i| i * 3), expected);
+        assert_eq!(map(&items, |_| 1, |i| i * 3), expected);
+        assert_eq!(map(&items[..1], |_| MIN_BYTES * 2, |i| i * 3), vec![0]);
+        assert_eq!(map(&[] as &[usize], |_| MIN_BYTES, |i| i * 3), Vec::<usize>::new());
+        // Uneven sizes: one huge item first.
+        assert_eq!(map(&items, |&i| if i == 0 { MIN_BYTES * 10 } else { 1 }, |i| i * 3), expected);
+    }
+}
