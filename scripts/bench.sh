@@ -6,7 +6,8 @@
 #   scripts/bench.sh                 # default run counts
 #   RUNS=51 BIG_RUNS=9 scripts/bench.sh
 #
-# Each row: median wall time over RUNS runs (after one warm-up), MB/s, peak RSS (GNU time's
+# Each row: median wall time over RUNS rounds (after one warm-up; each round runs every command
+# of the input once, so the machine's slow spells hit all alike), MB/s, peak RSS (GNU time's
 # "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin
 # and writes to /dev/null (stderr too), as a Helm post-renderer does. helm-ha is timed as
 # shipped (scripts/build-release.sh: statically linked on Linux/glibc) and, on the fixture, also
@@ -74,20 +75,25 @@ def run(argv, stdin_path):
         raise SystemExit(f"{argv} failed with {p.returncode}")
     return wall
 
-def measure(argv, stdin_path, n):
-    run(argv, stdin_path)  # warm the page cache
-    walls = [run(argv, stdin_path) for _ in range(n)]
-    # Peak RSS from GNU time in a separate run: a child forked from Python would report
-    # Python's own pages (Linux records the pre-exec image's high-water mark).
+def peak_rss(argv, stdin_path):
+    # From GNU time in a run of its own: a child forked from Python would report Python's own
+    # pages (Linux records the pre-exec image's high-water mark).
     rss = os.path.join(out, "rss.txt")
     run(["/usr/bin/time", "-f", "%M", "-o", rss] + argv, stdin_path)
-    peak = int(open(rss).read().split()[-1])  # KiB
-    return statistics.median(walls), peak
+    return int(open(rss).read().split()[-1])  # KiB
 
 rows = []
 def case(name, path, n, cmds):
     size = os.path.getsize(path)
-    res = {label: measure(argv, path, n) for label, argv in cmds}
+    walls = {label: [] for label, _ in cmds}
+    for label, argv in cmds:
+        run(argv, path)  # warm the page cache
+    # Interleaved: each round runs every command once, so the slow and fast spells of a shared
+    # machine fall on all of them alike.
+    for _ in range(n):
+        for label, argv in cmds:
+            walls[label].append(run(argv, path))
+    res = {label: (statistics.median(walls[label]), peak_rss(argv, path)) for label, argv in cmds}
     cat = res["cat"][0]
     for label, (wall, kib) in res.items():
         rows.append((name, size, label, wall, size / wall / 1e6, kib, kib * 1024 / size, wall / cat, res.get("kustomize post-renderer", (None,))[0]))

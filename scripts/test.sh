@@ -10,7 +10,8 @@
 # 3. exports their absolute paths for the Rust tests:
 #      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
 # 4. runs cargo test --release --all-targets "$@", then the README's example command
-# 5. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
+# 5. builds the shipped binary (scripts/build-release.sh) and compares its output with the tested one
+# 6. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,18 @@ readme_cmd='cargo run --release -- --profile plane-enterprise examples/plane-ent
 grep -qF "$readme_cmd" README.md || { echo "test.sh: the README no longer shows: $readme_cmd" >&2; exit 1; }
 out=$($readme_cmd 2>/dev/null)
 grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's example run produced no hardened stream" >&2; exit 1; }
+
+# The shipped binary (scripts/build-release.sh: static on Linux/glibc) must write what the
+# tested one writes, on the bundled example and on a fixture.
+echo "== test.sh: the shipped (static) build writes the same streams" >&2
+shipped="$(bash "$ROOT/scripts/build-release.sh")"
+tested="$ROOT/target/release/helm-ha"
+for input in examples/plane-enterprise/rendered.yaml "$HELM_HA_SHARED/fixtures/plane-enterprise/plane-enterprise-full.yaml"; do
+  a=$("$shipped" --profile plane-enterprise "$input" 2>/dev/null) || { echo "test.sh: $shipped failed on $input" >&2; exit 1; }
+  b=$("$tested" --profile plane-enterprise "$input" 2>/dev/null) || { echo "test.sh: $tested failed on $input" >&2; exit 1; }
+  [ "$a" = "$b" ] && grep -q '^kind: PodDisruptionBudget' <<<"$a" \
+    || { echo "test.sh: $shipped and $tested write different streams for $input" >&2; exit 1; }
+done
 
 # ---------------------------------------------------------------------------------
 # FUZZ SMOKE RUNS: every cargo-fuzz target (stream splitter, document editor, policy
