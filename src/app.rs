@@ -185,7 +185,7 @@ fn max_input() -> Result<usize, Failure> {
 /// runs into the next file's first line. Reading stops one byte past the size limit.
 fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<(Vec<u8>, report::Origins), Failure> {
     let limit = max_input()?;
-    crate::parallel::threads().map_err(Failure::Usage)?;
+    crate::parallel::requested().map_err(Failure::Usage)?;
     let too_big = || {
         Failure::Usage(format!(
             "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 20x the input)",
@@ -214,7 +214,11 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<(Vec
         }
         let name = source.filter(|p| p.as_os_str() != "-").map_or("stdin".to_string(), |p| p.display().to_string());
         origins.inputs.push((name, 1 + out.iter().filter(|&&b| b == b'\n').count()));
-        out.extend_from_slice(&buf);
+        if out.is_empty() {
+            out = buf;
+        } else {
+            out.extend_from_slice(&buf);
+        }
     }
     Ok((out, origins))
 }

@@ -9,21 +9,27 @@
 /// Streams smaller than this are read and written on one thread.
 pub const MIN_BYTES: usize = 1 << 20;
 
-/// How many threads to use: `HELM_HA_THREADS` (1 to 64; `1` starts none), else one per core.
-/// The app checks the variable before reading (an error names it); here a bad value means one.
-pub fn threads() -> Result<usize, String> {
+/// The number of threads `HELM_HA_THREADS` asks for (1 to 64; `1` starts none), if it is set.
+/// The app checks it before reading, so that a bad value is an error that names it.
+pub fn requested() -> Result<Option<usize>, String> {
     match std::env::var("HELM_HA_THREADS") {
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
-        Ok(v) => v.trim().parse::<usize>().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| format!("HELM_HA_THREADS=`{v}` is not a whole number from 1 to 64; unset it (one thread per core) or set e.g. 1")),
+        Err(_) => Ok(None),
+        Ok(v) => v.trim().parse::<usize>().ok().filter(|n| (1..=64).contains(n)).map(Some).ok_or_else(|| format!("HELM_HA_THREADS=`{v}` is not a whole number from 1 to 64; unset it (one thread per core) or set e.g. 1")),
     }
+}
+
+/// `HELM_HA_THREADS`, else one thread per core (which the standard library finds by reading
+/// cgroup files: asked only for large streams).
+fn threads() -> usize {
+    requested().ok().flatten().unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// `f` of every item, in order. Items are cut into contiguous runs of about equal `bytes`, one
 /// per thread, when there are more than [`MIN_BYTES`] in all.
 pub fn map<'a, T: Sync, R: Send>(items: &'a [T], bytes: impl Fn(&T) -> usize, f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
     let total: usize = items.iter().map(&bytes).sum();
-    let n = threads().unwrap_or(1).min(items.len());
-    if n <= 1 || total < MIN_BYTES {
+    let n = if total < MIN_BYTES { 1 } else { threads().min(items.len()) };
+    if n <= 1 {
         return items.iter().map(f).collect();
     }
     let mut runs = Vec::with_capacity(n);
