@@ -117,7 +117,7 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
     let docs = crate::parallel::map(&chunks, |(_, _, raw)| raw.len(), |&(index, line, raw)| {
         let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
         // The span tree is about as large again as the document's meaning, and most documents
-        // never need it; `yaml::edit` parses a document again if it is edited anyway.
+        // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
         let parsed = if small && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
         let parsed = parsed.map_err(|e| {
             Failure::input(

@@ -91,6 +91,28 @@ fn quote_style(q: u8) -> ScalarStyle {
     }
 }
 
+/// Why one-line plain text stops: a `:` before a blank (or the line's end), a ` #` comment, a tab.
+enum Stop {
+    Colon,
+    Comment,
+    Tab,
+}
+
+/// The first place in `line` (no line break) where plain text starting at its beginning stops,
+/// for keys and plain values alike.
+fn plain_stop(line: &[u8]) -> Option<(usize, Stop)> {
+    let mut i = 0;
+    loop {
+        let j = i + memchr::memchr3(b':', b'\t', b'#', &line[i..])?;
+        match line[j] {
+            b':' if matches!(line.get(j + 1), None | Some(b' ')) => return Some((j, Stop::Colon)),
+            b'\t' => return Some((j, Stop::Tab)),
+            b'#' if j > 0 && line[j - 1] == b' ' => return Some((j, Stop::Comment)),
+            _ => i = j + 1,
+        }
+    }
+}
+
 /// A mapping key found on a line.
 struct Key<'t> {
     value: Cow<'t, str>,
@@ -354,19 +376,9 @@ impl<'t, S: Sink> Reader<'t, S> {
             }
             c if c == b'-' || indicator(c, self.s.get(k + 1).copied()) => None,
             _ => {
-                // One pass up to the first `:` before a blank; a tab or a ` #` comment before it
-                // is granit's business.
-                let line = &self.s[k..e];
-                let mut i = 0;
-                let colon = loop {
-                    let j = i + memchr::memchr3(b':', b'\t', b'#', &line[i..])?;
-                    match line[j] {
-                        b':' if matches!(line.get(j + 1), None | Some(b' ')) => break k + j,
-                        b'\t' => return None,
-                        b'#' if j > 0 && line[j - 1] == b' ' => return None,
-                        _ => i = j + 1,
-                    }
-                };
+                // A tab or a ` #` comment before the `:` is granit's business.
+                let Some((j, Stop::Colon)) = plain_stop(&self.s[k..e]) else { return None };
+                let colon = k + j;
                 let key = self.text[k..colon].trim_end_matches(' ');
                 (key.len() <= MAX_KEY).then_some(Key { value: Cow::Borrowed(key), style: ScalarStyle::Plain, start: k, end: k + key.len(), colon })
             }
@@ -396,21 +408,14 @@ impl<'t, S: Sink> Reader<'t, S> {
 
     /// A one-line plain scalar at `v`.
     fn plain(&mut self, v: usize, parent: usize) -> Option<()> {
-        // One pass: the scalar ends at a ` #` comment; a tab, or `: ` / a final `:` (a second
-        // mapping on the line, an error) send the line to granit.
+        // The scalar ends at a ` #` comment; a tab, or `: ` / a final `:` (a second mapping on
+        // the line, an error) send the line to granit.
         let line = &self.s[v..self.eol()];
-        let mut end = line.len();
-        for (i, &c) in line.iter().enumerate() {
-            match c {
-                b'\t' => return None,
-                b'#' if i > 0 && line[i - 1] == b' ' => {
-                    end = i;
-                    break;
-                }
-                b':' if matches!(line.get(i + 1), None | Some(b' ')) => return None,
-                _ => {}
-            }
-        }
+        let end = match plain_stop(line) {
+            None => line.len(),
+            Some((i, Stop::Comment)) => i,
+            Some(_) => return None,
+        };
         let body = self.text[v..v + end].trim_end_matches(' ');
         self.emit(Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None), self.span(v, v + body.len()))?;
         self.after_value(parent)

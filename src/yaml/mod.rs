@@ -210,14 +210,6 @@ pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlE
 /// (the pipeline applied the same edits to the same value): copying and editing the document's
 /// meaning once more is then saved.
 pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>) -> Result<Edited, YamlError> {
-    // A forgotten tree is built again, but not the meaning: the caller still holds that.
-    let rebuilt;
-    let tree = if parsed.spans_forgotten() {
-        rebuilt = tree::build(text)?;
-        &rebuilt
-    } else {
-        &parsed.tree
-    };
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,
@@ -228,6 +220,9 @@ pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>
             ),
         });
     }
+    if edits.is_empty() {
+        return Ok(Edited::Spliced(text.to_string()));
+    }
     let applied;
     let expected = match after {
         Some(v) => v,
@@ -236,9 +231,14 @@ pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>
             &applied
         }
     };
-    if edits.is_empty() {
-        return Ok(Edited::Spliced(text.to_string()));
-    }
+    // A forgotten tree is built again, but not the meaning: the caller still holds that.
+    let rebuilt;
+    let tree = if parsed.spans_forgotten() {
+        rebuilt = tree::build(text)?;
+        &rebuilt
+    } else {
+        &parsed.tree
+    };
     let spliced = splice::Splicer::new(text, tree, expected).run(edits);
     let reason = match spliced {
         // The splice nearly always means what it should; checking that against the events is
