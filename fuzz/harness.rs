@@ -3,7 +3,7 @@
 // this file, so a crash input saved under tests/data/fuzz/<target>/ replays exactly.
 
 use helm_ha::yaml::{self, Edit, Seg};
-use serde_json::json;
+use helm_ha::json;
 
 /// The stream splitter keeps every byte: chunks are contiguous, cover the input, and each one
 /// after the first starts at a column-0 `---` line or right after a `...` line. Non-UTF-8
@@ -78,7 +78,7 @@ pub fn policy(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     for profile in [None, Some("plane-enterprise")] {
         if let Ok(policy) = helm_ha::policy::load(profile, Some(("fuzz.yaml", text))) {
-            let printed = yaml::to_yaml(&serde_json::to_value(&policy).unwrap());
+            let printed = yaml::to_yaml(&yaml::Json::from(serde_json::to_value(&policy).unwrap()));
             helm_ha::policy::load(None, Some(("printed.yaml", &printed))).unwrap_or_else(|e| panic!("printed policy does not load: {e}\n{printed}"));
         }
     }

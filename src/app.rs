@@ -65,7 +65,9 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
 }
 
 fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
-    let (analysis, input, _) = analyze_input(&args.stream, stdin)?;
+    let setup = Setup::load(&args.stream)?;
+    let (input, _) = read_input(&args.stream.files, stdin)?;
+    let analysis = setup.analyze(&args.stream, &input)?;
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
@@ -108,7 +110,9 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
 }
 
 fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
-    let (mut analysis, _, origins) = analyze_input(&args.stream, stdin)?;
+    let setup = Setup::load(&args.stream)?;
+    let (input, origins) = read_input(&args.stream.files, stdin)?;
+    let mut analysis = setup.analyze(&args.stream, &input)?;
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
@@ -142,14 +146,23 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
     Ok(Output { stdout, stderr: Vec::new(), code: 0 })
 }
 
-/// The analysis, the input stream and where each input starts in it.
-fn analyze_input(args: &StreamArgs, stdin: &mut dyn Read) -> Result<(Analysis, Vec<u8>, report::Origins), Failure> {
-    let mut policy = load_policy(&args.policy)?;
-    policy.strict |= args.strict;
-    let templates = crate::templates::Templates::load(args.templates.as_deref())?;
-    let (input, origins) = read_input(&args.files, stdin)?;
-    let analysis = pipeline::analyze_with(&input, &policy, args.namespace.clone(), args.release.clone(), &templates)?;
-    Ok((analysis, input, origins))
+/// The policy and templates of a run, loaded before any input is read (their errors come first).
+struct Setup {
+    policy: Policy,
+    templates: crate::templates::Templates,
+}
+
+impl Setup {
+    fn load(args: &StreamArgs) -> Result<Setup, Failure> {
+        let mut policy = load_policy(&args.policy)?;
+        policy.strict |= args.strict;
+        let templates = crate::templates::Templates::load(args.templates.as_deref())?;
+        Ok(Setup { policy, templates })
+    }
+
+    fn analyze<'a>(&self, args: &StreamArgs, input: &'a [u8]) -> Result<Analysis<'a>, Failure> {
+        pipeline::analyze_with(input, &self.policy, args.namespace.clone(), args.release.clone(), &self.templates)
+    }
 }
 
 fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
@@ -281,6 +294,6 @@ fn policy_yaml(policy: &Policy) -> String {
     format!(
         "# helm-ha effective policy (profile {}); pass an edited copy with --policy FILE\n{}",
         policy.profile.as_deref().unwrap_or("generic"),
-        crate::yaml::to_yaml(&value)
+        crate::yaml::to_yaml(&crate::yaml::Json::from(value))
     )
 }

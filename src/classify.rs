@@ -17,7 +17,7 @@ pub struct Decision {
 /// The access modes of each PersistentVolumeClaim in the stream, by name.
 pub type Claims = std::collections::BTreeMap<String, Vec<String>>;
 
-pub fn classify(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> Decision {
+pub fn classify(w: &Workload, obj: &Json<'_>, policy: &Policy, claims: &Claims) -> Decision {
     let named = policy.service(&w.service);
     let policy_key = named.map(|(k, _)| k.to_string());
     let decide = |tier, why: String| Decision { tier, why, policy_key: policy_key.clone() };
@@ -42,8 +42,9 @@ pub fn classify(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> D
     decide(tier, format!("{why}{unnamed}"))
 }
 
-fn heuristics(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> (Tier, String) {
-    let pod = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&Json::Null);
+fn heuristics(w: &Workload, obj: &Json<'_>, policy: &Policy, claims: &Claims) -> (Tier, String) {
+    let null = Json::Null;
+    let pod = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null);
     let containers: Vec<&Json> = ["containers", "initContainers"]
         .iter()
         .filter_map(|k| pod.get(*k).and_then(Json::as_array))
@@ -82,7 +83,7 @@ fn heuristics(w: &Workload, obj: &Json, policy: &Policy, claims: &Claims) -> (Ti
     (Tier::Stateless, format!("{} with no local state found: scale out and spread", w.kind.as_str()))
 }
 
-fn args(container: &Json) -> impl Iterator<Item = &str> {
+fn args<'v>(container: &'v Json<'_>) -> impl Iterator<Item = &'v str> {
     ["command", "args"].into_iter().filter_map(|k| container.get(k).and_then(Json::as_array)).flatten().filter_map(Json::as_str)
 }
 
@@ -105,7 +106,7 @@ fn stateful_image(image: &str, known: &[String]) -> bool {
 }
 
 /// Access modes of every PVC in the stream.
-pub fn claims(values: &[&Json]) -> Claims {
+pub fn claims(values: &[&Json<'_>]) -> Claims {
     values
         .iter()
         .filter(|v| v.get("kind").and_then(Json::as_str) == Some("PersistentVolumeClaim"))

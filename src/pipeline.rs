@@ -10,29 +10,28 @@ use crate::templates::Templates;
 use crate::workload::{self, Release, Workload};
 use crate::yaml::{self, Edit, Edited, Json, Seg};
 
-/// Everything known about a stream after the rules ran.
-pub struct Analysis {
-    pub docs: Vec<Doc>,
+/// Everything known about a stream after the rules ran. Each document's `parsed.value` is what
+/// it means after its edits.
+pub struct Analysis<'a> {
+    pub docs: Vec<Doc<'a>>,
     pub release: Release,
     pub workloads: Vec<(Workload, Decision)>,
     pub findings: Vec<Finding>,
     /// Edits per input document, in the order the rules made them.
     pub edits: Vec<Vec<Edit>>,
-    /// What each edited document means after its edits (`None` for the others).
-    pub edited: Vec<Option<Json>>,
     pub added: Vec<NewDoc>,
     /// Things the user should know that are not findings (duplicate keys, …).
     pub warnings: Vec<String>,
 }
 
 /// [`analyze_with`] and the built-in templates.
-pub fn analyze(input: &[u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis, Failure> {
+pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis<'a>, Failure> {
     analyze_with(input, policy, namespace, release, &Templates::default())
 }
 
 /// Read, classify and run every rule; generated objects are rendered from `templates`.
-pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis, Failure> {
-    let docs = stream::read(input)?;
+pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
+    let mut docs = stream::read(input)?;
     let mut warnings = Vec::new();
     for doc in &docs {
         check_object(doc)?;
@@ -47,7 +46,7 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
         }
     }
     let release = Release::infer(&docs, namespace, release);
-    let mut cx = Cx::new(policy, &release, &docs, templates);
+    let mut cx = Cx::new(policy, &release, &mut docs, templates);
     let mut findings = Vec::new();
     let mut edits = vec![Vec::new(); docs.len()];
     for rule in rules::all() {
@@ -59,7 +58,8 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
             if let Some(fix) = &finding.fix {
                 let doc = finding.doc.unwrap_or(0);
                 cx.apply(fix).map_err(|e| {
-                    Failure::input(docs[doc].at(e.line), format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
+                    let at = docs[doc].at_object(e.line, &cx.values[doc]);
+                    Failure::input(at, format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
                 })?;
                 if let Fix::Edit { doc, edits: e } = fix {
                     edits[*doc].extend(e.iter().cloned());
@@ -69,18 +69,14 @@ pub fn analyze_with(input: &[u8], policy: &Policy, namespace: Option<String>, re
         }
     }
     let Cx { workloads, added, values, .. } = cx;
-    let edited = values
-        .into_iter()
-        .map(|v| match v {
-            std::borrow::Cow::Owned(v) => Some(v),
-            std::borrow::Cow::Borrowed(_) => None,
-        })
-        .collect();
-    Ok(Analysis { docs, release, workloads, findings, edits, edited, added, warnings })
+    for (doc, value) in docs.iter_mut().zip(values) {
+        doc.parsed.value = value;
+    }
+    Ok(Analysis { docs, release, workloads, findings, edits, added, warnings })
 }
 
 /// Objects Kubernetes could not decode are refused here, before anything is written.
-fn check_object(doc: &Doc) -> Result<(), Failure> {
+fn check_object(doc: &Doc<'_>) -> Result<(), Failure> {
     let fail = |what: String, fix: &str| Err(Failure::input(doc.at(1), what, fix));
     let v = doc.value();
     match v {
@@ -107,12 +103,12 @@ fn check_object(doc: &Doc) -> Result<(), Failure> {
 }
 
 /// A Secret's `data` must decode; the message names the key, never the value.
-fn check_secret(obj: &Json) -> Result<(), String> {
+fn check_secret(obj: &Json<'_>) -> Result<(), String> {
     let Some(data) = obj.get("data") else { return Ok(()) };
     let Some(map) = data.as_object() else { return Err("Secret `data` is not a mapping".into()) };
     for (key, value) in map {
         match value {
-            Json::String(s) if is_base64(s) => {}
+            Json::String(s) if is_base64(s.as_str()) => {}
             Json::Null => {}
             Json::String(_) => return Err(format!("Secret data key `{key}` is not valid base64")),
             _ => return Err(format!("Secret data key `{key}` is not a string")),
@@ -127,7 +123,7 @@ fn is_base64(s: &str) -> bool {
     s.len().is_multiple_of(4) && s.len() - body <= 2 && s[..body].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
 }
 
-impl Analysis {
+impl<'a> Analysis<'a> {
     /// Findings that stop `render`: errors no fix resolves.
     pub fn refusals(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.severity == Severity::Error && f.fix.is_none())
@@ -142,7 +138,7 @@ impl Analysis {
         let mut out = String::with_capacity(self.docs.iter().map(|d| d.raw.len()).sum::<usize>() + self.added.len() * 512);
         let mut notes = Vec::new();
         // Edited documents are spliced (and checked) independently: on threads for large streams.
-        let work = |d: &Doc| if self.edits[d.index].is_empty() { 0 } else { d.raw.len() };
+        let work = |d: &Doc<'_>| if self.edits[d.index].is_empty() { 0 } else { d.raw.len() };
         for written in crate::parallel::map(&self.docs, work, |doc| self.write_doc(doc)) {
             let (text, note) = written?;
             out.push_str(&text);
@@ -158,15 +154,15 @@ impl Analysis {
     }
 
     /// One input document as it is written, and the note when it had to be re-serialised.
-    fn write_doc<'d>(&self, doc: &'d Doc) -> Result<(std::borrow::Cow<'d, str>, Option<String>), Failure> {
+    fn write_doc(&self, doc: &Doc<'a>) -> Result<(std::borrow::Cow<'a, str>, Option<String>), Failure> {
         let edits = &self.edits[doc.index];
         if edits.is_empty() {
-            return Ok((doc.raw.as_str().into(), None));
+            return Ok((doc.raw.into(), None));
         }
         let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(&doc.raw);
         // A BOM is kept where it was, also on an edited first document.
         let with_bom = |t: String| if text.len() < doc.raw.len() { format!("\u{feff}{t}") } else { t };
-        match yaml::edit_to(text, &doc.parsed, edits, self.edited[doc.index].as_ref()) {
+        match yaml::edit_to(text, &doc.parsed, edits, Some(&doc.parsed.value)) {
             Ok(Edited::Spliced(t)) => Ok((with_bom(t).into(), None)),
             Ok(Edited::Reserialized { text, reason }) => {
                 let note = format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at(1));

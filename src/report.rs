@@ -3,7 +3,7 @@
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Fix, Meta, Severity};
 use crate::yaml::{Edit, Seg};
-use serde_json::json;
+use crate::json;
 
 /// `--explain`: the release context, then per workload its name, tier and every change.
 pub fn explain(a: &Analysis) -> Vec<String> {

@@ -1,12 +1,11 @@
 //! Label selectors with the API server's semantics: `matchLabels` and every `matchExpressions`
 //! entry must all hold (AND); an empty selector `{}` selects every pod of the namespace.
 
-use crate::yaml::Json;
-use serde_json::Map;
+use crate::yaml::{Json, Map};
 
 /// Does `selector` (a `metav1.LabelSelector` as JSON) select pods labelled `labels`?
 /// A malformed selector selects nothing.
-pub fn matches(selector: &Json, labels: &Map<String, Json>) -> bool {
+pub fn matches(selector: &Json<'_>, labels: &Map<'_>) -> bool {
     let Some(sel) = selector.as_object() else { return false };
     let label = |k: &str| labels.get(k).and_then(Json::as_str);
     let match_labels = sel.get("matchLabels").and_then(Json::as_object);
@@ -32,9 +31,9 @@ pub fn matches(selector: &Json, labels: &Map<String, Json>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn labels(v: Json) -> Map<String, Json> {
+    fn labels(v: Json<'static>) -> Map<'static> {
         v.as_object().unwrap().clone()
     }
 

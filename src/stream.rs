@@ -9,19 +9,19 @@ use crate::yaml::Lookup as _;
 use crate::error::{Failure, Located};
 use crate::yaml::{self, Json};
 
-/// One document of the stream: its bytes and what they mean.
-pub struct Doc {
+/// One document of the stream: its bytes and what they mean, borrowed from the input.
+pub struct Doc<'a> {
     /// 0-based position in the input stream.
     pub index: usize,
     /// 1-based line of the stream where the chunk (marker line included) starts.
     pub line: usize,
     /// The chunk exactly as read: marker line, comments, body, `...` line.
-    pub raw: String,
-    pub parsed: yaml::Parsed,
+    pub raw: &'a str,
+    pub parsed: yaml::Parsed<'a>,
 }
 
-impl Doc {
-    pub fn value(&self) -> &Json {
+impl<'a> Doc<'a> {
+    pub fn value(&self) -> &Json<'a> {
         &self.parsed.value
     }
 
@@ -40,17 +40,13 @@ impl Doc {
 
     /// `Kind/name` (or `Kind` alone) for messages; never any data.
     pub fn describe(&self) -> String {
-        match (self.kind(), self.name()) {
-            ("", _) => "document".to_string(),
-            (k, "") => k.to_string(),
-            (k, n) => format!("{k}/{n}"),
-        }
+        describe(self.value())
     }
 
     /// The template path Helm reported: `# Source:` (Helm 3, pipes) or the Helm 4
     /// `postrenderer.helm.sh/postrender-filename` annotation.
     pub fn source(&self) -> Option<String> {
-        source_comment(&self.raw).map(str::to_string).or_else(|| {
+        source_comment(self.raw).map(str::to_string).or_else(|| {
             self.value()
                 .at("/metadata/annotations")
                 .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
@@ -61,7 +57,22 @@ impl Doc {
 
     /// Location for error messages.
     pub fn at(&self, line_in_doc: usize) -> Located {
-        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object: self.describe() }
+        self.at_object(line_in_doc, self.value())
+    }
+
+    /// [`Doc::at`] for the document meaning `value` (while the rules hold its meaning).
+    pub fn at_object(&self, line_in_doc: usize, value: &Json<'_>) -> Located {
+        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object: describe(value) }
+    }
+}
+
+/// `Kind/name` (or `Kind` alone) of a document meaning `value`, for messages; never any data.
+pub fn describe(value: &Json<'_>) -> String {
+    let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
+    match (kind, value.at("/metadata/name").and_then(Json::as_str).unwrap_or("")) {
+        ("", _) => "document".to_string(),
+        (k, "") => k.to_string(),
+        (k, n) => format!("{k}/{n}"),
     }
 }
 
@@ -103,7 +114,7 @@ pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
 
 /// Decode, split and parse a whole input stream. Every document must parse: a stream Kubernetes
 /// would reject is refused here rather than passed on half-understood.
-pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
+pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
     let text = decode(input)?;
     let small = text.len() <= KEEP_SPANS_BELOW;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
@@ -126,7 +137,7 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc>, Failure> {
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
-        Ok(Doc { index, line, raw: raw.to_string(), parsed })
+        Ok(Doc { index, line, raw, parsed })
     });
     // The first failure in stream order, as on one thread.
     docs.into_iter().collect()

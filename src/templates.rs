@@ -79,7 +79,7 @@ impl Templates {
     /// the document means; the writer emits that value, not the template's text, which
     /// minijinja's auto-escaping JSON-quotes: the YAML-1.1-safe emitter gives the plain block
     /// style people review in diffs, and the same bytes whatever spacing a user's template uses.
-    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json) -> Result<Json, Failure> {
+    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json<'_>) -> Result<Json<'static>, Failure> {
         let fail = |what: String| template_failure(self.origin(name), name, &what);
         let template = self.env.get_template(name).map_err(|e| fail(describe(&e)))?;
         let mut text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| fail(describe(&e)))?;
@@ -92,7 +92,7 @@ impl Templates {
             return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
         }
         check::<T>(&parsed.value).map_err(fail)?;
-        Ok(parsed.value)
+        Ok(parsed.value.into_owned())
     }
 }
 
@@ -113,13 +113,14 @@ fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
 
 /// Does `value` read as a `T`, with nothing lost or changed on the way (unknown fields,
 /// nulls, wrong types)?
-pub fn check<T: DeserializeOwned + Serialize>(value: &Json) -> Result<(), String> {
+pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), String> {
     if !value.is_object() {
         return Err("the result is not one object".into());
     }
-    let typed = <T as serde::Deserialize>::deserialize(value).map_err(|e| format!("not a valid object: {e}"))?;
+    let value = value.to_serde();
+    let typed = <T as serde::Deserialize>::deserialize(&value).map_err(|e| format!("not a valid object: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| format!("cannot serialise it: {e}"))?;
-    match difference(value, &back) {
+    match difference(&value, &back) {
         None => Ok(()),
         Some(path) => {
             let path = if path.is_empty() { "(the object)".to_string() } else { path };
@@ -131,7 +132,8 @@ pub fn check<T: DeserializeOwned + Serialize>(value: &Json) -> Result<(), String
 /// The first path where `a` (what the template says) differs from `b` (what the type kept),
 /// `""` for the values themselves. The path is spelled out only once a difference is found:
 /// every generated object is checked.
-fn difference(a: &Json, b: &Json) -> Option<String> {
+fn difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
+    use serde_json::Value as Json;
     match (a, b) {
         (Json::Object(x), Json::Object(y)) => x
             .iter()
@@ -161,7 +163,7 @@ fn under(step: String, below: String) -> String {
 /// v1.14). Fields helm-ha's templates never write are kept loosely typed (`Json`) but must still
 /// be fields the CRD knows.
 pub mod karpenter {
-    use crate::yaml::Json;
+    use serde_json::Value as Json;
     use serde::{Deserialize, Serialize};
     use std::collections::BTreeMap;
 
@@ -414,19 +416,19 @@ mod tests {
     fn typed_check_catches_unknown_fields_and_wrong_types() {
         use k8s_openapi::api::policy::v1::PodDisruptionBudget;
         let good = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"a": "b"}}}});
-        assert_eq!(check::<PodDisruptionBudget>(&good), Ok(()));
+        assert_eq!(check::<PodDisruptionBudget>(&Json::from(good.clone())), Ok(()));
         let mut typo = good.clone();
         typo["spec"]["maxUnavailabel"] = json!(1);
-        assert!(check::<PodDisruptionBudget>(&typo).unwrap_err().contains("spec.maxUnavailabel"));
+        assert!(check::<PodDisruptionBudget>(&Json::from(typo.clone())).unwrap_err().contains("spec.maxUnavailabel"));
         let mut kind = good.clone();
         kind["apiVersion"] = json!("policy/v1beta1");
-        assert!(check::<PodDisruptionBudget>(&kind).is_err());
+        assert!(check::<PodDisruptionBudget>(&Json::from(kind.clone())).is_err());
         let nodepool = json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, "spec": {"template": {"spec": {
             "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "d"}, "requirements": [], "taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}}}});
-        assert_eq!(check::<karpenter::NodePool>(&nodepool), Ok(()));
+        assert_eq!(check::<karpenter::NodePool>(&Json::from(nodepool.clone())), Ok(()));
         let mut bad = nodepool.clone();
         bad["spec"]["template"]["spec"]["taint"] = json!([]);
-        assert!(check::<karpenter::NodePool>(&bad).unwrap_err().contains("taint"));
+        assert!(check::<karpenter::NodePool>(&Json::from(bad.clone())).unwrap_err().contains("taint"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::yaml::Lookup as _;
 use crate::stream::Doc;
-use crate::yaml::{Json, Path, Seg};
+use crate::yaml::{Json, Map, Path, Seg};
 use std::collections::{BTreeMap, HashMap};
 
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
@@ -87,12 +87,13 @@ impl Workload {
     }
 
     /// The labels of the workload's pods (its pod template's), as a selector sees them.
-    pub fn pod_labels(&self, obj: &Json) -> serde_json::Map<String, Json> {
+    pub fn pod_labels<'a>(&self, obj: &Json<'a>) -> Map<'a> {
         at(obj, &format!("{}.metadata.labels", self.template_path())).and_then(Json::as_object).cloned().unwrap_or_default()
     }
 
-    pub fn object<'a>(&self, doc_value: &'a Json) -> &'a Json {
-        get(doc_value, &self.base).unwrap_or(&Json::Null)
+    pub fn object<'v, 'a>(&self, doc_value: &'v Json<'a>) -> &'v Json<'a> {
+        static NULL: Json<'static> = Json::Null;
+        get(doc_value, &self.base).unwrap_or(&NULL)
     }
 
     /// `Kind/name` for messages.
@@ -102,7 +103,7 @@ impl Workload {
 }
 
 /// Value at `path`, if every step exists.
-pub fn get<'a>(value: &'a Json, path: &[Seg]) -> Option<&'a Json> {
+pub fn get<'v, 'a>(value: &'v Json<'a>, path: &[Seg]) -> Option<&'v Json<'a>> {
     path.iter().try_fold(value, |v, seg| match seg {
         Seg::Key(k) => v.get(k.as_str()),
         Seg::Index(i) => v.get(*i),
@@ -110,7 +111,7 @@ pub fn get<'a>(value: &'a Json, path: &[Seg]) -> Option<&'a Json> {
 }
 
 /// Value at a dotted path (the steps of [`crate::yaml::path`], without building it).
-pub fn at<'a>(value: &'a Json, dotted: &str) -> Option<&'a Json> {
+pub fn at<'v, 'a>(value: &'v Json<'a>, dotted: &str) -> Option<&'v Json<'a>> {
     dotted.split('.').filter(|s| !s.is_empty()).try_fold(value, |v, key| v.get(key))
 }
 
@@ -127,9 +128,9 @@ pub struct Release {
 
 impl Release {
     /// `--namespace`/`--release` win; otherwise the most common value in the stream.
-    pub fn infer(docs: &[Doc], namespace: Option<String>, name: Option<String>) -> Release {
+    pub fn infer(docs: &[Doc<'_>], namespace: Option<String>, name: Option<String>) -> Release {
         let all: Vec<&Json> = docs.iter().flat_map(|d| objects(d.value())).map(|(_, o)| o).collect();
-        let most_common = |f: &dyn Fn(&Json) -> Option<&str>| {
+        let most_common = |f: &dyn for<'o> Fn(&'o Json<'_>) -> Option<&'o str>| {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for o in &all {
                 if let Some(v) = f(o).filter(|v| !v.is_empty()) {
@@ -153,7 +154,7 @@ impl Release {
 }
 
 /// The objects of a document: the document itself, or the items of a `kind: List`.
-pub fn objects(value: &Json) -> impl Iterator<Item = (Path, &Json)> {
+pub fn objects<'v, 'a>(value: &'v Json<'a>) -> impl Iterator<Item = (Path, &'v Json<'a>)> {
     let items = match (value.get("kind").and_then(Json::as_str), value.get("items")) {
         (Some("List"), Some(Json::Array(items))) => Some(items),
         _ => None,
@@ -164,11 +165,12 @@ pub fn objects(value: &Json) -> impl Iterator<Item = (Path, &Json)> {
     )
 }
 
-/// Every workload of the stream, named by `labels` (in order) with `metadata.name` last.
-pub fn find(docs: &[Doc], labels: &[String], release: &Release) -> Vec<Workload> {
+/// Every workload of the stream (`values`: each document's meaning, in order), named by `labels`
+/// (in order) with `metadata.name` last.
+pub fn find(values: &[Json<'_>], labels: &[String], release: &Release) -> Vec<Workload> {
     let mut found: Vec<(Workload, BTreeMap<String, String>)> = Vec::new();
-    for doc in docs {
-        for (base, obj) in objects(doc.value()) {
+    for (index, value) in values.iter().enumerate() {
+        for (base, obj) in objects(value) {
             let api = obj.get("apiVersion").and_then(Json::as_str).unwrap_or("");
             let Some(kind) = obj.get("kind").and_then(Json::as_str).and_then(|k| Kind::parse(api, k)) else { continue };
             let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
@@ -176,11 +178,11 @@ pub fn find(docs: &[Doc], labels: &[String], release: &Release) -> Vec<Workload>
             let template = if kind == Kind::CronJob { "spec.jobTemplate.spec.template" } else { "spec.template" };
             let pod_labels = at(obj, &format!("{template}.metadata.labels"))
                 .and_then(Json::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
                 .unwrap_or_default();
             let hook = obj.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string);
             let w = Workload {
-                doc: doc.index,
+                doc: index,
                 base,
                 kind,
                 namespace: str_at("metadata.namespace"),

@@ -22,39 +22,41 @@ fn policy(profile: &str, over: &str) -> Policy {
     policy::load(Some(profile), Some(("test-policy.yaml", over))).unwrap_or_else(|e| panic!("policy: {e}"))
 }
 
-fn run(input: &[u8], policy: &Policy) -> Analysis {
+fn run<'a>(input: &'a [u8], policy: &Policy) -> Analysis<'a> {
     pipeline::analyze(input, policy, None, None).unwrap_or_else(|e| panic!("analyze: {e}"))
 }
 
-fn case(name: &str, policy: &Policy) -> Analysis {
-    run(&std::fs::read(data(&format!("{name}.yaml"))).unwrap(), policy)
+fn case(name: &str, policy: &Policy) -> Analysis<'static> {
+    // The analysis borrows its input; a test's input lives as long as the test process.
+    let input = std::fs::read(data(&format!("{name}.yaml"))).unwrap();
+    run(Box::leak(input.into_boxed_slice()), policy)
 }
 
 /// The added documents, as `Analysis::write` puts them after the input (Helm 3 `# Source:`).
-fn added(a: &Analysis) -> String {
+fn added(a: &Analysis<'_>) -> String {
     let (out, _) = a.write().unwrap();
     let chunks = helm_ha::stream::split(&out);
     let first = chunks.len() - a.added.len();
     chunks[first..].iter().map(|r| &out[r.clone()]).collect()
 }
 
-fn written(a: &Analysis) -> String {
+fn written(a: &Analysis<'_>) -> String {
     a.write().unwrap().0
 }
 
 /// Every object of a stream, as Kubernetes reads it.
-fn objects(stream: &str) -> Vec<Json> {
+fn objects(stream: &str) -> Vec<Json<'_>> {
     helm_ha::stream::read(stream.as_bytes()).unwrap().iter().map(|d| d.value().clone()).filter(|v| !v.is_null()).collect()
 }
 
-fn find<'a>(objs: &'a [Json], kind: &str, name: &str) -> &'a Json {
+fn find<'v, 'a>(objs: &'v [Json<'a>], kind: &str, name: &str) -> &'v Json<'a> {
     objs.iter()
         .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind}/{name} in the output"))
 }
 
 /// The output passes the shared validator (0 failures) and a second run adds and changes nothing.
-fn validated_and_idempotent(a: &Analysis, policy: &Policy) -> String {
+fn validated_and_idempotent(a: &Analysis<'_>, policy: &Policy) -> String {
     assert!(a.refusals().next().is_none(), "unexpected refusal: {:?}", a.refusals().next());
     let out = written(a);
     if let Some((ok, report)) = common::validate(&out) {
@@ -67,7 +69,7 @@ fn validated_and_idempotent(a: &Analysis, policy: &Policy) -> String {
     out
 }
 
-fn messages(a: &Analysis, code: &str) -> Vec<String> {
+fn messages(a: &Analysis<'_>, code: &str) -> Vec<String> {
     a.findings.iter().filter(|f| f.rule.code == code).map(|f| format!("{:?} {}: {}", f.severity, f.object, f.message)).collect()
 }
 

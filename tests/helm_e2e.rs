@@ -139,7 +139,7 @@ fn hooks(stream: &str) -> Vec<(Option<String>, serde_json::Value)> {
         .into_iter()
         .filter(|d| d.contains("helm.sh/hook:"))
         .map(|d| {
-            let value = helm_ha::yaml::parse(&d).unwrap_or_else(|e| panic!("hook does not parse: {e:?}\n{d}")).value;
+            let value = helm_ha::yaml::parse(&d).unwrap_or_else(|e| panic!("hook does not parse: {e:?}\n{d}")).value.to_serde();
             (helm_ha::stream::source_comment(&d).map(str::to_string), value)
         })
         .collect();

@@ -319,12 +319,14 @@ fn check_stream(input: &str, policy: &policy::Policy) -> Result<Option<(String, 
     let in_chunks: Vec<&str> = stream::split(input).into_iter().map(|r| &input[r]).collect();
     let out_chunks: Vec<&str> = stream::split(&out).into_iter().map(|r| &out[r]).collect();
     prop_assert_eq!(out_chunks.len(), in_chunks.len() + analysis.added.len(), "document count\n{}", out);
-    for (i, doc) in analysis.docs.iter().enumerate() {
-        let edits = &analysis.edits[i];
+    for (i, edits) in analysis.edits.iter().enumerate() {
         if edits.is_empty() {
             prop_assert_eq!(out_chunks[i], in_chunks[i], "untouched document {} changed", i + 1);
         } else {
-            let expected = yaml::apply(doc.value(), edits).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            // What the input document meant, read again: the analysis holds its meaning after the edits.
+            let before = yaml::parse(in_chunks[i]).map_err(|e| TestCaseError::fail(format!("{e:?}")))?.value;
+            let expected = yaml::apply(&before, edits).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(&expected, analysis.docs[i].value(), "document {} is not input + edits", i + 1);
             let got = yaml::parse(out_chunks[i]).map_err(|e| TestCaseError::fail(format!("edited document {} does not parse: {e:?}\n{}", i + 1, out_chunks[i])))?.value;
             prop_assert_eq!(got, expected, "document {} does not mean input + edits:\n{}", i + 1, out_chunks[i]);
             prop_assert_eq!(stream::source_comment(out_chunks[i]), stream::source_comment(in_chunks[i]));
@@ -436,8 +438,8 @@ fn trap_values_mean_the_same_after_an_edit() {
         let run = common::helm_ha(&[], input.as_bytes());
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stdout.contains("topologySpreadConstraints"), "the trap Deployment was edited");
-        let ours_in: Vec<Value> = stream::read(input.as_bytes()).unwrap().iter().map(|d| d.value().clone()).collect();
-        let ours_out: Vec<Value> = stream::read(run.stdout.as_bytes()).unwrap().iter().map(|d| d.value().clone()).filter(|v| !v.is_null()).collect();
+        let ours_in: Vec<Value> = stream::read(input.as_bytes()).unwrap().iter().map(|d| d.value().to_serde()).collect();
+        let ours_out: Vec<Value> = stream::read(run.stdout.as_bytes()).unwrap().iter().map(|d| d.value().to_serde()).filter(|v| !v.is_null()).collect();
         let Some(go_in) = go_yaml_meaning(&input) else { return };
         let Some(go_out) = go_yaml_meaning(&run.stdout) else { return };
         assert_eq!(go_in, ours_in, "our reader and go-yaml disagree on the input");
@@ -455,7 +457,7 @@ fn trap_values_mean_the_same_after_an_edit() {
 fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
     // Large streams drop span trees after parsing (stream::read); yaml::edit parses again.
     let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
-    let edits = vec![yaml::Edit::Set(yaml::path("spec.replicas"), json!(3)), yaml::Edit::Append(yaml::path("spec.template.spec.containers"), json!({"name": "d", "image": "on"}))];
+    let edits = vec![yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()), yaml::Edit::Append(yaml::path("spec.template.spec.containers"), json!({"name": "d", "image": "on"}).into())];
     let kept = yaml::parse(text).unwrap();
     let mut dropped = yaml::parse(text).unwrap();
     dropped.forget_spans();

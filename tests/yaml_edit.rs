@@ -3,9 +3,9 @@
 mod common;
 
 use helm_ha::yaml::{edit, parse, path, Edit, Edited, Json, Seg};
-use serde_json::json;
+use helm_ha::json;
 
-fn set(p: &str, v: Json) -> Edit {
+fn set(p: &str, v: Json<'static>) -> Edit {
     Edit::Set(path(p), v)
 }
 
@@ -253,7 +253,7 @@ fn refusals_reserialize_one_document() {
 }
 
 /// The affinity block from the plane HA guide (seed 000), re-indented.
-fn plane_affinity() -> Json {
+fn plane_affinity() -> Json<'static> {
     let term = |ns: &str| json!({"labelSelector": {"matchExpressions": [{"key": "app.name", "operator": "In", "values": [ns]}]}});
     let mut required = term("<namespace>-<release-name>-api");
     required["topologyKey"] = json!("kubernetes.io/hostname");
@@ -426,7 +426,7 @@ fn trap_strings_round_trip_as_strings() {
     let back = parse(&out).unwrap().value;
     for (i, v) in TRAPS.iter().enumerate() {
         assert_eq!(
-            back["metadata"]["annotations"][format!("t{i}")],
+            back["metadata"]["annotations"][format!("t{i}").as_str()],
             json!(v),
             "{out}"
         );

@@ -7,11 +7,13 @@ use crate::classify::{self, Decision};
 use crate::policy::{IntOrPercent, Policy, Tier};
 use crate::stream::Doc;
 use crate::workload::{self, Kind, Release, Workload};
-use crate::yaml::Json;
-use serde_json::Map;
+use crate::yaml::Map;
 use std::collections::BTreeMap;
 
-pub type Labels = Map<String, Json>;
+/// The drill keeps what it reads from the stream (selectors, strategies) as owned values: it
+/// copies the stream's meaning once, outside any hot path.
+pub type Json = crate::yaml::Json<'static>;
+pub type Labels = Map<'static>;
 
 /// A pod-affinity term: pods matching `selector` in `namespaces`, within `topology_key`.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +47,7 @@ impl Term {
             Namespaces::Own => ns == own_ns,
             Namespaces::Some(list, sel) => {
                 let mut ns_labels = Labels::new();
-                ns_labels.insert("kubernetes.io/metadata.name".into(), Json::from(ns));
+                ns_labels.insert("kubernetes.io/metadata.name", Json::from(ns.to_string()));
                 list.iter().any(|n| n == ns) || sel.as_ref().is_some_and(|s| crate::selector::matches(s, &ns_labels))
             }
         };
@@ -90,10 +92,10 @@ impl Constraint {
         let extra: Vec<Json> = self
             .match_label_keys
             .iter()
-            .filter_map(|k| labels.get(k).and_then(Json::as_str).map(|v| serde_json::json!({"key": k, "operator": "In", "values": [v]})))
+            .filter_map(|k| labels.get(k).and_then(Json::as_str).map(|v| crate::json!({"key": k, "operator": "In", "values": [v]})))
             .collect();
         if let (false, Some(obj)) = (extra.is_empty(), sel.as_object_mut()) {
-            let exprs = obj.entry("matchExpressions").or_insert_with(|| Json::Array(Vec::new()));
+            let exprs = obj.entry_or_insert_with("matchExpressions", || Json::Array(Vec::new()));
             if let Some(list) = exprs.as_array_mut() {
                 list.extend(extra);
             }
@@ -240,14 +242,15 @@ pub struct Model {
 }
 
 /// Build the model from a parsed stream.
-pub fn model(docs: &[Doc], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Model {
+pub fn model(docs: &[Doc<'_>], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Model {
     let release = Release::infer(docs, namespace, release);
     let default_ns = release.namespace.clone().unwrap_or_else(|| "default".into());
-    let objects: Vec<&Json> = docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect();
+    let values: Vec<Json> = docs.iter().map(|d| d.value().to_owned_value()).collect();
+    let objects: Vec<&Json> = values.iter().flat_map(|v| workload::objects(v).map(|(_, o)| o)).collect();
     let claims = classify::claims(&objects);
     let mut model = Model::default();
-    for w in workload::find(docs, &policy.service_labels, &release) {
-        let obj = w.object(docs[w.doc].value());
+    for w in workload::find(&values, &policy.service_labels, &release) {
+        let obj = w.object(&values[w.doc]);
         let decision = classify::classify(&w, obj, policy, &claims);
         if let Some(why) = skip_reason(&w) {
             model.skipped.push(format!("{} ({why})", w.describe()));
@@ -281,14 +284,15 @@ fn strings(v: Option<&Json>) -> Vec<String> {
 fn int_or_percent(v: Option<&Json>) -> Option<IntOrPercent> {
     match v? {
         Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(IntOrPercent::Int),
-        Json::String(s) if s.ends_with('%') => Some(IntOrPercent::Percent(s.clone())),
+        Json::String(s) if s.ends_with('%') => Some(IntOrPercent::Percent(s.to_string())),
         Json::String(s) => s.parse().ok().map(IntOrPercent::Int),
         _ => None,
     }
 }
 
 pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
-    let spec = o.get("spec").unwrap_or(&Json::Null);
+    let null = Json::Null;
+    let spec = o.get("spec").unwrap_or(&null);
     Pdb {
         name: o.at("/metadata/name").and_then(Json::as_str).unwrap_or("").to_string(),
         namespace: o.at("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns).to_string(),
@@ -300,8 +304,9 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
 
 /// The pod template of workload `w` (object `obj`).
 pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &classify::Claims, default_ns: &str, release_ns: Option<&str>) -> Template {
-    let tpl = workload::at(obj, w.template_path()).unwrap_or(&Json::Null);
-    let spec = tpl.get("spec").unwrap_or(&Json::Null);
+    let null = Json::Null;
+    let tpl = workload::at(obj, w.template_path()).unwrap_or(&null);
+    let spec = tpl.get("spec").unwrap_or(&null);
     let list = |p: &str| spec.at(p).and_then(Json::as_array).into_iter().flatten();
     let (replicas, replicas_from) = replicas(w, obj, all, release_ns);
     let (cpu, memory) = requests(spec);
@@ -350,7 +355,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
         node_selector: spec
             .get("nodeSelector")
             .and_then(Json::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
             .unwrap_or_default(),
         node_affinity,
         tolerations: list("/tolerations")
@@ -410,7 +415,7 @@ fn requests(spec: &Json) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn requests_fall_back_to_limits_and_init_containers_count_when_larger() {

@@ -82,7 +82,7 @@ impl<'m> State<'m> {
         let t = &self.model.templates[template];
         let mut labels = t.labels.clone();
         if t.kind == crate::workload::Kind::Deployment {
-            labels.insert(POD_TEMPLATE_HASH.into(), Json::from(format!("rev{revision}")));
+            labels.insert(POD_TEMPLATE_HASH, Json::from(format!("rev{revision}")));
         }
         Pod { template, labels, node: None, zone_pin: None, revision, pending: None }
     }

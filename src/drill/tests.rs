@@ -7,17 +7,18 @@ use super::report::{self, Mark};
 use super::schedule::State;
 use crate::policy::Policy;
 use crate::stream::Doc;
-use crate::yaml::Json;
-use serde_json::json;
+use super::pods::Json;
+use crate::json;
 
 fn model(objects: Vec<Json>) -> Model {
-    let docs: Vec<Doc> = objects
-        .into_iter()
+    // JSON is YAML: the parser gives back exactly each value.
+    let raws: Vec<String> = objects.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+    let docs: Vec<Doc> = raws
+        .iter()
+        .zip(objects)
         .enumerate()
-        .map(|(index, value)| {
-            // JSON is YAML: the parser gives back exactly `value`.
-            let raw = serde_json::to_string(&value).unwrap();
-            let parsed = crate::yaml::parse(&raw).unwrap();
+        .map(|(index, (raw, value))| {
+            let parsed = crate::yaml::parse(raw).unwrap();
             assert_eq!(parsed.value, value);
             Doc { index, line: 1, raw, parsed }
         })
@@ -331,10 +332,10 @@ fn zone_drain_cordons_the_whole_zone_first() {
 fn a_singleton_rolling_update_runs_two_copies_at_once() {
     let mut beat = deploy("beat", 1, json!({}));
     beat["spec"]["template"]["spec"]["containers"][0]["args"] = json!(["celery", "beat"]);
-    let policy: Policy = serde_json::from_value(json!({"detect": {"singletonNames": ["beat"]}})).unwrap();
+    let policy: Policy = serde_json::from_value(serde_json::json!({"detect": {"singletonNames": ["beat"]}})).unwrap();
     let m = {
         let raw = serde_json::to_string(&beat).unwrap();
-        let docs = vec![Doc { index: 0, line: 1, parsed: crate::yaml::parse(&raw).unwrap(), raw }];
+        let docs = vec![Doc { index: 0, line: 1, parsed: crate::yaml::parse(&raw).unwrap(), raw: &raw }];
         pods::model(&docs, &policy, Some("ns".into()), None)
     };
     assert_eq!(m.templates[0].tier, crate::policy::Tier::Singleton);

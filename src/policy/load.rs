@@ -6,7 +6,9 @@
 
 use super::{IntOrPercent, Policy, Tier};
 use crate::error::Failure;
-use crate::yaml::{self, Json};
+use crate::yaml;
+// Policies merge as plain JSON before they are read into the typed `Policy`.
+use serde_json::Value as Json;
 
 const PROFILES: &[(&str, &str)] = &[
     ("generic", include_str!("../../profiles/generic.yaml")),
@@ -41,7 +43,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
         if let Some(d) = parsed.duplicates.first() {
             return Err(Failure::policy(name, Some(d.line), &d.path, format!("duplicate key (also on line {})", d.first_line), "keep one"));
         }
-        merge(&mut merged, parsed.value.clone());
+        merge(&mut merged, parsed.value.to_serde());
         located = Some((*name, parsed));
     }
     if let Some(obj) = merged.as_object_mut() {
@@ -60,7 +62,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
 }
 
 fn builtin(text: &str) -> Json {
-    yaml::parse_value(text).expect("built-in profiles are valid YAML").value
+    yaml::parse_value(text).expect("built-in profiles are valid YAML").value.to_serde()
 }
 
 /// Read the user file into the typed policy only to report unknown keys and wrong types early,

@@ -67,7 +67,7 @@ mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
     use crate::rules::Fix;
-    use serde_json::json;
+    use crate::json;
 
     fn set_path(f: &Finding) -> Vec<Seg> {
         match &f.fix {

@@ -95,7 +95,7 @@ fn pre_stop_sleep(hook: &Json) -> Option<i64> {
 mod tests {
     use super::super::testkit::{deployment, policy, run, service};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn pod(grace: Option<i64>, pre_stop: Option<Json>) -> Json {
         let mut c = json!({"name": "app", "image": "app:1"});
@@ -109,7 +109,7 @@ mod tests {
         p
     }
 
-    fn findings(grace: Option<i64>, pre_stop: Option<Json>, with_service: bool) -> Vec<Finding> {
+    fn findings(grace: Option<i64>, pre_stop: Option<Json<'static>>, with_service: bool) -> Vec<Finding> {
         let mut objects = vec![deployment("api", 2, pod(grace, pre_stop))];
         if with_service {
             objects.push(service("api", "ClusterIP", json!({})));

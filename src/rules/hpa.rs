@@ -5,7 +5,7 @@ use crate::policy::{Hpa, Tier};
 use crate::workload::{at, objects, Workload};
 use crate::yaml::{Edit, Json, Path, Seg};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
-use serde_json::json;
+use crate::json;
 
 rule! {
     /// HA108 horizontal-pod-autoscaler: a service the policy autoscales has no HPA.

@@ -92,13 +92,13 @@ pub(super) fn ingress_controller_image(image: &str) -> bool {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn traefik(replicas: u32, spec_extra: Json) -> Json {
+    fn traefik(replicas: u32, spec_extra: Json<'static>) -> Json<'static> {
         let mut pod = json!({"containers": [{"name": "traefik", "image": "docker.io/traefik:v3.1"}]});
         if let Some(o) = spec_extra.as_object() {
             for (k, v) in o {
-                pod[k] = v.clone();
+                pod[k.as_str()] = v.clone();
             }
         }
         deployment("traefik", replicas, pod)

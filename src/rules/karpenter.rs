@@ -1,7 +1,7 @@
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
 use crate::policy::Taint;
 use crate::templates::karpenter::{EC2NodeClass, NodePool};
-use serde_json::json;
+use crate::json;
 
 rule! {
     /// HA112 karpenter: Karpenter is on, but its node class and pools are not in the release.

@@ -89,7 +89,7 @@ impl Rule for LeaderElection {
     }
 }
 
-fn args(c: &Json) -> Vec<&str> {
+fn args<'v>(c: &'v Json<'_>) -> Vec<&'v str> {
     ["command", "args"].iter().filter_map(|k| c.get(*k).and_then(Json::as_array)).flatten().filter_map(Json::as_str).collect()
 }
 
@@ -126,9 +126,9 @@ fn controller_like(container: &str, image: &str) -> bool {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn dep(name: &str, replicas: u32, container: Json) -> Json {
+    fn dep(name: &str, replicas: u32, container: Json<'static>) -> Json<'static> {
         deployment(name, replicas, json!({"containers": [container]}))
     }
 

@@ -184,7 +184,7 @@ fn with_attribute(list: &str, key: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn attribute_lists_merge() {

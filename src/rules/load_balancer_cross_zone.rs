@@ -102,7 +102,7 @@ fn cross_zone(service: &Json) -> Option<bool> {
 mod tests {
     use super::super::testkit::{policy, run, service};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn unknown_cloud_notes_and_explicit_off_warns() {

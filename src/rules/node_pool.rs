@@ -3,7 +3,7 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::{Taint, Tier};
 use crate::workload::at;
 use crate::yaml::{Edit, Json, Seg};
-use serde_json::json;
+use crate::json;
 
 pub const NODEPOOL_LABEL: &str = "karpenter.sh/nodepool";
 
@@ -78,7 +78,7 @@ impl Rule for NodePoolPlacement {
     }
 }
 
-pub fn toleration(t: &Taint) -> Json {
+pub fn toleration(t: &Taint) -> Json<'static> {
     match &t.value {
         Some(v) => json!({"key": t.key, "operator": "Equal", "value": v, "effect": t.effect}),
         None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
@@ -86,7 +86,7 @@ pub fn toleration(t: &Taint) -> Json {
 }
 
 /// The scheduler's `Toleration.ToleratesTaint`.
-pub fn tolerates(toleration: &Json, taint: &Taint) -> bool {
+pub fn tolerates(toleration: &Json<'_>, taint: &Taint) -> bool {
     let s = |k: &str| toleration.get(k).and_then(Json::as_str).unwrap_or("");
     let effect_ok = s("effect").is_empty() || s("effect") == taint.effect;
     let key_ok = s("key") == taint.key || (s("key").is_empty() && s("operator") == "Exists");

@@ -6,7 +6,7 @@ use crate::selector;
 use crate::workload::Workload;
 use crate::yaml::Json;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
-use serde_json::json;
+use crate::json;
 
 rule! {
     /// HA107 pod-disruption-budget: a replicated workload has no PodDisruptionBudget.
@@ -154,7 +154,7 @@ fn show(v: &IntOrPercent) -> String {
 fn int_or_percent(v: &Json) -> Option<IntOrPercent> {
     match v {
         Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(IntOrPercent::Int),
-        Json::String(s) => Some(IntOrPercent::Percent(s.clone())),
+        Json::String(s) => Some(IntOrPercent::Percent(s.to_string())),
         _ => None,
     }
 }
@@ -257,14 +257,17 @@ spec:
     fn an_empty_chart_selector_covers_every_pod_of_its_namespace_only() {
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
-        let a = crate::pipeline::analyze(format!("{STREAM}{all}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let input = format!("{STREAM}{all}");
+        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
-        let a = crate::pipeline::analyze(format!("{STREAM}{elsewhere}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let input = format!("{STREAM}{elsewhere}");
+        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
-        let a = crate::pipeline::analyze(format!("{STREAM}{null}").as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let input = format!("{STREAM}{null}");
+        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert_eq!(a.added.len(), 1);
     }
 

@@ -3,8 +3,8 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::{Spread, Tier};
 use crate::selector;
 use crate::workload::{at, Kind, Workload};
-use crate::yaml::{Edit, Json};
-use serde_json::json;
+use crate::json;
+use crate::yaml::{Edit, Json, Map};
 
 pub const HOSTNAME: &str = "kubernetes.io/hostname";
 pub const ZONE: &str = "topology.kubernetes.io/zone";
@@ -104,24 +104,24 @@ impl Rule for PodSpread {
 }
 
 /// The scheduling terms a pod template already has.
-pub struct Pod<'a> {
-    labels: serde_json::Map<String, Json>,
-    spec: &'a Json,
+pub struct Pod<'p, 'a> {
+    labels: Map<'a>,
+    spec: Option<&'p Json<'a>>,
 }
 
-impl<'a> Pod<'a> {
-    pub fn of(obj: &'a Json, w: &Workload) -> Self {
-        let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&Json::Null);
+impl<'p, 'a> Pod<'p, 'a> {
+    pub fn of(obj: &'p Json<'a>, w: &Workload) -> Self {
+        let spec = at(obj, &format!("{}.spec", w.template_path()));
         Pod { labels: w.pod_labels(obj), spec }
     }
 
-    fn list(&self, pointer: &str) -> impl Iterator<Item = &'a Json> {
-        self.spec.at(pointer).and_then(Json::as_array).into_iter().flatten()
+    fn list(&self, pointer: &str) -> impl Iterator<Item = &'p Json<'a>> {
+        self.spec.and_then(|s| s.at(pointer)).and_then(Json::as_array).into_iter().flatten()
     }
 
     /// Anti-affinity terms (required and preferred) on `key` that select this pod's own labels.
     pub fn anti_affinity(&self, key: &str, required: bool) -> bool {
-        let terms: Vec<&Json> = if required {
+        let terms: Vec<&Json<'a>> = if required {
             self.list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").collect()
         } else {
             self.list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution").filter_map(|t| t.get("podAffinityTerm")).collect()
@@ -140,7 +140,7 @@ impl<'a> Pod<'a> {
         })
     }
 
-    fn own(&self, term: &Json, key: &str) -> bool {
+    fn own(&self, term: &Json<'_>, key: &str) -> bool {
         term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, &self.labels))
     }
 }

@@ -58,7 +58,7 @@ impl Rule for ReadinessProbe {
 }
 
 /// The regular containers of a workload's pod template.
-pub(super) fn containers<'a>(obj: &'a Json, w: &Workload) -> impl Iterator<Item = &'a Json> {
+pub(super) fn containers<'v, 'a>(obj: &'v Json<'a>, w: &Workload) -> impl Iterator<Item = &'v Json<'a>> {
     at(obj, &format!("{}.spec.containers", w.template_path())).and_then(Json::as_array).into_iter().flatten()
 }
 
@@ -70,7 +70,7 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
     cx.services_selecting(&labels).into_iter().find_map(|o| {
         let ns = cx.object_namespace(o);
         let sel = o.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
-        let as_selector = serde_json::json!({ "matchLabels": sel });
+        let as_selector = crate::json!({ "matchLabels": sel });
         (ns == w_ns.as_deref() && selector::matches(&as_selector, &labels)).then(|| o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
     })
 }
@@ -79,7 +79,7 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
 mod tests {
     use super::super::testkit::{deployment, policy, run, service};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn warns_for_served_pods_and_notes_unserved_ones() {
@@ -108,7 +108,7 @@ mod tests {
             d["spec"]["template"]["metadata"]["labels"]["instance"] = json!("rel");
             objects.push(d);
         }
-        let mut svc = |name: &str, selector: Json| {
+        let mut svc = |name: &str, selector: Json<'static>| {
             let mut s = service(name, "ClusterIP", json!({}));
             s["spec"]["selector"] = selector;
             objects.push(s);

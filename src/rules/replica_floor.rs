@@ -49,7 +49,7 @@ mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
     use crate::rules::Fix;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn raises_to_the_floor_and_never_lowers() {
@@ -62,7 +62,7 @@ mod tests {
     #[test]
     fn an_absent_count_is_one_and_a_service_floor_wins() {
         let mut web = deployment("web", 1, json!({"containers": []}));
-        web["spec"].as_object_mut().unwrap().remove("replicas");
+        web["spec"].as_object_mut().unwrap().shift_remove("replicas");
         let mut p = policy();
         p.services.insert("web".into(), crate::policy::Service { replicas: Some(4), ..Default::default() });
         let found = run(&[&ReplicaFloor], &p, vec![web]);

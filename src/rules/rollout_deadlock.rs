@@ -97,7 +97,7 @@ mod rule_tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
     use crate::policy::Spread;
-    use serde_json::json;
+    use crate::json;
 
     fn hard() -> crate::policy::Policy {
         let mut p = policy();

@@ -49,7 +49,7 @@ mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
     use crate::rules::Fix;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn recreate_replaces_the_rolling_update() {

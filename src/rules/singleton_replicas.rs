@@ -47,7 +47,7 @@ impl Rule for SingletonReplicas {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn a_singleton_asked_for_two_copies_is_an_error_without_a_fix() {

@@ -45,9 +45,9 @@ impl Rule for StatefulInChart {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn redis() -> crate::yaml::Json {
+    fn redis() -> crate::yaml::Json<'static> {
         deployment("cache", 1, json!({"containers": [{"name": "r", "image": "docker.io/library/redis:7"}]}))
     }
 

@@ -4,7 +4,7 @@ use crate::policy::STORAGE_PRESETS;
 use crate::workload::{objects, HOOK_ANNOTATION};
 use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
-use serde_json::json;
+use crate::json;
 
 rule! {
     /// HA110 storage-class: zonal volumes without a class that waits for the pod.
@@ -63,7 +63,7 @@ impl Rule for StorageClass {
         let mut out = Vec::new();
         if let Some((_, provisioner, params)) = STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset) {
             if !cx.exists("StorageClass", None, &sc.name) {
-                let parameters: serde_json::Map<String, Json> = params.iter().map(|(k, v)| (k.to_string(), Json::from(*v))).collect();
+                let parameters: crate::yaml::Map = params.iter().map(|(k, v)| (*k, Json::from(*v))).collect();
                 let ctx = json!({"name": sc.name, "labels": generated_labels(None), "default": sc.default, "provisioner": provisioner, "parameters": parameters});
                 let Some(new) = cx.render::<K8sStorageClass>("storageclass.yaml", &ctx, 0) else { return out };
                 let msg = format!("adds StorageClass {} ({provisioner}, WaitForFirstConsumer, Retain{})", sc.name, if sc.default { ", cluster default" } else { "" });

@@ -68,9 +68,9 @@ impl Rule for StorageClassBinding {
 mod tests {
     use super::super::testkit::{policy, run};
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
-    fn class(name: &str, mode: Option<&str>, default: bool) -> Json {
+    fn class(name: &str, mode: Option<&str>, default: bool) -> Json<'static> {
         let mut c = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name}, "provisioner": "ebs.csi.aws.com"});
         if let Some(m) = mode {
             c["volumeBindingMode"] = json!(m);

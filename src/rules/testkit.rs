@@ -8,20 +8,21 @@ use crate::yaml::Json;
 
 /// Run `rules` in order (applying fixes as the pipeline does) over `objects` (one document
 /// each) and return the findings of the last rule.
-pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json>) -> Vec<Finding> {
-    let docs: Vec<Doc> = objects
-        .into_iter()
+pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json<'static>>) -> Vec<Finding> {
+    let raws: Vec<String> = objects.iter().map(crate::yaml::to_yaml).collect();
+    let mut docs: Vec<Doc> = raws
+        .iter()
+        .zip(objects)
         .enumerate()
-        .map(|(index, value)| {
-            let raw = crate::yaml::to_yaml(&value);
-            let parsed = crate::yaml::parse(&raw).expect("generated YAML parses");
+        .map(|(index, (raw, value))| {
+            let parsed = crate::yaml::parse(raw).expect("generated YAML parses");
             assert_eq!(parsed.value, value, "the YAML round trip keeps the object");
             Doc { index, line: 1 + index * 10, raw, parsed }
         })
         .collect();
     let release = Release::infer(&docs, None, None);
     let templates = crate::templates::Templates::default();
-    let mut cx = Cx::new(policy, &release, &docs, &templates);
+    let mut cx = Cx::new(policy, &release, &mut docs, &templates);
     let mut last = Vec::new();
     for rule in rules {
         last = rule.check(&cx);
@@ -44,8 +45,8 @@ pub fn policy() -> Policy {
 }
 
 /// A Deployment `name` with pod label `app: name`, `replicas` and the given pod spec.
-pub fn deployment(name: &str, replicas: u32, pod_spec: Json) -> Json {
-    serde_json::json!({
+pub fn deployment(name: &str, replicas: u32, pod_spec: Json<'static>) -> Json<'static> {
+    crate::json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": name},
@@ -58,8 +59,8 @@ pub fn deployment(name: &str, replicas: u32, pod_spec: Json) -> Json {
 }
 
 /// A Service selecting `app: name`.
-pub fn service(name: &str, type_: &str, annotations: Json) -> Json {
-    serde_json::json!({
+pub fn service(name: &str, type_: &str, annotations: Json<'static>) -> Json<'static> {
+    crate::json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "annotations": annotations},

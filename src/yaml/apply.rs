@@ -1,8 +1,6 @@
 //! Edits applied to plain JSON: the value an edited document must mean.
 
-use serde_json::Map;
-
-use super::{Edit, Json, Seg, YamlError};
+use super::{Edit, Json, Map, Seg, YamlError};
 
 fn fail(path: &[Seg], why: &str) -> YamlError {
     let shown: Vec<String> = path
@@ -20,7 +18,7 @@ fn fail(path: &[Seg], why: &str) -> YamlError {
 }
 
 /// Walk to the parent of the last segment, creating mappings for missing or null keys.
-fn parent_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Result<&'v mut Json, YamlError> {
+fn parent_mut<'v, 'a>(root: &'v mut Json<'a>, path: &[Seg]) -> Result<&'v mut Json<'a>, YamlError> {
     let mut cur = root;
     for (i, seg) in path[..path.len() - 1].iter().enumerate() {
         if cur.is_null() {
@@ -28,7 +26,7 @@ fn parent_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Result<&'v mut Json, Yaml
         }
         cur = match (cur, seg) {
             (Json::Object(m), Seg::Key(k)) => {
-                let slot = m.entry(k.clone()).or_insert(Json::Null);
+                let slot = m.entry_or_insert_with(k.clone(), || Json::Null);
                 if slot.is_null() {
                     *slot = Json::Object(Map::new());
                 }
@@ -44,7 +42,7 @@ fn parent_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Result<&'v mut Json, Yaml
 }
 
 /// Walk without creating anything; `None` when the path does not exist.
-fn get_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Option<&'v mut Json> {
+fn get_mut<'v, 'a>(root: &'v mut Json<'a>, path: &[Seg]) -> Option<&'v mut Json<'a>> {
     path.iter().try_fold(root, |v, seg| match (v, seg) {
         (Json::Object(m), Seg::Key(k)) => m.get_mut(k),
         (Json::Array(a), Seg::Index(i)) => a.get_mut(*i),
@@ -53,13 +51,13 @@ fn get_mut<'v>(root: &'v mut Json, path: &[Seg]) -> Option<&'v mut Json> {
 }
 
 /// Put `value` at the last segment of `path` under `parent`.
-fn put<'v>(parent: &'v mut Json, path: &[Seg], value: Json) -> Result<&'v mut Json, YamlError> {
+fn put<'v, 'a>(parent: &'v mut Json<'a>, path: &[Seg], value: Json<'a>) -> Result<&'v mut Json<'a>, YamlError> {
     if parent.is_null() {
         *parent = Json::Object(Map::new());
     }
     match (parent, &path[path.len() - 1]) {
         (Json::Object(m), Seg::Key(k)) => {
-            let slot = m.entry(k.clone()).or_insert(Json::Null);
+            let slot = m.entry_or_insert_with(k.clone(), || Json::Null);
             *slot = value;
             Ok(slot)
         }
@@ -74,7 +72,7 @@ fn put<'v>(parent: &'v mut Json, path: &[Seg], value: Json) -> Result<&'v mut Js
     }
 }
 
-pub(crate) fn apply_one(root: &mut Json, edit: &Edit) -> Result<(), YamlError> {
+pub(crate) fn apply_one(root: &mut Json<'_>, edit: &Edit) -> Result<(), YamlError> {
     match edit {
         Edit::Set(path, value) if path.is_empty() => *root = value.clone(),
         Edit::Set(path, value) => {

@@ -26,34 +26,34 @@ const MAX_KEY: usize = 1024;
 
 /// Where the reader's events go: the span tree's [`Builder`], or [`super::value::Direct`] when
 /// only the meaning is wanted. `None` stops the reader (the caller falls back to granit).
-pub(crate) trait Sink {
-    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()>;
+pub(crate) trait Sink<'t> {
+    fn event(&mut self, ev: Event<'t>, span: &Span) -> Option<()>;
 }
 
-impl Sink for Builder {
-    fn event(&mut self, ev: Event<'_>, span: &Span) -> Option<()> {
+impl<'t> Sink<'t> for Builder<'t> {
+    fn event(&mut self, ev: Event<'t>, span: &Span) -> Option<()> {
         Builder::event(self, ev, span).ok()
     }
 }
 
 /// The tree of `text`, or `None` when `text` is outside the subset this reader handles.
-pub(crate) fn read(text: &str) -> Option<Tree> {
+pub(crate) fn read(text: &str) -> Option<Tree<'_>> {
     Some(run(text, Builder::new(text))?.finish(text))
 }
 
 /// What `text` means, without a tree; `None` also for the rare cases [`super::value::Direct`]
 /// leaves to the full path (duplicate and merge keys, errors).
-pub(crate) fn read_value(text: &str) -> Option<Json> {
+pub(crate) fn read_value(text: &str) -> Option<Json<'_>> {
     run(text, super::value::Direct::default())?.finish()
 }
 
 /// Does `text` mean exactly `expected` (no duplicate keys)? `false` also when this cannot tell
 /// without the full meaning.
-pub(crate) fn means(text: &str, expected: &Json) -> bool {
+pub(crate) fn means(text: &str, expected: &Json<'_>) -> bool {
     run(text, super::value::Matches::new(expected)).and_then(|m| m.finish()).is_some()
 }
 
-fn run<S: Sink>(text: &str, out: S) -> Option<S> {
+fn run<'t, S: Sink<'t>>(text: &'t str, out: S) -> Option<S> {
     if !simple_text(text) {
         return None;
     }
@@ -139,7 +139,7 @@ struct Reader<'t, S> {
     ascii: bool,
 }
 
-impl<'t, S: Sink> Reader<'t, S> {
+impl<'t, S: Sink<'t>> Reader<'t, S> {
     fn start_line(&mut self, pos: usize) {
         self.pos = pos;
         self.end = memchr::memchr(b'\n', &self.s[pos..]).map_or(self.s.len(), |i| pos + i);

@@ -46,7 +46,7 @@ fn options(style: Style) -> SerializerOptions {
 }
 
 /// serde-saphyr's rendering of `value`, one entry per line, without line breaks.
-pub(crate) fn lines(value: &Json, style: Style) -> Vec<String> {
+pub(crate) fn lines(value: &Json<'_>, style: Style) -> Vec<String> {
     if let Some(lines) = super::emit_plain::lines(value, style) {
         return lines;
     }
@@ -54,9 +54,9 @@ pub(crate) fn lines(value: &Json, style: Style) -> Vec<String> {
 }
 
 /// [`lines`] always through serde-saphyr (what `emit_plain` is held to).
-pub(crate) fn saphyr_lines(value: &Json, style: Style) -> Vec<String> {
+pub(crate) fn saphyr_lines(value: &Json<'_>, style: Style) -> Vec<String> {
     let text = serde_saphyr::to_string_with_options(value, options(style))
-        // A serde_json::Value always serialises; keep a visible marker rather than panic.
+        // A JSON value always serialises; keep a visible marker rather than panic.
         .unwrap_or_else(|_| "null\n".to_string());
     text.lines().map(str::to_string).collect()
 }
@@ -76,6 +76,6 @@ pub(crate) fn indent(lines: &[String], col: usize, style: Style) -> String {
 }
 
 /// A whole document as block YAML with indented sequences, as most Helm charts write them.
-pub fn to_yaml(value: &Json) -> String {
+pub fn to_yaml(value: &Json<'_>) -> String {
     indent(&lines(value, Style::default()), 0, Style::default())
 }

@@ -6,11 +6,10 @@
 //! `None`, and serde-saphyr writes it. Tests hold the two to the same bytes.
 
 use super::emit::Style;
-use super::Json;
-use serde_json::Map;
+use super::{Json, Map};
 
 /// The lines serde-saphyr would write for `value`, or `None` when it is not this simple.
-pub(crate) fn lines(value: &Json, style: Style) -> Option<Vec<String>> {
+pub(crate) fn lines(value: &Json<'_>, style: Style) -> Option<Vec<String>> {
     if style.step != 2 {
         return None;
     }
@@ -35,7 +34,7 @@ struct Writer {
 impl Writer {
     /// A mapping whose keys sit at `col`; the first line starts with `lead` (spaces, or the
     /// spaces and `- ` of the list item it opens).
-    fn map(&mut self, m: &Map<String, Json>, col: usize, lead: String) -> Option<()> {
+    fn map(&mut self, m: &Map<'_>, col: usize, lead: String) -> Option<()> {
         let mut lead = Some(lead);
         for (k, v) in m {
             let mut line = lead.take().unwrap_or_else(|| indented(col));
@@ -61,7 +60,7 @@ impl Writer {
     }
 
     /// A list whose dashes sit at `col`.
-    fn seq(&mut self, items: &[Json], col: usize) -> Option<()> {
+    fn seq(&mut self, items: &[Json<'_>], col: usize) -> Option<()> {
         for item in items {
             let mut dash = indented(col);
             dash.push_str("- ");
@@ -87,7 +86,7 @@ fn indented(col: usize) -> String {
 }
 
 /// Append a value that fits after `key: ` or `- ` as it is.
-fn inline(v: &Json, line: &mut String) -> Option<()> {
+fn inline(v: &Json<'_>, line: &mut String) -> Option<()> {
     match v {
         Json::Null => line.push_str("null"),
         Json::Bool(b) => line.push_str(if *b { "true" } else { "false" }),
@@ -116,16 +115,16 @@ fn plain(s: &str) -> Option<&str> {
 mod tests {
     use super::super::emit::{saphyr_lines, Style};
     use super::lines;
+    use crate::json;
     use crate::yaml::Json;
     use proptest::prelude::*;
-    use serde_json::json;
 
     fn styles() -> [Style; 2] {
         [Style::default(), Style { compact: true, ..Style::default() }]
     }
 
     /// Where the direct writer answers, it says what serde-saphyr says.
-    fn agrees(v: &Json) -> bool {
+    fn agrees(v: &Json<'_>) -> bool {
         styles().into_iter().all(|style| lines(v, style).is_none_or(|direct| direct == saphyr_lines(v, style)))
     }
 
@@ -153,7 +152,7 @@ mod tests {
         assert_eq!(lines(&json!({"k": 1}), Style { step: 4, ..Style::default() }), None);
     }
 
-    fn scalar() -> impl Strategy<Value = Json> {
+    fn scalar() -> impl Strategy<Value = Json<'static>> {
         prop_oneof![
             Just(Json::Null),
             any::<bool>().prop_map(Json::Bool),
@@ -166,21 +165,21 @@ mod tests {
                 Just("Off".to_string()),
                 Just("a".repeat(200)),
             ]
-            .prop_map(Json::String),
+            .prop_map(Json::from),
         ]
     }
 
     /// Lists hold scalars and mappings only, so with names for strings the direct writer
     /// must answer.
-    fn simple() -> impl Strategy<Value = Json> {
-        let leaf = prop_oneof![Just(Json::Null), any::<bool>().prop_map(Json::Bool), any::<i64>().prop_map(Json::from), "[a-z]{6}[a-zA-Z0-9._/-]{0,12}".prop_map(Json::String)];
+    fn simple() -> impl Strategy<Value = Json<'static>> {
+        let leaf = prop_oneof![Just(Json::Null), any::<bool>().prop_map(Json::Bool), any::<i64>().prop_map(Json::from), "[a-z]{6}[a-zA-Z0-9._/-]{0,12}".prop_map(Json::from)];
         leaf.prop_recursive(5, 48, 5, |inner| {
             let entries = prop::collection::vec(("[a-z]{6}[a-zA-Z0-9._/-]{0,8}", inner), 0..5).prop_map(|e| Json::Object(e.into_iter().collect()));
             prop_oneof![entries.clone(), prop::collection::vec(prop_oneof![entries, Just(Json::from(1))], 0..5).prop_map(Json::Array)]
         })
     }
 
-    fn value() -> impl Strategy<Value = Json> {
+    fn value() -> impl Strategy<Value = Json<'static>> {
         scalar().prop_recursive(5, 48, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),

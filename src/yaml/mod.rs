@@ -13,30 +13,30 @@ mod apply;
 mod block;
 mod emit;
 mod emit_plain;
+mod json;
 mod resolve;
 mod splice;
 mod tree;
 mod value;
 
 pub use emit::to_yaml;
-
-pub type Json = serde_json::Value;
+pub use json::{Json, Map, Number, Str};
 
 /// `serde_json::Value::pointer` without its two `replace` calls per token (each allocates; the
 /// rules look up paths thousands of times per stream): the same answer, by the same rules
 /// (RFC 6901 indices: no sign, no leading zero), for pointers without `~` escapes.
-pub trait Lookup {
-    fn at(&self, pointer: &str) -> Option<&Json>;
+pub trait Lookup<'a> {
+    fn at(&self, pointer: &str) -> Option<&Json<'a>>;
 }
 
-impl Lookup for Json {
-    fn at(&self, pointer: &str) -> Option<&Json> {
+impl<'a> Lookup<'a> for Json<'a> {
+    fn at(&self, pointer: &str) -> Option<&Json<'a>> {
         if pointer.is_empty() || pointer.as_bytes().contains(&b'~') {
             return self.pointer(pointer);
         }
         pointer.strip_prefix('/')?.split('/').try_fold(self, |v, token| match v {
             Json::Object(m) => m.get(token),
-            Json::Array(items) if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) => items.get(token.parse::<usize>().ok()?),
+            Json::Array(items) => items.get(json::array_index(token)?),
             _ => None,
         })
     }
@@ -66,11 +66,11 @@ pub fn path(dotted: &str) -> Path {
 pub enum Edit {
     /// Set the value at `path`, creating missing mappings on the way (a null or empty value on
     /// the way counts as missing).
-    Set(Path, Json),
+    Set(Path, Json<'static>),
     /// Remove the mapping key at `path` (no-op if absent).
     Remove(Path),
     /// Append an item to the sequence at `path` (created when absent, null or `[]`).
-    Append(Path, Json),
+    Append(Path, Json<'static>),
 }
 
 /// A parse or edit failure. `line`/`col` are 1-based and relative to the text given to
@@ -108,15 +108,16 @@ impl Edited {
     }
 }
 
-/// A parsed document: its go-yaml meaning plus what the splicer needs.
-pub struct Parsed {
+/// A parsed document: its go-yaml meaning plus what the splicer needs, borrowing from the
+/// document's text.
+pub struct Parsed<'t> {
     /// The JSON that `sigs.k8s.io/yaml` makes of the document (`Null` for an empty document).
-    pub value: Json,
+    pub value: Json<'t>,
     pub duplicates: Vec<Duplicate>,
-    tree: tree::Tree,
+    tree: tree::Tree<'t>,
 }
 
-impl Parsed {
+impl Parsed<'_> {
     /// Drop what only [`edit`] and [`Parsed::line_of`] need (the span tree and key table, several
     /// times the size of the text) for a document no rule is expected to edit. [`edit`] parses
     /// the text again if it is asked to edit it anyway; `line_of` then answers `None`.
@@ -155,7 +156,7 @@ impl Parsed {
 }
 
 /// Parse one document (a chunk from the stream splitter: marker line, comments and body).
-pub fn parse(text: &str) -> Result<Parsed, YamlError> {
+pub fn parse(text: &str) -> Result<Parsed<'_>, YamlError> {
     let tree = tree::build(text)?;
     let Some(root) = tree.root else {
         return Ok(Parsed {
@@ -172,7 +173,7 @@ pub fn parse(text: &str) -> Result<Parsed, YamlError> {
 
 /// What `text` means when nobody needs its spans: [`parse`] without the tree, which is not even
 /// built when the block reader can read the document straight into its meaning.
-pub fn parse_value(text: &str) -> Result<Parsed, YamlError> {
+pub fn parse_value(text: &str) -> Result<Parsed<'_>, YamlError> {
     match block::read_value(text) {
         Some(value) => Ok(Parsed { value, duplicates: Vec::new(), tree: tree::Tree::default() }),
         None => {
@@ -184,7 +185,7 @@ pub fn parse_value(text: &str) -> Result<Parsed, YamlError> {
 }
 
 /// `value` with `edits` applied, in order: what the document must mean after [`edit`].
-pub fn apply(value: &Json, edits: &[Edit]) -> Result<Json, YamlError> {
+pub fn apply<'a>(value: &Json<'a>, edits: &[Edit]) -> Result<Json<'a>, YamlError> {
     let mut v = value.clone();
     for e in edits {
         apply::apply_one(&mut v, e)?;
@@ -194,7 +195,7 @@ pub fn apply(value: &Json, edits: &[Edit]) -> Result<Json, YamlError> {
 
 /// [`apply`] on `value` itself, without a copy. On an error `value` may hold the edits before
 /// the failing one.
-pub fn apply_in_place(value: &mut Json, edits: &[Edit]) -> Result<(), YamlError> {
+pub fn apply_in_place(value: &mut Json<'_>, edits: &[Edit]) -> Result<(), YamlError> {
     for e in edits {
         apply::apply_one(value, e)?;
     }
@@ -202,14 +203,14 @@ pub fn apply_in_place(value: &mut Json, edits: &[Edit]) -> Result<(), YamlError>
 }
 
 /// Apply `edits` to the document `text` (already parsed as `parsed`).
-pub fn edit(text: &str, parsed: &Parsed, edits: &[Edit]) -> Result<Edited, YamlError> {
+pub fn edit(text: &str, parsed: &Parsed<'_>, edits: &[Edit]) -> Result<Edited, YamlError> {
     edit_to(text, parsed, edits, None)
 }
 
 /// [`edit`], given what the document means after the edits when the caller has it already
 /// (the pipeline applied the same edits to the same value): copying and editing the document's
 /// meaning once more is then saved.
-pub fn edit_to(text: &str, parsed: &Parsed, edits: &[Edit], after: Option<&Json>) -> Result<Edited, YamlError> {
+pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&Json<'_>>) -> Result<Edited, YamlError> {
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,
@@ -270,7 +271,7 @@ fn is_marker(line: &str, marker: &str) -> bool {
 
 /// The chunk written from scratch: its marker line and leading comments kept, then the
 /// expected value, then `...` when the chunk had one.
-fn reserialize(text: &str, expected: &Json) -> String {
+fn reserialize(text: &str, expected: &Json<'_>) -> String {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = String::new();
     // A lone CR is a line break to YAML but not to `split_inclusive('\n')`: a "comment line"
@@ -328,7 +329,7 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
         let mut other = value.clone();
         match &mut other {
             Json::Object(m) => {
-                m.insert("helm-ha-extra".into(), Json::Null);
+                m.insert("helm-ha-extra", Json::Null);
             }
             v => *v = Json::Bool(true),
         }
@@ -336,7 +337,7 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
             return Err(format!("the text was said to mean something else: {other}"));
         }
         // And with its last leaf changed.
-        fn change_last_leaf(v: &mut Json) {
+        fn change_last_leaf(v: &mut Json<'_>) {
             match v {
                 Json::Object(m) if !m.is_empty() => change_last_leaf(m.values_mut().last().expect("non-empty")),
                 Json::Array(a) if !a.is_empty() => change_last_leaf(a.last_mut().expect("non-empty")),

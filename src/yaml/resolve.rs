@@ -4,8 +4,9 @@
 //! `resolve.go` and decoder.
 
 use granit_parser::ScalarStyle;
-use serde_json::{Map, Number};
+use std::borrow::Cow;
 
+use super::json::{Map, Number, Str};
 use super::tree::{error_at, Kind, Node, NodeId, Tree, MAX_DEPTH};
 use super::{Duplicate, Json, YamlError};
 
@@ -144,7 +145,7 @@ pub(crate) fn untagged(value: &str, style: ScalarStyle) -> Scalar {
     }
 }
 
-fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
+fn scalar_of(node: &Node<'_>, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
     let Some(tag) = node.tag.as_deref() else { return Ok(untagged(value, style)) };
     let resolved = go_resolve(value);
     let fail = || {
@@ -175,12 +176,16 @@ fn scalar_of(node: &Node, value: &str, style: ScalarStyle) -> Result<Scalar, Yam
     })
 }
 
-fn scalar_json(node: &Node, value: &str, s: Scalar) -> Result<Json, YamlError> {
-    json_of(value, s).ok_or_else(|| error_at(node.line, node.col, "non-finite number (infinity or NaN); Kubernetes cannot read it"))
+fn scalar_json<'t>(node: &Node<'_>, value: &Cow<'t, str>, s: Scalar) -> Result<Json<'t>, YamlError> {
+    let json = match s {
+        Scalar::Str | Scalar::Merge => Json::String(Str::from(value.clone())),
+        s => json_of(value, s).ok_or_else(|| error_at(node.line, node.col, "non-finite number (infinity or NaN); Kubernetes cannot read it"))?.into_owned(),
+    };
+    Ok(json)
 }
 
 /// The JSON of a resolved scalar; `None` for a non-finite number, which JSON cannot hold.
-pub(crate) fn json_of(value: &str, s: Scalar) -> Option<Json> {
+pub(crate) fn json_of(value: &str, s: Scalar) -> Option<Json<'_>> {
     Some(match s {
         Scalar::Null => Json::Null,
         Scalar::Bool(b) => Json::Bool(b),
@@ -190,18 +195,18 @@ pub(crate) fn json_of(value: &str, s: Scalar) -> Option<Json> {
             _ => unreachable_float(i),
         },
         Scalar::Float(f) => Json::Number(Number::from_f64(f)?),
-        Scalar::Str | Scalar::Merge => Json::String(value.to_string()),
+        Scalar::Str | Scalar::Merge => Json::String(Str::from(value)),
     })
 }
 
-fn unreachable_float(i: i128) -> Json {
+fn unreachable_float(i: i128) -> Json<'static> {
     Number::from_f64(i as f64).map_or(Json::Null, Json::Number)
 }
 
 /// sigs.k8s.io/yaml turns every non-string key into a string.
-pub(crate) fn key_string(v: &Json) -> Option<String> {
+pub(crate) fn key_string(v: &Json<'_>) -> Option<String> {
     match v {
-        Json::String(s) => Some(s.clone()),
+        Json::String(s) => Some(s.to_string()),
         Json::Bool(b) => Some(b.to_string()),
         Json::Number(n) => Some(match n.as_f64() {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
@@ -213,12 +218,12 @@ pub(crate) fn key_string(v: &Json) -> Option<String> {
 
 /// The key string of mapping-key node `k`, as the resolver makes it (for navigation by the
 /// editor); `None` for keys JSON cannot hold.
-pub(crate) fn key_of(tree: &Tree, k: NodeId) -> Option<std::borrow::Cow<'_, str>> {
+pub(crate) fn key_of<'r>(tree: &'r Tree<'_>, k: NodeId) -> Option<Cow<'r, str>> {
     let n = &tree.nodes[tree.deref(k)];
     let Kind::Scalar { value, style } = &n.kind else { return None };
     match scalar_of(n, value, *style).ok()? {
-        Scalar::Str | Scalar::Merge => Some(std::borrow::Cow::Borrowed(value)),
-        s => key_string(&scalar_json(n, value, s).ok()?).map(std::borrow::Cow::Owned),
+        Scalar::Str | Scalar::Merge => Some(Cow::Borrowed(value)),
+        s => key_string(&scalar_json(n, value, s).ok()?).map(Cow::Owned),
     }
 }
 
@@ -245,13 +250,13 @@ impl At<'_> {
     }
 }
 
-pub(crate) struct Resolver<'t> {
-    tree: &'t Tree,
+pub(crate) struct Resolver<'r, 't> {
+    tree: &'r Tree<'t>,
     pub duplicates: Vec<Duplicate>,
 }
 
-impl<'t> Resolver<'t> {
-    pub fn new(tree: &'t Tree) -> Self {
+impl<'r, 't> Resolver<'r, 't> {
+    pub fn new(tree: &'r Tree<'t>) -> Self {
         Resolver { tree, duplicates: Vec::new() }
     }
 
@@ -262,7 +267,7 @@ impl<'t> Resolver<'t> {
 
     /// `at` is where the node sits, for duplicate reports; `None` inside alias expansions (the
     /// anchored original reports its own duplicates once).
-    pub fn resolve(&mut self, id: NodeId, depth: usize, at: Option<&At<'_>>) -> Result<Json, YamlError> {
+    pub fn resolve(&mut self, id: NodeId, depth: usize, at: Option<&At<'_>>) -> Result<Json<'t>, YamlError> {
         let node = &self.tree.nodes[id];
         if depth > MAX_DEPTH {
             return Err(error_at(node.line, node.col, "nesting deeper than 500 levels"));
@@ -285,10 +290,10 @@ impl<'t> Resolver<'t> {
         }
     }
 
-    fn resolve_map(&mut self, entries: &[(NodeId, NodeId)], depth: usize, at: Option<&At<'_>>) -> Result<Json, YamlError> {
+    fn resolve_map(&mut self, entries: &[(NodeId, NodeId)], depth: usize, at: Option<&At<'_>>) -> Result<Json<'t>, YamlError> {
         // Sized up front: a map grown by doubling keeps up to half its slots empty, and every
         // document's meaning is held for the whole run (docs/benchmarks.md, memory).
-        let mut out = Map::with_capacity(entries.len());
+        let mut out = Keyed::with_capacity(entries.len());
         for (i, &(k, v)) in entries.iter().enumerate() {
             if self.is_merge_key(k) {
                 self.merge(v, &mut out, depth)?;
@@ -302,32 +307,27 @@ impl<'t> Resolver<'t> {
                 self.resolve(v, depth + 1, sub.as_ref())?
             };
             let line = self.tree.nodes[k].line;
-            match out.entry(key) {
-                serde_json::map::Entry::Vacant(e) => {
-                    e.insert(value);
-                }
-                serde_json::map::Entry::Occupied(mut e) => {
-                    // A merged key is overridden, not duplicated: only an earlier explicit key counts.
-                    if let Some(p) = at {
-                        let first = entries[..i].iter().find(|(pk, _)| !self.is_merge_key(*pk) && key_of(self.tree, *pk).as_deref() == Some(e.key().as_str()));
-                        if let Some(&(pk, _)) = first {
-                            let path = At::Key(p, e.key()).dotted();
-                            self.duplicates.insert(mark, Duplicate { path, first_line: self.tree.nodes[pk].line, line });
-                        }
+            if out.contains(&key) {
+                // A merged key is overridden, not duplicated: only an earlier explicit key counts.
+                if let Some(p) = at {
+                    let first = entries[..i].iter().find(|(pk, _)| !self.is_merge_key(*pk) && key_of(self.tree, *pk).as_deref() == Some(key.as_str()));
+                    if let Some(&(pk, _)) = first {
+                        let path = At::Key(p, &key).dotted();
+                        self.duplicates.insert(mark, Duplicate { path, first_line: self.tree.nodes[pk].line, line });
                     }
-                    e.insert(value);
                 }
             }
+            out.insert(key, value);
         }
-        Ok(Json::Object(out))
+        Ok(Json::Object(out.finish()))
     }
 
-    fn key(&mut self, k: NodeId, depth: usize) -> Result<String, YamlError> {
+    fn key(&mut self, k: NodeId, depth: usize) -> Result<Str<'t>, YamlError> {
         let v = self.resolve(k, depth + 1, None)?;
         let n = &self.tree.nodes[k];
         match v {
             Json::String(s) => Ok(s),
-            v => key_string(&v).ok_or_else(|| error_at(n.line, n.col, "mapping key is null or a collection; JSON cannot hold it")),
+            v => key_string(&v).map(Str::from).ok_or_else(|| error_at(n.line, n.col, "mapping key is null or a collection; JSON cannot hold it")),
         }
     }
 
@@ -335,7 +335,7 @@ impl<'t> Resolver<'t> {
     fn merge(
         &mut self,
         v: NodeId,
-        out: &mut Map<String, Json>,
+        out: &mut Keyed<'t>,
         depth: usize,
     ) -> Result<(), YamlError> {
         let target = self.tree.deref(v);
@@ -357,9 +357,56 @@ impl<'t> Resolver<'t> {
                 return Err(wrong());
             }
             if let Json::Object(m) = self.resolve(s, depth + 1, None)? {
-                out.extend(m);
+                for (k, v) in m {
+                    out.insert(k, v);
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// A mapping being resolved: inserting over an existing key replaces its value in place (as
+/// `IndexMap::insert`), found through an index once the mapping is large, so that a huge
+/// mapping on the full path is not quadratic.
+struct Keyed<'t> {
+    entries: Vec<(Str<'t>, Json<'t>)>,
+    index: Option<std::collections::HashMap<Str<'t>, usize>>,
+}
+
+impl<'t> Keyed<'t> {
+    const INDEXED_FROM: usize = 32;
+
+    fn with_capacity(n: usize) -> Self {
+        Keyed { entries: Vec::with_capacity(n), index: None }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| k.as_str() == key),
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    fn insert(&mut self, key: Str<'t>, value: Json<'t>) {
+        if let Some(i) = self.position(&key) {
+            self.entries[i].1 = value;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.entries.len());
+        }
+        self.entries.push((key, value));
+        if self.index.is_none() && self.entries.len() >= Self::INDEXED_FROM {
+            self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+        }
+    }
+
+    fn finish(self) -> Map<'t> {
+        Map::from_distinct(self.entries)
     }
 }

@@ -48,15 +48,15 @@ struct Splice {
 
 pub(crate) struct Splicer<'a> {
     text: &'a str,
-    tree: &'a Tree,
-    expected: &'a Json,
+    tree: &'a Tree<'a>,
+    expected: &'a Json<'a>,
     style: Style,
     ops: Vec<Op>,
     /// Paths whose text is already rendered from `expected` by an op.
     covered: Vec<Path>,
 }
 
-fn pointer<'j>(value: &'j Json, path: &[Seg]) -> Option<&'j Json> {
+fn pointer<'j, 'a>(value: &'j Json<'a>, path: &[Seg]) -> Option<&'j Json<'a>> {
     path.iter().try_fold(value, |v, seg| match seg {
         Seg::Key(k) => v.as_object()?.get(k),
         Seg::Index(i) => v.as_array()?.get(*i),
@@ -97,8 +97,8 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 impl<'a> Splicer<'a> {
     pub fn new(
         text: &'a str,
-        tree: &'a Tree,
-        expected: &'a Json,
+        tree: &'a Tree<'a>,
+        expected: &'a Json<'a>,
     ) -> Self {
         let style = detect_style(text, tree);
         Splicer {
@@ -111,7 +111,7 @@ impl<'a> Splicer<'a> {
         }
     }
 
-    fn node(&self, id: NodeId) -> &'a Node {
+    fn node(&self, id: NodeId) -> &'a Node<'a> {
         &self.tree.nodes[id]
     }
 
@@ -270,7 +270,7 @@ impl<'a> Splicer<'a> {
         Ok(())
     }
 
-    fn expected_at(&self, path: &[Seg]) -> Result<&'a Json, Refusal> {
+    fn expected_at(&self, path: &[Seg]) -> Result<&'a Json<'a>, Refusal> {
         pointer(self.expected, path)
             .ok_or_else(|| "the expected value has no node at the path".into())
     }
@@ -335,7 +335,7 @@ impl<'a> Splicer<'a> {
 
     /// `value` rendered for a mapping value at key column `col`: text for the key line
     /// (after the `:`) and block lines that follow it.
-    fn render_value(&self, value: &Json, col: usize) -> (String, String) {
+    fn render_value(&self, value: &Json<'_>, col: usize) -> (String, String) {
         let style = self.style;
         let lines = emit::lines(value, style);
         let block_col = match value {
@@ -357,8 +357,8 @@ impl<'a> Splicer<'a> {
                 let Some(Seg::Key(k)) = path.last() else {
                     return Err("bad path".into());
                 };
-                let mut m = serde_json::Map::new();
-                m.insert(k.clone(), self.expected_at(path)?.clone());
+                let mut m = super::Map::new();
+                m.insert(k.as_str(), self.expected_at(path)?.clone());
                 let col = self.node(*map).col;
                 let text =
                     emit::indent(&emit::lines(&Json::Object(m), self.style), col, self.style);
@@ -469,7 +469,7 @@ impl<'a> Splicer<'a> {
 }
 
 /// Indent step and list style, taken from the first block mapping/sequence nested under a key.
-fn detect_style(text: &str, tree: &Tree) -> Style {
+fn detect_style(text: &str, tree: &Tree<'_>) -> Style {
     let mut style = Style {
         crlf: text.contains("\r\n"),
         ..Style::default()

@@ -4,6 +4,7 @@
 //! document recurses. Every node keeps the byte range of its own tokens: that is all the splicer
 //! needs to cut and insert text.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use granit_parser::{
@@ -20,9 +21,10 @@ pub(crate) const MAX_NODES: usize = 1_000_000;
 pub(crate) type NodeId = usize;
 
 #[derive(Debug, PartialEq)]
-pub(crate) enum Kind {
+pub(crate) enum Kind<'t> {
     Scalar {
-        value: String,
+        /// Borrowed from the text unless escapes or folding made a new string.
+        value: Cow<'t, str>,
         style: ScalarStyle,
     },
     Seq {
@@ -37,8 +39,8 @@ pub(crate) enum Kind {
 }
 
 #[derive(Debug, PartialEq)]
-pub(crate) struct Node {
-    pub kind: Kind,
+pub(crate) struct Node<'t> {
+    pub kind: Kind<'t>,
     /// Byte offset of the node's first content token.
     pub start: usize,
     /// Byte offset just past the node's last token (for block scalars: where the next token
@@ -56,7 +58,7 @@ pub(crate) struct Node {
     pub size: usize,
 }
 
-impl Node {
+impl Node<'_> {
     pub fn is_block_collection(&self) -> bool {
         matches!(
             self.kind,
@@ -76,12 +78,12 @@ impl Node {
 }
 
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct Tree {
-    pub nodes: Vec<Node>,
+pub(crate) struct Tree<'t> {
+    pub nodes: Vec<Node<'t>>,
     pub root: Option<NodeId>,
 }
 
-impl Tree {
+impl Tree<'_> {
     /// Follow an alias to the node it names.
     pub fn deref(&self, id: NodeId) -> NodeId {
         match self.nodes[id].kind {
@@ -136,15 +138,15 @@ fn tag_of(tag: Option<&granit_parser::Tag>) -> Option<String> {
     tag.map(|t| t.core_suffix().unwrap_or("!").to_string())
 }
 
-pub(crate) struct Builder {
-    nodes: Vec<Node>,
+pub(crate) struct Builder<'t> {
+    nodes: Vec<Node<'t>>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     documents: usize,
 }
 
-impl Builder {
+impl<'t> Builder<'t> {
     /// A builder for `text`, with room for its nodes: about two per line (a key and its value),
     /// so the node list is not grown (and copied) a dozen times.
     pub(crate) fn new(text: &str) -> Self {
@@ -153,7 +155,7 @@ impl Builder {
     }
 
     /// The tree, once every event is in.
-    pub(crate) fn finish(self, text: &str) -> Tree {
+    pub(crate) fn finish(self, text: &str) -> Tree<'t> {
         let mut nodes = self.nodes;
         for n in &mut nodes {
             move_to_dash(text, n);
@@ -161,7 +163,7 @@ impl Builder {
         Tree { nodes, root: self.root }
     }
 
-    fn push_node(&mut self, kind: Kind, span: &Span, anchor: usize, tag: Option<String>) -> NodeId {
+    fn push_node(&mut self, kind: Kind<'t>, span: &Span, anchor: usize, tag: Option<String>) -> NodeId {
         let start = offset(span);
         let end = span.end.byte_offset().unwrap_or(start);
         self.nodes.push(Node {
@@ -251,7 +253,7 @@ impl Builder {
         self.complete(id)
     }
 
-    pub(crate) fn event(&mut self, ev: Event<'_>, span: &Span) -> Result<(), YamlError> {
+    pub(crate) fn event(&mut self, ev: Event<'t>, span: &Span) -> Result<(), YamlError> {
         match ev {
             Event::DocumentStart(..) => {
                 self.documents += 1;
@@ -264,11 +266,7 @@ impl Builder {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let value = if empty_value(style, span) {
-                    String::new()
-                } else {
-                    value.into_owned()
-                };
+                let value = if empty_value(style, span) { Cow::Borrowed("") } else { value };
                 let kind = Kind::Scalar { value, style };
                 let id = self.push_node(kind, span, anchor, tag_of(tag.as_deref()));
                 self.complete(id)?;
@@ -317,7 +315,7 @@ impl Builder {
 
 /// Build the span tree of `text`, which must hold at most one document: with the block reader
 /// when the document is in its subset, else with granit.
-pub(crate) fn build(text: &str) -> Result<Tree, YamlError> {
+pub(crate) fn build(text: &str) -> Result<Tree<'_>, YamlError> {
     match super::block::read(text) {
         Some(tree) => Ok(tree),
         None => build_with_granit(text),
@@ -325,7 +323,7 @@ pub(crate) fn build(text: &str) -> Result<Tree, YamlError> {
 }
 
 /// [`build`] with granit alone (the block reader's oracle in tests).
-pub(crate) fn build_with_granit(text: &str) -> Result<Tree, YamlError> {
+pub(crate) fn build_with_granit(text: &str) -> Result<Tree<'_>, YamlError> {
     let mut options = Options::default();
     options.set_emit_comments(false);
     options.block_nesting_limit = MAX_DEPTH + 1;
@@ -341,7 +339,7 @@ pub(crate) fn build_with_granit(text: &str) -> Result<Tree, YamlError> {
 
 /// granit starts an indentless block sequence (`key:\n- a`) at its first item's content;
 /// the splicer needs the dash.
-fn move_to_dash(text: &str, n: &mut Node) {
+fn move_to_dash(text: &str, n: &mut Node<'_>) {
     if !matches!(n.kind, Kind::Seq { flow: false, .. }) {
         return;
     }
