@@ -5,36 +5,69 @@ use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
 use crate::{output_dir, report, rules};
+use std::borrow::Cow;
 use std::io::Read;
 
-/// What a command produced: stdout text, stderr lines, exit code.
-pub struct Output {
-    pub stdout: String,
+/// What a command produced: stdout in pieces (a rendered stream is mostly the input's own
+/// bytes, borrowed from `'i`), stderr lines, exit code.
+pub struct Output<'i> {
+    pub stdout: Vec<Cow<'i, str>>,
     pub stderr: Vec<String>,
     pub code: i32,
 }
 
-pub fn run(cli: Cli, stdin: &mut dyn Read) -> Result<Output, Failure> {
+impl Output<'_> {
+    fn text(stdout: String, stderr: Vec<String>, code: i32) -> Self {
+        Output { stdout: vec![Cow::Owned(stdout)], stderr, code }
+    }
+
+    /// Stdout as one string.
+    pub fn stdout_text(&self) -> String {
+        self.stdout.concat()
+    }
+}
+
+/// Write `pieces` to stdout, many per system call and none of them copied.
+pub fn write_stdout(pieces: &[Cow<'_, str>]) -> std::io::Result<()> {
+    use std::io::{IoSlice, Write};
+    let mut out = std::io::stdout().lock();
+    for batch in pieces.chunks(512) {
+        let mut slices: Vec<IoSlice> = batch.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p.as_bytes())).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match out.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    out.flush()
+}
+
+/// Run the command; the input it reads goes into `input`, which the output borrows from.
+pub fn run<'i>(cli: Cli, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
     match cli.command {
-        None => render(cli.render, stdin),
-        Some(Command::Render(args)) => render(args, stdin),
-        Some(Command::Check(args)) => check(args, stdin),
+        None => render(cli.render, stdin, input),
+        Some(Command::Render(args)) => render(args, stdin, input),
+        Some(Command::Check(args)) => check(args, stdin, input),
         Some(Command::Policy(args)) => {
             let policy = load_policy(&args)?;
-            Ok(Output { stdout: policy_yaml(&policy), stderr: Vec::new(), code: 0 })
+            Ok(Output::text(policy_yaml(&policy), Vec::new(), 0))
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
-        Some(Command::Drill(args)) => drill(args, stdin),
+        Some(Command::Drill(args)) => drill(args, stdin, input),
         // -- issue 4 (clients) --
-        Some(Command::Diff(stream)) => render(RenderArgs { stream, diff: true, ..RenderArgs::default() }, stdin),
-        Some(Command::Completions { shell }) => Ok(Output { stdout: completions(shell), stderr: Vec::new(), code: 0 }),
-        Some(Command::Man) => Ok(Output { stdout: man_page(), stderr: Vec::new(), code: 0 }),
+        Some(Command::Diff(stream)) => render(RenderArgs { stream, diff: true, ..RenderArgs::default() }, stdin, input),
+        Some(Command::Completions { shell }) => Ok(Output::text(completions(shell), Vec::new(), 0)),
+        Some(Command::Man) => Ok(Output::text(man_page(), Vec::new(), 0)),
         // -- end issue 4 --
     }
 }
 
 /// `helm-ha drill`: simulate the stream as it is (no hardening applied) on a simulated cluster.
-fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+fn drill<'i>(args: DrillArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
     use crate::drill::{self, cluster::Shape, Cluster};
     let policy = load_policy(&args.stream.policy)?;
     let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
@@ -49,8 +82,8 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
         }
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };
-    let (input, _) = read_input(&args.stream.files, stdin)?;
-    let docs = crate::stream::read(&input)?;
+    read_input(&args.stream.files, stdin, input)?;
+    let docs = crate::stream::read_with(input, true)?;
     let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
     let report = drill::run(&model, &cluster);
     let stdout = match args.format {
@@ -61,19 +94,20 @@ fn drill(args: DrillArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
         }
         Format::Json => drill::report::json(&report),
     };
-    Ok(Output { stdout, stderr: Vec::new(), code: i32::from(report.failed) })
+    Ok(Output::text(stdout, Vec::new(), i32::from(report.failed)))
 }
 
-fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
-    let (input, _) = read_input(&args.stream.files, stdin)?;
-    let analysis = setup.analyze(&args.stream, &input)?;
+    read_input(&args.stream.files, stdin, buf)?;
+    let input: &'i [u8] = buf;
+    let analysis = setup.analyze(&args.stream, input)?;
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
         return Err(Failure::refused(at, format!("{} {}: {}", f.rule.code, f.rule.name, f.message), format!("see `helm-ha explain {}`", f.rule.code)));
     }
-    let (stdout, notes) = analysis.write()?;
+    let (stdout, notes) = analysis.output()?;
     if args.explain {
         stderr.extend(report::explain(&analysis));
     }
@@ -90,17 +124,17 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
     );
     // -- issue 4 (clients): --diff and --output-dir --
     if args.diff {
-        return Ok(Output { stdout: diff(&args.stream.files, &input, &stdout), stderr, code: 0 });
+        return Ok(Output::text(diff(&args.stream.files, input, &stdout.concat()), stderr, 0));
     }
     if let Some(dir) = &args.output_dir {
         let inputs: Vec<(Option<String>, bool)> = analysis.docs.iter().map(|d| (d.source(), !d.is_empty())).collect();
-        let files = if inputs.iter().any(|(_, object)| *object) { output_dir::layout(&stdout, &inputs) } else { Default::default() };
+        let files = if inputs.iter().any(|(_, object)| *object) { output_dir::layout(&stdout.concat(), &inputs) } else { Default::default() };
         let written = output_dir::write(dir, &files)?;
         let listing: String = written.iter().map(|p| format!("wrote {}\n", p.display())).collect();
         if written.is_empty() {
             stderr.push(format!("helm-ha: no resources; nothing written to {}", dir.display()));
         }
-        return Ok(Output { stdout: listing, stderr, code: 0 });
+        return Ok(Output::text(listing, stderr, 0));
     }
     // -- end issue 4 --
     // The process ends right after printing: freeing every document's tree one by one took
@@ -109,10 +143,10 @@ fn render(args: RenderArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
     Ok(Output { stdout, stderr, code: 0 })
 }
 
-fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
+fn check<'i>(args: CheckArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
-    let (input, origins) = read_input(&args.stream.files, stdin)?;
-    let mut analysis = setup.analyze(&args.stream, &input)?;
+    let origins = read_input(&args.stream.files, stdin, input)?;
+    let mut analysis = setup.analyze(&args.stream, input)?;
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
@@ -130,10 +164,10 @@ fn check(args: CheckArgs, stdin: &mut dyn Read) -> Result<Output, Failure> {
         CheckFormat::Json => report::json(&analysis, &origins),
         CheckFormat::Sarif => report::sarif(&analysis, &origins),
     };
-    Ok(Output { stdout, stderr: analysis.warnings.clone(), code: i32::from(failing) })
+    Ok(Output::text(stdout, analysis.warnings.clone(), i32::from(failing)))
 }
 
-fn explain(code: Option<&str>) -> Result<Output, Failure> {
+fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
     let stdout = match code {
         Some(code) => {
             let rule = rules::by_code(code).ok_or_else(|| Failure::Usage(format!("no rule `{code}`; `helm-ha explain` lists them")))?;
@@ -143,7 +177,7 @@ fn explain(code: Option<&str>) -> Result<Output, Failure> {
         }
         None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
     };
-    Ok(Output { stdout, stderr: Vec::new(), code: 0 })
+    Ok(Output::text(stdout, Vec::new(), 0))
 }
 
 /// The policy and templates of a run, loaded before any input is read (their errors come first).
@@ -196,44 +230,73 @@ fn max_input() -> Result<usize, Failure> {
 
 /// All inputs, in order, as one stream. Files that do not end a line get one, so a document never
 /// runs into the next file's first line. Reading stops one byte past the size limit.
-fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read) -> Result<(Vec<u8>, report::Origins), Failure> {
+fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read, out: &mut Vec<u8>) -> Result<report::Origins, Failure> {
     let limit = max_input()?;
     crate::parallel::requested().map_err(Failure::Usage)?;
     let too_big = || {
         Failure::Usage(format!(
-            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB (peak memory is about 20x the input)",
+            "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB",
             limit >> 20
         ))
     };
-    let mut out = Vec::new();
     let mut origins = report::Origins::default();
     let stdin_only = files.is_empty();
     for source in if stdin_only { vec![None] } else { files.iter().map(Some).collect() } {
+        let room = (limit + 1).saturating_sub(out.len());
+        let path = source.filter(|p| p.as_os_str() != "-");
+        let read = |r: &mut dyn Read, size: Option<u64>, buf: &mut Vec<u8>| {
+            // Sized once when the size is known (a file, or stdin redirected from one): a buffer
+            // grown by doubling copies the stream and holds up to twice its size on the way.
+            if let Some(size) = size {
+                buf.reserve((size as usize).saturating_add(1).min(room));
+            }
+            r.take(room as u64).read_to_end(buf)
+        };
+        // The first source (or the first after empty ones) is read straight into `out`.
+        let first = out.is_empty();
         let mut buf = Vec::new();
-        let room = (limit + 1).saturating_sub(out.len()) as u64;
-        let result = match source.filter(|p| p.as_os_str() != "-") {
-            Some(path) => std::fs::File::open(path).and_then(|f| f.take(room).read_to_end(&mut buf)).map_err(|e| format!("cannot read {}: {e}", path.display())),
-            None => stdin.take(room).read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}")),
+        let target = if first { &mut *out } else { &mut buf };
+        let result = match path {
+            Some(path) => std::fs::File::open(path)
+                .and_then(|mut f| {
+                    let size = f.metadata().ok().map(|m| m.len());
+                    read(&mut f, size, target)
+                })
+                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+            None => read(stdin, stdin_size(), target).map_err(|e| format!("cannot read stdin: {e}")),
         };
         result.map_err(Failure::Usage)?;
         if out.len() + buf.len() > limit {
             return Err(too_big());
         }
-        if !out.is_empty() && !out.ends_with(b"\n") {
+        let name = path.map_or("stdin".to_string(), |p| p.display().to_string());
+        if first {
+            origins.inputs.push((name, 1));
+            continue;
+        }
+        if !out.ends_with(b"\n") {
             out.push(b'\n');
         }
-        if !out.is_empty() && !buf.is_empty() && !buf.starts_with(b"---") {
+        if !buf.is_empty() && !buf.starts_with(b"---") {
             out.extend_from_slice(b"---\n");
         }
-        let name = source.filter(|p| p.as_os_str() != "-").map_or("stdin".to_string(), |p| p.display().to_string());
-        origins.inputs.push((name, 1 + out.iter().filter(|&&b| b == b'\n').count()));
-        if out.is_empty() {
-            out = buf;
-        } else {
-            out.extend_from_slice(&buf);
-        }
+        origins.inputs.push((name, 1 + memchr::memchr_iter(b'\n', out).count()));
+        out.extend_from_slice(&buf);
     }
-    Ok((out, origins))
+    Ok(origins)
+}
+
+/// The size of stdin when it is a regular file (`helm-ha < file`); `None` for a pipe.
+fn stdin_size() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let meta = std::fs::File::from(fd).metadata().ok()?;
+        meta.is_file().then(|| meta.len())
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 // -- issue 4 (clients): diff, completions, man page --

@@ -3,15 +3,19 @@ use std::io::Write;
 
 fn main() {
     let cli = helm_ha::cli::Cli::parse();
-    let result = helm_ha::app::run(cli, &mut std::io::stdin().lock());
+    let mut input = Vec::new();
+    let result = helm_ha::app::run(cli, &mut std::io::stdin().lock(), &mut input);
     let (stdout, stderr, code) = match result {
         Ok(out) => (out.stdout, out.stderr, out.code),
-        Err(failure) => helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some()),
+        Err(failure) => {
+            let (stdout, stderr, code) = helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some());
+            (vec![stdout.into()], stderr, code)
+        }
     };
     // One write for all messages (stderr is unbuffered: two system calls per line otherwise).
     let messages: String = stderr.iter().flat_map(|line| [line.as_str(), "\n"]).collect();
     let _ = std::io::stderr().lock().write_all(messages.as_bytes());
-    if std::io::stdout().lock().write_all(stdout.as_bytes()).is_err() {
+    if helm_ha::app::write_stdout(&stdout).is_err() {
         std::process::exit(2);
     }
     std::process::exit(code);

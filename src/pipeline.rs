@@ -31,7 +31,10 @@ pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, 
 
 /// Read, classify and run every rule; generated objects are rendered from `templates`.
 pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
-    let mut docs = stream::read(input)?;
+    analyze_docs(stream::read_with(input, true)?, policy, namespace, release, templates)
+}
+
+fn analyze_docs<'a>(mut docs: Vec<Doc<'a>>, policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
     let mut warnings = Vec::new();
     for doc in &docs {
         check_object(doc)?;
@@ -129,26 +132,33 @@ impl<'a> Analysis<'a> {
         self.findings.iter().filter(|f| f.severity == Severity::Error && f.fix.is_none())
     }
 
-    /// The output stream, and a note for each document that had to be re-serialised.
+    /// The output stream as one string, and a note for each document that had to be
+    /// re-serialised.
     pub fn write(&self) -> Result<(String, Vec<String>), Failure> {
+        self.output().map(|(pieces, notes)| (pieces.concat(), notes))
+    }
+
+    /// The output stream in pieces, in order: untouched documents are the input's own bytes
+    /// (borrowed, not copied), edited and generated ones new text. Notes as [`Analysis::write`].
+    pub fn output(&self) -> Result<(Vec<std::borrow::Cow<'a, str>>, Vec<String>), Failure> {
         if self.docs.is_empty() || self.docs.iter().all(|d| d.raw.trim().is_empty()) {
             // Helm 4 rejects empty output, and a chart that renders nothing sends 0 bytes.
-            return Ok(("# helm-ha: no resources\n".to_string(), Vec::new()));
+            return Ok((vec!["# helm-ha: no resources\n".into()], Vec::new()));
         }
-        let mut out = String::with_capacity(self.docs.iter().map(|d| d.raw.len()).sum::<usize>() + self.added.len() * 512);
+        let mut out = Vec::with_capacity(self.docs.len() + self.added.len() + 1);
         let mut notes = Vec::new();
         // Edited documents are spliced (and checked) independently: on threads for large streams.
         let work = |d: &Doc<'_>| if self.edits[d.index].is_empty() { 0 } else { d.raw.len() };
         for written in crate::parallel::map(&self.docs, work, |doc| self.write_doc(doc)) {
             let (text, note) = written?;
-            out.push_str(&text);
+            out.push(text);
             notes.extend(note);
         }
+        if !self.added.is_empty() && out.iter().rev().find(|p| !p.is_empty()).is_some_and(|last| !last.ends_with('\n')) {
+            out.push("\n".into());
+        }
         for new in &self.added {
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push_str(&self.new_document(new)?);
+            out.push(self.new_document(new)?.into());
         }
         Ok((out, notes))
     }
@@ -191,6 +201,42 @@ impl<'a> Analysis<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules read nothing of a [`crate::rules::METADATA_ONLY_KINDS`] document beyond what the
+    /// reader keeps: every fixture and edge case analyses the same with whole documents.
+    #[test]
+    fn trimmed_documents_change_no_finding_edit_or_object() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shared = std::env::var_os("HELM_HA_SHARED").map_or_else(|| root.join("../shared"), std::path::PathBuf::from);
+        let mut inputs: Vec<std::path::PathBuf> = ["default", "full", "ha"].iter().map(|n| shared.join(format!("fixtures/plane-enterprise/plane-enterprise-{n}.yaml"))).filter(|p| p.exists()).collect();
+        for dir in ["golden/cases", "tests/data/emit"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = entry.unwrap().path();
+                inputs.push(if p.is_dir() { p.join("input.yaml") } else { p });
+            }
+        }
+        let templates = Templates::default();
+        let mut compared = 0;
+        for path in inputs.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+            let input = std::fs::read(path).unwrap();
+            for profile in crate::policy::profile_names() {
+                let policy = crate::policy::load(Some(profile), None).unwrap();
+                let analysis = |trim| stream::read_with(&input, trim).and_then(|docs| analyze_docs(docs, &policy, None, None, &templates));
+                match (analysis(true), analysis(false)) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.findings, b.findings, "{}", path.display());
+                        assert_eq!(a.edits, b.edits, "{}", path.display());
+                        assert_eq!(a.added, b.added, "{}", path.display());
+                        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{}", path.display());
+                        compared += 1;
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{}: {:?} vs {:?}", path.display(), a.err(), b.err()),
+                }
+            }
+        }
+        assert!(compared >= 40, "only {compared} streams compared");
+    }
 
     #[test]
     fn base64_is_checked_without_decoding() {

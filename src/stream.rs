@@ -115,6 +115,12 @@ pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
 /// Decode, split and parse a whole input stream. Every document must parse: a stream Kubernetes
 /// would reject is refused here rather than passed on half-understood.
 pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
+    read_with(input, false)
+}
+
+/// [`read`]; with `trim`, documents of kinds no rule reads keep only what rules see of them
+/// ([`crate::rules::metadata_only`]), which is what the pipeline reads.
+pub(crate) fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
     let text = decode(input)?;
     let small = text.len() <= KEEP_SPANS_BELOW;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
@@ -130,13 +136,16 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
         // The span tree is about as large again as the document's meaning, and most documents
         // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
         let parsed = if small && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
-        let parsed = parsed.map_err(|e| {
+        let mut parsed = parsed.map_err(|e| {
             Failure::input(
                 Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
                 format!("invalid YAML at column {}: {}", e.col, e.message),
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
+        if trim {
+            crate::rules::metadata_only(&mut parsed.value);
+        }
         Ok(Doc { index, line, raw, parsed })
     });
     // The first failure in stream order, as on one thread.

@@ -191,6 +191,50 @@ impl Finding {
     }
 }
 
+/// Kinds no rule reads beyond `apiVersion`, `kind` and `metadata` (and a Secret's `data`, which
+/// must decode). The reader keeps only those fields of their documents: they are most of a
+/// chart's bytes (configuration, certificates, CRDs) and were most of its memory. A rule that
+/// starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
+/// compare every fixture's analysis with and without the trimming.
+pub const METADATA_ONLY_KINDS: &[&str] = &[
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "NetworkPolicy",
+    "Ingress",
+    "IngressClass",
+    "PriorityClass",
+    "Namespace",
+    "LimitRange",
+    "ResourceQuota",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "Certificate",
+    "Issuer",
+    "ClusterIssuer",
+];
+
+/// Trim a document of a [`METADATA_ONLY_KINDS`] kind to what rules read; other documents are
+/// left as they are.
+pub fn metadata_only(value: &mut Json<'_>) {
+    let Some(kind) = value.get("kind").and_then(Json::as_str) else { return };
+    if !METADATA_ONLY_KINDS.contains(&kind) {
+        return;
+    }
+    let secret = kind == "Secret";
+    if let Some(m) = value.as_object_mut() {
+        m.retain(|k, _| matches!(k, "apiVersion" | "kind" | "metadata") || (secret && k == "data"));
+    }
+}
+
 /// Label every generated object carries.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "helm-ha";

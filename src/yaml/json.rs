@@ -403,6 +403,11 @@ impl<'a> Map<'a> {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
+    /// Keep only the entries `keep` says yes to, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &Json<'a>) -> bool) {
+        self.entries.retain(|(k, v)| keep(k, v));
+    }
+
     /// Entries of `other` set over these, in its order (go-yaml's merge key).
     pub fn extend(&mut self, other: Map<'a>) {
         for (k, v) in other.entries {
