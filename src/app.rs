@@ -101,7 +101,9 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
     let setup = Setup::load(&args.stream)?;
     read_input(&args.stream.files, stdin, buf)?;
     let input: &'i [u8] = buf;
-    let analysis = setup.analyze(&args.stream, input)?;
+    // Never freed: the process ends right after printing, freeing every document one by one
+    // took about a tenth of a large run (docs/benchmarks.md), and the output borrows from it.
+    let analysis: &'i Analysis<'i> = Box::leak(Box::new(setup.analyze(&args.stream, input)?));
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
@@ -109,7 +111,7 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
     }
     let (stdout, notes) = analysis.output()?;
     if args.explain {
-        stderr.extend(report::explain(&analysis));
+        stderr.extend(report::explain(analysis));
     }
     stderr.extend(notes);
     stderr.extend(
@@ -137,9 +139,6 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
         return Ok(Output::text(listing, stderr, 0));
     }
     // -- end issue 4 --
-    // The process ends right after printing: freeing every document's tree one by one took
-    // about a tenth of the run on large streams (docs/benchmarks.md), and the OS frees it at once.
-    std::mem::forget(analysis);
     Ok(Output { stdout, stderr, code: 0 })
 }
 

@@ -13,6 +13,8 @@ pub mod classify;
 pub mod drill;
 pub mod cli;
 pub mod error;
+#[doc(hidden)]
+pub mod gen_stream;
 pub mod output_dir;
 pub mod parallel;
 pub mod pipeline;

@@ -26,25 +26,28 @@ fn threads() -> usize {
 
 /// `f` of every item, in order. Items are cut into contiguous runs of about equal `bytes`, one
 /// per thread, when there are more than [`MIN_BYTES`] in all.
-pub fn map<'a, T: Sync, R: Send>(items: &'a [T], bytes: impl Fn(&T) -> usize, f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
+pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let total: usize = items.iter().map(&bytes).sum();
     let n = if total < MIN_BYTES { 1 } else { threads().min(items.len()) };
     if n <= 1 {
-        return items.iter().map(f).collect();
+        return items.into_iter().map(f).collect();
     }
-    let mut runs = Vec::with_capacity(n);
-    let (mut start, mut acc) = (0, 0);
+    // Where each run ends, then the runs themselves, last first (split_off takes the tail).
+    let mut ends = Vec::with_capacity(n);
+    let mut acc = 0;
     for (i, item) in items.iter().enumerate() {
         acc += bytes(item);
-        if acc * n >= total * (runs.len() + 1) && runs.len() + 1 < n {
-            runs.push(&items[start..=i]);
-            start = i + 1;
+        if acc * n >= total * (ends.len() + 1) && ends.len() + 1 < n {
+            ends.push(i + 1);
         }
     }
-    runs.push(&items[start..]);
+    let mut items = items;
+    let mut runs: Vec<Vec<T>> = ends.iter().rev().map(|&end| items.split_off(end)).collect();
+    runs.push(items);
+    runs.reverse();
     let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = runs.into_iter().map(|run| s.spawn(move || run.iter().map(f).collect::<Vec<R>>())).collect();
+        let handles: Vec<_> = runs.into_iter().map(|run| s.spawn(move || run.into_iter().map(f).collect::<Vec<R>>())).collect();
         // A panic in a worker is a bug; re-raise it on this thread rather than lose results.
         handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     })
@@ -59,11 +62,11 @@ mod tests {
         let items: Vec<usize> = (0..1000).collect();
         let expected: Vec<usize> = items.iter().map(|i| i * 3).collect();
         // Large enough in all to be cut into runs (when the machine has more than one core).
-        assert_eq!(map(&items, |_| MIN_BYTES / 100, |i| i * 3), expected);
-        assert_eq!(map(&items, |_| 1, |i| i * 3), expected);
-        assert_eq!(map(&items[..1], |_| MIN_BYTES * 2, |i| i * 3), vec![0]);
-        assert_eq!(map(&[] as &[usize], |_| MIN_BYTES, |i| i * 3), Vec::<usize>::new());
+        assert_eq!(map(items.clone(), |_| MIN_BYTES / 100, |i| i * 3), expected);
+        assert_eq!(map(items.clone(), |_| 1, |i| i * 3), expected);
+        assert_eq!(map(items[..1].to_vec(), |_| MIN_BYTES * 2, |i| i * 3), vec![0]);
+        assert_eq!(map(Vec::<usize>::new(), |_| MIN_BYTES, |i| i * 3), Vec::<usize>::new());
         // Uneven sizes: one huge item first.
-        assert_eq!(map(&items, |&i| if i == 0 { MIN_BYTES * 10 } else { 1 }, |i| i * 3), expected);
+        assert_eq!(map(items.clone(), |&i| if i == 0 { MIN_BYTES * 10 } else { 1 }, |i| i * 3), expected);
     }
 }

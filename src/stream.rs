@@ -118,9 +118,15 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
     read_with(input, false)
 }
 
-/// [`read`]; with `trim`, documents of kinds no rule reads keep only what rules see of them
+/// [`read`]; with `trim`, as [`read_each`] trims.
+pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
+    Ok(read_each(input, trim, |_| ())?.into_iter().map(|(doc, ())| doc).collect())
+}
+
+/// [`read`], and `each` of every document right after it is read, on the thread that read it.
+/// With `trim`, documents of kinds no rule reads keep only what rules see of them
 /// ([`crate::rules::metadata_only`]), which is what the pipeline reads.
-pub(crate) fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
+pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
     let text = decode(input)?;
     let small = text.len() <= KEEP_SPANS_BELOW;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
@@ -131,22 +137,24 @@ pub(crate) fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failur
         chunks.push((chunks.len(), line, raw));
         line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
     }
-    let docs = crate::parallel::map(&chunks, |(_, _, raw)| raw.len(), |&(index, line, raw)| {
+    let docs = crate::parallel::map(chunks, |(_, _, raw)| raw.len(), |(index, line, raw)| {
         let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
         // The span tree is about as large again as the document's meaning, and most documents
         // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
         let parsed = if small && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
-        let mut parsed = parsed.map_err(|e| {
+        let parsed = parsed.map_err(|e| {
             Failure::input(
                 Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
                 format!("invalid YAML at column {}: {}", e.col, e.message),
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
+        let mut doc = Doc { index, line, raw, parsed };
         if trim {
-            crate::rules::metadata_only(&mut parsed.value);
+            crate::rules::metadata_only(&mut doc.parsed.value);
         }
-        Ok(Doc { index, line, raw, parsed })
+        let r = each(&mut doc);
+        Ok((doc, r))
     });
     // The first failure in stream order, as on one thread.
     docs.into_iter().collect()

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Deployment,
     StatefulSet,
@@ -68,6 +68,9 @@ pub struct Workload {
     pub named_by: String,
     /// `helm.sh/hook` value when the object is a Helm hook.
     pub hook: Option<String>,
+    /// Its pods' labels (its pod template's), as a selector sees them. No rule edits them, so
+    /// they stay right while the workload's document is not at hand.
+    pub pod_labels: Map<'static>,
 }
 
 impl Workload {
@@ -84,11 +87,6 @@ impl Workload {
             Kind::CronJob => "spec.jobTemplate.spec.template",
             _ => "spec.template",
         }
-    }
-
-    /// The labels of the workload's pods (its pod template's), as a selector sees them.
-    pub fn pod_labels<'a>(&self, obj: &Json<'a>) -> Map<'a> {
-        at(obj, &format!("{}.metadata.labels", self.template_path())).and_then(Json::as_object).cloned().unwrap_or_default()
     }
 
     pub fn object<'v, 'a>(&self, doc_value: &'v Json<'a>) -> &'v Json<'a> {
@@ -165,41 +163,49 @@ pub fn objects<'v, 'a>(value: &'v Json<'a>) -> impl Iterator<Item = (Path, &'v J
     )
 }
 
+/// The workloads of one document (`value`, document `doc`), not yet named.
+pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
+    let mut found = Vec::new();
+    for (base, obj) in objects(value) {
+        let api = obj.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+        let Some(kind) = obj.get("kind").and_then(Json::as_str).and_then(|k| Kind::parse(api, k)) else { continue };
+        let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
+        let template = if kind == Kind::CronJob { "spec.jobTemplate.spec.template" } else { "spec.template" };
+        let pod_labels = at(obj, &format!("{template}.metadata.labels")).and_then(Json::as_object).map_or_else(Map::new, |m| m.clone().into_owned());
+        found.push(Workload {
+            doc,
+            base,
+            kind,
+            name: str_at("metadata.name").unwrap_or_default(),
+            namespace: str_at("metadata.namespace"),
+            service: String::new(),
+            named_by: String::new(),
+            hook: obj.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string),
+            pod_labels,
+        });
+    }
+    found
+}
+
 /// Every workload of the stream (`values`: each document's meaning, in order), named by `labels`
 /// (in order) with `metadata.name` last.
 pub fn find(values: &[Json<'_>], labels: &[String], release: &Release) -> Vec<Workload> {
-    let mut found: Vec<(Workload, BTreeMap<String, String>)> = Vec::new();
-    for (index, value) in values.iter().enumerate() {
-        for (base, obj) in objects(value) {
-            let api = obj.get("apiVersion").and_then(Json::as_str).unwrap_or("");
-            let Some(kind) = obj.get("kind").and_then(Json::as_str).and_then(|k| Kind::parse(api, k)) else { continue };
-            let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
-            let name = str_at("metadata.name").unwrap_or_default();
-            let template = if kind == Kind::CronJob { "spec.jobTemplate.spec.template" } else { "spec.template" };
-            let pod_labels = at(obj, &format!("{template}.metadata.labels"))
-                .and_then(Json::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
-                .unwrap_or_default();
-            let hook = obj.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string);
-            let w = Workload {
-                doc: index,
-                base,
-                kind,
-                namespace: str_at("metadata.namespace"),
-                service: String::new(),
-                named_by: String::new(),
-                name,
-                hook,
-            };
-            found.push((w, pod_labels));
-        }
-    }
+    let mut found: Vec<Workload> = values.iter().enumerate().flat_map(|(doc, value)| found_in(doc, value)).collect();
+    name(&mut found, labels, release);
+    found
+}
+
+/// Give every workload its service name: the first of `labels` (in order) whose value names it
+/// alone, else `metadata.name`.
+pub fn name(found: &mut [Workload], labels: &[String], release: &Release) {
+    let string_labels: Vec<BTreeMap<&str, &str>> =
+        found.iter().map(|w| w.pod_labels.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect()).collect();
     // Per label: how many workloads carry each value, and the prefix all values share; computed
     // once (asking every workload about every other one was quadratic in the stream).
     let per_label: Vec<(HashMap<&str, usize>, String)> = labels
         .iter()
         .map(|label| {
-            let values: Vec<&str> = found.iter().filter_map(|(_, l)| l.get(label).map(String::as_str)).collect();
+            let values: Vec<&str> = string_labels.iter().filter_map(|l| l.get(label.as_str()).copied()).collect();
             let mut counts = HashMap::new();
             for v in &values {
                 *counts.entry(*v).or_insert(0) += 1;
@@ -207,27 +213,26 @@ pub fn find(values: &[Json<'_>], labels: &[String], release: &Release) -> Vec<Wo
             (counts, common_prefix(&values))
         })
         .collect();
-    let names: Vec<(String, String)> = found.iter().map(|(w, l)| service_name(w, l, labels, release, &per_label)).collect();
-    found.into_iter().zip(names).map(|((mut w, _), (service, by))| {
+    let names: Vec<(String, String)> = found.iter().zip(&string_labels).map(|(w, l)| service_name(w, l, labels, release, &per_label)).collect();
+    for (w, (service, by)) in found.iter_mut().zip(names) {
         w.service = service;
         w.named_by = by;
-        w
-    }).collect()
+    }
 }
 
 /// The first label (in policy order) whose value names this workload alone; the chart's
 /// `<namespace>-<release>-` prefix is stripped.
 fn service_name(
     w: &Workload,
-    pod_labels: &BTreeMap<String, String>,
+    pod_labels: &BTreeMap<&str, &str>,
     labels: &[String],
     release: &Release,
     per_label: &[(HashMap<&str, usize>, String)],
 ) -> (String, String) {
     for (label, (counts, common)) in labels.iter().zip(per_label) {
-        let Some(value) = pod_labels.get(label) else { continue };
+        let Some(value) = pod_labels.get(label.as_str()).copied() else { continue };
         // A value that two workloads share (e.g. `app.kubernetes.io/name: <chart>`) names no service.
-        if counts.get(value.as_str()).is_some_and(|&n| n > 1) {
+        if counts.get(value).is_some_and(|&n| n > 1) {
             continue;
         }
         let (service, how) = strip_known(value, release, common);
@@ -294,7 +299,7 @@ mod tests {
     fn timestamps_in_job_names_are_not_part_of_the_service() {
         let labels = vec!["app".to_string()];
         let rel = Release { name: Some("plane".into()), ..Default::default() };
-        let w = Workload { doc: 0, base: vec![], kind: Kind::Job, name: "plane-minio-bucket-20261122-035219".into(), namespace: None, service: String::new(), named_by: String::new(), hook: None };
+        let w = Workload { doc: 0, base: vec![], kind: Kind::Job, name: "plane-minio-bucket-20261122-035219".into(), namespace: None, service: String::new(), named_by: String::new(), hook: None, pod_labels: Map::new() };
         assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "minio-bucket");
         let w = Workload { name: "plane-2048".into(), ..w };
         assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "2048");

@@ -52,7 +52,6 @@ fn every_document_survives_and_untouched_ones_are_byte_identical() {
                     // What the input document meant, read again: the analysis holds its meaning after the edits.
                     let before = yaml::parse(in_chunks[i].strip_prefix('\u{feff}').unwrap_or(in_chunks[i])).unwrap().value;
                     let expected = yaml::apply(&before, edits).unwrap();
-                    assert_eq!(expected, *analysis.docs[i].value(), "{name}/{profile}: document {} is not input + edits", i + 1);
                     let got = yaml::parse(out_chunks[i].strip_prefix('\u{feff}').unwrap_or(out_chunks[i])).unwrap().value;
                     assert_eq!(got, expected, "{name}/{profile}: document {} does not mean input + edits", i + 1);
                     assert_eq!(stream::source_comment(out_chunks[i]), stream::source_comment(in_chunks[i]), "{name}/{profile}: # Source: lost");

@@ -1,6 +1,7 @@
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::at;
+use crate::workload::{at, Workload};
 use crate::yaml::{Edit, Json, Seg};
 
 pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
@@ -34,31 +35,25 @@ impl Rule for DoNotDisrupt {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (w, d) in cx.tiered(&[Tier::Singleton, Tier::Stateless, Tier::LeaderElected]) {
-            let annotations = format!("{}.metadata.annotations", w.template_path());
-            let current = at(cx.obj(w), &annotations).and_then(|a| a.get(DO_NOT_DISRUPT)).and_then(Json::as_str);
-            match d.tier {
-                Tier::Singleton if cx.policy.tiers.singleton.do_not_disrupt && current != Some("true") => {
-                    let mut path = w.path(&annotations);
-                    path.push(Seg::Key(DO_NOT_DISRUPT.into()));
-                    let what = if w.kind.runs_to_completion() { "a run-to-completion job" } else { "a singleton" };
-                    out.push(
-                        Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is {what}: Karpenter must not move it mid-run", w.service))
-                            .edit(w, vec![Edit::Set(path, Json::from("true"))]),
-                    );
-                }
-                Tier::Stateless | Tier::LeaderElected if current == Some("true") => out.push(Finding::on(
-                    &Self::META,
-                    Severity::Warning,
-                    w,
-                    format!("{} `{}` carries {DO_NOT_DISRUPT}: its nodes can never be consolidated or expired; remove it from the chart values", d.tier.as_str(), w.service),
-                )),
-                _ => {}
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        let annotations = format!("{}.metadata.annotations", w.template_path());
+        let current = at(cx.obj(w), &annotations).and_then(|a| a.get(DO_NOT_DISRUPT)).and_then(Json::as_str);
+        match d.tier {
+            Tier::Singleton if cx.policy.tiers.singleton.do_not_disrupt && current != Some("true") => {
+                let mut path = w.path(&annotations);
+                path.push(Seg::Key(DO_NOT_DISRUPT.into()));
+                let what = if w.kind.runs_to_completion() { "a run-to-completion job" } else { "a singleton" };
+                vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is {what}: Karpenter must not move it mid-run", w.service))
+                    .edit(w, vec![Edit::Set(path, Json::from("true"))])]
             }
+            Tier::Stateless | Tier::LeaderElected if current == Some("true") => vec![Finding::on(
+                &Self::META,
+                Severity::Warning,
+                w,
+                format!("{} `{}` carries {DO_NOT_DISRUPT}: its nodes can never be consolidated or expired; remove it from the chart values", d.tier.as_str(), w.service),
+            )],
+            _ => Vec::new(),
         }
-        out
     }
 }
 

@@ -1,8 +1,9 @@
 use crate::yaml::Lookup as _;
 use super::readiness_probe::{containers, exposing_service};
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::at;
+use crate::workload::{at, Workload};
 use crate::yaml::Json;
 
 rule! {
@@ -48,40 +49,37 @@ impl Rule for GracefulShutdown {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (w, _) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
-            let obj = cx.obj(w);
-            let grace_set = at(obj, &format!("{}.spec.terminationGracePeriodSeconds", w.template_path())).filter(|g| !g.is_null());
-            let grace = grace_set.and_then(Json::as_i64);
-            let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
-                .filter_map(|c| {
-                    let hook = c.at("/lifecycle/preStop").filter(|h| !h.is_null())?;
-                    Some((c.get("name").and_then(Json::as_str).unwrap_or("?"), pre_stop_sleep(hook)))
-                })
-                .collect();
-            if grace == Some(0) {
-                out.push(Finding::on(&Self::META, Severity::Warning, w, format!("`{}` sets terminationGracePeriodSeconds: 0: its containers are killed without any time to finish requests", w.service)));
-                continue;
-            }
-            let effective = grace.unwrap_or(DEFAULT_GRACE);
-            if let Some((name, Some(sleep))) = hooks.iter().find(|(_, s)| s.is_some_and(|s| s >= effective)) {
-                let source = if grace.is_some() { "terminationGracePeriodSeconds" } else { "the default grace period" };
-                out.push(Finding::on(&Self::META, Severity::Warning, w, format!("container `{name}` of `{}` sleeps {sleep}s in preStop, which uses up {source} ({effective}s): the application is killed without its SIGTERM drain time", w.service)));
-                continue;
-            }
-            if hooks.is_empty() && grace_set.is_none() {
-                if let Some(svc) = exposing_service(cx, w) {
-                    out.push(Finding::on(&Self::META, Severity::Info, w, format!("`{}` (behind Service `{svc}`) has no preStop hook and no terminationGracePeriodSeconds: requests routed to a terminating pod may be dropped", w.service)));
-                }
-            }
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) {
+            return Vec::new();
         }
-        out
+        let obj = cx.obj(w);
+        let grace_set = at(obj, &format!("{}.spec.terminationGracePeriodSeconds", w.template_path())).filter(|g| !g.is_null());
+        let grace = grace_set.and_then(Json::as_i64);
+        let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
+            .filter_map(|c| {
+                let hook = c.at("/lifecycle/preStop").filter(|h| !h.is_null())?;
+                Some((c.get("name").and_then(Json::as_str).unwrap_or("?"), pre_stop_sleep(hook)))
+            })
+            .collect();
+        if grace == Some(0) {
+            return vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` sets terminationGracePeriodSeconds: 0: its containers are killed without any time to finish requests", w.service))];
+        }
+        let effective = grace.unwrap_or(DEFAULT_GRACE);
+        if let Some((name, Some(sleep))) = hooks.iter().find(|(_, s)| s.is_some_and(|s| s >= effective)) {
+            let source = if grace.is_some() { "terminationGracePeriodSeconds" } else { "the default grace period" };
+            return vec![Finding::on(&Self::META, Severity::Warning, w, format!("container `{name}` of `{}` sleeps {sleep}s in preStop, which uses up {source} ({effective}s): the application is killed without its SIGTERM drain time", w.service))];
+        }
+        if !hooks.is_empty() || grace_set.is_some() {
+            return Vec::new();
+        }
+        exposing_service(cx, w)
+            .map(|svc| Finding::on(&Self::META, Severity::Info, w, format!("`{}` (behind Service `{svc}`) has no preStop hook and no terminationGracePeriodSeconds: requests routed to a terminating pod may be dropped", w.service)))
+            .into_iter()
+            .collect()
     }
 }
 
-/// Seconds a preStop hook sleeps, when that is plain from the manifest: the `sleep` action, or an
-/// exec whose command is `sleep N` (directly or through `sh -c "sleep N"`).
 fn pre_stop_sleep(hook: &Json) -> Option<i64> {
     if let Some(s) = hook.at("/sleep/seconds") {
         return s.as_i64();

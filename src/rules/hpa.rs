@@ -2,8 +2,8 @@ use crate::yaml::Lookup as _;
 use super::{generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::{Hpa, Tier};
-use crate::workload::{at, objects, Workload};
-use crate::yaml::{Edit, Json, Path, Seg};
+use crate::workload::{at, Workload};
+use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
 use crate::json;
 
@@ -59,45 +59,36 @@ impl Rule for HorizontalPodAutoscaler {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         let mut out = Vec::new();
-        // The chart's HPAs, found once (looking for them per workload was quadratic).
-        let chart_hpas: Vec<(usize, Path, &Json)> = cx
-            .values
-            .iter()
-            .enumerate()
-            .flat_map(|(doc, value)| objects(value).map(move |(base, o)| (doc, base, o)))
-            .filter(|(_, _, o)| o.get("kind").and_then(Json::as_str) == Some("HorizontalPodAutoscaler"))
-            .collect();
-        for (w, d) in &cx.workloads {
-            if w.hook.is_some() {
-                continue;
-            }
-            let hpa = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.hpa.as_ref());
-            let scaled = matches!(d.tier, Tier::Stateless | Tier::LeaderElected) && w.kind.scalable();
-            if scaled {
-                raise_chart_hpas(cx, &chart_hpas, w, d, &mut out);
-            }
-            let Some(hpa) = hpa else { continue };
-            if d.tier == Tier::Skip {
-                continue;
-            }
-            if !scaled {
-                out.push(Finding::on(&Self::META, Severity::Error, w, format!("the policy asks for an HPA on `{}`, a {} {}: several copies would run ({})", w.service, d.tier.as_str(), w.kind.as_str(), d.why)));
-                continue;
-            }
-            out.extend(self.one(cx, w, d, hpa));
+        if w.hook.is_some() {
+            return out;
         }
+        let hpa = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.hpa.as_ref());
+        let scaled = matches!(d.tier, Tier::Stateless | Tier::LeaderElected) && w.kind.scalable();
+        if scaled {
+            raise_chart_hpas(cx, w, d, &mut out);
+        }
+        let Some(hpa) = hpa else { return out };
+        if d.tier == Tier::Skip {
+            return out;
+        }
+        if !scaled {
+            out.push(Finding::on(&Self::META, Severity::Error, w, format!("the policy asks for an HPA on `{}`, a {} {}: several copies would run ({})", w.service, d.tier.as_str(), w.kind.as_str(), d.why)));
+            return out;
+        }
+        out.extend(self.one(cx, w, d, hpa));
         out
     }
 }
 
 /// A chart HPA targeting `w` with a minimum below the floor is raised to it.
-fn raise_chart_hpas(cx: &Cx, chart_hpas: &[(usize, Path, &Json)], w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
+fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
     let Some(floor) = cx.floor(w, d) else { return };
     let ns = cx.release.namespace.as_deref();
-    for (doc, base, o) in chart_hpas {
-        let (doc, o) = (*doc, *o);
+    // The chart's own: objects added so far are helm-ha's.
+    for (doc, base, o) in cx.located(&["HorizontalPodAutoscaler"]) {
+        let Some(doc) = doc else { continue };
         if !targets(o, w, ns) || generated(o) {
             continue;
         }
@@ -182,8 +173,9 @@ impl HorizontalPodAutoscaler {
 
 /// Names of the pod's containers (and sidecar init containers) with neither a request nor a
 /// limit for `resource`.
-fn containers_without(obj: &Json, w: &Workload, resource: &str) -> Vec<String> {
-    let spec = at(obj, &format!("{}.spec", w.template_path())).cloned().unwrap_or(Json::Null);
+fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<String> {
+    let null = Json::Null;
+    let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null);
     let regular = spec.get("containers").and_then(Json::as_array).into_iter().flatten();
     let sidecars = spec.get("initContainers").and_then(Json::as_array).into_iter().flatten().filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
     regular
@@ -198,8 +190,8 @@ mod tests {
     use super::*;
     use crate::workload::Kind;
 
-    fn deployment(containers: Json) -> (Workload, Json) {
-        let w = Workload { doc: 0, base: vec![], kind: Kind::Deployment, name: "web".into(), namespace: None, service: "web".into(), named_by: String::new(), hook: None };
+    fn deployment(containers: Json<'static>) -> (Workload, Json<'static>) {
+        let w = Workload { doc: 0, base: vec![], kind: Kind::Deployment, name: "web".into(), namespace: None, service: "web".into(), named_by: String::new(), hook: None, pod_labels: Default::default() };
         (w, json!({"spec": {"template": {"spec": {"containers": containers}}}}))
     }
 

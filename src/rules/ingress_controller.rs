@@ -2,7 +2,8 @@ use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME, ZONE};
 use super::readiness_probe::containers;
 use super::{rule, targets, Cx, Finding, Rule, Severity};
-use crate::workload::Kind;
+use crate::classify::Decision;
+use crate::workload::{Kind, Workload};
 use crate::yaml::Json;
 
 rule! {
@@ -45,33 +46,30 @@ impl Rule for IngressController {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (w, _) in &cx.workloads {
-            if w.hook.is_some() || !w.kind.scalable() || w.kind == Kind::ReplicaSet {
-                continue;
-            }
-            let obj = cx.obj(w);
-            let Some(image) = containers(obj, w).filter_map(|c| c.get("image").and_then(Json::as_str)).find(|i| ingress_controller_image(i)) else { continue };
-            let ns = cx.release.namespace.as_deref();
-            let (copies, owner) = match cx.objects().find(|o| targets(o, w, ns)) {
-                Some(hpa) => (hpa.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1), "HPA minReplicas"),
-                None => (obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1), "replicas"),
-            };
-            let pod = Pod::of(obj, w);
-            let unspread: Vec<&str> = [(HOSTNAME, "nodes"), (ZONE, "zones")].into_iter().filter(|(k, _)| !pod.covers(k)).map(|(_, what)| what).collect();
-            let mut problems = Vec::new();
-            if copies < 2 {
-                problems.push(format!("runs {copies} copy ({owner})"));
-            }
-            if !unspread.is_empty() {
-                problems.push(format!("is not spread over {}", unspread.join(" and ")));
-            }
-            if !problems.is_empty() {
-                out.push(Finding::on(&Self::META, Severity::Warning, w, format!("ingress controller ({image}) {}: every request enters through it, so one node or zone loss takes the application offline", problems.join(" and "))));
-            }
+    fn workload(&self, cx: &Cx, w: &Workload, _: &Decision) -> Vec<Finding> {
+        if w.hook.is_some() || !w.kind.scalable() || w.kind == Kind::ReplicaSet {
+            return Vec::new();
         }
-        out
+        let obj = cx.obj(w);
+        let Some(image) = containers(obj, w).filter_map(|c| c.get("image").and_then(Json::as_str)).find(|i| ingress_controller_image(i)) else { return Vec::new() };
+        let ns = cx.release.namespace.as_deref();
+        let (copies, owner) = match cx.autoscaler_targets().into_iter().find(|o| targets(o, w, ns)) {
+            Some(hpa) => (hpa.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1), "HPA minReplicas"),
+            None => (obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1), "replicas"),
+        };
+        let pod = Pod::of(obj, w);
+        let unspread: Vec<&str> = [(HOSTNAME, "nodes"), (ZONE, "zones")].into_iter().filter(|(k, _)| !pod.covers(k)).map(|(_, what)| what).collect();
+        let mut problems = Vec::new();
+        if copies < 2 {
+            problems.push(format!("runs {copies} copy ({owner})"));
+        }
+        if !unspread.is_empty() {
+            problems.push(format!("is not spread over {}", unspread.join(" and ")));
+        }
+        if problems.is_empty() {
+            return Vec::new();
+        }
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("ingress controller ({image}) {}: every request enters through it, so one node or zone loss takes the application offline", problems.join(" and ")))]
     }
 }
 

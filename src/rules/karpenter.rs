@@ -49,7 +49,7 @@ impl Rule for Karpenter {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else { return Vec::new() };
         let mut out = Vec::new();
         if !cx.exists("EC2NodeClass", None, &k.node_class_name) {

@@ -2,7 +2,9 @@ use crate::yaml::Lookup as _;
 use super::ingress_controller::ingress_controller_image;
 use super::readiness_probe::containers;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
+use crate::workload::Workload;
 use crate::yaml::Json;
 
 rule! {
@@ -49,43 +51,41 @@ impl Rule for LeaderElection {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let flags = &cx.policy.detect.leader_election_args;
-        for (w, d) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
-            if !w.kind.scalable() {
-                continue;
-            }
-            let obj = cx.obj(w);
-            let mut copies = obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1);
-            if cx.autoscaled(w, d) {
-                copies = copies.max(cx.floor(w, d).map_or(1, u64::from));
-            }
-            if copies < 2 {
-                continue;
-            }
-            let cs: Vec<&Json> = containers(obj, w).collect();
-            if let Some(arg) = cs.iter().find_map(|c| disabled(&args(c), flags)) {
-                out.push(Finding::on(&Self::META, Severity::Warning, w, format!("{copies} copies of `{}` with leader election turned off (`{arg}`): every copy acts on the same objects", w.service)));
-                continue;
-            }
-            fn image<'j>(c: &&'j Json) -> &'j str {
-                c.get("image").and_then(Json::as_str).unwrap_or("")
-            }
-            if cs.iter().any(|c| ingress_controller_image(image(c))) {
-                continue;
-            }
-            let controller = cs.iter().find(|c| controller_like(c.get("name").and_then(Json::as_str).unwrap_or(""), image(c)));
-            let mentions = cs.iter().any(|c| {
-                let env_names = c.get("env").and_then(Json::as_array).into_iter().flatten().filter_map(|e| e.get("name").and_then(Json::as_str));
-                args(c).into_iter().chain(env_names).any(mentions_election)
-            });
-            if let (Some(c), false) = (controller, mentions) {
-                let name = c.get("name").and_then(Json::as_str).unwrap_or("?");
-                out.push(Finding::on(&Self::META, Severity::Info, w, format!("{copies} copies of `{}` (container `{name}` looks like a controller) and no argument or env var mentions leader election: verify only one copy acts", w.service)));
-            }
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || !w.kind.scalable() {
+            return Vec::new();
         }
-        out
+        let flags = &cx.policy.detect.leader_election_args;
+        let obj = cx.obj(w);
+        let mut copies = obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1);
+        if cx.autoscaled(w, d) {
+            copies = copies.max(cx.floor(w, d).map_or(1, u64::from));
+        }
+        if copies < 2 {
+            return Vec::new();
+        }
+        let cs: Vec<&Json> = containers(obj, w).collect();
+        if let Some(arg) = cs.iter().find_map(|c| disabled(&args(c), flags)) {
+            return vec![Finding::on(&Self::META, Severity::Warning, w, format!("{copies} copies of `{}` with leader election turned off (`{arg}`): every copy acts on the same objects", w.service))];
+        }
+        fn image<'j>(c: &&'j Json) -> &'j str {
+            c.get("image").and_then(Json::as_str).unwrap_or("")
+        }
+        if cs.iter().any(|c| ingress_controller_image(image(c))) {
+            return Vec::new();
+        }
+        let controller = cs.iter().find(|c| controller_like(c.get("name").and_then(Json::as_str).unwrap_or(""), image(c)));
+        let mentions = cs.iter().any(|c| {
+            let env_names = c.get("env").and_then(Json::as_array).into_iter().flatten().filter_map(|e| e.get("name").and_then(Json::as_str));
+            args(c).into_iter().chain(env_names).any(mentions_election)
+        });
+        match (controller, mentions) {
+            (Some(c), false) => {
+                let name = c.get("name").and_then(Json::as_str).unwrap_or("?");
+                vec![Finding::on(&Self::META, Severity::Info, w, format!("{copies} copies of `{}` (container `{name}` looks like a controller) and no argument or env var mentions leader election: verify only one copy acts", w.service))]
+            }
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
-use crate::workload::{at, objects};
+use crate::workload::objects;
 use crate::yaml::{Edit, Json, Seg};
 
 const PREFIX: &str = "service.beta.kubernetes.io/";
@@ -67,12 +67,12 @@ impl Rule for LoadBalancer {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn stream(&self, cx: &Cx) -> Vec<Finding> {
         if cx.policy.cloud != Cloud::Aws {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, value) in cx.values.iter().enumerate() {
+        for (doc, value) in cx.documents() {
             for (base, svc) in objects(value) {
                 if svc.get("kind").and_then(Json::as_str) != Some("Service") || svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
                     continue;
@@ -118,7 +118,7 @@ impl Rule for LoadBalancer {
                 let timeout = cx.workloads.iter().find_map(|(w, d)| {
                     let t = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k))?.load_balancer.as_ref()?.idle_timeout_seconds?;
                     let same_ns = cx.namespace_of(w).as_deref() == ns;
-                    (same_ns && selects(svc, cx.obj(w), w.template_path())).then_some((t, w.service.clone()))
+                    (same_ns && selects(svc, &w.pod_labels)).then_some((t, w.service.clone()))
                 });
                 if let Some((seconds, service)) = timeout {
                     match controller {
@@ -161,10 +161,9 @@ impl Rule for LoadBalancer {
 }
 
 /// Does the Service's selector pick the workload's pods? An empty selector manages no endpoints.
-fn selects(svc: &Json, workload: &Json, template: &str) -> bool {
+fn selects(svc: &Json<'_>, pod_labels: &crate::yaml::Map<'_>) -> bool {
     let Some(selector) = svc.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty()) else { return false };
-    let labels = at(workload, &format!("{template}.metadata.labels")).and_then(Json::as_object);
-    labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+    selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v))
 }
 
 /// The value of `key` in a `k1=v1,k2=v2` annotation.
@@ -196,10 +195,11 @@ mod tests {
 
     #[test]
     fn service_selectors_are_subsets_of_pod_labels() {
-        let w = json!({"spec": {"template": {"metadata": {"labels": {"app": "live", "tier": "web"}}}}});
-        assert!(selects(&json!({"spec": {"selector": {"app": "live"}}}), &w, "spec.template"));
-        assert!(!selects(&json!({"spec": {"selector": {"app": "live", "x": "y"}}}), &w, "spec.template"));
-        assert!(!selects(&json!({"spec": {"selector": {}}}), &w, "spec.template"));
-        assert!(!selects(&json!({"spec": {}}), &w, "spec.template"));
+        let labels = json!({"app": "live", "tier": "web"});
+        let w = labels.as_object().unwrap();
+        assert!(selects(&json!({"spec": {"selector": {"app": "live"}}}), w));
+        assert!(!selects(&json!({"spec": {"selector": {"app": "live", "x": "y"}}}), w));
+        assert!(!selects(&json!({"spec": {"selector": {}}}), w));
+        assert!(!selects(&json!({"spec": {}}), w));
     }
 }

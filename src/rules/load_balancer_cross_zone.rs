@@ -53,12 +53,12 @@ impl Rule for LoadBalancerCrossZone {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn stream(&self, cx: &Cx) -> Vec<Finding> {
         if cx.policy.cloud == Cloud::Aws {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, value) in cx.values.iter().enumerate() {
+        for (doc, value) in cx.documents() {
             for (_, o) in objects(value) {
                 if o.get("kind").and_then(Json::as_str) != Some("Service") || o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
                     continue;

@@ -13,7 +13,7 @@ macro_rules! manual {
                 &Self::META
             }
 
-            fn check(&self, _cx: &Cx) -> Vec<Finding> {
+            fn stream(&self, _cx: &Cx) -> Vec<Finding> {
                 vec![Finding { rule: &Self::META, severity: Severity::Info, doc: None, object: String::new(), service: None, message: concat!("manual: ", $message).to_string(), fix: None }]
             }
         }

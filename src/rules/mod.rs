@@ -8,9 +8,11 @@
 
 use crate::yaml::Lookup as _;
 use crate::classify::Decision;
-use crate::policy::{Policy, Tier};
-use crate::workload::{Release, Workload};
+use crate::workload::Workload;
 use crate::yaml::{Edit, Json};
+
+mod cx;
+pub use cx::{Base, Cx};
 
 mod do_not_disrupt;
 mod hpa;
@@ -69,9 +71,25 @@ impl Meta {
     }
 }
 
+/// A rule looks at each workload, at the stream as a whole, or both.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static Meta;
-    fn check(&self, cx: &Cx) -> Vec<Finding>;
+
+    /// What the rule finds about one workload, whose document the context holds whole and as the
+    /// rules before this one left it. It may look at the stream's other objects (Services,
+    /// autoscalers, budgets) but not at other workloads' documents: the pipeline runs the
+    /// workloads of a stream in groups, possibly on several threads (`pipeline`).
+    fn workload(&self, _cx: &Cx, _w: &Workload, _d: &Decision) -> Vec<Finding> {
+        Vec::new()
+    }
+
+    /// What the rule finds about the stream as a whole: objects that are no workload, objects it
+    /// adds once. It runs after every workload went through every rule, when workload documents
+    /// are down to their metadata: it sees workloads through `cx.workloads` (names, pod labels,
+    /// decisions) only.
+    fn stream(&self, _cx: &Cx) -> Vec<Finding> {
+        Vec::new()
+    }
 }
 
 /// Every rule, in the order they run.
@@ -273,213 +291,6 @@ pub fn shorten(base: &str, suffix: &str, max: usize) -> String {
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
-/// What the rules see: the policy, the release, and every document as the rules before have left
-/// it. `'a` is the input text the documents borrow from.
-pub struct Cx<'c, 'a> {
-    pub policy: &'c Policy,
-    pub release: &'c Release,
-    /// Current meaning of each input document, moved out of the parsed documents and edited in
-    /// place (a copy per edited document doubled the memory of a large stream); the pipeline
-    /// gives them back.
-    pub values: Vec<Json<'a>>,
-    pub workloads: Vec<(Workload, Decision)>,
-    pub added: Vec<NewDoc>,
-    /// The templates generated objects are rendered from.
-    pub templates: &'c crate::templates::Templates,
-    /// A template that failed to render stops the run; the pipeline checks after every rule.
-    pub failure: std::cell::RefCell<Option<crate::error::Failure>>,
-    /// Where the objects of each kind are, built on first use and dropped by every
-    /// [`Cx::apply`]: rules ask "is there a PDB/HPA/... for this workload" once per workload,
-    /// and scanning the whole stream each time was quadratic (docs/benchmarks.md).
-    pub kinds: std::cell::RefCell<Option<KindIndex>>,
-    /// v1 Services by the rarest `key: value` of their selector, built on first use and dropped
-    /// by every [`Cx::apply`], for [`Cx::services_selecting`].
-    pub services: std::cell::RefCell<Option<ServiceIndex>>,
-}
-
-/// `(selector key, value)` → the Services filed under it (see [`Cx::services_selecting`]).
-pub type ServiceIndex = std::collections::HashMap<(String, String), Vec<ObjRef>>;
-
-/// Kind → positions of its objects, in [`Cx::objects`] order.
-pub type KindIndex = std::collections::HashMap<String, Vec<ObjRef>>;
-
-/// An object of [`Cx::objects`]: `(position, document, item within it)`; `document` is
-/// `values.len() + i` for the `i`th added document.
-#[derive(Clone, Copy, Debug)]
-pub struct ObjRef(usize, usize, usize);
-
-impl<'c, 'a> Cx<'c, 'a> {
-    /// The rules' starting point: every document as parsed (its meaning taken out of `docs`),
-    /// and its workloads named and classified.
-    pub fn new(policy: &'c Policy, release: &'c Release, docs: &mut [crate::stream::Doc<'a>], templates: &'c crate::templates::Templates) -> Self {
-        let values: Vec<Json<'a>> = docs.iter_mut().map(|d| d.parsed.value.take()).collect();
-        let claims = crate::classify::claims(&values.iter().flat_map(|v| crate::workload::objects(v).map(|(_, o)| o)).collect::<Vec<_>>());
-        let workloads = crate::workload::find(&values, &policy.service_labels, release)
-            .into_iter()
-            .map(|w| {
-                let d = crate::classify::classify(&w, w.object(&values[w.doc]), policy, &claims);
-                (w, d)
-            })
-            .collect();
-        Cx { policy, release, values, workloads, added: Vec::new(), templates, failure: Default::default(), kinds: Default::default(), services: Default::default() }
-    }
-}
-
-impl<'a> Cx<'_, 'a> {
-    /// The workload's object as it is now.
-    pub fn obj(&self, w: &Workload) -> &Json<'a> {
-        w.object(&self.values[w.doc])
-    }
-
-    /// Workloads of the given tiers.
-    pub fn tiered<'s>(&'s self, tiers: &'s [Tier]) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
-        self.workloads.iter().filter(move |(_, d)| tiers.contains(&d.tier)).map(|(w, d)| (w, d))
-    }
-
-    /// The replica floor the policy sets for this workload (None for tiers without one).
-    pub fn floor(&self, w: &Workload, d: &Decision) -> Option<u32> {
-        let scaled = self.policy.scaled(d.tier)?;
-        let svc = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k));
-        Some(svc.and_then(|s| s.replicas).unwrap_or(scaled.replicas).max(u32::from(w.kind.scalable())))
-    }
-
-    /// Every object currently in the stream (input documents, List items, added documents).
-    pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
-        self.values.iter().flat_map(|v| crate::workload::objects(v).map(|(_, o)| o)).chain(self.added.iter().map(|d| &d.value))
-    }
-
-    /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
-    /// stream targets it, or the policy asks for an HPA?
-    pub fn autoscaled(&self, w: &Workload, d: &Decision) -> bool {
-        self.autoscaled_by(&self.autoscaler_targets(), w, d)
-    }
-
-    /// What every HPA and ScaledObject in the stream scales, collected once, so a rule asking
-    /// about each workload does not scan the whole stream for each (that was quadratic).
-    pub fn autoscaler_targets(&self) -> Vec<&Json<'a>> {
-        self.of_kind(&["HorizontalPodAutoscaler", "ScaledObject"])
-    }
-
-    /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
-    pub fn autoscaled_by(&self, autoscalers: &[&Json<'_>], w: &Workload, d: &Decision) -> bool {
-        let wanted = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k)).is_some_and(|s| s.hpa.is_some());
-        let ns = self.release.namespace.as_deref();
-        wanted || autoscalers.iter().any(|o| targets(o, w, ns))
-    }
-
-    /// The namespace the workload's objects live in: its own, else the release's.
-    pub fn namespace_of(&self, w: &Workload) -> Option<String> {
-        landing_namespace(w.namespace.as_deref(), self.release.namespace.as_deref()).map(str::to_string)
-    }
-
-    /// The namespace an object of the stream lands in: its own, else the release's.
-    pub fn object_namespace<'o>(&'o self, o: &'o Json<'_>) -> Option<&'o str> {
-        landing_namespace(o.at("/metadata/namespace").and_then(Json::as_str), self.release.namespace.as_deref())
-    }
-
-    /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
-    /// None means cluster-scoped; an absent namespace is the release's.
-    pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
-        self.of_kind(&[kind]).into_iter().any(|o| {
-            let ns = self.object_namespace(o);
-            o.at("/metadata/name").and_then(Json::as_str) == Some(name)
-                && (namespace.is_none() || ns == namespace)
-        })
-    }
-
-    /// Render a template into a new document for `for_doc`. A broken template is recorded in
-    /// [`Cx::failure`] (the pipeline stops) and `None` returned.
-    pub fn render<T: serde::de::DeserializeOwned + serde::Serialize>(&self, template: &str, ctx: &Json<'_>, for_doc: usize) -> Option<NewDoc> {
-        match self.templates.render::<T>(template, ctx) {
-            Ok(value) => {
-                let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
-                let name = value.at("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
-                Some(NewDoc { for_doc, kind, name, value })
-            }
-            Err(f) => {
-                self.failure.borrow_mut().get_or_insert(f);
-                None
-            }
-        }
-    }
-
-    /// Every object of `kind` in the stream, in stream order (input documents, List items,
-    /// added documents), through the kind index.
-    pub fn of_kind(&self, kinds: &[&str]) -> Vec<&Json<'a>> {
-        let mut index = self.kinds.borrow_mut();
-        let index = index.get_or_insert_with(|| {
-            let mut map = KindIndex::new();
-            for (pos, (doc, item, o)) in self.numbered().enumerate() {
-                let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
-                map.entry(kind.to_string()).or_default().push(ObjRef(pos, doc, item));
-            }
-            map
-        });
-        let mut refs: Vec<ObjRef> = kinds.iter().filter_map(|k| index.get(*k)).flatten().copied().collect();
-        refs.sort_by_key(|r| r.0);
-        refs.into_iter().map(|ObjRef(_, doc, item)| self.nth_object(doc, item)).collect()
-    }
-
-    /// v1 Services with a non-empty selector whose rarest `key: value` is among `labels`, in
-    /// stream order: a superset of those that select pods labelled `labels` (the caller checks
-    /// the whole selector). Asking every Service about every workload was quadratic.
-    pub fn services_selecting(&self, labels: &crate::yaml::Map<'_>) -> Vec<&Json<'a>> {
-        let mut index = self.services.borrow_mut();
-        let index = index.get_or_insert_with(|| {
-            // Each Service is filed under the rarest `key: value` of its selector, so a label
-            // every pod carries (`app.kubernetes.io/instance`) does not make every Service a
-            // candidate for every workload. A selector value that is not a string matches no
-            // label, so such a Service is left out.
-            let mut selectors = Vec::new();
-            let mut seen: std::collections::HashMap<(&str, &str), usize> = Default::default();
-            for (pos, (doc, item, o)) in self.numbered().enumerate() {
-                if o.get("kind").and_then(Json::as_str) != Some("Service") || o.get("apiVersion").and_then(Json::as_str) != Some("v1") {
-                    continue;
-                }
-                let Some(sel) = o.at("/spec/selector").and_then(Json::as_object).filter(|m| !m.is_empty()) else { continue };
-                let Some(pairs) = sel.iter().map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect::<Option<Vec<_>>>() else { continue };
-                for p in &pairs {
-                    *seen.entry(*p).or_default() += 1;
-                }
-                selectors.push((ObjRef(pos, doc, item), pairs));
-            }
-            let mut map = ServiceIndex::new();
-            for (r, pairs) in selectors {
-                let (k, v) = pairs.into_iter().min_by_key(|p| seen[p]).expect("non-empty selector");
-                map.entry((k.to_string(), v.to_string())).or_default().push(r);
-            }
-            map
-        });
-        let mut refs: Vec<ObjRef> = labels.iter().filter_map(|(k, v)| index.get(&(k.to_string(), v.as_str()?.to_string()))).flatten().copied().collect();
-        refs.sort_by_key(|r| r.0);
-        refs.dedup_by_key(|r| r.0);
-        refs.into_iter().map(|ObjRef(_, doc, item)| self.nth_object(doc, item)).collect()
-    }
-
-    fn numbered(&self) -> impl Iterator<Item = (usize, usize, &Json<'a>)> {
-        let docs = self.values.iter().enumerate().flat_map(|(d, v)| crate::workload::objects(v).enumerate().map(move |(i, (_, o))| (d, i, o)));
-        docs.chain(self.added.iter().enumerate().map(|(i, a)| (self.values.len() + i, 0, &a.value)))
-    }
-
-    fn nth_object(&self, doc: usize, item: usize) -> &Json<'a> {
-        match self.values.get(doc) {
-            Some(v) => crate::workload::objects(v).nth(item).map(|(_, o)| o).expect("indexed object"),
-            None => &self.added[doc - self.values.len()].value,
-        }
-    }
-
-    pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
-        self.kinds.get_mut().take();
-        self.services.get_mut().take();
-        match fix {
-            // Copies a document once, on its first edit; later edits change the copy.
-            Fix::Edit { doc, edits } => crate::yaml::apply_in_place(&mut self.values[*doc], edits)?,
-            Fix::Add(new) => self.added.push(new.clone()),
-        }
-        Ok(())
-    }
 }
 
 /// Does `o` (an HPA or KEDA ScaledObject) scale workload `w`? Namespace, kind and name must match;

@@ -1,7 +1,8 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::{Taint, Tier};
-use crate::workload::at;
+use crate::workload::{at, Workload};
 use crate::yaml::{Edit, Json, Seg};
 use crate::json;
 
@@ -38,43 +39,40 @@ impl Rule for NodePoolPlacement {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else { return Vec::new() };
-        let mut out = Vec::new();
-        for (w, d) in &cx.workloads {
-            if d.tier == Tier::Skip || w.hook.is_some() {
-                continue;
+        if d.tier == Tier::Skip || w.hook.is_some() {
+            return Vec::new();
+        }
+        let Some((pool_name, pool)) = d.policy_key.as_deref().and_then(|key| cx.policy.services.get(key)).and_then(|s| s.pool.as_deref()).and_then(|p| k.pools.get_key_value(p)) else { return Vec::new() };
+        let spec = format!("{}.spec", w.template_path());
+        let null = Json::Null;
+        let pod = at(cx.obj(w), &spec).unwrap_or(&null);
+        let mut edits = Vec::new();
+        let mut what = Vec::new();
+        match pod.at("/nodeSelector").and_then(|s| s.get(NODEPOOL_LABEL)).and_then(Json::as_str) {
+            Some(p) if p == pool_name => {}
+            Some(other) => {
+                return vec![Finding::on(&Self::META, Severity::Warning, w, format!("the pod template pins pool `{other}` but the policy assigns `{pool_name}`; left as the chart has it"))];
             }
-            let Some((pool_name, pool)) = d.policy_key.as_deref().and_then(|key| cx.policy.services.get(key)).and_then(|s| s.pool.as_deref()).and_then(|p| k.pools.get_key_value(p)) else { continue };
-            let spec = format!("{}.spec", w.template_path());
-            let pod = at(cx.obj(w), &spec).cloned().unwrap_or(Json::Null);
-            let mut edits = Vec::new();
-            let mut what = Vec::new();
-            match pod.at("/nodeSelector").and_then(|s| s.get(NODEPOOL_LABEL)).and_then(Json::as_str) {
-                Some(p) if p == pool_name => {}
-                Some(other) => {
-                    out.push(Finding::on(&Self::META, Severity::Warning, w, format!("the pod template pins pool `{other}` but the policy assigns `{pool_name}`; left as the chart has it")));
-                    continue;
-                }
-                None => {
-                    let mut path = w.path(&format!("{spec}.nodeSelector"));
-                    path.push(Seg::Key(NODEPOOL_LABEL.into()));
-                    edits.push(Edit::Set(path, Json::from(pool_name.as_str())));
-                    what.push(format!("nodeSelector {NODEPOOL_LABEL}: {pool_name}"));
-                }
-            }
-            if let Some(taint) = pool.taint.as_deref().and_then(Taint::parse) {
-                let tolerations = pod.get("tolerations").and_then(Json::as_array).cloned().unwrap_or_default();
-                if !tolerations.iter().any(|t| tolerates(t, &taint)) {
-                    edits.push(Edit::Append(w.path(&format!("{spec}.tolerations")), toleration(&taint)));
-                    what.push(format!("a toleration for {}", pool.taint.as_deref().unwrap_or_default()));
-                }
-            }
-            if !edits.is_empty() {
-                out.push(Finding::on(&Self::META, Severity::Warning, w, format!("policy puts `{}` in Karpenter pool {pool_name}: adds {}", w.service, what.join(" and "))).edit(w, edits));
+            None => {
+                let mut path = w.path(&format!("{spec}.nodeSelector"));
+                path.push(Seg::Key(NODEPOOL_LABEL.into()));
+                edits.push(Edit::Set(path, Json::from(pool_name.as_str())));
+                what.push(format!("nodeSelector {NODEPOOL_LABEL}: {pool_name}"));
             }
         }
-        out
+        if let Some(taint) = pool.taint.as_deref().and_then(Taint::parse) {
+            let tolerations = pod.get("tolerations").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
+            if !tolerations.iter().any(|t| tolerates(t, &taint)) {
+                edits.push(Edit::Append(w.path(&format!("{spec}.tolerations")), toleration(&taint)));
+                what.push(format!("a toleration for {}", pool.taint.as_deref().unwrap_or_default()));
+            }
+        }
+        if edits.is_empty() {
+            return Vec::new();
+        }
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("policy puts `{}` in Karpenter pool {pool_name}: adds {}", w.service, what.join(" and "))).edit(w, edits)]
     }
 }
 

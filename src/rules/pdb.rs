@@ -58,18 +58,12 @@ impl Rule for PodDisruptionBudget {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (w, d) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
-            if w.hook.is_some() || !w.kind.scalable() {
-                continue;
-            }
-            let Some(floor) = cx.floor(w, d).filter(|f| *f >= 2) else { continue };
-            if let Some(f) = self.one(cx, w, d, floor) {
-                out.push(f);
-            }
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || w.hook.is_some() || !w.kind.scalable() {
+            return Vec::new();
         }
-        out
+        let Some(floor) = cx.floor(w, d).filter(|f| *f >= 2) else { return Vec::new() };
+        self.one(cx, w, d, floor).into_iter().collect()
     }
 }
 
@@ -77,11 +71,10 @@ impl PodDisruptionBudget {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, floor: u32) -> Option<Finding> {
         let obj = cx.obj(w);
         let selector = obj.at("/spec/selector").filter(|s| s.is_object())?;
-        let labels = w.pod_labels(obj);
         let ns = cx.namespace_of(w);
         let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
             cx.object_namespace(o) == ns.as_deref()
-                && o.at("/spec/selector").is_some_and(|s| selector::matches(s, &labels))
+                && o.at("/spec/selector").is_some_and(|s| selector::matches(s, &w.pod_labels))
         });
         if let Some(pdb) = covering {
             if generated(pdb) {

@@ -1,5 +1,6 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::{Spread, Tier};
 use crate::selector;
 use crate::workload::{at, Kind, Workload};
@@ -48,56 +49,57 @@ impl Rule for PodSpread {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (w, d) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
-            let (Some(floor), Some(scaled)) = (cx.floor(w, d), cx.policy.scaled(d.tier)) else { continue };
-            let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
-            let mode = svc.and_then(|s| s.spread).unwrap_or(scaled.spread);
-            if floor < 2 || mode == Spread::None || !w.kind.scalable() {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) {
+            return out;
+        }
+        let (Some(floor), Some(scaled)) = (cx.floor(w, d), cx.policy.scaled(d.tier)) else { return out };
+        let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
+        let mode = svc.and_then(|s| s.spread).unwrap_or(scaled.spread);
+        if floor < 2 || mode == Spread::None || !w.kind.scalable() {
+            return out;
+        }
+        let obj = cx.obj(w);
+        let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else { return out };
+        let pod = Pod::of(obj, w);
+        let when = match scaled.when_unsatisfiable {
+            crate::policy::WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
+            crate::policy::WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
+        };
+        let mut edits = Vec::new();
+        let mut added = Vec::new();
+        for (key, what) in [(HOSTNAME, "node"), (ZONE, "zone")] {
+            if pod.covers(key) {
                 continue;
             }
-            let obj = cx.obj(w);
-            let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else { continue };
-            let pod = Pod::of(obj, w);
-            let when = match scaled.when_unsatisfiable {
-                crate::policy::WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
-                crate::policy::WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
-            };
-            let mut edits = Vec::new();
-            let mut added = Vec::new();
-            for (key, what) in [(HOSTNAME, "node"), (ZONE, "zone")] {
-                if pod.covers(key) {
-                    continue;
-                }
-                let term = json!({"labelSelector": sel, "topologyKey": key});
-                let aa = format!("{}.spec.affinity.podAntiAffinity", w.template_path());
-                let (path, item, how) = match (mode, key) {
-                    (Spread::AntiAffinity, HOSTNAME) => (format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"), term, "required anti-affinity"),
-                    (Spread::AntiAffinity | Spread::SoftAntiAffinity, _) => (
-                        format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution"),
-                        json!({"weight": 100, "podAffinityTerm": term}),
-                        "preferred anti-affinity",
-                    ),
-                    _ => {
-                        if pod.has_constraint(key, when) {
-                            out.push(Finding::on(&Self::META, Severity::Warning, w, format!("a {when} spread constraint on {key} exists but does not select the pod's own labels; not adding a second one (the API rejects duplicates)")));
-                            continue;
-                        }
-                        let mut c = json!({"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when, "labelSelector": sel});
-                        if w.kind == Kind::Deployment {
-                            c["matchLabelKeys"] = json!(["pod-template-hash"]);
-                        }
-                        (format!("{}.spec.topologySpreadConstraints", w.template_path()), c, "topology spread constraint")
+            let term = json!({"labelSelector": sel, "topologyKey": key});
+            let aa = format!("{}.spec.affinity.podAntiAffinity", w.template_path());
+            let (path, item, how) = match (mode, key) {
+                (Spread::AntiAffinity, HOSTNAME) => (format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"), term, "required anti-affinity"),
+                (Spread::AntiAffinity | Spread::SoftAntiAffinity, _) => (
+                    format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution"),
+                    json!({"weight": 100, "podAffinityTerm": term}),
+                    "preferred anti-affinity",
+                ),
+                _ => {
+                    if pod.has_constraint(key, when) {
+                        out.push(Finding::on(&Self::META, Severity::Warning, w, format!("a {when} spread constraint on {key} exists but does not select the pod's own labels; not adding a second one (the API rejects duplicates)")));
+                        continue;
                     }
-                };
-                edits.push(Edit::Append(w.path(&path), item));
-                added.push(format!("{how} per {what}"));
-            }
-            if !edits.is_empty() {
-                let msg = format!("replicas of `{}` may share a {}: adds {}", w.service, if added.len() == 2 { "node or zone" } else if added[0].ends_with("node") { "node" } else { "zone" }, added.join(" and "));
-                out.push(Finding::on(&Self::META, Severity::Warning, w, msg).edit(w, edits));
-            }
+                    let mut c = json!({"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when, "labelSelector": sel});
+                    if w.kind == Kind::Deployment {
+                        c["matchLabelKeys"] = json!(["pod-template-hash"]);
+                    }
+                    (format!("{}.spec.topologySpreadConstraints", w.template_path()), c, "topology spread constraint")
+                }
+            };
+            edits.push(Edit::Append(w.path(&path), item));
+            added.push(format!("{how} per {what}"));
+        }
+        if !edits.is_empty() {
+            let msg = format!("replicas of `{}` may share a {}: adds {}", w.service, if added.len() == 2 { "node or zone" } else if added[0].ends_with("node") { "node" } else { "zone" }, added.join(" and "));
+            out.push(Finding::on(&Self::META, Severity::Warning, w, msg).edit(w, edits));
         }
         out
     }
@@ -105,14 +107,14 @@ impl Rule for PodSpread {
 
 /// The scheduling terms a pod template already has.
 pub struct Pod<'p, 'a> {
-    labels: Map<'a>,
+    labels: &'p Map<'static>,
     spec: Option<&'p Json<'a>>,
 }
 
 impl<'p, 'a> Pod<'p, 'a> {
-    pub fn of(obj: &'p Json<'a>, w: &Workload) -> Self {
+    pub fn of(obj: &'p Json<'a>, w: &'p Workload) -> Self {
         let spec = at(obj, &format!("{}.spec", w.template_path()));
-        Pod { labels: w.pod_labels(obj), spec }
+        Pod { labels: &w.pod_labels, spec }
     }
 
     fn list(&self, pointer: &str) -> impl Iterator<Item = &'p Json<'a>> {
@@ -141,7 +143,7 @@ impl<'p, 'a> Pod<'p, 'a> {
     }
 
     fn own(&self, term: &Json<'_>, key: &str) -> bool {
-        term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, &self.labels))
+        term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, self.labels))
     }
 }
 

@@ -1,5 +1,6 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::selector;
 use crate::workload::{at, Workload};
@@ -38,22 +39,21 @@ impl Rule for ReadinessProbe {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (w, _) in cx.tiered(&[Tier::Stateless, Tier::LeaderElected]) {
-            let obj = cx.obj(w);
-            let missing: Vec<&str> = containers(obj, w).filter(|c| c.get("readinessProbe").is_none_or(Json::is_null)).map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?")).collect();
-            if missing.is_empty() {
-                continue;
-            }
-            let names = missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-            let (severity, why) = match exposing_service(cx, w) {
-                Some(svc) => (Severity::Warning, format!("Service `{svc}` sends traffic to pods that are not ready yet, or hung")),
-                None => (Severity::Info, "pods count as Ready when the process starts, so rollouts and drains do not wait for them".to_string()),
-            };
-            out.push(Finding::on(&Self::META, severity, w, format!("container(s) {names} of `{}` have no readinessProbe: {why}", w.service)));
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) {
+            return Vec::new();
         }
-        out
+        let obj = cx.obj(w);
+        let missing: Vec<&str> = containers(obj, w).filter(|c| c.get("readinessProbe").is_none_or(Json::is_null)).map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?")).collect();
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        let names = missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        let (severity, why) = match exposing_service(cx, w) {
+            Some(svc) => (Severity::Warning, format!("Service `{svc}` sends traffic to pods that are not ready yet, or hung")),
+            None => (Severity::Info, "pods count as Ready when the process starts, so rollouts and drains do not wait for them".to_string()),
+        };
+        vec![Finding::on(&Self::META, severity, w, format!("container(s) {names} of `{}` have no readinessProbe: {why}", w.service))]
     }
 }
 
@@ -65,13 +65,13 @@ pub(super) fn containers<'v, 'a>(obj: &'v Json<'a>, w: &Workload) -> impl Iterat
 /// The name of a Service in the stream whose selector picks the workload's pods (same
 /// namespace, a non-empty selector that is a subset of the pod template labels).
 pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
-    let labels = w.pod_labels(cx.obj(w));
+    let labels = &w.pod_labels;
     let w_ns = cx.namespace_of(w);
-    cx.services_selecting(&labels).into_iter().find_map(|o| {
+    cx.services_selecting(labels).into_iter().find_map(|o| {
         let ns = cx.object_namespace(o);
         let sel = o.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
         let as_selector = crate::json!({ "matchLabels": sel });
-        (ns == w_ns.as_deref() && selector::matches(&as_selector, &labels)).then(|| o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
+        (ns == w_ns.as_deref() && selector::matches(&as_selector, labels)).then(|| o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
     })
 }
 

@@ -1,6 +1,8 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
+use crate::workload::Workload;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -28,19 +30,17 @@ impl Rule for ReplicaFloor {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        let autoscalers = cx.autoscaler_targets();
-        cx.tiered(&[Tier::Stateless, Tier::LeaderElected])
-            .filter(|(w, d)| w.kind.scalable() && !cx.autoscaled_by(&autoscalers, w, d))
-            .filter_map(|(w, d)| {
-                let floor = cx.floor(w, d)?;
-                let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
-                (replicas < i64::from(floor)).then(|| {
-                    Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} replica(s) < floor {floor} for {} service `{}`: one node loss takes it down", d.tier.as_str(), w.service))
-                        .edit(w, vec![Edit::Set(w.path("spec.replicas"), Json::from(floor))])
-                })
-            })
-            .collect()
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || !w.kind.scalable() || cx.autoscaled(w, d) {
+            return Vec::new();
+        }
+        let Some(floor) = cx.floor(w, d) else { return Vec::new() };
+        let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        if replicas >= i64::from(floor) {
+            return Vec::new();
+        }
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} replica(s) < floor {floor} for {} service `{}`: one node loss takes it down", d.tier.as_str(), w.service))
+            .edit(w, vec![Edit::Set(w.path("spec.replicas"), Json::from(floor))])]
     }
 }
 

@@ -1,8 +1,9 @@
 use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME};
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::Kind;
+use crate::workload::{Kind, Workload};
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -34,37 +35,33 @@ impl Rule for RolloutDeadlock {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        cx.tiered(&[Tier::Stateless, Tier::LeaderElected])
-            .filter(|(w, _)| w.kind == Kind::Deployment)
-            .filter_map(|(w, d)| {
-                let obj = cx.obj(w);
-                if !Pod::of(obj, w).anti_affinity(HOSTNAME, true) {
-                    return None;
-                }
-                let strategy = obj.at("/spec/strategy");
-                if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
-                    return None;
-                }
-                // Under an autoscaler the count can drop to its minimum, which HA108 keeps at the
-                // floor or above: judge the rollout at the floor.
-                let static_count = if cx.autoscaled(w, d) { None } else { obj.at("/spec/replicas").and_then(Json::as_u64) };
-                let replicas = static_count.or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
-                let max_unavailable = strategy.and_then(|s| s.at("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
-                if resolve_down(&max_unavailable, replicas) != Some(0) {
-                    return None;
-                }
-                let path = |k: &str| w.path(&format!("spec.strategy.{k}"));
-                Some(
-                    Finding::on(&Self::META, Severity::Warning, w, format!("required per-node anti-affinity with maxUnavailable {max_unavailable} (0 of {replicas}): a rollout deadlocks when nodes == replicas; replace one pod at a time (maxSurge 0, maxUnavailable 1)"))
-                        .edit(w, vec![
-                            Edit::Set(path("type"), Json::from("RollingUpdate")),
-                            Edit::Set(path("rollingUpdate.maxSurge"), Json::from(0)),
-                            Edit::Set(path("rollingUpdate.maxUnavailable"), Json::from(1)),
-                        ]),
-                )
-            })
-            .collect()
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || w.kind != Kind::Deployment {
+            return Vec::new();
+        }
+        let obj = cx.obj(w);
+        if !Pod::of(obj, w).anti_affinity(HOSTNAME, true) {
+            return Vec::new();
+        }
+        let strategy = obj.at("/spec/strategy");
+        if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
+            return Vec::new();
+        }
+        // Under an autoscaler the count can drop to its minimum, which HA108 keeps at the floor or
+        // above: judge the rollout at the floor.
+        let static_count = if cx.autoscaled(w, d) { None } else { obj.at("/spec/replicas").and_then(Json::as_u64) };
+        let replicas = static_count.or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
+        let max_unavailable = strategy.and_then(|s| s.at("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
+        if resolve_down(&max_unavailable, replicas) != Some(0) {
+            return Vec::new();
+        }
+        let path = |k: &str| w.path(&format!("spec.strategy.{k}"));
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("required per-node anti-affinity with maxUnavailable {max_unavailable} (0 of {replicas}): a rollout deadlocks when nodes == replicas; replace one pod at a time (maxSurge 0, maxUnavailable 1)"))
+            .edit(w, vec![
+                Edit::Set(path("type"), Json::from("RollingUpdate")),
+                Edit::Set(path("rollingUpdate.maxSurge"), Json::from(0)),
+                Edit::Set(path("rollingUpdate.maxUnavailable"), Json::from(1)),
+            ])]
     }
 }
 

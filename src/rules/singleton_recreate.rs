@@ -1,7 +1,8 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::Kind;
+use crate::workload::{Kind, Workload};
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -29,18 +30,15 @@ impl Rule for SingletonRecreate {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        cx.tiered(&[Tier::Singleton])
-            .filter(|(w, _)| w.kind == Kind::Deployment)
-            .filter(|(w, _)| cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) != Some("Recreate"))
-            .map(|(w, _)| {
-                let mut edits = vec![Edit::Set(w.path("spec.strategy.type"), Json::from("Recreate"))];
-                if cx.obj(w).at("/spec/strategy/rollingUpdate").is_some() {
-                    edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
-                }
-                Finding::on(&Self::META, Severity::Warning, w, format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service)).edit(w, edits)
-            })
-            .collect()
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if d.tier != Tier::Singleton || w.kind != Kind::Deployment || cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate") {
+            return Vec::new();
+        }
+        let mut edits = vec![Edit::Set(w.path("spec.strategy.type"), Json::from("Recreate"))];
+        if cx.obj(w).at("/spec/strategy/rollingUpdate").is_some() {
+            edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
+        }
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service)).edit(w, edits)]
     }
 }
 

@@ -1,6 +1,8 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
+use crate::workload::Workload;
 use crate::yaml::Json;
 
 rule! {
@@ -29,17 +31,16 @@ impl Rule for SingletonReplicas {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
-        cx.tiered(&[Tier::Singleton])
-            .filter(|(w, _)| w.kind.scalable())
-            .filter_map(|(w, d)| {
-                let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
-                let allowed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.allow_replicas).unwrap_or(1);
-                (replicas > i64::from(allowed)).then(|| {
-                    Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))
-                })
-            })
-            .collect()
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if d.tier != Tier::Singleton || !w.kind.scalable() {
+            return Vec::new();
+        }
+        let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        let allowed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.allow_replicas).unwrap_or(1);
+        if replicas <= i64::from(allowed) {
+            return Vec::new();
+        }
+        vec![Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))]
     }
 }
 

@@ -1,5 +1,7 @@
 use super::{rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::Tier;
+use crate::workload::Workload;
 
 rule! {
     /// HA001 stateful-in-chart: an in-chart database, queue, search engine or object store.
@@ -29,15 +31,14 @@ impl Rule for StatefulInChart {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
+        if d.tier != Tier::Stateful {
+            return Vec::new();
+        }
         let severity = if cx.policy.strict { Severity::Error } else { Severity::Warning };
-        cx.tiered(&[Tier::Stateful])
-            .map(|(w, d)| {
-                let managed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.managed.clone());
-                let instead = managed.unwrap_or_else(|| "a managed, multi-AZ equivalent".to_string());
-                Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA (one replica, one disk, one zone); use {instead}", w.service))
-            })
-            .collect()
+        let managed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.managed.clone());
+        let instead = managed.unwrap_or_else(|| "a managed, multi-AZ equivalent".to_string());
+        vec![Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA (one replica, one disk, one zone); use {instead}", w.service))]
     }
 }
 

@@ -1,7 +1,8 @@
 use crate::yaml::Lookup as _;
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
+use crate::classify::Decision;
 use crate::policy::STORAGE_PRESETS;
-use crate::workload::{objects, HOOK_ANNOTATION};
+use crate::workload::{objects, Kind, Workload, HOOK_ANNOTATION};
 use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
 use crate::json;
@@ -58,7 +59,15 @@ impl Rule for StorageClass {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn workload(&self, cx: &Cx, w: &Workload, _: &Decision) -> Vec<Finding> {
+        let Some(sc) = cx.policy.storage_class.as_ref().filter(|sc| sc.assign_to_claims) else { return Vec::new() };
+        if w.kind != Kind::StatefulSet || w.hook.is_some() || cx.policy.excluded(&w.service, &w.name) {
+            return Vec::new();
+        }
+        claim_findings(sc, w.doc, &w.base, template_claims(cx.obj(w)))
+    }
+
+    fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let Some(sc) = &cx.policy.storage_class else { return Vec::new() };
         let mut out = Vec::new();
         if let Some((_, provisioner, params)) = STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset) {
@@ -73,56 +82,67 @@ impl Rule for StorageClass {
         if !sc.assign_to_claims {
             return out;
         }
-        let skipped = |doc: usize, base: &[Seg]| {
-            cx.workloads.iter().any(|(w, _)| w.doc == doc && w.base == base && (w.hook.is_some() || cx.policy.excluded(&w.service, &w.name)))
-        };
-        for (doc, value) in cx.values.iter().enumerate() {
+        for (doc, value) in cx.documents() {
             for (base, o) in objects(value) {
                 let kind = o.get("kind").and_then(Json::as_str);
                 let hook = o.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).is_some();
-                let claims: Vec<(Vec<Seg>, &Json, String)> = match kind {
+                let claims = match kind {
                     Some("PersistentVolumeClaim") if !hook => {
                         let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                        vec![(vec![Seg::Key("spec".into())], o.get("spec").unwrap_or(&Json::Null), format!("PersistentVolumeClaim/{name}"))]
+                        vec![(vec![Seg::Key("spec".into())], o.get("spec").unwrap_or(&NULL), format!("PersistentVolumeClaim/{name}"))]
                     }
-                    Some("StatefulSet") if !skipped(doc, &base) => {
-                        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                        let templates = o.at("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
-                        templates
-                            .map(|(i, t)| {
-                                let claim = t.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                                let path = vec![Seg::Key("spec".into()), Seg::Key("volumeClaimTemplates".into()), Seg::Index(i), Seg::Key("spec".into())];
-                                (path, t.get("spec").unwrap_or(&Json::Null), format!("StatefulSet/{name} volumeClaimTemplate {claim}"))
-                            })
-                            .collect()
-                    }
+                    // A StatefulSet that is a workload is the workload part's.
+                    Some("StatefulSet") if Kind::parse(o.get("apiVersion").and_then(Json::as_str).unwrap_or(""), "StatefulSet").is_none() => template_claims(o),
                     _ => Vec::new(),
                 };
-                for (rel, spec, what) in claims {
-                    let object = what.split(' ').next().unwrap_or_default().to_string();
-                    let mut path = base.clone();
-                    path.extend(rel);
-                    path.push(Seg::Key("storageClassName".into()));
-                    match spec.get("storageClassName") {
-                        None | Some(Json::Null) => {
-                            let f = Finding::about(&Self::META, Severity::Warning, Some(doc), object, format!("{what} names no storage class: points it at {}", sc.name));
-                            out.push(with_edit(f, doc, path, &sc.name));
-                        }
-                        Some(Json::String(s)) if s.is_empty() => {
-                            if sc.assign_to_empty_class {
-                                let f = Finding::about(&Self::META, Severity::Warning, Some(doc), object, format!("{what} has storageClassName \"\" (no class); assignToEmptyClass: points it at {}", sc.name));
-                                out.push(with_edit(f, doc, path, &sc.name));
-                            } else {
-                                out.push(Finding::about(&Self::META, Severity::Info, Some(doc), object, format!("{what} has storageClassName \"\": Kubernetes binds it only to a pre-provisioned volume; left alone (set assignToEmptyClass: true if the chart means \"unset\")")));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+                out.extend(claim_findings(sc, doc, &base, claims));
             }
         }
         out
     }
+}
+
+static NULL: Json<'static> = Json::Null;
+
+/// The claims of a StatefulSet's `volumeClaimTemplates`: path of each one's spec (relative to
+/// the object), the spec, and how to name it.
+fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Vec<Seg>, &'o Json<'o>, String)> {
+    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+    let templates = o.at("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
+    templates
+        .map(|(i, t)| {
+            let claim = t.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let path = vec![Seg::Key("spec".into()), Seg::Key("volumeClaimTemplates".into()), Seg::Index(i), Seg::Key("spec".into())];
+            (path, t.get("spec").unwrap_or(&NULL), format!("StatefulSet/{name} volumeClaimTemplate {claim}"))
+        })
+        .collect()
+}
+
+/// What to do about each claim (spec at `rel` under the object at `base` of document `doc`).
+fn claim_findings(sc: &crate::policy::StorageClass, doc: usize, base: &[Seg], claims: Vec<(Vec<Seg>, &Json<'_>, String)>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (rel, spec, what) in claims {
+        let object = what.split(' ').next().unwrap_or_default().to_string();
+        let mut path = base.to_vec();
+        path.extend(rel);
+        path.push(Seg::Key("storageClassName".into()));
+        match spec.get("storageClassName") {
+            None | Some(Json::Null) => {
+                let f = Finding::about(&StorageClass::META, Severity::Warning, Some(doc), object, format!("{what} names no storage class: points it at {}", sc.name));
+                out.push(with_edit(f, doc, path, &sc.name));
+            }
+            Some(Json::String(s)) if s.is_empty() => {
+                if sc.assign_to_empty_class {
+                    let f = Finding::about(&StorageClass::META, Severity::Warning, Some(doc), object, format!("{what} has storageClassName \"\" (no class); assignToEmptyClass: points it at {}", sc.name));
+                    out.push(with_edit(f, doc, path, &sc.name));
+                } else {
+                    out.push(Finding::about(&StorageClass::META, Severity::Info, Some(doc), object, format!("{what} has storageClassName \"\": Kubernetes binds it only to a pre-provisioned volume; left alone (set assignToEmptyClass: true if the chart means \"unset\")")));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn with_edit(mut f: Finding, doc: usize, path: Vec<Seg>, name: &str) -> Finding {

@@ -1,6 +1,5 @@
 use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
-use crate::workload::objects;
 use crate::yaml::Json;
 
 pub const DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
@@ -38,9 +37,9 @@ impl Rule for StorageClassBinding {
         &Self::META
     }
 
-    fn check(&self, cx: &Cx) -> Vec<Finding> {
+    fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let mut out = Vec::new();
-        let classes = cx.values.iter().enumerate().flat_map(|(doc, v)| objects(v).map(move |(_, o)| (Some(doc), o))).chain(cx.added.iter().map(|n| (None, &n.value)));
+        let classes = cx.located(&["StorageClass"]).into_iter().map(|(doc, _, o)| (doc, o));
         let mut default_ok = false;
         for (doc, o) in classes {
             if o.get("kind").and_then(Json::as_str) != Some("StorageClass") {

@@ -1,38 +1,23 @@
 //! Test helpers for rules: build the rules' context from JSON objects.
 
-use super::{Cx, Finding, Rule};
+use super::{Finding, Rule};
 use crate::policy::Policy;
-use crate::stream::Doc;
-use crate::workload::Release;
 use crate::yaml::Json;
 
-/// Run `rules` in order (applying fixes as the pipeline does) over `objects` (one document
-/// each) and return the findings of the last rule.
-pub fn run(rules: &[&dyn Rule], policy: &Policy, objects: Vec<Json<'static>>) -> Vec<Finding> {
-    let raws: Vec<String> = objects.iter().map(crate::yaml::to_yaml).collect();
-    let mut docs: Vec<Doc> = raws
-        .iter()
-        .zip(objects)
-        .enumerate()
-        .map(|(index, (raw, value))| {
-            let parsed = crate::yaml::parse(raw).expect("generated YAML parses");
-            assert_eq!(parsed.value, value, "the YAML round trip keeps the object");
-            Doc { index, line: 1 + index * 10, raw, parsed }
-        })
-        .collect();
-    let release = Release::infer(&docs, None, None);
-    let templates = crate::templates::Templates::default();
-    let mut cx = Cx::new(policy, &release, &mut docs, &templates);
-    let mut last = Vec::new();
-    for rule in rules {
-        last = rule.check(&cx);
-        for f in &last {
-            if let Some(fix) = &f.fix {
-                cx.apply(fix).expect("fix applies");
-            }
-        }
+/// Run `rules` in order through the pipeline (applying fixes as it does) over `objects` (one
+/// document each) and return the findings of the last rule.
+pub fn run(rules: &[&'static dyn Rule], policy: &Policy, objects: Vec<Json<'static>>) -> Vec<Finding> {
+    let mut stream = String::new();
+    for value in &objects {
+        let raw = crate::yaml::to_yaml(value);
+        let parsed = crate::yaml::parse(&raw).expect("generated YAML parses");
+        assert_eq!(&parsed.value, value, "the YAML round trip keeps the object");
+        stream.push_str("---\n");
+        stream.push_str(&raw);
     }
-    last
+    let analysis = crate::pipeline::analyze_rules(stream.as_bytes(), policy, rules).expect("the rules run");
+    let last = rules.last().expect("a rule").meta().code;
+    analysis.findings.into_iter().filter(|f| f.rule.code == last).collect()
 }
 
 /// A policy like the generic profile's detection lists, without reading the profile (YAML).

@@ -283,7 +283,7 @@ impl<'a> Json<'a> {
             Json::Number(n) => Json::Number(n),
             Json::String(s) => Json::String(s.into_owned()),
             Json::Array(a) => Json::Array(a.into_iter().map(Json::into_owned).collect()),
-            Json::Object(m) => Json::Object(Map { entries: m.entries.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }),
+            Json::Object(m) => Json::Object(m.into_owned()),
         }
     }
 
@@ -329,6 +329,11 @@ impl<'a> Map<'a> {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The same map with every string owned.
+    pub fn into_owned(self) -> Map<'static> {
+        Map { entries: self.entries.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
     }
 
     pub fn is_empty(&self) -> bool {

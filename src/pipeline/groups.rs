@@ -1,0 +1,201 @@
+//! Workloads go through the rules in groups. A group is one workload, or the workloads that can
+//! see what the rules did for each other: those that share a document (a `kind: List`) and
+//! those that are the same object to an autoscaler (kind, name and namespace: an HPA made for
+//! one also scales the other). Nothing the rules do for one group changes what they find for
+//! another, so groups run in any order and on any thread, each holding its documents whole only
+//! while it runs.
+
+use std::borrow::Cow;
+
+use super::Written;
+use crate::classify::{self, Claims, Decision};
+use crate::error::Failure;
+use crate::policy::Policy;
+use crate::rules::{Base, Cx, Finding, Fix, Rule};
+use crate::stream::Doc;
+use crate::templates::Templates;
+use crate::workload::{Release, Workload};
+use crate::yaml::{self, Edit, Json};
+
+/// The workloads of one group (indexes into the stream's workloads, in order) and the documents
+/// they live in: whole, or `None` when reading dropped them (they are read again).
+pub(super) struct Group<'a> {
+    pub members: Vec<usize>,
+    pub docs: Vec<(usize, Option<Json<'a>>)>,
+}
+
+/// Everything a group runs against; shared by all groups.
+pub(super) struct Setting<'s, 'a> {
+    pub policy: &'s Policy,
+    pub release: &'s Release,
+    pub templates: &'s Templates,
+    pub rules: &'s [&'static dyn Rule],
+    pub base: &'s Base<'a>,
+    pub docs: &'s [Doc<'a>],
+    pub workloads: &'s [Workload],
+    pub claims: &'s Claims,
+    /// Documents holding nothing but workloads: the group writes them when it is done.
+    pub only_workloads: &'s [bool],
+}
+
+/// A finding, with the rule that made it and the workload it was made for (their positions):
+/// findings are reported by rule, then workload.
+pub(super) type Tagged = (usize, usize, Finding);
+
+/// What a group's run produced.
+pub(super) struct Outcome<'a> {
+    pub decided: Vec<(usize, Decision)>,
+    pub findings: Vec<Tagged>,
+    /// The first failure: its rule and workload, and what went wrong.
+    pub failure: Option<(usize, usize, Failure)>,
+    /// The group's documents that hold nothing but workloads, written.
+    pub written: Vec<(usize, Result<Written<'a>, Failure>)>,
+    /// Its other documents (a List that also holds a Service, say), whole, as its rules left
+    /// them: the stream's rules may still change them.
+    pub kept: Vec<(usize, Json<'a>)>,
+}
+
+/// The groups of `workloads`, in stream order (by their first workload).
+pub(super) fn group(workloads: &[Workload], release_ns: Option<&str>) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..workloads.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut first_by_doc = std::collections::HashMap::new();
+    let mut first_by_identity = std::collections::HashMap::new();
+    for (i, w) in workloads.iter().enumerate() {
+        let identity = (w.kind, w.name.as_str(), crate::rules::landing_namespace(w.namespace.as_deref(), release_ns));
+        for first in [*first_by_doc.entry(w.doc).or_insert(i), *first_by_identity.entry(identity).or_insert(i)] {
+            let (a, b) = (root(&mut parent, first), root(&mut parent, i));
+            // The earlier workload stays the root, so groups come out in stream order.
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut slot = vec![usize::MAX; workloads.len()];
+    for i in 0..workloads.len() {
+        let r = root(&mut parent, i);
+        if slot[r] == usize::MAX {
+            slot[r] = groups.len();
+            groups.push(Vec::new());
+        }
+        groups[slot[r]].push(i);
+    }
+    groups
+}
+
+/// Run every rule's workload part over one group, then write its documents.
+pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
+    let mut outcome = Outcome { decided: Vec::new(), findings: Vec::new(), failure: None, written: Vec::new(), kept: Vec::new() };
+    let mut local = Vec::with_capacity(group.docs.len());
+    for (doc, value) in group.docs {
+        let value = match value {
+            Some(v) => v,
+            None => match reread(&s.docs[doc]) {
+                Ok(v) => v,
+                Err(e) => {
+                    outcome.failure = Some((0, group.members[0], e));
+                    return outcome;
+                }
+            },
+        };
+        local.push((doc, value));
+    }
+    let members: Vec<(Workload, Decision)> = group
+        .members
+        .iter()
+        .map(|&i| {
+            let w = s.workloads[i].clone();
+            let value = &local.iter().find(|(d, _)| *d == w.doc).expect("the group holds its documents").1;
+            let d = classify::classify(&w, w.object(value), s.policy, s.claims);
+            (w, d)
+        })
+        .collect();
+    outcome.decided = group.members.iter().copied().zip(members.iter().map(|(_, d)| d.clone())).collect();
+    let mut cx = Cx::new(s.policy, s.release, s.templates, s.base, local, members, &[]);
+    for (r, rule) in s.rules.iter().enumerate() {
+        let found: Vec<(usize, Finding)> = cx.workloads.iter().zip(&group.members).flat_map(|((w, d), &i)| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f))).collect();
+        if let Some(failure) = cx.failure.borrow_mut().take() {
+            outcome.failure = Some((r, group.members[0], failure));
+            return outcome;
+        }
+        for (i, finding) in found {
+            if let Some(fix) = &finding.fix {
+                if let Err(e) = cx.apply(fix) {
+                    outcome.failure = Some((r, i, apply_failure(s.docs, &cx, fix, &finding, e)));
+                    return outcome;
+                }
+            }
+            outcome.findings.push((r, i, finding));
+        }
+    }
+    let (local, _, _) = cx.into_parts();
+    let own: Vec<usize> = group.members.iter().map(|&i| s.workloads[i].doc).collect();
+    for (doc, value) in local {
+        if !own.contains(&doc) {
+            // A copy of another document a rule edited (a chart's HPA): the stream's context
+            // applies the same edits to it again.
+            continue;
+        }
+        if s.only_workloads[doc] {
+            let edits = edits_of(&outcome.findings, doc);
+            if !edits.is_empty() {
+                outcome.written.push((doc, write_doc(&s.docs[doc], &edits, &value)));
+            }
+        } else {
+            outcome.kept.push((doc, value));
+        }
+    }
+    outcome
+}
+
+/// The edits findings make to document `doc`, in order.
+pub(super) fn edits_of<'f>(findings: impl IntoIterator<Item = &'f Tagged>, doc: usize) -> Vec<Edit> {
+    findings
+        .into_iter()
+        .filter_map(|(_, _, f)| match &f.fix {
+            Some(Fix::Edit { doc: d, edits }) if *d == doc => Some(edits.iter().cloned()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// A document dropped after reading, read again (it read the first time, so it reads now).
+fn reread<'a>(doc: &Doc<'a>) -> Result<Json<'a>, Failure> {
+    let body = doc.raw.strip_prefix('\u{feff}').unwrap_or(doc.raw);
+    yaml::parse_value(body).map(|p| p.value).map_err(|e| Failure::input(doc.at(e.line), format!("invalid YAML at column {}: {}", e.col, e.message), "fix the chart template that renders this document"))
+}
+
+/// Why a fix could not be applied, where.
+pub(super) fn apply_failure(docs: &[Doc<'_>], cx: &Cx, fix: &Fix, finding: &Finding, e: yaml::YamlError) -> Failure {
+    let doc = match fix {
+        Fix::Edit { doc, .. } => *doc,
+        Fix::Add(_) => finding.doc.unwrap_or(0),
+    };
+    let at = docs[doc].at_object(e.line, cx.value(doc));
+    Failure::input(at, format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
+}
+
+/// One input document as it is written with `edits` (meaning `value` after them), and the note
+/// when it had to be re-serialised.
+pub(super) fn write_doc<'a>(doc: &Doc<'a>, edits: &[Edit], value: &Json<'_>) -> Result<Written<'a>, Failure> {
+    if edits.is_empty() {
+        return Ok((Cow::Borrowed(doc.raw), None));
+    }
+    let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(doc.raw);
+    // A BOM is kept where it was, also on an edited first document.
+    let with_bom = |t: String| if text.len() < doc.raw.len() { format!("\u{feff}{t}") } else { t };
+    match yaml::edit_to(text, &doc.parsed, edits, Some(value)) {
+        Ok(yaml::Edited::Spliced(t)) => Ok((with_bom(t).into(), None)),
+        Ok(yaml::Edited::Reserialized { text, reason }) => {
+            let note = format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at_object(1, value));
+            Ok((with_bom(text).into(), Some(note)))
+        }
+        Err(e) => Err(Failure::input(doc.at_object(e.line, value), e.message, "fix the object in the chart, or exclude the service in the policy")),
+    }
+}

@@ -1,0 +1,423 @@
+//! The pipeline: read the stream, find and classify workloads, run every rule, then write the
+//! stream back. `render` and `check` share everything up to the writing.
+//!
+//! Rules run in the order of [`rules::all`], each seeing the documents as the rules before it
+//! left them, like a chain of kyaml filters. A rule's workload part ([`Rule::workload`]) runs for
+//! each workload with its document whole; its stream part ([`Rule::stream`]) once, after every
+//! workload went through every rule. Workloads go through the rules in groups (`groups`): one
+//! workload, or the few that can see each other's changes. A group holds its documents whole
+//! only while it runs and writes them when it is done, and groups run on every core, so a large
+//! stream needs little more than its own size in memory. The result is the same as running each
+//! rule over the whole stream before the next: `tests::groups_change_nothing` holds the two to
+//! each other.
+
+mod groups;
+mod read;
+
+use std::borrow::Cow;
+
+use crate::classify::Decision;
+use crate::error::Failure;
+use crate::policy::Policy;
+use crate::rules::{self, Base, Cx, Finding, Fix, NewDoc, Rule, Severity};
+use crate::stream::Doc;
+use crate::templates::Templates;
+use crate::workload::{self, Release, Workload};
+use crate::yaml::{self, Edit, Json, Seg};
+use groups::{Group, Setting, Tagged};
+
+/// A document as written, and the note when it had to be re-serialised.
+type Written<'a> = (Cow<'a, str>, Option<String>);
+
+/// Everything known about a stream after the rules ran. A document's `parsed.value` is what it
+/// means after its edits, except that a workload's document is down to its metadata: it was
+/// written when its group was done (`written`).
+pub struct Analysis<'a> {
+    pub docs: Vec<Doc<'a>>,
+    pub release: Release,
+    pub workloads: Vec<(Workload, Decision)>,
+    pub findings: Vec<Finding>,
+    /// Edits per input document, in the order the rules made them.
+    pub edits: Vec<Vec<Edit>>,
+    pub added: Vec<NewDoc>,
+    /// Things the user should know that are not findings (duplicate keys, …).
+    pub warnings: Vec<String>,
+    /// Documents written while the rules ran, by index.
+    written: Vec<Option<Result<Written<'a>, Failure>>>,
+}
+
+/// [`analyze_with`] and the built-in templates.
+pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis<'a>, Failure> {
+    analyze_with(input, policy, namespace, release, &Templates::default())
+}
+
+/// Read, classify and run every rule; generated objects are rendered from `templates`.
+pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
+    let read = read::read(input, true, input.len() <= read::KEEP_WHOLE_BELOW)?;
+    Reading::new(read, policy, namespace, release).run(policy, templates, &rules::all())
+}
+
+/// The stream once read: documents, what reading found, the release and its named workloads.
+struct Reading<'a> {
+    docs: Vec<Doc<'a>>,
+    found: Vec<read::Found>,
+    release: Release,
+    workloads: Vec<Workload>,
+    warnings: Vec<String>,
+}
+
+impl<'a> Reading<'a> {
+    fn new(read: Vec<(Doc<'a>, read::Found)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
+        let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found>) = read.into_iter().unzip();
+        let warnings = found.iter_mut().flat_map(|f| std::mem::take(&mut f.warnings)).collect();
+        let release = Release::infer(&docs, namespace, release);
+        let mut workloads: Vec<Workload> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).collect();
+        workload::name(&mut workloads, &policy.service_labels, &release);
+        Reading { docs, found, release, workloads, warnings }
+    }
+
+    /// Every rule over the stream, workloads in groups (see the module).
+    fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
+        let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
+        let only_workloads: Vec<bool> = self.found.iter().map(|f| f.only_workloads).collect();
+        let mut values: Vec<Json<'a>> = self.docs.iter_mut().map(|d| d.parsed.value.take()).collect();
+        // Each group takes its documents: a document holding nothing but workloads leaves its
+        // metadata behind, any other a copy of itself (its other objects stay in the stream).
+        let groups: Vec<Group<'a>> = groups::group(&self.workloads, self.release.namespace.as_deref())
+            .into_iter()
+            .map(|members| {
+                let mut docs: Vec<usize> = members.iter().map(|&i| self.workloads[i].doc).collect();
+                docs.dedup();
+                let docs = docs
+                    .into_iter()
+                    .map(|doc| {
+                        let whole = if self.found[doc].dropped {
+                            None
+                        } else if only_workloads[doc] {
+                            let stub = read::stub(&values[doc]);
+                            Some(std::mem::replace(&mut values[doc], stub))
+                        } else {
+                            Some(values[doc].clone())
+                        };
+                        (doc, whole)
+                    })
+                    .collect();
+                Group { members, docs }
+            })
+            .collect();
+        let base = Base::new(values);
+        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, only_workloads: &only_workloads };
+        let bytes = |g: &Group<'a>| g.docs.iter().map(|(doc, _)| self.docs[*doc].raw.len()).sum();
+        let outcomes = crate::parallel::map(groups, bytes, |g| groups::run(&setting, g));
+
+        // Gather the groups' results in stream order.
+        let mut decided: Vec<Option<Decision>> = vec![None; self.workloads.len()];
+        let mut tagged: Vec<Tagged> = Vec::new();
+        let mut failed: Option<(usize, usize, Failure)> = None;
+        let mut written: Vec<Option<Result<Written<'a>, Failure>>> = (0..self.docs.len()).map(|_| None).collect();
+        let mut kept = Vec::new();
+        for outcome in outcomes {
+            for (i, d) in outcome.decided {
+                decided[i] = Some(d);
+            }
+            tagged.extend(outcome.findings);
+            if let Some(f) = outcome.failure {
+                if failed.as_ref().is_none_or(|(r, w, _)| (f.0, f.1) < (*r, *w)) {
+                    failed = Some(f);
+                }
+            }
+            for (doc, w) in outcome.written {
+                written[doc] = Some(w);
+            }
+            kept.extend(outcome.kept);
+        }
+        // By rule, then workload; a workload's findings of one rule keep their order.
+        tagged.sort_by_key(|(r, w, _)| (*r, *w));
+        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut self.workloads).into_iter().zip(decided).filter_map(|(w, d)| Some((w, d?))).collect();
+
+        // The stream's rules, on the stream as the groups left it: their edits to other
+        // documents (a chart's HPA) made again here, their objects added.
+        let earlier: Vec<NewDoc> = tagged.iter().filter_map(|(_, _, f)| match &f.fix {
+            Some(Fix::Add(new)) => Some(new.clone()),
+            _ => None,
+        }).collect();
+        let mut local = kept;
+        let kept_docs: Vec<usize> = local.iter().map(|(d, _)| *d).collect();
+        let mut edited: Vec<usize> = tagged.iter().filter_map(|(_, _, f)| match &f.fix {
+            Some(Fix::Edit { doc, .. }) if !only_workloads[*doc] && !kept_docs.contains(doc) => Some(*doc),
+            _ => None,
+        }).collect();
+        edited.sort_unstable();
+        edited.dedup();
+        for doc in edited {
+            let mut value = base.value(doc).clone();
+            yaml::apply_in_place(&mut value, &groups::edits_of(&tagged, doc)).map_err(|e| Failure::input(self.docs[doc].at_object(e.line, &value), e.message, "fix the object in the chart"))?;
+            local.push((doc, value));
+        }
+        let stop = failed.as_ref().map_or(rules.len(), |(r, _, _)| *r);
+        let mut cx = Cx::new(policy, &self.release, templates, &base, local, workloads, &earlier);
+        let mut streamed: Vec<(usize, Finding)> = Vec::new();
+        for (r, rule) in rules.iter().enumerate().take(stop) {
+            let found = rule.stream(&cx);
+            if let Some(failure) = cx.failure.borrow_mut().take() {
+                return Err(failure);
+            }
+            for finding in found {
+                if let Some(fix) = &finding.fix {
+                    if let Err(e) = cx.apply(fix) {
+                        return Err(groups::apply_failure(&self.docs, &cx, fix, &finding, e));
+                    }
+                }
+                streamed.push((r, finding));
+            }
+        }
+        if let Some((_, _, failure)) = failed {
+            return Err(failure);
+        }
+        let (local, workloads, _) = cx.into_parts();
+        let findings = merge(rules.len(), &workloads, tagged, streamed);
+        let mut docs = self.docs;
+        let mut values = base.into_values();
+        for (doc, value) in local {
+            values[doc] = value;
+        }
+        for (doc, value) in docs.iter_mut().zip(values) {
+            doc.parsed.value = value;
+        }
+        Ok(Analysis::new(docs, self.release, workloads, findings, self.warnings, written))
+    }
+}
+
+/// Every rule's findings, in rule order: its workload findings (by workload) and its stream
+/// findings (in its own order) interleaved by document, a stream finding about no document
+/// first. Only a rule with both parts interleaves (HA110: claims of Deployments' volumes and of
+/// PersistentVolumeClaims).
+fn merge(rules: usize, workloads: &[(Workload, Decision)], tagged: Vec<Tagged>, streamed: Vec<(usize, Finding)>) -> Vec<Finding> {
+    let mut per_rule: Vec<(Vec<(usize, Finding)>, Vec<Finding>)> = (0..rules).map(|_| (Vec::new(), Vec::new())).collect();
+    for (r, w, f) in tagged {
+        per_rule[r].0.push((workloads[w].0.doc, f));
+    }
+    for (r, f) in streamed {
+        per_rule[r].1.push(f);
+    }
+    let mut out = Vec::new();
+    for (workload, stream) in per_rule {
+        let mut workload = workload.into_iter().peekable();
+        for f in stream {
+            let at = f.doc;
+            while workload.peek().is_some_and(|(doc, _)| at.is_some_and(|a| *doc < a)) {
+                out.push(workload.next().expect("peeked").1);
+            }
+            out.push(f);
+        }
+        out.extend(workload.map(|(_, f)| f));
+    }
+    out
+}
+
+impl<'a> Analysis<'a> {
+    fn new(docs: Vec<Doc<'a>>, release: Release, workloads: Vec<(Workload, Decision)>, findings: Vec<Finding>, warnings: Vec<String>, written: Vec<Option<Result<Written<'a>, Failure>>>) -> Self {
+        let mut edits = vec![Vec::new(); docs.len()];
+        let mut added = Vec::new();
+        for f in &findings {
+            match &f.fix {
+                Some(Fix::Edit { doc, edits: e }) => edits[*doc].extend(e.iter().cloned()),
+                Some(Fix::Add(new)) => added.push(new.clone()),
+                None => {}
+            }
+        }
+        Analysis { docs, release, workloads, findings, edits, added, warnings, written }
+    }
+
+    /// Findings that stop `render`: errors no fix resolves.
+    pub fn refusals(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error && f.fix.is_none())
+    }
+
+    /// The output stream as one string, and a note for each document that had to be
+    /// re-serialised.
+    pub fn write(&self) -> Result<(String, Vec<String>), Failure> {
+        self.output().map(|(pieces, notes)| (pieces.concat(), notes))
+    }
+
+    /// The output stream in pieces, in order: untouched documents are the input's own bytes
+    /// (borrowed, not copied), edited and generated ones new text. Notes as [`Analysis::write`].
+    pub fn output(&self) -> Result<(Vec<Cow<'_, str>>, Vec<String>), Failure> {
+        if self.docs.is_empty() || self.docs.iter().all(|d| d.raw.trim().is_empty()) {
+            // Helm 4 rejects empty output, and a chart that renders nothing sends 0 bytes.
+            return Ok((vec!["# helm-ha: no resources\n".into()], Vec::new()));
+        }
+        let mut out = Vec::with_capacity(self.docs.len() + self.added.len() + 1);
+        let mut notes = Vec::new();
+        // Edited documents the groups did not write are spliced (and checked) independently.
+        let work = |d: &&Doc<'a>| if self.edits[d.index].is_empty() || self.written[d.index].is_some() { 0 } else { d.raw.len() };
+        let docs: Vec<&Doc<'a>> = self.docs.iter().collect();
+        let pieces = crate::parallel::map(docs, work, |doc| match &self.written[doc.index] {
+            Some(Ok((text, note))) => Ok((Cow::Borrowed(text.as_ref()), note.clone())),
+            Some(Err(e)) => Err(e.clone()),
+            None => groups::write_doc(doc, &self.edits[doc.index], doc.value()),
+        });
+        for piece in pieces {
+            let (text, note) = piece?;
+            out.push(text);
+            notes.extend(note);
+        }
+        if !self.added.is_empty() && out.iter().rev().find(|p| !p.is_empty()).is_some_and(|last| !last.ends_with('\n')) {
+            out.push("\n".into());
+        }
+        for new in &self.added {
+            out.push(self.new_document(new)?.into());
+        }
+        Ok((out, notes))
+    }
+
+    /// A generated document: `# Source:` for Helm 3 and pipes; under Helm 4 the filename
+    /// annotation instead, which Helm turns into the `# Source:` line and removes.
+    fn new_document(&self, new: &NewDoc) -> Result<String, Failure> {
+        let file = format!("{}/{}-{}.yaml", self.release.chart.as_deref().map_or("helm-ha".to_string(), |c| format!("{c}/templates/helm-ha")), new.kind.to_ascii_lowercase(), new.name);
+        if !self.release.helm4 {
+            return Ok(format!("---\n# Source: {file}\n{}", yaml::to_yaml(&new.value)));
+        }
+        let mut path = yaml::path("metadata.annotations");
+        path.push(Seg::Key(crate::HELM4_FILENAME_ANNOTATION.into()));
+        let annotated = yaml::apply(&new.value, &[Edit::Set(path, Json::from(file))]).map_err(|e| {
+            Failure::input(self.docs[new.for_doc].at(1), format!("cannot annotate generated {} {}: {}", new.kind, new.name, e.message), "check the template in --templates")
+        })?;
+        Ok(format!("---\n{}", yaml::to_yaml(&annotated)))
+    }
+}
+
+/// [`analyze`] with only `rules` (the rules' tests run a few of them through the pipeline).
+#[cfg(test)]
+pub(crate) fn analyze_rules<'a>(input: &'a [u8], policy: &Policy, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
+    Reading::new(read::read(input, true, true)?, policy, None, None).run(policy, &Templates::default(), rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    /// Every rule over the whole stream before the next, with every document whole: the plain
+    /// reading of the pipeline, which running workloads in groups must agree with.
+    fn all_at_once<'a>(mut reading: Reading<'a>, policy: &Policy, templates: &Templates) -> Result<Analysis<'a>, Failure> {
+        assert!(reading.found.iter().all(|f| !f.dropped), "a test stream small enough to keep whole");
+        let rules = rules::all();
+        let claims = crate::classify::claims(&reading.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
+        let base = Base::new(reading.docs.iter_mut().map(|d| d.parsed.value.take()).collect());
+        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut reading.workloads)
+            .into_iter()
+            .map(|w| {
+                let d = crate::classify::classify(&w, w.object(base.value(w.doc)), policy, &claims);
+                (w, d)
+            })
+            .collect();
+        let mut cx = Cx::new(policy, &reading.release, templates, &base, Vec::new(), workloads, &[]);
+        let mut findings = Vec::new();
+        for rule in &rules {
+            let tagged: Vec<Tagged> = cx.workloads.iter().enumerate().flat_map(|(i, (w, d))| rule.workload(&cx, w, d).into_iter().map(move |f| (0, i, f))).collect();
+            let streamed: Vec<(usize, Finding)> = rule.stream(&cx).into_iter().map(|f| (0, f)).collect();
+            if let Some(failure) = cx.failure.borrow_mut().take() {
+                return Err(failure);
+            }
+            for finding in merge(1, &cx.workloads, tagged, streamed) {
+                if let Some(fix) = &finding.fix {
+                    cx.apply(fix).map_err(|e| groups::apply_failure(&reading.docs, &cx, fix, &finding, e))?;
+                }
+                findings.push(finding);
+            }
+        }
+        let (local, workloads, _) = cx.into_parts();
+        let mut values = base.into_values();
+        for (doc, value) in local {
+            values[doc] = value;
+        }
+        for (doc, value) in reading.docs.iter_mut().zip(values) {
+            doc.parsed.value = value;
+        }
+        let written = (0..reading.docs.len()).map(|_| None).collect();
+        Ok(Analysis::new(reading.docs, reading.release, workloads, findings, reading.warnings, written))
+    }
+
+    /// The inputs the pipeline is held to: the shared fixtures, the golden cases, the emit data
+    /// and generated streams.
+    fn corpus() -> Vec<(String, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let shared = std::env::var_os("HELM_HA_SHARED").map_or_else(|| root.join("../shared"), std::path::PathBuf::from);
+        let mut paths: Vec<std::path::PathBuf> = ["default", "full", "ha"].iter().map(|n| shared.join(format!("fixtures/plane-enterprise/plane-enterprise-{n}.yaml"))).filter(|p| p.exists()).collect();
+        for dir in ["golden/cases", "tests/data/emit"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = entry.unwrap().path();
+                paths.push(if p.is_dir() { p.join("input.yaml") } else { p });
+            }
+        }
+        paths.sort();
+        let mut inputs: Vec<(String, Vec<u8>)> = paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")).map(|p| (p.display().to_string(), std::fs::read(&p).unwrap())).collect();
+        // Same-named workloads of different kinds, and of one kind in two namespaces and twice
+        // in one: the last two kinds of grouping.
+        let twice = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: nginx}]}}\n";
+        let sts = twice.replace("kind: Deployment", "kind: StatefulSet");
+        let other_ns = twice.replace("{name: web}", "{name: web, namespace: other}");
+        let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, minReplicas: 1, maxReplicas: 3}\n";
+        inputs.push(("identities".into(), format!("{twice}---\n{sts}---\n{other_ns}---\n{twice}---\n{hpa}").into_bytes()));
+        for seed in 1..4 {
+            inputs.push((format!("gen-stream seed {seed}"), crate::gen_stream::generate(60_000, seed).into_bytes()));
+        }
+        inputs
+    }
+
+    #[test]
+    fn groups_change_nothing() {
+        let templates = Templates::default();
+        let mut compared = 0;
+        for (name, input) in corpus() {
+            for profile in crate::policy::profile_names() {
+                let policy = crate::policy::load(Some(profile), None).unwrap();
+                // The groups read workloads' documents again, as in a large stream.
+                let reading = |keep_whole| read::read(&input, true, keep_whole).map(|r| Reading::new(r, &policy, None, None));
+                let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all()));
+                let at_once = reading(true).and_then(|r| all_at_once(r, &policy, &templates));
+                match (grouped, at_once) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.findings, b.findings, "{name} ({profile})");
+                        assert_eq!(a.edits, b.edits, "{name} ({profile})");
+                        assert_eq!(a.added, b.added, "{name} ({profile})");
+                        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
+                        assert_eq!(a.warnings, b.warnings, "{name} ({profile})");
+                        assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{name} ({profile})");
+                        compared += 1;
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name} ({profile})"),
+                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
+                }
+            }
+        }
+        assert!(compared >= 40, "only {compared} streams compared");
+    }
+
+    /// The rules read nothing of a [`rules::METADATA_ONLY_KINDS`] document beyond what the
+    /// reader keeps: every input analyses the same with whole documents.
+    #[test]
+    fn trimmed_documents_change_no_finding_edit_or_object() {
+        let templates = Templates::default();
+        let mut compared = 0;
+        for (name, input) in corpus() {
+            for profile in crate::policy::profile_names() {
+                let policy = crate::policy::load(Some(profile), None).unwrap();
+                let analysis = |trim| read::read(&input, trim, true).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all()));
+                match (analysis(true), analysis(false)) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.findings, b.findings, "{name} ({profile})");
+                        assert_eq!(a.edits, b.edits, "{name} ({profile})");
+                        assert_eq!(a.added, b.added, "{name} ({profile})");
+                        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
+                        compared += 1;
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
+                }
+            }
+        }
+        assert!(compared >= 40, "only {compared} streams compared");
+    }
+}

@@ -1,0 +1,267 @@
+//! What a rule sees: the policy, the release, the stream's documents as the rules before it left
+//! them, and the objects they added.
+//!
+//! The documents as read are shared by every context ([`Base`]), read-only. A context keeps its
+//! own copies of what it holds whole or changes: the pipeline gives a group of workloads their
+//! documents whole and runs their rules on a context of its own, possibly on another thread, then
+//! runs the stream's rules on one more context that has every group's changes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::{landing_namespace, targets, Fix, NewDoc};
+use crate::classify::Decision;
+use crate::error::Failure;
+use crate::policy::{Policy, Tier};
+use crate::templates::Templates;
+use crate::workload::{objects, Release, Workload};
+use crate::yaml::{Json, Lookup as _, Map, Path};
+
+/// An object of the input stream: `(document, item within it)`.
+type ObjRef = (usize, usize);
+
+/// The stream's documents as read, and indexes over them, shared by every [`Cx`]. Workload
+/// documents hold only their metadata here; the context working on a workload holds its
+/// document whole. No rule changes an object's kind or a Service's selector, so the indexes stay
+/// right whatever the contexts change.
+pub struct Base<'a> {
+    values: Vec<Json<'a>>,
+    /// Kind → its objects, in stream order: rules ask "is there a PDB/HPA/… for this workload"
+    /// once per workload, and scanning the whole stream each time was quadratic.
+    kinds: HashMap<String, Vec<ObjRef>>,
+    /// v1 Services by the rarest `key: value` of their selector (see [`Cx::services_selecting`]).
+    services: HashMap<(String, String), Vec<ObjRef>>,
+}
+
+impl<'a> Base<'a> {
+    pub fn new(values: Vec<Json<'a>>) -> Self {
+        let mut kinds: HashMap<String, Vec<ObjRef>> = HashMap::new();
+        // Each Service is filed under the rarest `key: value` of its selector, so a label every
+        // pod carries (`app.kubernetes.io/instance`) does not make every Service a candidate for
+        // every workload. A selector value that is not a string matches no label, so such a
+        // Service is left out.
+        let mut selectors = Vec::new();
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for (doc, value) in values.iter().enumerate() {
+            for (item, (_, o)) in objects(value).enumerate() {
+                let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
+                kinds.entry(kind.to_string()).or_default().push((doc, item));
+                if kind != "Service" || o.get("apiVersion").and_then(Json::as_str) != Some("v1") {
+                    continue;
+                }
+                let Some(sel) = o.at("/spec/selector").and_then(Json::as_object).filter(|m| !m.is_empty()) else { continue };
+                let Some(pairs) = sel.iter().map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect::<Option<Vec<_>>>() else { continue };
+                for p in &pairs {
+                    *seen.entry(*p).or_default() += 1;
+                }
+                selectors.push(((doc, item), pairs));
+            }
+        }
+        let mut services: HashMap<(String, String), Vec<ObjRef>> = HashMap::new();
+        for (r, pairs) in selectors {
+            let (k, v) = pairs.into_iter().min_by_key(|p| seen[p]).expect("non-empty selector");
+            services.entry((k.to_string(), v.to_string())).or_default().push(r);
+        }
+        Base { values, kinds, services }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn value(&self, doc: usize) -> &Json<'a> {
+        &self.values[doc]
+    }
+
+    pub fn into_values(self) -> Vec<Json<'a>> {
+        self.values
+    }
+}
+
+/// What the rules see, and what they changed.
+pub struct Cx<'c, 'a> {
+    pub policy: &'c Policy,
+    pub release: &'c Release,
+    /// The templates generated objects are rendered from.
+    pub templates: &'c Templates,
+    base: &'c Base<'a>,
+    /// Documents this context holds whole or changed, by index, sorted: a group's workload
+    /// documents, and copies of the documents its rules edited.
+    local: Vec<(usize, Json<'a>)>,
+    /// The workloads this context works on (a group's, or all of them), classified.
+    pub workloads: Vec<(Workload, Decision)>,
+    /// Objects added before this context was made (the stream's rules see what the workloads'
+    /// rules added).
+    earlier: &'c [NewDoc],
+    /// Objects added in this context.
+    pub added: Vec<NewDoc>,
+    /// A template that failed to render stops the run; the pipeline checks after every rule.
+    pub failure: RefCell<Option<Failure>>,
+}
+
+impl<'c, 'a> Cx<'c, 'a> {
+    /// A context over `base` that holds `local` (documents whole or changed) and works on
+    /// `workloads`, after `earlier` objects were added.
+    pub fn new(
+        policy: &'c Policy,
+        release: &'c Release,
+        templates: &'c Templates,
+        base: &'c Base<'a>,
+        mut local: Vec<(usize, Json<'a>)>,
+        workloads: Vec<(Workload, Decision)>,
+        earlier: &'c [NewDoc],
+    ) -> Self {
+        local.sort_by_key(|(doc, _)| *doc);
+        Cx { policy, release, templates, base, local, workloads, earlier, added: Vec::new(), failure: RefCell::default() }
+    }
+
+    /// The documents this context holds whole or changed, and the objects it added.
+    pub fn into_parts(self) -> (Vec<(usize, Json<'a>)>, Vec<(Workload, Decision)>, Vec<NewDoc>) {
+        (self.local, self.workloads, self.added)
+    }
+}
+
+impl<'a> Cx<'_, 'a> {
+    /// Document `doc` as it is now.
+    pub fn value(&self, doc: usize) -> &Json<'a> {
+        match self.local.binary_search_by_key(&doc, |(d, _)| *d) {
+            Ok(i) => &self.local[i].1,
+            Err(_) => self.base.value(doc),
+        }
+    }
+
+    /// Every input document as it is now, in stream order.
+    pub fn documents(&self) -> impl Iterator<Item = (usize, &Json<'a>)> {
+        (0..self.base.len()).map(|doc| (doc, self.value(doc)))
+    }
+
+    /// The workload's object as it is now.
+    pub fn obj(&self, w: &Workload) -> &Json<'a> {
+        w.object(self.value(w.doc))
+    }
+
+    /// This context's workloads of the given tiers.
+    pub fn tiered<'s>(&'s self, tiers: &'s [Tier]) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
+        self.workloads.iter().filter(move |(_, d)| tiers.contains(&d.tier)).map(|(w, d)| (w, d))
+    }
+
+    /// The replica floor the policy sets for this workload (None for tiers without one).
+    pub fn floor(&self, w: &Workload, d: &Decision) -> Option<u32> {
+        let scaled = self.policy.scaled(d.tier)?;
+        let svc = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k));
+        Some(svc.and_then(|s| s.replicas).unwrap_or(scaled.replicas).max(u32::from(w.kind.scalable())))
+    }
+
+    /// Objects added so far, in order.
+    fn added_so_far(&self) -> impl Iterator<Item = &NewDoc> {
+        self.earlier.iter().chain(&self.added)
+    }
+
+    /// Every object currently in the stream (input documents, List items, added documents).
+    pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
+        self.documents().flat_map(|(_, v)| objects(v).map(|(_, o)| o)).chain(self.added_so_far().map(|d| &d.value))
+    }
+
+    /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
+    /// stream targets it, or the policy asks for an HPA?
+    pub fn autoscaled(&self, w: &Workload, d: &Decision) -> bool {
+        self.autoscaled_by(&self.autoscaler_targets(), w, d)
+    }
+
+    /// Every HPA and ScaledObject in the stream, collected once, so a rule asking about each
+    /// workload does not scan the whole stream for each (that was quadratic).
+    pub fn autoscaler_targets(&self) -> Vec<&Json<'a>> {
+        self.of_kind(&["HorizontalPodAutoscaler", "ScaledObject"])
+    }
+
+    /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
+    pub fn autoscaled_by(&self, autoscalers: &[&Json<'_>], w: &Workload, d: &Decision) -> bool {
+        let wanted = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k)).is_some_and(|s| s.hpa.is_some());
+        let ns = self.release.namespace.as_deref();
+        wanted || autoscalers.iter().any(|o| targets(o, w, ns))
+    }
+
+    /// The namespace the workload's objects live in: its own, else the release's.
+    pub fn namespace_of(&self, w: &Workload) -> Option<String> {
+        landing_namespace(w.namespace.as_deref(), self.release.namespace.as_deref()).map(str::to_string)
+    }
+
+    /// The namespace an object of the stream lands in: its own, else the release's.
+    pub fn object_namespace<'o>(&'o self, o: &'o Json<'_>) -> Option<&'o str> {
+        landing_namespace(o.at("/metadata/namespace").and_then(Json::as_str), self.release.namespace.as_deref())
+    }
+
+    /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
+    /// None means cluster-scoped; an absent namespace is the release's.
+    pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.of_kind(&[kind]).into_iter().any(|o| {
+            let ns = self.object_namespace(o);
+            o.at("/metadata/name").and_then(Json::as_str) == Some(name) && (namespace.is_none() || ns == namespace)
+        })
+    }
+
+    /// Render a template into a new document for `for_doc`. A broken template is recorded in
+    /// [`Cx::failure`] (the pipeline stops) and `None` returned.
+    pub fn render<T: serde::de::DeserializeOwned + serde::Serialize>(&self, template: &str, ctx: &Json<'_>, for_doc: usize) -> Option<NewDoc> {
+        match self.templates.render::<T>(template, ctx) {
+            Ok(value) => {
+                let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
+                let name = value.at("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
+                Some(NewDoc { for_doc, kind, name, value })
+            }
+            Err(f) => {
+                self.failure.borrow_mut().get_or_insert(f);
+                None
+            }
+        }
+    }
+
+    /// Every object of `kinds` in the stream, in stream order (input documents, List items,
+    /// added documents), with its document and its path in it (added ones: none).
+    pub fn located(&self, kinds: &[&str]) -> Vec<(Option<usize>, Path, &Json<'a>)> {
+        let mut refs: Vec<ObjRef> = kinds.iter().filter_map(|k| self.base.kinds.get(*k)).flatten().copied().collect();
+        refs.sort_unstable();
+        let input = refs.into_iter().filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(path, o)| (Some(doc), path, o)));
+        let added = self.added_so_far().filter(|n| kinds.contains(&n.value.get("kind").and_then(Json::as_str).unwrap_or_default())).map(|n| (None, Path::new(), &n.value));
+        input.chain(added).collect()
+    }
+
+    /// Every object of `kinds` in the stream, in stream order (see [`Cx::located`]).
+    pub fn of_kind(&self, kinds: &[&str]) -> Vec<&Json<'a>> {
+        self.located(kinds).into_iter().map(|(_, _, o)| o).collect()
+    }
+
+    /// v1 Services with a non-empty selector whose rarest `key: value` is among `labels`, in
+    /// stream order: a superset of those that select pods labelled `labels` (the caller checks
+    /// the whole selector). Asking every Service about every workload was quadratic.
+    pub fn services_selecting(&self, labels: &Map<'_>) -> Vec<&Json<'a>> {
+        let mut refs: Vec<ObjRef> = labels.iter().filter_map(|(k, v)| self.base.services.get(&(k.to_string(), v.as_str()?.to_string()))).flatten().copied().collect();
+        refs.sort_unstable();
+        refs.dedup();
+        refs.into_iter().filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(_, o)| o)).collect()
+    }
+
+    pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
+        match fix {
+            Fix::Edit { doc, edits } => {
+                let i = match self.local.binary_search_by_key(doc, |(d, _)| *d) {
+                    Ok(i) => i,
+                    // Copied on its first edit; later edits change the copy.
+                    Err(i) => {
+                        self.local.insert(i, (*doc, self.base.value(*doc).clone()));
+                        i
+                    }
+                };
+                crate::yaml::apply_in_place(&mut self.local[i].1, edits)
+            }
+            Fix::Add(new) => {
+                self.added.push(new.clone());
+                Ok(())
+            }
+        }
+    }
+}
