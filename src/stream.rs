@@ -120,15 +120,15 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
 
 /// [`read`]; with `trim`, as [`read_each`] trims.
 pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
-    Ok(read_each(input, trim, |_| ())?.into_iter().map(|(doc, ())| doc).collect())
+    Ok(read_each(input, trim, input.len() <= KEEP_SPANS_BELOW, |_| ())?.into_iter().map(|(doc, ())| doc).collect())
 }
 
 /// [`read`], and `each` of every document right after it is read, on the thread that read it.
 /// With `trim`, documents of kinds no rule reads keep only what rules see of them
-/// ([`crate::rules::metadata_only`]), which is what the pipeline reads.
-pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
+/// ([`crate::rules::metadata_only`]), which is what the pipeline reads. With `spans`, documents
+/// a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
+pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
     let text = decode(input)?;
-    let small = text.len() <= KEEP_SPANS_BELOW;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();
     let mut line = 1;
@@ -141,7 +141,7 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, each: impl Fn(&mut Do
         let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
         // The span tree is about as large again as the document's meaning, and most documents
         // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
-        let parsed = if small && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
+        let parsed = if spans && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
         let parsed = parsed.map_err(|e| {
             Failure::input(
                 Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
@@ -160,9 +160,9 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, each: impl Fn(&mut Do
     docs.into_iter().collect()
 }
 
-/// Below this input size the span trees of documents a rule may edit are kept, so editing them
+/// Up to this input size the span trees of documents a rule may edit are kept, so editing them
 /// needs no second parse; above it, memory matters more (docs/benchmarks.md).
-const KEEP_SPANS_BELOW: usize = 4 << 20;
+pub const KEEP_SPANS_BELOW: usize = 4 << 20;
 
 /// Rules edit workloads (also inside a `kind: List`); every other document is only read. Told
 /// from the text, before parsing: a column-0 `kind:` line naming a workload kind or `List`, or

@@ -185,17 +185,15 @@ pub(super) fn apply_failure(docs: &[Doc<'_>], cx: &Cx, fix: &Fix, finding: &Find
 /// when it had to be re-serialised.
 pub(super) fn write_doc<'a>(doc: &Doc<'a>, edits: &[Edit], value: &Json<'_>) -> Result<Written<'a>, Failure> {
     if edits.is_empty() {
-        return Ok((Cow::Borrowed(doc.raw), None));
+        return Ok((vec![Cow::Borrowed(doc.raw)], None));
     }
     let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(doc.raw);
+    let (mut pieces, reserialized) = yaml::edit_in_pieces(text, &doc.parsed, edits, Some(value))
+        .map_err(|e| Failure::input(doc.at_object(e.line, value), e.message, "fix the object in the chart, or exclude the service in the policy"))?;
     // A BOM is kept where it was, also on an edited first document.
-    let with_bom = |t: String| if text.len() < doc.raw.len() { format!("\u{feff}{t}") } else { t };
-    match yaml::edit_to(text, &doc.parsed, edits, Some(value)) {
-        Ok(yaml::Edited::Spliced(t)) => Ok((with_bom(t).into(), None)),
-        Ok(yaml::Edited::Reserialized { text, reason }) => {
-            let note = format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at_object(1, value));
-            Ok((with_bom(text).into(), Some(note)))
-        }
-        Err(e) => Err(Failure::input(doc.at_object(e.line, value), e.message, "fix the object in the chart, or exclude the service in the policy")),
+    if text.len() < doc.raw.len() {
+        pieces.insert(0, Cow::Borrowed(&doc.raw[..doc.raw.len() - text.len()]));
     }
+    let note = reserialized.map(|reason| format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at_object(1, value)));
+    Ok((pieces, note))
 }

@@ -26,8 +26,9 @@ use crate::workload::{self, Release, Workload};
 use crate::yaml::{self, Edit, Json, Seg};
 use groups::{Group, Setting, Tagged};
 
-/// A document as written, and the note when it had to be re-serialised.
-type Written<'a> = (Cow<'a, str>, Option<String>);
+/// A document as written (in pieces: what it kept of its text borrowed), and the note when it
+/// had to be re-serialised.
+type Written<'a> = (Vec<Cow<'a, str>>, Option<String>);
 
 /// Everything known about a stream after the rules ran. A document's `parsed.value` is what it
 /// means after its edits, except that a workload's document is down to its metadata: it was
@@ -53,7 +54,7 @@ pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, 
 
 /// Read, classify and run every rule; generated objects are rendered from `templates`.
 pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
-    let read = read::read(input, true, input.len() <= read::KEEP_WHOLE_BELOW)?;
+    let read = read::read(input, true, input.len() <= crate::stream::KEEP_SPANS_BELOW)?;
     Reading::new(read, policy, namespace, release).run(policy, templates, &rules::all())
 }
 
@@ -252,14 +253,14 @@ impl<'a> Analysis<'a> {
         // Edited documents the groups did not write are spliced (and checked) independently.
         let work = |d: &&Doc<'a>| if self.edits[d.index].is_empty() || self.written[d.index].is_some() { 0 } else { d.raw.len() };
         let docs: Vec<&Doc<'a>> = self.docs.iter().collect();
-        let pieces = crate::parallel::map(docs, work, |doc| match &self.written[doc.index] {
-            Some(Ok((text, note))) => Ok((Cow::Borrowed(text.as_ref()), note.clone())),
+        let written = crate::parallel::map(docs, work, |doc| match &self.written[doc.index] {
+            Some(Ok((pieces, note))) => Ok((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
             Some(Err(e)) => Err(e.clone()),
             None => groups::write_doc(doc, &self.edits[doc.index], doc.value()),
         });
-        for piece in pieces {
-            let (text, note) = piece?;
-            out.push(text);
+        for doc in written {
+            let (pieces, note) = doc?;
+            out.extend(pieces);
             notes.extend(note);
         }
         if !self.added.is_empty() && out.iter().rev().find(|p| !p.is_empty()).is_some_and(|last| !last.ends_with('\n')) {
@@ -374,7 +375,7 @@ mod tests {
             for profile in crate::policy::profile_names() {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
                 // The groups read workloads' documents again, as in a large stream.
-                let reading = |keep_whole| read::read(&input, true, keep_whole).map(|r| Reading::new(r, &policy, None, None));
+                let reading = |small| read::read(&input, true, small).map(|r| Reading::new(r, &policy, None, None));
                 let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all()));
                 let at_once = reading(true).and_then(|r| all_at_once(r, &policy, &templates));
                 match (grouped, at_once) {

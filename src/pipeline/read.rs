@@ -7,10 +7,6 @@ use crate::stream::{self, Doc};
 use crate::workload::{self, Workload};
 use crate::yaml::{Json, Map};
 
-/// Streams up to this size keep every workload's document whole from the first reading, so no
-/// document is read twice; above it, memory matters more (docs/benchmarks.md).
-pub(super) const KEEP_WHOLE_BELOW: usize = 4 << 20;
-
 /// What reading found in one document.
 pub(super) struct Found {
     /// Refused objects (no kind, a Secret that does not decode) are reported after every
@@ -25,10 +21,11 @@ pub(super) struct Found {
     pub dropped: bool,
 }
 
-/// Read, check and trim every document (see the module); `keep_whole` keeps workload documents
-/// whole.
-pub(super) fn read(input: &[u8], trim: bool, keep_whole: bool) -> Result<Vec<(Doc<'_>, Found)>, Failure> {
-    let mut read = stream::read_each(input, trim, |doc| {
+/// Read, check and trim every document (see the module). A `small` stream keeps workload
+/// documents whole, and their span trees, from the first reading, so none is read twice; in a
+/// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
+pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>, Found)>, Failure> {
+    let mut read = stream::read_each(input, trim, small, |doc| {
         let check = check_object(doc);
         let warnings = doc
             .parsed
@@ -38,7 +35,7 @@ pub(super) fn read(input: &[u8], trim: bool, keep_whole: bool) -> Result<Vec<(Do
             .collect();
         let workloads = workload::found_in(doc.index, doc.value());
         let only_workloads = !workloads.is_empty() && workloads.len() == workload::objects(doc.value()).count();
-        let dropped = !keep_whole && only_workloads && check.is_ok();
+        let dropped = !small && only_workloads && check.is_ok();
         if dropped {
             doc.parsed.value = stub(doc.value());
         }

@@ -19,6 +19,8 @@ mod splice;
 mod tree;
 mod value;
 
+use std::borrow::Cow;
+
 pub use emit::to_yaml;
 pub use json::{Json, Map, Number, Str};
 
@@ -126,7 +128,7 @@ impl Parsed<'_> {
     }
 
     fn spans_forgotten(&self) -> bool {
-        self.tree.root.is_none() && !self.value.is_null()
+        self.tree.root.is_none()
     }
 
     /// 1-based line of the node at `path` (of its key, for mapping values), if it exists.
@@ -211,6 +213,19 @@ pub fn edit(text: &str, parsed: &Parsed<'_>, edits: &[Edit]) -> Result<Edited, Y
 /// (the pipeline applied the same edits to the same value): copying and editing the document's
 /// meaning once more is then saved.
 pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&Json<'_>>) -> Result<Edited, YamlError> {
+    let (pieces, reserialized) = edit_in_pieces(text, parsed, edits, after)?;
+    let text = pieces.concat();
+    Ok(match reserialized {
+        None => Edited::Spliced(text),
+        Some(reason) => Edited::Reserialized { text, reason },
+    })
+}
+
+/// [`edit_to`] in pieces: the stretches of `text` no edit touched, borrowed, and the new text
+/// between them (a large stream's edited documents are kept until the whole stream is written,
+/// and most of each is the original). With the reason, when the document had to be
+/// re-serialised (one piece).
+pub fn edit_in_pieces<'t>(text: &'t str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&Json<'_>>) -> Result<(Vec<Cow<'t, str>>, Option<String>), YamlError> {
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,
@@ -222,7 +237,7 @@ pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&J
         });
     }
     if edits.is_empty() {
-        return Ok(Edited::Spliced(text.to_string()));
+        return Ok((vec![Cow::Borrowed(text)], None));
     }
     let applied;
     let expected = match after {
@@ -242,25 +257,23 @@ pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&J
     };
     let spliced = splice::Splicer::new(text, tree, expected).run(edits);
     let reason = match spliced {
-        // The splice nearly always means what it should; checking that against the events is
-        // far cheaper than building the meaning to compare.
-        Ok(out) if block::means(&out, expected) => return Ok(Edited::Spliced(out)),
-        Ok(out) => match parse_value(&out) {
-            Ok(p) if p.value == *expected && p.duplicates.is_empty() => {
-                return Ok(Edited::Spliced(out))
+        Ok(pieces) => {
+            let out = pieces.concat();
+            // The splice nearly always means what it should; checking that against the events
+            // is far cheaper than building the meaning to compare.
+            if block::means(&out, expected) {
+                return Ok((pieces, None));
             }
-            Ok(p) if p.value != *expected => {
-                "the spliced text did not mean the expected value".to_string()
+            match parse_value(&out) {
+                Ok(p) if p.value == *expected && p.duplicates.is_empty() => return Ok((pieces, None)),
+                Ok(p) if p.value != *expected => "the spliced text did not mean the expected value".to_string(),
+                Ok(_) => "the spliced text has a duplicate key".to_string(),
+                Err(e) => format!("the spliced text does not parse ({})", e.message),
             }
-            Ok(_) => "the spliced text has a duplicate key".to_string(),
-            Err(e) => format!("the spliced text does not parse ({})", e.message),
-        },
+        }
         Err(refusal) => refusal,
     };
-    Ok(Edited::Reserialized {
-        text: reserialize(text, expected),
-        reason,
-    })
+    Ok((vec![Cow::Owned(reserialize(text, expected))], Some(reason)))
 }
 
 /// A column-0 `---` or `...` marker line (followed by a blank, line break or end of text).

@@ -2,6 +2,8 @@
 //! value, so several edits under one new key become one insertion. Anything unusual is refused
 //! with a reason (the caller then re-serialises the document).
 
+use std::borrow::Cow;
+
 use granit_parser::ScalarStyle;
 
 use super::emit::{self, Style};
@@ -46,8 +48,8 @@ struct Splice {
     col: usize,
 }
 
-pub(crate) struct Splicer<'a> {
-    text: &'a str,
+pub(crate) struct Splicer<'t, 'a> {
+    text: &'t str,
     tree: &'a Tree<'a>,
     expected: &'a Json<'a>,
     style: Style,
@@ -94,9 +96,9 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-impl<'a> Splicer<'a> {
+impl<'t, 'a> Splicer<'t, 'a> {
     pub fn new(
-        text: &'a str,
+        text: &'t str,
         tree: &'a Tree<'a>,
         expected: &'a Json<'a>,
     ) -> Self {
@@ -115,8 +117,9 @@ impl<'a> Splicer<'a> {
         &self.tree.nodes[id]
     }
 
-    /// Plan every edit, render, and return the new text.
-    pub fn run(mut self, edits: &[Edit]) -> Result<String, Refusal> {
+    /// Plan every edit, render, and return the new text in pieces: the untouched stretches of the
+    /// original borrowed, new fragments owned.
+    pub fn run(mut self, edits: &[Edit]) -> Result<Vec<Cow<'t, str>>, Refusal> {
         for e in edits {
             self.plan(e)?;
         }
@@ -444,7 +447,7 @@ impl<'a> Splicer<'a> {
         });
     }
 
-    fn apply(&self, mut splices: Vec<Splice>) -> Result<String, Refusal> {
+    fn apply(&self, mut splices: Vec<Splice>) -> Result<Vec<Cow<'t, str>>, Refusal> {
         // Same point: deletions/replacements first, then insertions deeper-first.
         splices.sort_by(|a, b| {
             (a.start, a.start == a.end, std::cmp::Reverse(a.col)).cmp(&(
@@ -453,17 +456,17 @@ impl<'a> Splicer<'a> {
                 std::cmp::Reverse(b.col),
             ))
         });
-        let mut out = String::with_capacity(self.text.len() + 256);
+        let mut out = Vec::with_capacity(2 * splices.len() + 1);
         let mut pos = 0;
-        for s in &splices {
+        for s in splices {
             if s.start < pos {
                 return Err("two edits touch the same text".into());
             }
-            out.push_str(&self.text[pos..s.start]);
-            out.push_str(&s.text);
+            out.push(Cow::Borrowed(&self.text[pos..s.start]));
             pos = s.end;
+            out.push(Cow::Owned(s.text));
         }
-        out.push_str(&self.text[pos..]);
+        out.push(Cow::Borrowed(&self.text[pos..]));
         Ok(out)
     }
 }
