@@ -103,7 +103,8 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
     let input: &'i [u8] = buf;
     // Never freed: the process ends right after printing, freeing every document one by one
     // took about a tenth of a large run (docs/benchmarks.md), and the output borrows from it.
-    let analysis: &'i Analysis<'i> = Box::leak(Box::new(setup.analyze(&args.stream, input)?));
+    let keep = if args.explain { pipeline::Keep::Everything } else { pipeline::Keep::Output };
+    let analysis: &'i Analysis<'i> = Box::leak(Box::new(setup.analyze(&args.stream, input, keep)?));
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
@@ -145,7 +146,7 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
 fn check<'i>(args: CheckArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
     let origins = read_input(&args.stream.files, stdin, input)?;
-    let mut analysis = setup.analyze(&args.stream, input)?;
+    let mut analysis = setup.analyze(&args.stream, input, pipeline::Keep::Everything)?;
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
@@ -193,8 +194,8 @@ impl Setup {
         Ok(Setup { policy, templates })
     }
 
-    fn analyze<'a>(&self, args: &StreamArgs, input: &'a [u8]) -> Result<Analysis<'a>, Failure> {
-        pipeline::analyze_with(input, &self.policy, args.namespace.clone(), args.release.clone(), &self.templates)
+    fn analyze<'a>(&self, args: &StreamArgs, input: &'a [u8], keep: pipeline::Keep) -> Result<Analysis<'a>, Failure> {
+        pipeline::analyze_keeping(input, &self.policy, args.namespace.clone(), args.release.clone(), &self.templates, keep)
     }
 }
 

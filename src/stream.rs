@@ -118,16 +118,21 @@ pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
     read_with(input, false)
 }
 
-/// [`read`]; with `trim`, as [`read_each`] trims.
+/// [`read`]; with `trim`, documents of kinds no rule reads keep only what rules see of them
+/// ([`crate::rules::metadata_only`]).
 pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
-    Ok(read_each(input, trim, input.len() <= KEEP_SPANS_BELOW, |_| ())?.into_iter().map(|(doc, ())| doc).collect())
+    let trimmed = |doc: &mut Doc<'_>| {
+        if trim {
+            crate::rules::metadata_only(&mut doc.parsed.value);
+        }
+    };
+    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?.into_iter().map(|(doc, ())| doc).collect())
 }
 
-/// [`read`], and `each` of every document right after it is read, on the thread that read it.
-/// With `trim`, documents of kinds no rule reads keep only what rules see of them
-/// ([`crate::rules::metadata_only`]), which is what the pipeline reads. With `spans`, documents
-/// a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
-pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
+/// [`read`], and `each` of every document right after it is read, on the thread that read it
+/// (what the caller keeps of a large stream is up to it). With `spans`, documents a rule may
+/// edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
+pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
     let text = decode(input)?;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();
@@ -150,9 +155,6 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], trim: bool, spans: bool, each: im
             )
         })?;
         let mut doc = Doc { index, line, raw, parsed };
-        if trim {
-            crate::rules::metadata_only(&mut doc.parsed.value);
-        }
         let r = each(&mut doc);
         Ok((doc, r))
     });

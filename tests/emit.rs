@@ -64,7 +64,7 @@ fn validated_and_idempotent(a: &Analysis<'_>, policy: &Policy) -> String {
     }
     let again = run(out.as_bytes(), policy);
     assert!(again.added.is_empty(), "second run adds {:?}", again.added.iter().map(|d| format!("{}/{}", d.kind, d.name)).collect::<Vec<_>>());
-    assert!(again.edits.iter().all(Vec::is_empty), "second run edits: {:?}", again.findings.iter().filter(|f| f.fix.is_some()).map(|f| &f.message).collect::<Vec<_>>());
+    assert!(again.edits().iter().all(Vec::is_empty), "second run edits: {:?}", again.findings.iter().filter(|f| f.fix.is_some()).map(|f| &f.message).collect::<Vec<_>>());
     assert_eq!(written(&again), out, "second run changes the stream");
     out
 }

@@ -319,7 +319,7 @@ fn check_stream(input: &str, policy: &policy::Policy) -> Result<Option<(String, 
     let in_chunks: Vec<&str> = stream::split(input).into_iter().map(|r| &input[r]).collect();
     let out_chunks: Vec<&str> = stream::split(&out).into_iter().map(|r| &out[r]).collect();
     prop_assert_eq!(out_chunks.len(), in_chunks.len() + analysis.added.len(), "document count\n{}", out);
-    for (i, edits) in analysis.edits.iter().enumerate() {
+    for (i, edits) in analysis.edits().iter().enumerate() {
         if edits.is_empty() {
             prop_assert_eq!(out_chunks[i], in_chunks[i], "untouched document {} changed", i + 1);
         } else {
@@ -337,7 +337,7 @@ fn check_stream(input: &str, policy: &policy::Policy) -> Result<Option<(String, 
     let second = pipeline::analyze(out.as_bytes(), policy, None, None).map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
     let (twice, _) = second.write().unwrap();
     prop_assert_eq!(&twice, &out, "not idempotent");
-    Ok(Some((out, analysis.edits.iter().filter(|e| !e.is_empty()).count())))
+    Ok(Some((out, analysis.edits().iter().filter(|e| !e.is_empty()).count())))
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn every_document_survives_and_untouched_ones_are_byte_identical() {
                 continue;
             }
             assert_eq!(out_chunks.len(), in_chunks.len() + analysis.added.len(), "{name}/{profile}: document count");
-            for (i, edits) in analysis.edits.iter().enumerate() {
+            for (i, edits) in analysis.edits().iter().enumerate() {
                 if edits.is_empty() {
                     assert_eq!(out_chunks[i], in_chunks[i], "{name}/{profile}: untouched document {} changed", i + 1);
                 } else {

@@ -36,6 +36,7 @@ pub(super) struct Setting<'s, 'a> {
     pub claims: &'s Claims,
     /// Documents holding nothing but workloads: the group writes them when it is done.
     pub only_workloads: &'s [bool],
+    pub keep: super::Keep,
 }
 
 /// A finding, with the rule that made it and the workload it was made for (their positions):
@@ -149,6 +150,10 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         } else {
             outcome.kept.push((doc, value));
         }
+    }
+    if s.keep == super::Keep::Output {
+        let written: Vec<usize> = outcome.written.iter().map(|(doc, _)| *doc).collect();
+        outcome.findings.retain(|(_, _, f)| !matches!(&f.fix, Some(Fix::Edit { doc, .. }) if written.contains(doc)));
     }
     outcome
 }

@@ -38,13 +38,26 @@ pub struct Analysis<'a> {
     pub release: Release,
     pub workloads: Vec<(Workload, Decision)>,
     pub findings: Vec<Finding>,
-    /// Edits per input document, in the order the rules made them.
-    pub edits: Vec<Vec<Edit>>,
     pub added: Vec<NewDoc>,
     /// Things the user should know that are not findings (duplicate keys, …).
     pub warnings: Vec<String>,
     /// Documents written while the rules ran, by index.
-    written: Vec<Option<Result<Written<'a>, Failure>>>,
+    written: Vec<Option<Written<'a>>>,
+    /// The first document that could not be written while the rules ran, and why (reported
+    /// when the stream is written: a refusal comes first).
+    unwritable: Option<(usize, Failure)>,
+}
+
+/// What the caller needs of an analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every finding with its fix (`check`, `--explain`, tests).
+    Everything,
+    /// What rendering prints: the output stream and the findings it reports. A finding that
+    /// edited a workload's document goes once its group wrote the document (in a large stream
+    /// those edits were most of the memory), so [`Analysis::edits`] lists the other documents'
+    /// edits only.
+    Output,
 }
 
 /// [`analyze_with`] and the built-in templates.
@@ -54,8 +67,13 @@ pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, 
 
 /// Read, classify and run every rule; generated objects are rendered from `templates`.
 pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
+    analyze_keeping(input, policy, namespace, release, templates, Keep::Everything)
+}
+
+/// [`analyze_with`], keeping what the caller needs.
+pub fn analyze_keeping<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates, keep: Keep) -> Result<Analysis<'a>, Failure> {
     let read = read::read(input, true, input.len() <= crate::stream::KEEP_SPANS_BELOW)?;
-    Reading::new(read, policy, namespace, release).run(policy, templates, &rules::all())
+    Reading::new(read, policy, namespace, release).run(policy, templates, &rules::all(), keep)
 }
 
 /// The stream once read: documents, what reading found, the release and its named workloads.
@@ -78,12 +96,14 @@ impl<'a> Reading<'a> {
     }
 
     /// Every rule over the stream, workloads in groups (see the module).
-    fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
+    fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule], keep: Keep) -> Result<Analysis<'a>, Failure> {
         let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
         let only_workloads: Vec<bool> = self.found.iter().map(|f| f.only_workloads).collect();
-        let mut values: Vec<Json<'a>> = self.docs.iter_mut().map(|d| d.parsed.value.take()).collect();
-        // Each group takes its documents: a document holding nothing but workloads leaves its
-        // metadata behind, any other a copy of itself (its other objects stay in the stream).
+        // Documents no rule reads keep what messages and the output directory ask of them.
+        let mut values: Vec<Json<'a>> = self.docs.iter_mut().zip(&self.found).map(|(d, f)| if f.trimmed { read::minimal(d.value()) } else { d.parsed.value.take() }).collect();
+        // Each group takes its documents: a document holding nothing but workloads leaves that
+        // much of itself behind, any other a copy of itself (its other objects stay in the
+        // stream).
         let groups: Vec<Group<'a>> = groups::group(&self.workloads, self.release.namespace.as_deref())
             .into_iter()
             .map(|members| {
@@ -93,9 +113,10 @@ impl<'a> Reading<'a> {
                     .into_iter()
                     .map(|doc| {
                         let whole = if self.found[doc].dropped {
+                            values[doc] = read::minimal(&values[doc]);
                             None
                         } else if only_workloads[doc] {
-                            let stub = read::stub(&values[doc]);
+                            let stub = read::minimal(&values[doc]);
                             Some(std::mem::replace(&mut values[doc], stub))
                         } else {
                             Some(values[doc].clone())
@@ -106,16 +127,19 @@ impl<'a> Reading<'a> {
                 Group { members, docs }
             })
             .collect();
+        // What reading found is in the groups now.
+        drop(std::mem::take(&mut self.found));
         let base = Base::new(values);
-        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, only_workloads: &only_workloads };
+        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, only_workloads: &only_workloads, keep };
         let bytes = |g: &Group<'a>| g.docs.iter().map(|(doc, _)| self.docs[*doc].raw.len()).sum();
         let outcomes = crate::parallel::map(groups, bytes, |g| groups::run(&setting, g));
 
         // Gather the groups' results in stream order.
         let mut decided: Vec<Option<Decision>> = vec![None; self.workloads.len()];
-        let mut tagged: Vec<Tagged> = Vec::new();
+        let mut tagged: Vec<Tagged> = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
         let mut failed: Option<(usize, usize, Failure)> = None;
-        let mut written: Vec<Option<Result<Written<'a>, Failure>>> = (0..self.docs.len()).map(|_| None).collect();
+        let mut written: Vec<Option<Written<'a>>> = (0..self.docs.len()).map(|_| None).collect();
+        let mut unwritable: Option<(usize, Failure)> = None;
         let mut kept = Vec::new();
         for outcome in outcomes {
             for (i, d) in outcome.decided {
@@ -128,7 +152,11 @@ impl<'a> Reading<'a> {
                 }
             }
             for (doc, w) in outcome.written {
-                written[doc] = Some(w);
+                match w {
+                    Ok(w) => written[doc] = Some(w),
+                    Err(e) if unwritable.as_ref().is_none_or(|(d, _)| doc < *d) => unwritable = Some((doc, e)),
+                    Err(_) => {}
+                }
             }
             kept.extend(outcome.kept);
         }
@@ -185,7 +213,7 @@ impl<'a> Reading<'a> {
         for (doc, value) in docs.iter_mut().zip(values) {
             doc.parsed.value = value;
         }
-        Ok(Analysis::new(docs, self.release, workloads, findings, self.warnings, written))
+        Ok(Analysis::new(docs, self.release, workloads, findings, self.warnings, written, unwritable))
     }
 }
 
@@ -217,17 +245,42 @@ fn merge(rules: usize, workloads: &[(Workload, Decision)], tagged: Vec<Tagged>, 
 }
 
 impl<'a> Analysis<'a> {
-    fn new(docs: Vec<Doc<'a>>, release: Release, workloads: Vec<(Workload, Decision)>, findings: Vec<Finding>, warnings: Vec<String>, written: Vec<Option<Result<Written<'a>, Failure>>>) -> Self {
-        let mut edits = vec![Vec::new(); docs.len()];
-        let mut added = Vec::new();
-        for f in &findings {
-            match &f.fix {
-                Some(Fix::Edit { doc, edits: e }) => edits[*doc].extend(e.iter().cloned()),
-                Some(Fix::Add(new)) => added.push(new.clone()),
-                None => {}
+    fn new(
+        docs: Vec<Doc<'a>>,
+        release: Release,
+        workloads: Vec<(Workload, Decision)>,
+        findings: Vec<Finding>,
+        warnings: Vec<String>,
+        written: Vec<Option<Written<'a>>>,
+        unwritable: Option<(usize, Failure)>,
+    ) -> Self {
+        let added = findings
+            .iter()
+            .filter_map(|f| match &f.fix {
+                Some(Fix::Add(new)) => Some(new.clone()),
+                _ => None,
+            })
+            .collect();
+        Analysis { docs, release, workloads, findings, added, warnings, written, unwritable }
+    }
+
+    /// The edits per input document, in the order the rules made them: copies of what the
+    /// findings hold.
+    pub fn edits(&self) -> Vec<Vec<Edit>> {
+        self.edits_of(|_| true)
+    }
+
+    /// [`Analysis::edits`] of the documents `wanted` says yes to (the others: none).
+    fn edits_of(&self, wanted: impl Fn(usize) -> bool) -> Vec<Vec<Edit>> {
+        let mut edits = vec![Vec::new(); self.docs.len()];
+        for f in &self.findings {
+            if let Some(Fix::Edit { doc, edits: e }) = &f.fix {
+                if wanted(*doc) {
+                    edits[*doc].extend(e.iter().cloned());
+                }
             }
         }
-        Analysis { docs, release, workloads, findings, edits, added, warnings, written }
+        edits
     }
 
     /// Findings that stop `render`: errors no fix resolves.
@@ -251,12 +304,13 @@ impl<'a> Analysis<'a> {
         let mut out = Vec::with_capacity(self.docs.len() + self.added.len() + 1);
         let mut notes = Vec::new();
         // Edited documents the groups did not write are spliced (and checked) independently.
-        let work = |d: &&Doc<'a>| if self.edits[d.index].is_empty() || self.written[d.index].is_some() { 0 } else { d.raw.len() };
+        let edits = self.edits_of(|doc| self.written[doc].is_none());
+        let work = |d: &&Doc<'a>| if edits[d.index].is_empty() { 0 } else { d.raw.len() };
         let docs: Vec<&Doc<'a>> = self.docs.iter().collect();
-        let written = crate::parallel::map(docs, work, |doc| match &self.written[doc.index] {
-            Some(Ok((pieces, note))) => Ok((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
-            Some(Err(e)) => Err(e.clone()),
-            None => groups::write_doc(doc, &self.edits[doc.index], doc.value()),
+        let written = crate::parallel::map(docs, work, |doc| match (&self.written[doc.index], &self.unwritable) {
+            (Some((pieces, note)), _) => Ok((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
+            (None, Some((at, e))) if *at == doc.index => Err(e.clone()),
+            (None, _) => groups::write_doc(doc, &edits[doc.index], doc.value()),
         });
         for doc in written {
             let (pieces, note) = doc?;
@@ -291,7 +345,7 @@ impl<'a> Analysis<'a> {
 /// [`analyze`] with only `rules` (the rules' tests run a few of them through the pipeline).
 #[cfg(test)]
 pub(crate) fn analyze_rules<'a>(input: &'a [u8], policy: &Policy, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
-    Reading::new(read::read(input, true, true)?, policy, None, None).run(policy, &Templates::default(), rules)
+    Reading::new(read::read(input, true, true)?, policy, None, None).run(policy, &Templates::default(), rules, Keep::Everything)
 }
 
 #[cfg(test)]
@@ -337,7 +391,7 @@ mod tests {
             doc.parsed.value = value;
         }
         let written = (0..reading.docs.len()).map(|_| None).collect();
-        Ok(Analysis::new(reading.docs, reading.release, workloads, findings, reading.warnings, written))
+        Ok(Analysis::new(reading.docs, reading.release, workloads, findings, reading.warnings, written, None))
     }
 
     /// The inputs the pipeline is held to: the shared fixtures, the golden cases, the emit data
@@ -376,12 +430,12 @@ mod tests {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
                 // The groups read workloads' documents again, as in a large stream.
                 let reading = |small| read::read(&input, true, small).map(|r| Reading::new(r, &policy, None, None));
-                let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all()));
+                let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all(), Keep::Everything));
                 let at_once = reading(true).and_then(|r| all_at_once(r, &policy, &templates));
                 match (grouped, at_once) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(a.findings, b.findings, "{name} ({profile})");
-                        assert_eq!(a.edits, b.edits, "{name} ({profile})");
+                        assert_eq!(a.edits(), b.edits(), "{name} ({profile})");
                         assert_eq!(a.added, b.added, "{name} ({profile})");
                         assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
                         assert_eq!(a.warnings, b.warnings, "{name} ({profile})");
@@ -396,6 +450,28 @@ mod tests {
         assert!(compared >= 40, "only {compared} streams compared");
     }
 
+    /// Rendering keeps less of the analysis (`Keep::Output`) and prints the same.
+    #[test]
+    fn keeping_only_the_output_prints_the_same() {
+        let templates = Templates::default();
+        for (name, input) in corpus() {
+            for profile in crate::policy::profile_names() {
+                let policy = crate::policy::load(Some(profile), None).unwrap();
+                let analysis = |keep| read::read(&input, true, false).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all(), keep));
+                let reported = |a: &Analysis<'_>| a.findings.iter().filter(|f| f.fix.is_none()).cloned().collect::<Vec<_>>();
+                match (analysis(Keep::Output), analysis(Keep::Everything)) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(reported(&a), reported(&b), "{name} ({profile})");
+                        assert_eq!(a.added, b.added, "{name} ({profile})");
+                        assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{name} ({profile})");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
+                }
+            }
+        }
+    }
+
     /// The rules read nothing of a [`rules::METADATA_ONLY_KINDS`] document beyond what the
     /// reader keeps: every input analyses the same with whole documents.
     #[test]
@@ -405,11 +481,11 @@ mod tests {
         for (name, input) in corpus() {
             for profile in crate::policy::profile_names() {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
-                let analysis = |trim| read::read(&input, trim, true).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all()));
+                let analysis = |trim| read::read(&input, trim, true).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all(), Keep::Everything));
                 match (analysis(true), analysis(false)) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(a.findings, b.findings, "{name} ({profile})");
-                        assert_eq!(a.edits, b.edits, "{name} ({profile})");
+                        assert_eq!(a.edits(), b.edits(), "{name} ({profile})");
                         assert_eq!(a.added, b.added, "{name} ({profile})");
                         assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
                         compared += 1;

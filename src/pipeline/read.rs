@@ -19,14 +19,17 @@ pub(super) struct Found {
     pub only_workloads: bool,
     /// The document's meaning was dropped to its metadata (it is read again when its group runs).
     pub dropped: bool,
+    /// The document is of a kind no rule reads, trimmed to its metadata.
+    pub trimmed: bool,
 }
 
 /// Read, check and trim every document (see the module). A `small` stream keeps workload
 /// documents whole, and their span trees, from the first reading, so none is read twice; in a
 /// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
 pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>, Found)>, Failure> {
-    let mut read = stream::read_each(input, trim, small, |doc| {
+    let mut read = stream::read_each(input, small, |doc| {
         let check = check_object(doc);
+        let trimmed = trim && crate::rules::metadata_only(&mut doc.parsed.value);
         let warnings = doc
             .parsed
             .duplicates
@@ -39,7 +42,7 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>
         if dropped {
             doc.parsed.value = stub(doc.value());
         }
-        Found { check, warnings, workloads, only_workloads, dropped }
+        Found { check, warnings, workloads, only_workloads, dropped, trimmed }
     })?;
     match read.iter().position(|(_, f)| f.check.is_err()) {
         Some(i) => Err(read.swap_remove(i).1.check.expect_err("a refused object")),
@@ -50,8 +53,30 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>
 /// A copy of a document's objects down to what every rule may read of any object:
 /// `apiVersion`, `kind` and `metadata` (a List keeps its items, each so trimmed).
 pub(super) fn stub<'a>(value: &Json<'a>) -> Json<'a> {
+    objects_as(value, &|o: &Map<'a>| o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata")).map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+/// A copy of a [`stub`] down to what is asked of it once the release is known: `apiVersion`,
+/// `kind`, and of `metadata` the name, the namespace and Helm 4's filename annotation (for
+/// messages and the output directory).
+pub(super) fn minimal<'a>(value: &Json<'a>) -> Json<'a> {
+    objects_as(value, &|o: &Map<'a>| {
+        let mut out: Map<'a> = o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if let Some(meta) = o.get("metadata").and_then(Json::as_object) {
+            let mut kept: Map<'a> = meta.iter().filter(|(k, _)| matches!(k.as_str(), "name" | "namespace")).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let file = meta.get("annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION));
+            if let Some(file) = file {
+                kept.insert("annotations", Json::Object([(crate::HELM4_FILENAME_ANNOTATION, file.clone())].into_iter().collect()));
+            }
+            out.insert("metadata", Json::Object(kept));
+        }
+        out
+    })
+}
+
+/// `value` with each of its objects (itself, or a List's items) made anew by `object`.
+fn objects_as<'a>(value: &Json<'a>, object: &dyn Fn(&Map<'a>) -> Map<'a>) -> Json<'a> {
     let Some(m) = value.as_object() else { return value.clone() };
-    let object = |o: &Map<'a>| -> Map<'a> { o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata")).map(|(k, v)| (k.clone(), v.clone())).collect() };
     let mut out = object(m);
     if m.get("kind").and_then(Json::as_str) == Some("List") {
         if let Some(Json::Array(items)) = m.get("items") {

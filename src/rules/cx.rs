@@ -163,7 +163,7 @@ impl<'a> Cx<'_, 'a> {
 
     /// Every object currently in the stream (input documents, List items, added documents).
     pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
-        self.documents().flat_map(|(_, v)| objects(v).map(|(_, o)| o)).chain(self.added_so_far().map(|d| &d.value))
+        self.documents().flat_map(|(_, v)| objects(v).map(|(_, o)| o)).chain(self.added_so_far().map(|d| &*d.value))
     }
 
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
@@ -211,7 +211,7 @@ impl<'a> Cx<'_, 'a> {
             Ok(value) => {
                 let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
                 let name = value.at("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
-                Some(NewDoc { for_doc, kind, name, value })
+                Some(NewDoc { for_doc, kind, name, value: value.into() })
             }
             Err(f) => {
                 self.failure.borrow_mut().get_or_insert(f);
@@ -226,7 +226,7 @@ impl<'a> Cx<'_, 'a> {
         let mut refs: Vec<ObjRef> = kinds.iter().filter_map(|k| self.base.kinds.get(*k)).flatten().copied().collect();
         refs.sort_unstable();
         let input = refs.into_iter().filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(path, o)| (Some(doc), path, o)));
-        let added = self.added_so_far().filter(|n| kinds.contains(&n.value.get("kind").and_then(Json::as_str).unwrap_or_default())).map(|n| (None, Path::new(), &n.value));
+        let added = self.added_so_far().filter(|n| kinds.contains(&n.value.get("kind").and_then(Json::as_str).unwrap_or_default())).map(|n| (None, Path::new(), &*n.value));
         input.chain(added).collect()
     }
 

@@ -155,8 +155,9 @@ pub struct NewDoc {
     pub for_doc: usize,
     pub kind: String,
     pub name: String,
-    /// The object; the writer emits it as block YAML.
-    pub value: Json<'static>,
+    /// The object; the writer emits it as block YAML. Shared: the finding that adds it, the
+    /// stream's list of added objects and every later context hold it.
+    pub value: std::sync::Arc<Json<'static>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -209,10 +210,10 @@ impl Finding {
     }
 }
 
-/// Kinds no rule reads beyond `apiVersion`, `kind` and `metadata` (and a Secret's `data`, which
-/// must decode). The reader keeps only those fields of their documents: they are most of a
-/// chart's bytes (configuration, certificates, CRDs) and were most of its memory. A rule that
-/// starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
+/// Kinds no rule reads beyond `apiVersion`, `kind` and `metadata`. The reader keeps only those
+/// fields of their documents once it checked them (a Secret's `data` must decode): they are most
+/// of a chart's bytes (configuration, certificates, CRDs) and were most of its memory. A rule
+/// that starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
 /// compare every fixture's analysis with and without the trimming.
 pub const METADATA_ONLY_KINDS: &[&str] = &[
     "ConfigMap",
@@ -240,17 +241,17 @@ pub const METADATA_ONLY_KINDS: &[&str] = &[
     "ClusterIssuer",
 ];
 
-/// Trim a document of a [`METADATA_ONLY_KINDS`] kind to what rules read; other documents are
-/// left as they are.
-pub fn metadata_only(value: &mut Json<'_>) {
-    let Some(kind) = value.get("kind").and_then(Json::as_str) else { return };
+/// Trim a document of a [`METADATA_ONLY_KINDS`] kind to what rules read (and say so); other
+/// documents are left as they are.
+pub fn metadata_only(value: &mut Json<'_>) -> bool {
+    let Some(kind) = value.get("kind").and_then(Json::as_str) else { return false };
     if !METADATA_ONLY_KINDS.contains(&kind) {
-        return;
+        return false;
     }
-    let secret = kind == "Secret";
     if let Some(m) = value.as_object_mut() {
-        m.retain(|k, _| matches!(k, "apiVersion" | "kind" | "metadata") || (secret && k == "data"));
+        m.retain(|k, _| matches!(k, "apiVersion" | "kind" | "metadata"));
     }
+    true
 }
 
 /// Label every generated object carries.
