@@ -100,7 +100,15 @@ impl<'a> Reading<'a> {
         let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
         let only_workloads: Vec<bool> = self.found.iter().map(|f| f.only_workloads).collect();
         // Documents no rule reads keep what messages and the output directory ask of them.
-        let mut values: Vec<Json<'a>> = self.docs.iter_mut().zip(&self.found).map(|(d, f)| if f.trimmed { read::minimal(d.value()) } else { d.parsed.value.take() }).collect();
+        let mut values: Vec<Json<'a>> = self
+            .docs
+            .iter_mut()
+            .zip(&self.found)
+            .map(|(d, f)| {
+                let value = d.parsed.value.take();
+                if f.trimmed { read::minimal(&value) } else { value }
+            })
+            .collect();
         // Each group takes its documents: a document holding nothing but workloads leaves that
         // much of itself behind, any other a copy of itself (its other objects stay in the
         // stream).
