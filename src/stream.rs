@@ -7,7 +7,7 @@
 
 use crate::yaml::Lookup as _;
 use crate::error::{Failure, Located};
-use crate::yaml::{self, Json};
+use crate::yaml::{self, Json, Str};
 
 /// One document of the stream: its bytes and what they mean, borrowed from the input.
 pub struct Doc<'a> {
@@ -18,41 +18,66 @@ pub struct Doc<'a> {
     /// The chunk exactly as read: marker line, comments, body, `...` line.
     pub raw: &'a str,
     pub parsed: yaml::Parsed<'a>,
+    /// What the document is, once its meaning was let go ([`Doc::let_go`]).
+    identity: Option<Identity<'a>>,
+}
+
+/// What messages and the output directory ask of a document.
+struct Identity<'a> {
+    kind: Str<'a>,
+    name: Str<'a>,
+    /// Helm 4's filename annotation.
+    file: Option<Str<'a>>,
 }
 
 impl<'a> Doc<'a> {
+    pub fn new(index: usize, line: usize, raw: &'a str, parsed: yaml::Parsed<'a>) -> Self {
+        Doc { index, line, raw, parsed, identity: None }
+    }
+
     pub fn value(&self) -> &Json<'a> {
         &self.parsed.value
     }
 
+    /// Take the document's meaning, keeping only what it is (kind, name, Helm 4 filename) for
+    /// messages and the output directory: a large stream cannot hold every document's meaning.
+    pub fn let_go(&mut self) -> Json<'a> {
+        let value = self.parsed.value.take();
+        let str_at = |p: &str| value.at(p).and_then(|v| match v {
+            Json::String(s) => Some(s.clone()),
+            _ => None,
+        });
+        let file = value.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(|v| match v {
+            Json::String(s) => Some(s.clone()),
+            _ => None,
+        });
+        if !value.is_null() {
+            self.identity = Some(Identity { kind: str_at("/kind").unwrap_or_default(), name: str_at("/metadata/name").unwrap_or_default(), file });
+        }
+        value
+    }
+
     /// Empty, `null` or comment-only documents carry no object.
     pub fn is_empty(&self) -> bool {
-        self.parsed.value.is_null()
-    }
-
-    pub fn kind(&self) -> &str {
-        self.value().get("kind").and_then(Json::as_str).unwrap_or("")
-    }
-
-    pub fn name(&self) -> &str {
-        self.value().at("/metadata/name").and_then(Json::as_str).unwrap_or("")
+        self.parsed.value.is_null() && self.identity.is_none()
     }
 
     /// `Kind/name` (or `Kind` alone) for messages; never any data.
     pub fn describe(&self) -> String {
-        describe(self.value())
+        match &self.identity {
+            Some(id) => describe_as(&id.kind, &id.name),
+            None => describe(self.value()),
+        }
     }
 
     /// The template path Helm reported: `# Source:` (Helm 3, pipes) or the Helm 4
     /// `postrenderer.helm.sh/postrender-filename` annotation.
     pub fn source(&self) -> Option<String> {
-        source_comment(self.raw).map(str::to_string).or_else(|| {
-            self.value()
-                .at("/metadata/annotations")
-                .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
-                .and_then(Json::as_str)
-                .map(str::to_string)
-        })
+        let annotated = || match &self.identity {
+            Some(id) => id.file.as_deref().map(str::to_string),
+            None => self.value().at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(Json::as_str).map(str::to_string),
+        };
+        source_comment(self.raw).map(str::to_string).or_else(annotated)
     }
 
     /// Location for error messages.
@@ -62,14 +87,18 @@ impl<'a> Doc<'a> {
 
     /// [`Doc::at`] for the document meaning `value` (while the rules hold its meaning).
     pub fn at_object(&self, line_in_doc: usize, value: &Json<'_>) -> Located {
-        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object: describe(value) }
+        let object = if value.is_null() && self.identity.is_some() { self.describe() } else { describe(value) };
+        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object }
     }
 }
 
 /// `Kind/name` (or `Kind` alone) of a document meaning `value`, for messages; never any data.
 pub fn describe(value: &Json<'_>) -> String {
-    let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
-    match (kind, value.at("/metadata/name").and_then(Json::as_str).unwrap_or("")) {
+    describe_as(value.get("kind").and_then(Json::as_str).unwrap_or(""), value.at("/metadata/name").and_then(Json::as_str).unwrap_or(""))
+}
+
+fn describe_as(kind: &str, name: &str) -> String {
+    match (kind, name) {
         ("", _) => "document".to_string(),
         (k, "") => k.to_string(),
         (k, n) => format!("{k}/{n}"),
@@ -154,7 +183,7 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut D
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
-        let mut doc = Doc { index, line, raw, parsed };
+        let mut doc = Doc::new(index, line, raw, parsed);
         let r = each(&mut doc);
         Ok((doc, r))
     });

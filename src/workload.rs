@@ -2,7 +2,7 @@
 
 use crate::yaml::Lookup as _;
 use crate::stream::Doc;
-use crate::yaml::{Json, Map, Path, Seg};
+use crate::yaml::{Json, Map, Path, Seg, Str};
 use std::collections::{BTreeMap, HashMap};
 
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
@@ -127,27 +127,55 @@ pub struct Release {
 impl Release {
     /// `--namespace`/`--release` win; otherwise the most common value in the stream.
     pub fn infer(docs: &[Doc<'_>], namespace: Option<String>, name: Option<String>) -> Release {
-        let all: Vec<&Json> = docs.iter().flat_map(|d| objects(d.value())).map(|(_, o)| o).collect();
-        let most_common = |f: &dyn for<'o> Fn(&'o Json<'_>) -> Option<&'o str>| {
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for o in &all {
-                if let Some(v) = f(o).filter(|v| !v.is_empty()) {
-                    *counts.entry(v).or_default() += 1;
-                }
+        Release::from_clues(docs.iter().map(Clues::of), namespace, name)
+    }
+
+    /// [`Release::infer`] from what each document tells.
+    pub fn from_clues<'c>(clues: impl IntoIterator<Item = Clues<'c>>, namespace: Option<String>, name: Option<String>) -> Release {
+        let (mut namespaces, mut names): (BTreeMap<Str<'c>, usize>, BTreeMap<Str<'c>, usize>) = Default::default();
+        let (mut helm4, mut chart) = (false, None);
+        for c in clues {
+            for ns in c.namespaces {
+                *namespaces.entry(ns).or_default() += 1;
             }
-            // Ties go to the alphabetically first value, so the answer never depends on order.
-            counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(v, _)| v.to_string())
+            for n in c.names {
+                *names.entry(n).or_default() += 1;
+            }
+            helm4 |= c.helm4;
+            if chart.is_none() {
+                chart = c.source.and_then(|s| s.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
+            }
+        }
+        // Ties go to the alphabetically first value, so the answer never depends on order.
+        let most_common = |counts: BTreeMap<Str<'c>, usize>| counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(v, _)| v.to_string());
+        Release { namespace: namespace.or_else(|| most_common(namespaces)), name: name.or_else(|| most_common(names)), chart, helm4 }
+    }
+}
+
+/// What one document tells about the release it belongs to: each object's namespace and
+/// release label, whether Helm 4 sent it, and the template path.
+#[derive(Clone, Debug, Default)]
+pub struct Clues<'a> {
+    namespaces: Vec<Str<'a>>,
+    names: Vec<Str<'a>>,
+    helm4: bool,
+    source: Option<String>,
+}
+
+impl<'a> Clues<'a> {
+    pub fn of(doc: &Doc<'a>) -> Clues<'a> {
+        let mut clues = Clues { source: doc.source(), ..Clues::default() };
+        let string = |v: Option<&Json<'a>>| match v {
+            Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
         };
-        let namespace = namespace.or_else(|| most_common(&|o| o.at("/metadata/namespace").and_then(Json::as_str)));
-        let name = name.or_else(|| most_common(&|o| {
-            let labels = o.at("/metadata/labels")?;
-            labels.get("app.kubernetes.io/instance").or_else(|| labels.get("release")).and_then(Json::as_str)
-        }));
-        let helm4 = docs.iter().any(|d| {
-            objects(d.value()).any(|(_, o)| o.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some())
-        });
-        let chart = docs.iter().filter_map(Doc::source).find_map(|s| s.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
-        Release { namespace, name, chart, helm4 }
+        for (_, o) in objects(doc.value()) {
+            clues.namespaces.extend(string(o.at("/metadata/namespace")));
+            let labels = o.at("/metadata/labels");
+            clues.names.extend(string(labels.and_then(|l| l.get("app.kubernetes.io/instance").or_else(|| l.get("release")))));
+            clues.helm4 |= o.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some();
+        }
+        clues
     }
 }
 

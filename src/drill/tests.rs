@@ -20,7 +20,7 @@ fn model(objects: Vec<Json>) -> Model {
         .map(|(index, (raw, value))| {
             let parsed = crate::yaml::parse(raw).unwrap();
             assert_eq!(parsed.value, value);
-            Doc { index, line: 1, raw, parsed }
+            Doc::new(index, 1, raw, parsed)
         })
         .collect();
     pods::model(&docs, &Policy::default(), Some("ns".into()), Some("rel".into()))
@@ -335,7 +335,7 @@ fn a_singleton_rolling_update_runs_two_copies_at_once() {
     let policy: Policy = serde_json::from_value(serde_json::json!({"detect": {"singletonNames": ["beat"]}})).unwrap();
     let m = {
         let raw = serde_json::to_string(&beat).unwrap();
-        let docs = vec![Doc { index: 0, line: 1, parsed: crate::yaml::parse(&raw).unwrap(), raw: &raw }];
+        let docs = vec![Doc::new(0, 1, &raw, crate::yaml::parse(&raw).unwrap())];
         pods::model(&docs, &policy, Some("ns".into()), None)
     };
     assert_eq!(m.templates[0].tier, crate::policy::Tier::Singleton);

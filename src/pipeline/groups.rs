@@ -5,8 +5,6 @@
 //! another, so groups run in any order and on any thread, each holding its documents whole only
 //! while it runs.
 
-use std::borrow::Cow;
-
 use super::Written;
 use crate::classify::{self, Claims, Decision};
 use crate::error::Failure;
@@ -145,7 +143,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         if s.only_workloads[doc] {
             let edits = edits_of(&outcome.findings, doc);
             if !edits.is_empty() {
-                outcome.written.push((doc, write_doc(&s.docs[doc], &edits, &value)));
+                outcome.written.push((doc, super::write::write_doc(&s.docs[doc], &edits, &value)));
             }
         } else {
             outcome.kept.push((doc, value));
@@ -154,7 +152,21 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
     if s.keep == super::Keep::Output {
         let written: Vec<usize> = outcome.written.iter().map(|(doc, _)| *doc).collect();
         outcome.findings.retain(|(_, _, f)| !matches!(&f.fix, Some(Fix::Edit { doc, .. }) if written.contains(doc)));
+        // What the group added is written now; the stream's rules ask no more of it than its
+        // kind, name and namespace.
+        for (_, _, f) in &mut outcome.findings {
+            if let Some(Fix::Add(new)) = &mut f.fix {
+                if let Ok(text) = super::write::new_document(s.release, s.docs, new) {
+                    new.written = Some(text.into());
+                    new.value = super::read::stub(&new.value).into();
+                }
+            }
+        }
     }
+    // Every group's outcome is held until the last group is done: no spare room in them.
+    outcome.findings.shrink_to_fit();
+    outcome.written.shrink_to_fit();
+    outcome.decided.shrink_to_fit();
     outcome
 }
 
@@ -186,19 +198,3 @@ pub(super) fn apply_failure(docs: &[Doc<'_>], cx: &Cx, fix: &Fix, finding: &Find
     Failure::input(at, format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
 }
 
-/// One input document as it is written with `edits` (meaning `value` after them), and the note
-/// when it had to be re-serialised.
-pub(super) fn write_doc<'a>(doc: &Doc<'a>, edits: &[Edit], value: &Json<'_>) -> Result<Written<'a>, Failure> {
-    if edits.is_empty() {
-        return Ok((vec![Cow::Borrowed(doc.raw)], None));
-    }
-    let text = doc.raw.strip_prefix('\u{feff}').unwrap_or(doc.raw);
-    let (mut pieces, reserialized) = yaml::edit_in_pieces(text, &doc.parsed, edits, Some(value))
-        .map_err(|e| Failure::input(doc.at_object(e.line, value), e.message, "fix the object in the chart, or exclude the service in the policy"))?;
-    // A BOM is kept where it was, also on an edited first document.
-    if text.len() < doc.raw.len() {
-        pieces.insert(0, Cow::Borrowed(&doc.raw[..doc.raw.len() - text.len()]));
-    }
-    let note = reserialized.map(|reason| format!("{}: re-serialised (comments and formatting inside it are not kept): {reason}", doc.at_object(1, value)));
-    Ok((pieces, note))
-}

@@ -13,6 +13,7 @@
 
 mod groups;
 mod read;
+mod write;
 
 use std::borrow::Cow;
 
@@ -23,7 +24,7 @@ use crate::rules::{self, Base, Cx, Finding, Fix, NewDoc, Rule, Severity};
 use crate::stream::Doc;
 use crate::templates::Templates;
 use crate::workload::{self, Release, Workload};
-use crate::yaml::{self, Edit, Json, Seg};
+use crate::yaml::{self, Edit, Json};
 use groups::{Group, Setting, Tagged};
 
 /// A document as written (in pieces: what it kept of its text borrowed), and the note when it
@@ -79,17 +80,17 @@ pub fn analyze_keeping<'a>(input: &'a [u8], policy: &Policy, namespace: Option<S
 /// The stream once read: documents, what reading found, the release and its named workloads.
 struct Reading<'a> {
     docs: Vec<Doc<'a>>,
-    found: Vec<read::Found>,
+    found: Vec<read::Found<'a>>,
     release: Release,
     workloads: Vec<Workload>,
     warnings: Vec<String>,
 }
 
 impl<'a> Reading<'a> {
-    fn new(read: Vec<(Doc<'a>, read::Found)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
-        let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found>) = read.into_iter().unzip();
+    fn new(read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
+        let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found<'a>>) = read.into_iter().unzip();
         let warnings = found.iter_mut().flat_map(|f| std::mem::take(&mut f.warnings)).collect();
-        let release = Release::infer(&docs, namespace, release);
+        let release = Release::from_clues(found.iter_mut().map(|f| std::mem::take(&mut f.clues)), namespace, release);
         let mut workloads: Vec<Workload> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).collect();
         workload::name(&mut workloads, &policy.service_labels, &release);
         Reading { docs, found, release, workloads, warnings }
@@ -99,19 +100,20 @@ impl<'a> Reading<'a> {
     fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule], keep: Keep) -> Result<Analysis<'a>, Failure> {
         let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
         let only_workloads: Vec<bool> = self.found.iter().map(|f| f.only_workloads).collect();
-        // Documents no rule reads keep what messages and the output directory ask of them.
+        // The rules see no more of documents no rule reads, nor of workloads' documents outside
+        // their group (the stream's rules see workloads through `cx.workloads`); the documents
+        // keep what messages and the output directory ask of them.
         let mut values: Vec<Json<'a>> = self
             .docs
             .iter_mut()
             .zip(&self.found)
             .map(|(d, f)| {
-                let value = d.parsed.value.take();
-                if f.trimmed { read::minimal(&value) } else { value }
+                let value = d.let_go();
+                if f.trimmed || (f.dropped && f.only_workloads) { Json::Null } else { value }
             })
             .collect();
-        // Each group takes its documents: a document holding nothing but workloads leaves that
-        // much of itself behind, any other a copy of itself (its other objects stay in the
-        // stream).
+        // Each group takes its documents: a document holding nothing but workloads entirely,
+        // any other a copy of itself (its other objects stay in the stream).
         let groups: Vec<Group<'a>> = groups::group(&self.workloads, self.release.namespace.as_deref())
             .into_iter()
             .map(|members| {
@@ -121,11 +123,9 @@ impl<'a> Reading<'a> {
                     .into_iter()
                     .map(|doc| {
                         let whole = if self.found[doc].dropped {
-                            values[doc] = read::minimal(&values[doc]);
                             None
                         } else if only_workloads[doc] {
-                            let stub = read::minimal(&values[doc]);
-                            Some(std::mem::replace(&mut values[doc], stub))
+                            Some(values[doc].take())
                         } else {
                             Some(values[doc].clone())
                         };
@@ -318,7 +318,7 @@ impl<'a> Analysis<'a> {
         let written = crate::parallel::map(docs, work, |doc| match (&self.written[doc.index], &self.unwritable) {
             (Some((pieces, note)), _) => Ok((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
             (None, Some((at, e))) if *at == doc.index => Err(e.clone()),
-            (None, _) => groups::write_doc(doc, &edits[doc.index], doc.value()),
+            (None, _) => write::write_doc(doc, &edits[doc.index], doc.value()),
         });
         for doc in written {
             let (pieces, note) = doc?;
@@ -329,24 +329,12 @@ impl<'a> Analysis<'a> {
             out.push("\n".into());
         }
         for new in &self.added {
-            out.push(self.new_document(new)?.into());
+            match &new.written {
+                Some(text) => out.push(Cow::Borrowed(text.as_ref())),
+                None => out.push(write::new_document(&self.release, &self.docs, new)?.into()),
+            }
         }
         Ok((out, notes))
-    }
-
-    /// A generated document: `# Source:` for Helm 3 and pipes; under Helm 4 the filename
-    /// annotation instead, which Helm turns into the `# Source:` line and removes.
-    fn new_document(&self, new: &NewDoc) -> Result<String, Failure> {
-        let file = format!("{}/{}-{}.yaml", self.release.chart.as_deref().map_or("helm-ha".to_string(), |c| format!("{c}/templates/helm-ha")), new.kind.to_ascii_lowercase(), new.name);
-        if !self.release.helm4 {
-            return Ok(format!("---\n# Source: {file}\n{}", yaml::to_yaml(&new.value)));
-        }
-        let mut path = yaml::path("metadata.annotations");
-        path.push(Seg::Key(crate::HELM4_FILENAME_ANNOTATION.into()));
-        let annotated = yaml::apply(&new.value, &[Edit::Set(path, Json::from(file))]).map_err(|e| {
-            Failure::input(self.docs[new.for_doc].at(1), format!("cannot annotate generated {} {}: {}", new.kind, new.name, e.message), "check the template in --templates")
-        })?;
-        Ok(format!("---\n{}", yaml::to_yaml(&annotated)))
     }
 }
 
@@ -470,7 +458,8 @@ mod tests {
                 match (analysis(Keep::Output), analysis(Keep::Everything)) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(reported(&a), reported(&b), "{name} ({profile})");
-                        assert_eq!(a.added, b.added, "{name} ({profile})");
+                        let added = |a: &Analysis<'_>| a.added.iter().map(|n| (n.kind.clone(), n.name.clone())).collect::<Vec<_>>();
+                        assert_eq!(added(&a), added(&b), "{name} ({profile})");
                         assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{name} ({profile})");
                     }
                     (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),

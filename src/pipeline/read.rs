@@ -1,14 +1,15 @@
-//! Reading the stream for the rules: every document parsed and checked, its workloads found,
-//! and, in a large stream, a workload's document dropped to its metadata until its group runs
-//! (it is read again then), so the stream is never held whole in memory.
+//! Reading the stream for the rules: every document parsed and checked, its workloads and what
+//! it tells about the release found, and the meaning of documents no rule reads let go; in a
+//! large stream a workload's document too, until its group runs (it is read again then), so
+//! the stream's meaning is never held whole in memory.
 
 use crate::error::Failure;
 use crate::stream::{self, Doc};
-use crate::workload::{self, Workload};
+use crate::workload::{self, Clues, Workload};
 use crate::yaml::{Json, Map};
 
 /// What reading found in one document.
-pub(super) struct Found {
+pub(super) struct Found<'a> {
     /// Refused objects (no kind, a Secret that does not decode) are reported after every
     /// document parsed, as before: a parse error anywhere comes first.
     pub check: Result<(), Failure>,
@@ -19,16 +20,19 @@ pub(super) struct Found {
     pub only_workloads: bool,
     /// The document's meaning was dropped to its metadata (it is read again when its group runs).
     pub dropped: bool,
-    /// The document is of a kind no rule reads, trimmed to its metadata.
+    /// The document is of a kind no rule reads: its meaning was let go.
     pub trimmed: bool,
+    /// What it tells about the release.
+    pub clues: Clues<'a>,
 }
 
 /// Read, check and trim every document (see the module). A `small` stream keeps workload
 /// documents whole, and their span trees, from the first reading, so none is read twice; in a
 /// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
-pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>, Found)>, Failure> {
+pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>, Found<'_>)>, Failure> {
     let mut read = stream::read_each(input, small, |doc| {
         let check = check_object(doc);
+        let clues = Clues::of(doc);
         let trimmed = trim && crate::rules::metadata_only(&mut doc.parsed.value);
         let warnings = doc
             .parsed
@@ -39,10 +43,10 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>
         let workloads = workload::found_in(doc.index, doc.value());
         let only_workloads = !workloads.is_empty() && workloads.len() == workload::objects(doc.value()).count();
         let dropped = !small && only_workloads && check.is_ok();
-        if dropped {
-            doc.parsed.value = stub(doc.value());
+        if trimmed || dropped {
+            doc.let_go();
         }
-        Found { check, warnings, workloads, only_workloads, dropped, trimmed }
+        Found { check, warnings, workloads, only_workloads, dropped, trimmed, clues }
     })?;
     match read.iter().position(|(_, f)| f.check.is_err()) {
         Some(i) => Err(read.swap_remove(i).1.check.expect_err("a refused object")),
@@ -53,29 +57,7 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>
 /// A copy of a document's objects down to what every rule may read of any object:
 /// `apiVersion`, `kind` and `metadata` (a List keeps its items, each so trimmed).
 pub(super) fn stub<'a>(value: &Json<'a>) -> Json<'a> {
-    objects_as(value, &|o: &Map<'a>| o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata")).map(|(k, v)| (k.clone(), v.clone())).collect())
-}
-
-/// A copy of a [`stub`] down to what is asked of it once the release is known: `apiVersion`,
-/// `kind`, and of `metadata` the name, the namespace and Helm 4's filename annotation (for
-/// messages and the output directory).
-pub(super) fn minimal<'a>(value: &Json<'a>) -> Json<'a> {
-    objects_as(value, &|o: &Map<'a>| {
-        let mut out: Map<'a> = o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind")).map(|(k, v)| (k.clone(), v.clone())).collect();
-        if let Some(meta) = o.get("metadata").and_then(Json::as_object) {
-            let mut kept: Map<'a> = meta.iter().filter(|(k, _)| matches!(k.as_str(), "name" | "namespace")).map(|(k, v)| (k.clone(), v.clone())).collect();
-            let file = meta.get("annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION));
-            if let Some(file) = file {
-                kept.insert("annotations", Json::Object([(crate::HELM4_FILENAME_ANNOTATION, file.clone())].into_iter().collect()));
-            }
-            out.insert("metadata", Json::Object(kept));
-        }
-        out
-    })
-}
-
-/// `value` with each of its objects (itself, or a List's items) made anew by `object`.
-fn objects_as<'a>(value: &Json<'a>, object: &dyn Fn(&Map<'a>) -> Map<'a>) -> Json<'a> {
+    let object = |o: &Map<'a>| -> Map<'a> { o.iter().filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata")).map(|(k, v)| (k.clone(), v.clone())).collect() };
     let Some(m) = value.as_object() else { return value.clone() };
     let mut out = object(m);
     if m.get("kind").and_then(Json::as_str) == Some("List") {

@@ -211,7 +211,7 @@ impl<'a> Cx<'_, 'a> {
             Ok(value) => {
                 let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
                 let name = value.at("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
-                Some(NewDoc { for_doc, kind, name, value: value.into() })
+                Some(NewDoc { for_doc, kind, name, value: value.into(), written: None })
             }
             Err(f) => {
                 self.failure.borrow_mut().get_or_insert(f);

@@ -158,6 +158,10 @@ pub struct NewDoc {
     /// The object; the writer emits it as block YAML. Shared: the finding that adds it, the
     /// stream's list of added objects and every later context hold it.
     pub value: std::sync::Arc<Json<'static>>,
+    /// The document as written, when it was written before the stream was (rendering a large
+    /// stream writes what a group added when the group is done, and keeps of its meaning only
+    /// what the stream's rules may ask: kind, name, namespace).
+    pub written: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -460,9 +460,16 @@ impl<'a> IntoIterator for Map<'a> {
 }
 
 impl<'a, K: Into<Str<'a>>> FromIterator<(K, Json<'a>)> for Map<'a> {
+    /// A later entry with the same key replaces an earlier one in its place, as `insert` does.
     fn from_iter<T: IntoIterator<Item = (K, Json<'a>)>>(iter: T) -> Self {
-        let mut m = Map::new();
-        for (k, v) in iter {
+        // Collected at once (sized by the iterator: long-lived maps are built this way), then
+        // de-duplicated in the rare case it is needed.
+        let entries: Vec<(Str<'a>, Json<'a>)> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        if !crate::yaml::value::has_duplicate(entries.iter().map(|(k, _)| k.as_str())) {
+            return Map { entries };
+        }
+        let mut m = Map::with_capacity(entries.len());
+        for (k, v) in entries {
             m.insert(k, v);
         }
         m
