@@ -46,10 +46,18 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize, f: impl
     runs.push(items);
     runs.reverse();
     let f = &f;
+    let mut runs = runs.into_iter();
+    let first = runs.next().expect("at least one run");
     std::thread::scope(|s| {
-        let handles: Vec<_> = runs.into_iter().map(|run| s.spawn(move || run.into_iter().map(f).collect::<Vec<R>>())).collect();
-        // A panic in a worker is a bug; re-raise it on this thread rather than lose results.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        let handles: Vec<_> = runs.map(|run| s.spawn(move || run.into_iter().map(f).collect::<Vec<R>>())).collect();
+        // This thread takes the first run: one thread fewer to start, and what it allocates
+        // lives in the heap it keeps using afterwards.
+        let mut out: Vec<R> = first.into_iter().map(f).collect();
+        for h in handles {
+            // A panic in a worker is a bug; re-raise it on this thread rather than lose results.
+            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
     })
 }
 

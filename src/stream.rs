@@ -19,7 +19,7 @@ pub struct Doc<'a> {
     pub raw: &'a str,
     pub parsed: yaml::Parsed<'a>,
     /// What the document is, once its meaning was let go ([`Doc::let_go`]).
-    identity: Option<Identity<'a>>,
+    identity: Option<Box<Identity<'a>>>,
 }
 
 /// What messages and the output directory ask of a document.
@@ -52,7 +52,7 @@ impl<'a> Doc<'a> {
             _ => None,
         });
         if !value.is_null() {
-            self.identity = Some(Identity { kind: str_at("/kind").unwrap_or_default(), name: str_at("/metadata/name").unwrap_or_default(), file });
+            self.identity = Some(Box::new(Identity { kind: str_at("/kind").unwrap_or_default(), name: str_at("/metadata/name").unwrap_or_default(), file }));
         }
         value
     }
@@ -155,13 +155,13 @@ pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
             crate::rules::metadata_only(&mut doc.parsed.value);
         }
     };
-    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?.into_iter().map(|(doc, ())| doc).collect())
+    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?.1.into_iter().map(|(doc, ())| doc).collect())
 }
 
 /// [`read`], and `each` of every document right after it is read, on the thread that read it
-/// (what the caller keeps of a large stream is up to it). With `spans`, documents a rule may
-/// edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
-pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Vec<(Doc<'a>, R)>, Failure> {
+/// (what the caller keeps of a large stream is up to it), with the input as text. With
+/// `spans`, documents a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
+pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<(&'a str, Vec<(Doc<'a>, R)>), Failure> {
     let text = decode(input)?;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();
@@ -188,7 +188,7 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut D
         Ok((doc, r))
     });
     // The first failure in stream order, as on one thread.
-    docs.into_iter().collect()
+    Ok((text, docs.into_iter().collect::<Result<_, _>>()?))
 }
 
 /// Up to this input size the span trees of documents a rule may edit are kept, so editing them

@@ -47,6 +47,8 @@ pub struct Analysis<'a> {
     /// The first document that could not be written while the rules ran, and why (reported
     /// when the stream is written: a refusal comes first).
     unwritable: Option<(usize, Failure)>,
+    /// The input, which every document's text is a part of.
+    text: &'a str,
 }
 
 /// What the caller needs of an analysis.
@@ -57,7 +59,7 @@ pub enum Keep {
     /// What rendering prints: the output stream and the findings it reports. A finding that
     /// edited a workload's document goes once its group wrote the document (in a large stream
     /// those edits were most of the memory), so [`Analysis::edits`] lists the other documents'
-    /// edits only.
+    /// edits only, and the workloads go once the rules ran ([`Analysis::workloads`] is empty).
     Output,
 }
 
@@ -74,11 +76,13 @@ pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<Stri
 /// [`analyze_with`], keeping what the caller needs.
 pub fn analyze_keeping<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates, keep: Keep) -> Result<Analysis<'a>, Failure> {
     let read = read::read(input, true, input.len() <= crate::stream::KEEP_SPANS_BELOW)?;
-    Reading::new(read, policy, namespace, release).run(policy, templates, &rules::all(), keep)
+    let (text, read) = read;
+    Reading::new(text, read, policy, namespace, release).run(policy, templates, &rules::all(), keep)
 }
 
 /// The stream once read: documents, what reading found, the release and its named workloads.
 struct Reading<'a> {
+    text: &'a str,
     docs: Vec<Doc<'a>>,
     found: Vec<read::Found<'a>>,
     release: Release,
@@ -87,13 +91,13 @@ struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    fn new(read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
+    fn new(text: &'a str, read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
         let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found<'a>>) = read.into_iter().unzip();
         let warnings = found.iter_mut().flat_map(|f| std::mem::take(&mut f.warnings)).collect();
         let release = Release::from_clues(found.iter_mut().map(|f| std::mem::take(&mut f.clues)), namespace, release);
         let mut workloads: Vec<Workload> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).collect();
         workload::name(&mut workloads, &policy.service_labels, &release);
-        Reading { docs, found, release, workloads, warnings }
+        Reading { text, docs, found, release, workloads, warnings }
     }
 
     /// Every rule over the stream, workloads in groups (see the module).
@@ -211,8 +215,12 @@ impl<'a> Reading<'a> {
         if let Some((_, _, failure)) = failed {
             return Err(failure);
         }
-        let (local, workloads, _) = cx.into_parts();
+        let (local, mut workloads, _) = cx.into_parts();
         let findings = merge(rules.len(), &workloads, tagged, streamed);
+        if keep == Keep::Output {
+            // Only reports name the workloads and their tiers.
+            workloads = Vec::new();
+        }
         let mut docs = self.docs;
         let mut values = base.into_values();
         for (doc, value) in local {
@@ -221,7 +229,7 @@ impl<'a> Reading<'a> {
         for (doc, value) in docs.iter_mut().zip(values) {
             doc.parsed.value = value;
         }
-        Ok(Analysis::new(docs, self.release, workloads, findings, self.warnings, written, unwritable))
+        Ok(Analysis::new(self.text, docs, self.release, workloads, findings, self.warnings, written, unwritable))
     }
 }
 
@@ -254,6 +262,7 @@ fn merge(rules: usize, workloads: &[(Workload, Decision)], tagged: Vec<Tagged>, 
 
 impl<'a> Analysis<'a> {
     fn new(
+        text: &'a str,
         docs: Vec<Doc<'a>>,
         release: Release,
         workloads: Vec<(Workload, Decision)>,
@@ -269,7 +278,7 @@ impl<'a> Analysis<'a> {
                 _ => None,
             })
             .collect();
-        Analysis { docs, release, workloads, findings, added, warnings, written, unwritable }
+        Analysis { docs, release, workloads, findings, added, warnings, written, unwritable, text }
     }
 
     /// The edits per input document, in the order the rules made them: copies of what the
@@ -309,22 +318,40 @@ impl<'a> Analysis<'a> {
             // Helm 4 rejects empty output, and a chart that renders nothing sends 0 bytes.
             return Ok((vec!["# helm-ha: no resources\n".into()], Vec::new()));
         }
-        let mut out = Vec::with_capacity(self.docs.len() + self.added.len() + 1);
-        let mut notes = Vec::new();
-        // Edited documents the groups did not write are spliced (and checked) independently.
-        let edits = self.edits_of(|doc| self.written[doc].is_none());
-        let work = |d: &&Doc<'a>| if edits[d.index].is_empty() { 0 } else { d.raw.len() };
-        let docs: Vec<&Doc<'a>> = self.docs.iter().collect();
-        let written = crate::parallel::map(docs, work, |doc| match (&self.written[doc.index], &self.unwritable) {
-            (Some((pieces, note)), _) => Ok((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
-            (None, Some((at, e))) if *at == doc.index => Err(e.clone()),
-            (None, _) => write::write_doc(doc, &edits[doc.index], doc.value()),
-        });
-        for doc in written {
-            let (pieces, note) = doc?;
-            out.extend(pieces);
-            notes.extend(note);
+        // The edits of documents the groups did not write (the stream's own, mostly none).
+        let mut edits: std::collections::BTreeMap<usize, Vec<Edit>> = Default::default();
+        for f in &self.findings {
+            if let Some(Fix::Edit { doc, edits: e }) = &f.fix {
+                if self.written[*doc].is_none() {
+                    edits.entry(*doc).or_default().extend(e.iter().cloned());
+                }
+            }
         }
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        // Untouched documents in a row go out as one stretch of the input.
+        let mut untouched: Option<(usize, usize)> = None;
+        let offset = |doc: &Doc<'_>| doc.raw.as_ptr() as usize - self.text.as_ptr() as usize;
+        for doc in &self.docs {
+            let own = match (&self.written[doc.index], &self.unwritable, edits.get(&doc.index)) {
+                (Some((pieces, note)), _, _) => Some((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
+                (None, Some((at, e)), _) if *at == doc.index => return Err(e.clone()),
+                (None, _, Some(e)) => Some(write::write_doc(doc, e, doc.value())?),
+                (None, _, None) => None,
+            };
+            match own {
+                None => {
+                    let start = offset(doc);
+                    untouched = Some((untouched.map_or(start, |(s, _)| s), start + doc.raw.len()));
+                }
+                Some((pieces, note)) => {
+                    out.extend(untouched.take().map(|(s, e)| Cow::Borrowed(&self.text[s..e])));
+                    out.extend(pieces);
+                    notes.extend(note);
+                }
+            }
+        }
+        out.extend(untouched.map(|(s, e)| Cow::Borrowed(&self.text[s..e])));
         if !self.added.is_empty() && out.iter().rev().find(|p| !p.is_empty()).is_some_and(|last| !last.ends_with('\n')) {
             out.push("\n".into());
         }
@@ -341,7 +368,8 @@ impl<'a> Analysis<'a> {
 /// [`analyze`] with only `rules` (the rules' tests run a few of them through the pipeline).
 #[cfg(test)]
 pub(crate) fn analyze_rules<'a>(input: &'a [u8], policy: &Policy, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
-    Reading::new(read::read(input, true, true)?, policy, None, None).run(policy, &Templates::default(), rules, Keep::Everything)
+    let (text, read) = read::read(input, true, true)?;
+    Reading::new(text, read, policy, None, None).run(policy, &Templates::default(), rules, Keep::Everything)
 }
 
 #[cfg(test)]
@@ -387,7 +415,7 @@ mod tests {
             doc.parsed.value = value;
         }
         let written = (0..reading.docs.len()).map(|_| None).collect();
-        Ok(Analysis::new(reading.docs, reading.release, workloads, findings, reading.warnings, written, None))
+        Ok(Analysis::new(reading.text, reading.docs, reading.release, workloads, findings, reading.warnings, written, None))
     }
 
     /// The inputs the pipeline is held to: the shared fixtures, the golden cases, the emit data
@@ -425,7 +453,7 @@ mod tests {
             for profile in crate::policy::profile_names() {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
                 // The groups read workloads' documents again, as in a large stream.
-                let reading = |small| read::read(&input, true, small).map(|r| Reading::new(r, &policy, None, None));
+                let reading = |small| read::read(&input, true, small).map(|(t, r)| Reading::new(t, r, &policy, None, None));
                 let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all(), Keep::Everything));
                 let at_once = reading(true).and_then(|r| all_at_once(r, &policy, &templates));
                 match (grouped, at_once) {
@@ -453,7 +481,7 @@ mod tests {
         for (name, input) in corpus() {
             for profile in crate::policy::profile_names() {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
-                let analysis = |keep| read::read(&input, true, false).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all(), keep));
+                let analysis = |keep| read::read(&input, true, false).and_then(|(t, r)| Reading::new(t, r, &policy, None, None).run(&policy, &templates, &rules::all(), keep));
                 let reported = |a: &Analysis<'_>| a.findings.iter().filter(|f| f.fix.is_none()).cloned().collect::<Vec<_>>();
                 match (analysis(Keep::Output), analysis(Keep::Everything)) {
                     (Ok(a), Ok(b)) => {
@@ -478,7 +506,7 @@ mod tests {
         for (name, input) in corpus() {
             for profile in crate::policy::profile_names() {
                 let policy = crate::policy::load(Some(profile), None).unwrap();
-                let analysis = |trim| read::read(&input, trim, true).and_then(|r| Reading::new(r, &policy, None, None).run(&policy, &templates, &rules::all(), Keep::Everything));
+                let analysis = |trim| read::read(&input, trim, true).and_then(|(t, r)| Reading::new(t, r, &policy, None, None).run(&policy, &templates, &rules::all(), Keep::Everything));
                 match (analysis(true), analysis(false)) {
                     (Ok(a), Ok(b)) => {
                         assert_eq!(a.findings, b.findings, "{name} ({profile})");

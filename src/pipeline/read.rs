@@ -29,8 +29,8 @@ pub(super) struct Found<'a> {
 /// Read, check and trim every document (see the module). A `small` stream keeps workload
 /// documents whole, and their span trees, from the first reading, so none is read twice; in a
 /// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
-pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>, Found<'_>)>, Failure> {
-    let mut read = stream::read_each(input, small, |doc| {
+pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<(&str, Vec<(Doc<'_>, Found<'_>)>), Failure> {
+    let (text, mut read) = stream::read_each(input, small, |doc| {
         let check = check_object(doc);
         let clues = Clues::of(doc);
         let trimmed = trim && crate::rules::metadata_only(&mut doc.parsed.value);
@@ -50,7 +50,7 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<Vec<(Doc<'_>
     })?;
     match read.iter().position(|(_, f)| f.check.is_err()) {
         Some(i) => Err(read.swap_remove(i).1.check.expect_err("a refused object")),
-        None => Ok(read),
+        None => Ok((text, read)),
     }
 }
 
