@@ -15,6 +15,7 @@ pub mod cli;
 pub mod error;
 #[doc(hidden)]
 pub mod gen_stream;
+pub mod memory;
 pub mod output_dir;
 pub mod parallel;
 pub mod pipeline;

@@ -48,7 +48,7 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize, f: impl
     let f = &f;
     let mut runs = runs.into_iter();
     let first = runs.next().expect("at least one run");
-    std::thread::scope(|s| {
+    let out = std::thread::scope(|s| {
         let handles: Vec<_> = runs.map(|run| s.spawn(move || run.into_iter().map(f).collect::<Vec<R>>())).collect();
         // This thread takes the first run: one thread fewer to start, and what it allocates
         // lives in the heap it keeps using afterwards.
@@ -58,7 +58,11 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize, f: impl
             out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
         out
-    })
+    });
+    // The threads are gone; what they freed (most of what they allocated) is of no use to
+    // this thread until it is given back.
+    crate::memory::release_freed();
+    out
 }
 
 #[cfg(test)]

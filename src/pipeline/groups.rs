@@ -30,7 +30,7 @@ pub(super) struct Setting<'s, 'a> {
     pub rules: &'s [&'static dyn Rule],
     pub base: &'s Base<'a>,
     pub docs: &'s [Doc<'a>],
-    pub workloads: &'s [Workload],
+    pub workloads: &'s [(Workload, Option<Decision>)],
     pub claims: &'s Claims,
     /// Documents holding nothing but workloads: the group writes them when it is done.
     pub only_workloads: &'s [bool],
@@ -55,7 +55,7 @@ pub(super) struct Outcome<'a> {
 }
 
 /// The groups of `workloads`, in stream order (by their first workload).
-pub(super) fn group(workloads: &[Workload], release_ns: Option<&str>) -> Vec<Vec<usize>> {
+pub(super) fn group(workloads: &[(Workload, Option<Decision>)], release_ns: Option<&str>) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..workloads.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -66,7 +66,7 @@ pub(super) fn group(workloads: &[Workload], release_ns: Option<&str>) -> Vec<Vec
     }
     let mut first_by_doc = std::collections::HashMap::new();
     let mut first_by_identity = std::collections::HashMap::new();
-    for (i, w) in workloads.iter().enumerate() {
+    for (i, (w, _)) in workloads.iter().enumerate() {
         let identity = (w.kind, w.name.as_str(), crate::rules::landing_namespace(w.namespace.as_deref(), release_ns));
         for first in [*first_by_doc.entry(w.doc).or_insert(i), *first_by_identity.entry(identity).or_insert(i)] {
             let (a, b) = (root(&mut parent, first), root(&mut parent, i));
@@ -108,7 +108,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         .members
         .iter()
         .map(|&i| {
-            let w = s.workloads[i].clone();
+            let w = s.workloads[i].0.clone();
             let value = &local.iter().find(|(d, _)| *d == w.doc).expect("the group holds its documents").1;
             let d = classify::classify(&w, w.object(value), s.policy, s.claims);
             (w, d)
@@ -133,7 +133,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         }
     }
     let (local, _, _) = cx.into_parts();
-    let own: Vec<usize> = group.members.iter().map(|&i| s.workloads[i].doc).collect();
+    let own: Vec<usize> = group.members.iter().map(|&i| s.workloads[i].0.doc).collect();
     for (doc, value) in local {
         if !own.contains(&doc) {
             // A copy of another document a rule edited (a chart's HPA): the stream's context
@@ -141,7 +141,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
             continue;
         }
         if s.only_workloads[doc] {
-            let edits = edits_of(&outcome.findings, doc);
+            let edits = edits_of(outcome.findings.iter().map(|(_, _, f)| f), doc);
             if !edits.is_empty() {
                 outcome.written.push((doc, super::write::write_doc(&s.docs[doc], &edits, &value)));
             }
@@ -171,10 +171,10 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
 }
 
 /// The edits findings make to document `doc`, in order.
-pub(super) fn edits_of<'f>(findings: impl IntoIterator<Item = &'f Tagged>, doc: usize) -> Vec<Edit> {
+pub(super) fn edits_of<'f>(findings: impl IntoIterator<Item = &'f Finding>, doc: usize) -> Vec<Edit> {
     findings
         .into_iter()
-        .filter_map(|(_, _, f)| match &f.fix {
+        .filter_map(|f| match &f.fix {
             Some(Fix::Edit { doc: d, edits }) if *d == doc => Some(edits.iter().cloned()),
             _ => None,
         })

@@ -25,7 +25,7 @@ use crate::stream::Doc;
 use crate::templates::Templates;
 use crate::workload::{self, Release, Workload};
 use crate::yaml::{self, Edit, Json};
-use groups::{Group, Setting, Tagged};
+use groups::{Group, Setting};
 
 /// A document as written (in pieces: what it kept of its text borrowed), and the note when it
 /// had to be re-serialised.
@@ -86,7 +86,9 @@ struct Reading<'a> {
     docs: Vec<Doc<'a>>,
     found: Vec<read::Found<'a>>,
     release: Release,
-    workloads: Vec<Workload>,
+    /// Each with its decision once its group ran (the pairs the stream's rules see, made in
+    /// place).
+    workloads: Vec<(Workload, Option<Decision>)>,
     warnings: Vec<String>,
 }
 
@@ -97,6 +99,7 @@ impl<'a> Reading<'a> {
         let release = Release::from_clues(found.iter_mut().map(|f| std::mem::take(&mut f.clues)), namespace, release);
         let mut workloads: Vec<Workload> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).collect();
         workload::name(&mut workloads, &policy.service_labels, &release);
+        let workloads = workloads.into_iter().map(|w| (w, None)).collect();
         Reading { text, docs, found, release, workloads, warnings }
     }
 
@@ -121,7 +124,7 @@ impl<'a> Reading<'a> {
         let groups: Vec<Group<'a>> = groups::group(&self.workloads, self.release.namespace.as_deref())
             .into_iter()
             .map(|members| {
-                let mut docs: Vec<usize> = members.iter().map(|&i| self.workloads[i].doc).collect();
+                let mut docs: Vec<usize> = members.iter().map(|&i| self.workloads[i].0.doc).collect();
                 docs.dedup();
                 let docs = docs
                     .into_iter()
@@ -147,17 +150,24 @@ impl<'a> Reading<'a> {
         let outcomes = crate::parallel::map(groups, bytes, |g| groups::run(&setting, g));
 
         // Gather the groups' results in stream order.
-        let mut decided: Vec<Option<Decision>> = vec![None; self.workloads.len()];
-        let mut tagged: Vec<Tagged> = Vec::with_capacity(outcomes.iter().map(|o| o.findings.len()).sum());
+        let mut per_rule: PerRule = {
+            let mut counts = vec![0; rules.len()];
+            for (r, _, _) in outcomes.iter().flat_map(|o| &o.findings) {
+                counts[*r] += 1;
+            }
+            counts.into_iter().map(Vec::with_capacity).collect()
+        };
         let mut failed: Option<(usize, usize, Failure)> = None;
         let mut written: Vec<Option<Written<'a>>> = (0..self.docs.len()).map(|_| None).collect();
         let mut unwritable: Option<(usize, Failure)> = None;
         let mut kept = Vec::new();
         for outcome in outcomes {
             for (i, d) in outcome.decided {
-                decided[i] = Some(d);
+                self.workloads[i].1 = Some(d);
             }
-            tagged.extend(outcome.findings);
+            for (r, w, f) in outcome.findings {
+                per_rule[r].push((w, f));
+            }
             if let Some(f) = outcome.failure {
                 if failed.as_ref().is_none_or(|(r, w, _)| (f.0, f.1) < (*r, *w)) {
                     failed = Some(f);
@@ -172,19 +182,24 @@ impl<'a> Reading<'a> {
             }
             kept.extend(outcome.kept);
         }
-        // By rule, then workload; a workload's findings of one rule keep their order.
-        tagged.sort_by_key(|(r, w, _)| (*r, *w));
-        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut self.workloads).into_iter().zip(decided).filter_map(|(w, d)| Some((w, d?))).collect();
+        // A rule's findings by workload; a workload's keep their order. Groups are in stream
+        // order, so only a group of workloads far apart in the stream leaves some to sort.
+        for found in &mut per_rule {
+            if !found.is_sorted_by_key(|(w, _)| *w) {
+                found.sort_by_key(|(w, _)| *w);
+            }
+        }
+        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut self.workloads).into_iter().filter_map(|(w, d)| Some((w, d?))).collect();
 
         // The stream's rules, on the stream as the groups left it: their edits to other
         // documents (a chart's HPA) made again here, their objects added.
-        let earlier: Vec<NewDoc> = tagged.iter().filter_map(|(_, _, f)| match &f.fix {
+        let earlier: Vec<NewDoc> = per_rule.iter().flatten().filter_map(|(_, f)| match &f.fix {
             Some(Fix::Add(new)) => Some(new.clone()),
             _ => None,
         }).collect();
         let mut local = kept;
         let kept_docs: Vec<usize> = local.iter().map(|(d, _)| *d).collect();
-        let mut edited: Vec<usize> = tagged.iter().filter_map(|(_, _, f)| match &f.fix {
+        let mut edited: Vec<usize> = per_rule.iter().flatten().filter_map(|(_, f)| match &f.fix {
             Some(Fix::Edit { doc, .. }) if !only_workloads[*doc] && !kept_docs.contains(doc) => Some(*doc),
             _ => None,
         }).collect();
@@ -192,7 +207,7 @@ impl<'a> Reading<'a> {
         edited.dedup();
         for doc in edited {
             let mut value = base.value(doc).clone();
-            yaml::apply_in_place(&mut value, &groups::edits_of(&tagged, doc)).map_err(|e| Failure::input(self.docs[doc].at_object(e.line, &value), e.message, "fix the object in the chart"))?;
+            yaml::apply_in_place(&mut value, &groups::edits_of(per_rule.iter().flatten().map(|(_, f)| f), doc)).map_err(|e| Failure::input(self.docs[doc].at_object(e.line, &value), e.message, "fix the object in the chart"))?;
             local.push((doc, value));
         }
         let stop = failed.as_ref().map_or(rules.len(), |(r, _, _)| *r);
@@ -216,7 +231,7 @@ impl<'a> Reading<'a> {
             return Err(failure);
         }
         let (local, mut workloads, _) = cx.into_parts();
-        let findings = merge(rules.len(), &workloads, tagged, streamed);
+        let findings = merge(&workloads, per_rule, streamed);
         if keep == Keep::Output {
             // Only reports name the workloads and their tiers.
             workloads = Vec::new();
@@ -233,29 +248,29 @@ impl<'a> Reading<'a> {
     }
 }
 
+/// Every rule's workload findings (`(workload, finding)`, by workload), by rule.
+type PerRule = Vec<Vec<(usize, Finding)>>;
+
 /// Every rule's findings, in rule order: its workload findings (by workload) and its stream
 /// findings (in its own order) interleaved by document, a stream finding about no document
 /// first. Only a rule with both parts interleaves (HA110: claims of Deployments' volumes and of
 /// PersistentVolumeClaims).
-fn merge(rules: usize, workloads: &[(Workload, Decision)], tagged: Vec<Tagged>, streamed: Vec<(usize, Finding)>) -> Vec<Finding> {
-    let mut per_rule: Vec<(Vec<(usize, Finding)>, Vec<Finding>)> = (0..rules).map(|_| (Vec::new(), Vec::new())).collect();
-    for (r, w, f) in tagged {
-        per_rule[r].0.push((workloads[w].0.doc, f));
-    }
+fn merge(workloads: &[(Workload, Decision)], per_rule: PerRule, streamed: Vec<(usize, Finding)>) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(per_rule.iter().map(Vec::len).sum::<usize>() + streamed.len());
+    let mut stream: Vec<Vec<Finding>> = (0..per_rule.len()).map(|_| Vec::new()).collect();
     for (r, f) in streamed {
-        per_rule[r].1.push(f);
+        stream[r].push(f);
     }
-    let mut out = Vec::new();
-    for (workload, stream) in per_rule {
-        let mut workload = workload.into_iter().peekable();
+    for (found, stream) in per_rule.into_iter().zip(stream) {
+        let mut found = found.into_iter().peekable();
         for f in stream {
             let at = f.doc;
-            while workload.peek().is_some_and(|(doc, _)| at.is_some_and(|a| *doc < a)) {
-                out.push(workload.next().expect("peeked").1);
+            while found.peek().is_some_and(|(w, _)| at.is_some_and(|a| workloads[*w].0.doc < a)) {
+                out.push(found.next().expect("peeked").1);
             }
             out.push(f);
         }
-        out.extend(workload.map(|(_, f)| f));
+        out.extend(found.map(|(_, f)| f));
     }
     out
 }
@@ -386,7 +401,7 @@ mod tests {
         let base = Base::new(reading.docs.iter_mut().map(|d| d.parsed.value.take()).collect());
         let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut reading.workloads)
             .into_iter()
-            .map(|w| {
+            .map(|(w, _)| {
                 let d = crate::classify::classify(&w, w.object(base.value(w.doc)), policy, &claims);
                 (w, d)
             })
@@ -394,12 +409,12 @@ mod tests {
         let mut cx = Cx::new(policy, &reading.release, templates, &base, Vec::new(), workloads, &[]);
         let mut findings = Vec::new();
         for rule in &rules {
-            let tagged: Vec<Tagged> = cx.workloads.iter().enumerate().flat_map(|(i, (w, d))| rule.workload(&cx, w, d).into_iter().map(move |f| (0, i, f))).collect();
+            let found: Vec<(usize, Finding)> = cx.workloads.iter().enumerate().flat_map(|(i, (w, d))| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f))).collect();
             let streamed: Vec<(usize, Finding)> = rule.stream(&cx).into_iter().map(|f| (0, f)).collect();
             if let Some(failure) = cx.failure.borrow_mut().take() {
                 return Err(failure);
             }
-            for finding in merge(1, &cx.workloads, tagged, streamed) {
+            for finding in merge(&cx.workloads, vec![found], streamed) {
                 if let Some(fix) = &finding.fix {
                     cx.apply(fix).map_err(|e| groups::apply_failure(&reading.docs, &cx, fix, &finding, e))?;
                 }
