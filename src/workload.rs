@@ -74,6 +74,11 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The value of one of its pods' labels, when it is a string.
+    pub fn pod_label(&self, label: &str) -> Option<&str> {
+        self.pod_labels.get(label).and_then(Json::as_str)
+    }
+
     /// `base` + a dotted path relative to the object.
     pub fn path(&self, dotted: &str) -> Path {
         let mut p = self.base.clone();
@@ -225,23 +230,24 @@ pub fn find(values: &[Json<'_>], labels: &[String], release: &Release) -> Vec<Wo
 
 /// Give every workload its service name: the first of `labels` (in order) whose value names it
 /// alone, else `metadata.name`.
-pub fn name(found: &mut [Workload], labels: &[String], release: &Release) {
-    let string_labels: Vec<BTreeMap<&str, &str>> =
-        found.iter().map(|w| w.pod_labels.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect()).collect();
-    // Per label: how many workloads carry each value, and the prefix all values share; computed
-    // once (asking every workload about every other one was quadratic in the stream).
-    let per_label: Vec<(HashMap<&str, usize>, String)> = labels
-        .iter()
-        .map(|label| {
-            let values: Vec<&str> = string_labels.iter().filter_map(|l| l.get(label.as_str()).copied()).collect();
-            let mut counts = HashMap::new();
-            for v in &values {
-                *counts.entry(*v).or_insert(0) += 1;
-            }
-            (counts, common_prefix(&values))
-        })
-        .collect();
-    let names: Vec<(String, String)> = found.iter().zip(&string_labels).map(|(w, l)| service_name(w, l, labels, release, &per_label)).collect();
+pub fn name<'w>(found: impl IntoIterator<Item = &'w mut Workload>, labels: &[String], release: &Release) {
+    let mut found: Vec<&mut Workload> = found.into_iter().collect();
+    let names: Vec<(String, String)> = {
+        // Per label: how many workloads carry each value, and the prefix all values share;
+        // computed once (asking every workload about every other one was quadratic in the stream).
+        let per_label: Vec<(HashMap<&str, usize>, String)> = labels
+            .iter()
+            .map(|label| {
+                let values: Vec<&str> = found.iter().filter_map(|w| w.pod_label(label)).collect();
+                let mut counts = HashMap::new();
+                for v in &values {
+                    *counts.entry(*v).or_insert(0) += 1;
+                }
+                (counts, common_prefix(&values))
+            })
+            .collect();
+        found.iter().map(|w| service_name(w, labels, release, &per_label)).collect()
+    };
     for (w, (service, by)) in found.iter_mut().zip(names) {
         w.service = service;
         w.named_by = by;
@@ -252,13 +258,12 @@ pub fn name(found: &mut [Workload], labels: &[String], release: &Release) {
 /// `<namespace>-<release>-` prefix is stripped.
 fn service_name(
     w: &Workload,
-    pod_labels: &BTreeMap<&str, &str>,
     labels: &[String],
     release: &Release,
     per_label: &[(HashMap<&str, usize>, String)],
 ) -> (String, String) {
     for (label, (counts, common)) in labels.iter().zip(per_label) {
-        let Some(value) = pod_labels.get(label.as_str()).copied() else { continue };
+        let Some(value) = w.pod_label(label) else { continue };
         // A value that two workloads share (e.g. `app.kubernetes.io/name: <chart>`) names no service.
         if counts.get(value).is_some_and(|&n| n > 1) {
             continue;
@@ -328,9 +333,9 @@ mod tests {
         let labels = vec!["app".to_string()];
         let rel = Release { name: Some("plane".into()), ..Default::default() };
         let w = Workload { doc: 0, base: vec![], kind: Kind::Job, name: "plane-minio-bucket-20261122-035219".into(), namespace: None, service: String::new(), named_by: String::new(), hook: None, pod_labels: Map::new() };
-        assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "minio-bucket");
+        assert_eq!(service_name(&w, &labels, &rel, &[]).0, "minio-bucket");
         let w = Workload { name: "plane-2048".into(), ..w };
-        assert_eq!(service_name(&w, &BTreeMap::new(), &labels, &rel, &[]).0, "2048");
+        assert_eq!(service_name(&w, &labels, &rel, &[]).0, "2048");
     }
 
     #[test]

@@ -97,9 +97,8 @@ impl<'a> Reading<'a> {
         let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found<'a>>) = read.into_iter().unzip();
         let warnings = found.iter_mut().flat_map(|f| std::mem::take(&mut f.warnings)).collect();
         let release = Release::from_clues(found.iter_mut().map(|f| std::mem::take(&mut f.clues)), namespace, release);
-        let mut workloads: Vec<Workload> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).collect();
-        workload::name(&mut workloads, &policy.service_labels, &release);
-        let workloads = workloads.into_iter().map(|w| (w, None)).collect();
+        let mut workloads: Vec<(Workload, Option<Decision>)> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).map(|w| (w, None)).collect();
+        workload::name(workloads.iter_mut().map(|(w, _)| w), &policy.service_labels, &release);
         Reading { text, docs, found, release, workloads, warnings }
     }
 
