@@ -84,7 +84,7 @@ pub fn analyze_keeping<'a>(input: &'a [u8], policy: &Policy, namespace: Option<S
 struct Reading<'a> {
     text: &'a str,
     docs: Vec<Doc<'a>>,
-    found: Vec<read::Found<'a>>,
+    shapes: Vec<read::Shape>,
     release: Release,
     /// Each with its decision once its group ran (the pairs the stream's rules see, made in
     /// place).
@@ -93,26 +93,35 @@ struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    fn new(text: &'a str, read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
-        let (docs, mut found): (Vec<Doc<'a>>, Vec<read::Found<'a>>) = read.into_iter().unzip();
-        let warnings = found.iter_mut().flat_map(|f| std::mem::take(&mut f.warnings)).collect();
-        let release = Release::from_clues(found.iter_mut().map(|f| std::mem::take(&mut f.clues)), namespace, release);
-        let mut workloads: Vec<(Workload, Option<Decision>)> = found.iter_mut().flat_map(|f| std::mem::take(&mut f.workloads)).map(|w| (w, None)).collect();
+    fn new(text: &'a str, mut read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
+        let release = Release::from_clues(read.iter_mut().map(|(_, f)| std::mem::take(&mut f.clues)), namespace, release);
+        // One pass, each vector at its size: reading's results are a large stream's largest
+        // vector, and it goes as the documents leave it.
+        let mut docs = Vec::with_capacity(read.len());
+        let mut shapes = Vec::with_capacity(read.len());
+        let mut workloads = Vec::with_capacity(read.iter().map(|(_, f)| f.workloads.len()).sum());
+        let mut warnings = Vec::new();
+        for (doc, found) in read {
+            docs.push(doc);
+            shapes.push(found.shape);
+            warnings.extend(found.warnings);
+            workloads.extend(found.workloads.into_iter().map(|w| (w, None)));
+        }
         workload::name(workloads.iter_mut().map(|(w, _)| w), &policy.service_labels, &release);
-        Reading { text, docs, found, release, workloads, warnings }
+        Reading { text, docs, shapes, release, workloads, warnings }
     }
 
     /// Every rule over the stream, workloads in groups (see the module).
     fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule], keep: Keep) -> Result<Analysis<'a>, Failure> {
         let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
-        let only_workloads: Vec<bool> = self.found.iter().map(|f| f.only_workloads).collect();
+        let only_workloads: Vec<bool> = self.shapes.iter().map(|f| f.only_workloads).collect();
         // The rules see no more of documents no rule reads, nor of workloads' documents outside
         // their group (the stream's rules see workloads through `cx.workloads`); the documents
         // keep what messages and the output directory ask of them.
         let mut values: Vec<Json<'a>> = self
             .docs
             .iter_mut()
-            .zip(&self.found)
+            .zip(&self.shapes)
             .map(|(d, f)| {
                 let value = d.let_go();
                 if f.trimmed || (f.dropped && f.only_workloads) { Json::Null } else { value }
@@ -128,7 +137,7 @@ impl<'a> Reading<'a> {
                 let docs = docs
                     .into_iter()
                     .map(|doc| {
-                        let whole = if self.found[doc].dropped {
+                        let whole = if self.shapes[doc].dropped {
                             None
                         } else if only_workloads[doc] {
                             Some(values[doc].take())
@@ -141,8 +150,6 @@ impl<'a> Reading<'a> {
                 Group { members, docs }
             })
             .collect();
-        // What reading found is in the groups now.
-        drop(std::mem::take(&mut self.found));
         let base = Base::new(values);
         let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, only_workloads: &only_workloads, keep };
         let bytes = |g: &Group<'a>| g.docs.iter().map(|(doc, _)| self.docs[*doc].raw.len()).sum();
@@ -394,7 +401,7 @@ mod tests {
     /// Every rule over the whole stream before the next, with every document whole: the plain
     /// reading of the pipeline, which running workloads in groups must agree with.
     fn all_at_once<'a>(mut reading: Reading<'a>, policy: &Policy, templates: &Templates) -> Result<Analysis<'a>, Failure> {
-        assert!(reading.found.iter().all(|f| !f.dropped), "a test stream small enough to keep whole");
+        assert!(reading.shapes.iter().all(|f| !f.dropped), "a test stream small enough to keep whole");
         let rules = rules::all();
         let claims = crate::classify::claims(&reading.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
         let base = Base::new(reading.docs.iter_mut().map(|d| d.parsed.value.take()).collect());

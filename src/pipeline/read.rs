@@ -12,9 +12,17 @@ use crate::yaml::{Json, Map};
 pub(super) struct Found<'a> {
     /// Refused objects (no kind, a Secret that does not decode) are reported after every
     /// document parsed, as before: a parse error anywhere comes first.
-    pub check: Result<(), Failure>,
+    pub check: Result<(), Box<Failure>>,
     pub warnings: Vec<String>,
     pub workloads: Vec<Workload>,
+    pub shape: Shape,
+    /// What it tells about the release.
+    pub clues: Clues<'a>,
+}
+
+/// What the rules ask of how a document was read, once its workloads and clues are taken.
+#[derive(Clone, Copy)]
+pub(super) struct Shape {
     /// Every object of the document is a workload: no rule after the workloads' can change it,
     /// so its group writes it.
     pub only_workloads: bool,
@@ -22,8 +30,6 @@ pub(super) struct Found<'a> {
     pub dropped: bool,
     /// The document is of a kind no rule reads: its meaning was let go.
     pub trimmed: bool,
-    /// What it tells about the release.
-    pub clues: Clues<'a>,
 }
 
 /// Read, check and trim every document (see the module). A `small` stream keeps workload
@@ -31,7 +37,7 @@ pub(super) struct Found<'a> {
 /// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
 pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<(&str, Vec<(Doc<'_>, Found<'_>)>), Failure> {
     let (text, mut read) = stream::read_each(input, small, |doc| {
-        let check = check_object(doc);
+        let check = check_object(doc).map_err(Box::new);
         let clues = Clues::of(doc);
         let trimmed = trim && crate::rules::metadata_only(&mut doc.parsed.value);
         let warnings = doc
@@ -46,10 +52,10 @@ pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<(&str, Vec<(
         if trimmed || dropped {
             doc.let_go();
         }
-        Found { check, warnings, workloads, only_workloads, dropped, trimmed, clues }
+        Found { check, warnings, workloads, shape: Shape { only_workloads, dropped, trimmed }, clues }
     })?;
     match read.iter().position(|(_, f)| f.check.is_err()) {
-        Some(i) => Err(read.swap_remove(i).1.check.expect_err("a refused object")),
+        Some(i) => Err(*read.swap_remove(i).1.check.expect_err("a refused object")),
         None => Ok((text, read)),
     }
 }
