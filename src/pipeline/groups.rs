@@ -45,8 +45,9 @@ pub(super) type Tagged = (usize, usize, Finding);
 pub(super) struct Outcome<'a> {
     pub decided: Vec<(usize, Decision)>,
     pub findings: Vec<Tagged>,
-    /// The first failure: its rule and workload, and what went wrong.
-    pub failure: Option<(usize, usize, Failure)>,
+    /// The first failure: its rule and workload, and what went wrong (boxed: every group's
+    /// outcome is held until the last group is done, and hardly any has one).
+    pub failure: Option<Box<(usize, usize, Failure)>>,
     /// The group's documents that hold nothing but workloads, written.
     pub written: Vec<(usize, Result<Written<'a>, Failure>)>,
     /// Its other documents (a List that also holds a Service, say), whole, as its rules left
@@ -97,7 +98,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
             None => match reread(&s.docs[doc]) {
                 Ok(v) => v,
                 Err(e) => {
-                    outcome.failure = Some((0, group.members[0], e));
+                    outcome.failure = Some(Box::new((0, group.members[0], e)));
                     return outcome;
                 }
             },
@@ -119,13 +120,13 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
     for (r, rule) in s.rules.iter().enumerate() {
         let found: Vec<(usize, Finding)> = cx.workloads.iter().zip(&group.members).flat_map(|((w, d), &i)| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f))).collect();
         if let Some(failure) = cx.failure.borrow_mut().take() {
-            outcome.failure = Some((r, group.members[0], failure));
+            outcome.failure = Some(Box::new((r, group.members[0], failure)));
             return outcome;
         }
         for (i, finding) in found {
             if let Some(fix) = &finding.fix {
                 if let Err(e) = cx.apply(fix) {
-                    outcome.failure = Some((r, i, apply_failure(s.docs, &cx, fix, &finding, e)));
+                    outcome.failure = Some(Box::new((r, i, apply_failure(s.docs, &cx, fix, &finding, e))));
                     return outcome;
                 }
             }

@@ -176,7 +176,7 @@ impl<'a> Reading<'a> {
             }
             if let Some(f) = outcome.failure {
                 if failed.as_ref().is_none_or(|(r, w, _)| (f.0, f.1) < (*r, *w)) {
-                    failed = Some(f);
+                    failed = Some(*f);
                 }
             }
             for (doc, w) in outcome.written {
