@@ -213,11 +213,10 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
 }
 
 /// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
-/// `HELM_HA_MAX_INPUT_MIB` says otherwise. helm-ha holds every document's meaning in memory
-/// (rules look across documents), about 20x the input at peak (docs/benchmarks.md), so the limit
-/// bounds a run to about 1.3 GiB. A Helm release is far smaller: Helm stores it in one Secret of
-/// at most 1 MiB, compressed.
-pub const MAX_INPUT_BYTES: usize = 64 << 20;
+/// `HELM_HA_MAX_INPUT_MIB` says otherwise. A run's peak memory is about 2.5 to 3 times its input
+/// (docs/benchmarks.md), so the limit bounds a run to well under 1 GiB. A Helm release is far
+/// smaller: Helm stores it in one Secret of at most 1 MiB, compressed.
+pub const MAX_INPUT_BYTES: usize = 256 << 20;
 
 fn max_input() -> Result<usize, Failure> {
     match std::env::var("HELM_HA_MAX_INPUT_MIB") {
