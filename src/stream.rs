@@ -158,10 +158,13 @@ pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
     Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?.1.into_iter().map(|(doc, ())| doc).collect())
 }
 
+/// The input as text, and every document with what [`read_each`]'s `each` made of it.
+pub type Each<'a, R> = (&'a str, Vec<(Doc<'a>, R)>);
+
 /// [`read`], and `each` of every document right after it is read, on the thread that read it
 /// (what the caller keeps of a large stream is up to it), with the input as text. With
 /// `spans`, documents a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
-pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<(&'a str, Vec<(Doc<'a>, R)>), Failure> {
+pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Each<'a, R>, Failure> {
     let text = decode(input)?;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();

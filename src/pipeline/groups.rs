@@ -133,7 +133,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
             outcome.findings.push((r, i, finding));
         }
     }
-    let (local, _, _) = cx.into_parts();
+    let (local, _) = cx.into_parts();
     let own: Vec<usize> = group.members.iter().map(|&i| s.workloads[i].0.doc).collect();
     for (doc, value) in local {
         if !own.contains(&doc) {

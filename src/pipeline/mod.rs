@@ -236,21 +236,20 @@ impl<'a> Reading<'a> {
         if let Some((_, _, failure)) = failed {
             return Err(failure);
         }
-        let (local, mut workloads, _) = cx.into_parts();
+        let (local, mut workloads) = cx.into_parts();
         let findings = merge(&workloads, per_rule, streamed);
         if keep == Keep::Output {
             // Only reports name the workloads and their tiers.
             workloads = Vec::new();
         }
-        let mut docs = self.docs;
         let mut values = base.into_values();
         for (doc, value) in local {
             values[doc] = value;
         }
-        for (doc, value) in docs.iter_mut().zip(values) {
+        for (doc, value) in self.docs.iter_mut().zip(values) {
             doc.parsed.value = value;
         }
-        Ok(Analysis::new(self.text, docs, self.release, workloads, findings, self.warnings, written, unwritable))
+        Ok(Analysis::new(self, workloads, findings, written, unwritable))
     }
 }
 
@@ -282,16 +281,8 @@ fn merge(workloads: &[(Workload, Decision)], per_rule: PerRule, streamed: Vec<(u
 }
 
 impl<'a> Analysis<'a> {
-    fn new(
-        text: &'a str,
-        docs: Vec<Doc<'a>>,
-        release: Release,
-        workloads: Vec<(Workload, Decision)>,
-        findings: Vec<Finding>,
-        warnings: Vec<String>,
-        written: Vec<Option<Written<'a>>>,
-        unwritable: Option<(usize, Failure)>,
-    ) -> Self {
+    /// What `reading` became once the rules ran.
+    fn new(reading: Reading<'a>, workloads: Vec<(Workload, Decision)>, findings: Vec<Finding>, written: Vec<Option<Written<'a>>>, unwritable: Option<(usize, Failure)>) -> Self {
         let added = findings
             .iter()
             .filter_map(|f| match &f.fix {
@@ -299,6 +290,7 @@ impl<'a> Analysis<'a> {
                 _ => None,
             })
             .collect();
+        let Reading { text, docs, release, warnings, .. } = reading;
         Analysis { docs, release, workloads, findings, added, warnings, written, unwritable, text }
     }
 
@@ -427,7 +419,7 @@ mod tests {
                 findings.push(finding);
             }
         }
-        let (local, workloads, _) = cx.into_parts();
+        let (local, workloads) = cx.into_parts();
         let mut values = base.into_values();
         for (doc, value) in local {
             values[doc] = value;
@@ -436,7 +428,7 @@ mod tests {
             doc.parsed.value = value;
         }
         let written = (0..reading.docs.len()).map(|_| None).collect();
-        Ok(Analysis::new(reading.text, reading.docs, reading.release, workloads, findings, reading.warnings, written, None))
+        Ok(Analysis::new(reading, workloads, findings, written, None))
     }
 
     /// The inputs the pipeline is held to: the shared fixtures, the golden cases, the emit data

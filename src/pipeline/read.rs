@@ -35,7 +35,7 @@ pub(super) struct Shape {
 /// Read, check and trim every document (see the module). A `small` stream keeps workload
 /// documents whole, and their span trees, from the first reading, so none is read twice; in a
 /// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
-pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<(&str, Vec<(Doc<'_>, Found<'_>)>), Failure> {
+pub(super) fn read(input: &[u8], trim: bool, small: bool) -> Result<stream::Each<'_, Found<'_>>, Failure> {
     let (text, mut read) = stream::read_each(input, small, |doc| {
         let check = check_object(doc).map_err(Box::new);
         let clues = Clues::of(doc);

@@ -82,6 +82,9 @@ impl<'a> Base<'a> {
     }
 }
 
+/// Documents by index, with their meaning.
+pub type Local<'a> = Vec<(usize, Json<'a>)>;
+
 /// What the rules see, and what they changed.
 pub struct Cx<'c, 'a> {
     pub policy: &'c Policy,
@@ -89,9 +92,9 @@ pub struct Cx<'c, 'a> {
     /// The templates generated objects are rendered from.
     pub templates: &'c Templates,
     base: &'c Base<'a>,
-    /// Documents this context holds whole or changed, by index, sorted: a group's workload
-    /// documents, and copies of the documents its rules edited.
-    local: Vec<(usize, Json<'a>)>,
+    /// Documents this context holds whole or changed, sorted: a group's workload documents,
+    /// and copies of the documents its rules edited.
+    local: Local<'a>,
     /// The workloads this context works on (a group's, or all of them), classified.
     pub workloads: Vec<(Workload, Decision)>,
     /// Objects added before this context was made (the stream's rules see what the workloads'
@@ -111,7 +114,7 @@ impl<'c, 'a> Cx<'c, 'a> {
         release: &'c Release,
         templates: &'c Templates,
         base: &'c Base<'a>,
-        mut local: Vec<(usize, Json<'a>)>,
+        mut local: Local<'a>,
         workloads: Vec<(Workload, Decision)>,
         earlier: &'c [NewDoc],
     ) -> Self {
@@ -119,9 +122,10 @@ impl<'c, 'a> Cx<'c, 'a> {
         Cx { policy, release, templates, base, local, workloads, earlier, added: Vec::new(), failure: RefCell::default() }
     }
 
-    /// The documents this context holds whole or changed, and the objects it added.
-    pub fn into_parts(self) -> (Vec<(usize, Json<'a>)>, Vec<(Workload, Decision)>, Vec<NewDoc>) {
-        (self.local, self.workloads, self.added)
+    /// The documents this context holds whole or changed, and the workloads (the objects it
+    /// added are in the findings that added them).
+    pub fn into_parts(self) -> (Local<'a>, Vec<(Workload, Decision)>) {
+        (self.local, self.workloads)
     }
 }
 
