@@ -7,9 +7,9 @@
 //! workload went through every rule. Workloads go through the rules in groups (`groups`): one
 //! workload, or the few that can see each other's changes. A group holds its documents whole
 //! only while it runs and writes them when it is done, and groups run on every core, so a large
-//! stream needs little more than its own size in memory. The result is the same as running each
-//! rule over the whole stream before the next: `tests::groups_change_nothing` holds the two to
-//! each other.
+//! stream peaks at 2.5 to 3 times its size in memory, the input included (docs/benchmarks.md).
+//! The result is the same as running each rule over the whole stream before the next:
+//! `tests::groups_change_nothing` holds the two to each other.
 
 mod groups;
 mod read;
