@@ -21,12 +21,13 @@ pub fn configure() {
     }
 }
 
-/// Give back to the system what a phase of a large run freed. mimalloc keeps freed pages for
-/// reuse (`purge_delay`, 10 ms), and most of what a phase frees is of sizes the next phase does
-/// not ask for: the memory of the threads that read and rewrote documents, above all. Doing it
-/// at every free (`purge_delay` 0) kept the peak lowest but cost a fifth more time; at the end
-/// of a phase it is one pass. A no-op for memory mimalloc did not hand out (the library's tests
-/// allocate with the system's allocator).
+/// Give back to the system what this thread's heap, and the heaps of threads that ended, freed.
+/// mimalloc keeps freed pages for reuse (`purge_delay`, 10 ms), but much of what reading and
+/// rewriting documents frees is of sizes the work after it does not ask for again. Doing it at
+/// every free (`purge_delay` 0) kept the peak lowest but cost a fifth more time; `parallel` does
+/// it every MiB of a thread's work and when its threads end, which costs no time the benchmark
+/// can see. A no-op for memory mimalloc did not hand out (the library's tests allocate with the
+/// system's allocator).
 pub fn release_freed() {
     // SAFETY: mi_collect only walks mimalloc's own heaps; it may run at any time.
     unsafe { libmimalloc_sys::mi_collect(true) }

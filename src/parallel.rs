@@ -1,7 +1,8 @@
-//! Per-document work spread over the machine's cores, for large streams.
+//! Per-document and per-group work spread over the machine's cores, for large streams.
 //!
-//! Reading and writing a document depend on that document alone, and they are about two
-//! thirds of a large run (docs/benchmarks.md). Below [`MIN_BYTES`] a run is a few milliseconds
+//! Reading a document depends on that document alone, and running the rules over a group of
+//! workloads and writing its documents on that group alone (`pipeline`); together they are
+//! nearly all of a large run (docs/benchmarks.md). Below [`MIN_BYTES`] a run is a few milliseconds
 //! and starting threads would only add to it, so small streams (every chart we know) stay on
 //! one thread. Results come back in input order, so the output and the first error reported
 //! are the same whatever the number of threads.
