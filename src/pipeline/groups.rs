@@ -32,8 +32,9 @@ pub(super) struct Setting<'s, 'a> {
     pub docs: &'s [Doc<'a>],
     pub workloads: &'s [(Workload, Option<Decision>)],
     pub claims: &'s Claims,
-    /// Documents holding nothing but workloads: the group writes them when it is done.
-    pub only_workloads: &'s [bool],
+    /// How each document was read; one holding nothing but workloads is written by its group
+    /// when the group is done.
+    pub shapes: &'s [super::read::Shape],
     pub keep: super::Keep,
 }
 
@@ -141,7 +142,7 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
             // applies the same edits to it again.
             continue;
         }
-        if s.only_workloads[doc] {
+        if s.shapes[doc].only_workloads {
             let edits = edits_of(outcome.findings.iter().map(|(_, _, f)| f), doc);
             if !edits.is_empty() {
                 outcome.written.push((doc, super::write::write_doc(&s.docs[doc], &edits, &value)));

@@ -114,7 +114,6 @@ impl<'a> Reading<'a> {
     /// Every rule over the stream, workloads in groups (see the module).
     fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule], keep: Keep) -> Result<Analysis<'a>, Failure> {
         let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
-        let only_workloads: Vec<bool> = self.shapes.iter().map(|f| f.only_workloads).collect();
         // The rules see no more of documents no rule reads, nor of workloads' documents outside
         // their group (the stream's rules see workloads through `cx.workloads`); the documents
         // keep what messages and the output directory ask of them.
@@ -139,7 +138,7 @@ impl<'a> Reading<'a> {
                     .map(|doc| {
                         let whole = if self.shapes[doc].dropped {
                             None
-                        } else if only_workloads[doc] {
+                        } else if self.shapes[doc].only_workloads {
                             Some(values[doc].take())
                         } else {
                             Some(values[doc].clone())
@@ -151,7 +150,7 @@ impl<'a> Reading<'a> {
             })
             .collect();
         let base = Base::new(values);
-        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, only_workloads: &only_workloads, keep };
+        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, shapes: &self.shapes, keep };
         let bytes = |g: &Group<'a>| g.docs.iter().map(|(doc, _)| self.docs[*doc].raw.len()).sum();
         let outcomes = crate::parallel::map(groups, bytes, |g| groups::run(&setting, g));
 
@@ -206,7 +205,7 @@ impl<'a> Reading<'a> {
         let mut local = kept;
         let kept_docs: Vec<usize> = local.iter().map(|(d, _)| *d).collect();
         let mut edited: Vec<usize> = per_rule.iter().flatten().filter_map(|(_, f)| match &f.fix {
-            Some(Fix::Edit { doc, .. }) if !only_workloads[*doc] && !kept_docs.contains(doc) => Some(*doc),
+            Some(Fix::Edit { doc, .. }) if !self.shapes[*doc].only_workloads && !kept_docs.contains(doc) => Some(*doc),
             _ => None,
         }).collect();
         edited.sort_unstable();
@@ -332,25 +331,18 @@ impl<'a> Analysis<'a> {
             return Ok((vec!["# helm-ha: no resources\n".into()], Vec::new()));
         }
         // The edits of documents the groups did not write (the stream's own, mostly none).
-        let mut edits: std::collections::BTreeMap<usize, Vec<Edit>> = Default::default();
-        for f in &self.findings {
-            if let Some(Fix::Edit { doc, edits: e }) = &f.fix {
-                if self.written[*doc].is_none() {
-                    edits.entry(*doc).or_default().extend(e.iter().cloned());
-                }
-            }
-        }
+        let edits = self.edits_of(|doc| self.written[doc].is_none());
         let mut out = Vec::new();
         let mut notes = Vec::new();
         // Untouched documents in a row go out as one stretch of the input.
         let mut untouched: Option<(usize, usize)> = None;
         let offset = |doc: &Doc<'_>| doc.raw.as_ptr() as usize - self.text.as_ptr() as usize;
         for doc in &self.docs {
-            let own = match (&self.written[doc.index], &self.unwritable, edits.get(&doc.index)) {
-                (Some((pieces, note)), _, _) => Some((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
-                (None, Some((at, e)), _) if *at == doc.index => return Err(e.clone()),
-                (None, _, Some(e)) => Some(write::write_doc(doc, e, doc.value())?),
-                (None, _, None) => None,
+            let own = match (&self.written[doc.index], &self.unwritable) {
+                (Some((pieces, note)), _) => Some((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
+                (None, Some((at, e))) if *at == doc.index => return Err(e.clone()),
+                (None, _) if edits[doc.index].is_empty() => None,
+                (None, _) => Some(write::write_doc(doc, &edits[doc.index], doc.value())?),
             };
             match own {
                 None => {
