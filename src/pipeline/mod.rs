@@ -450,32 +450,56 @@ mod tests {
         inputs
     }
 
+    /// `f` of every corpus stream under every profile: its name (with the profile), the input
+    /// and the policy.
+    fn each_case(mut f: impl FnMut(&str, &[u8], &Policy)) {
+        for (name, input) in corpus() {
+            for profile in crate::policy::profile_names() {
+                let policy = crate::policy::load(Some(profile), None).unwrap();
+                f(&format!("{name} ({profile})"), &input, &policy);
+            }
+        }
+    }
+
+    /// Two analyses of one case both succeed and pass `check`, or fail with the same message.
+    /// Whether they succeeded.
+    fn agree<'a>(case: &str, a: Result<Analysis<'a>, Failure>, b: Result<Analysis<'a>, Failure>, check: impl Fn(&Analysis<'a>, &Analysis<'a>)) -> bool {
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                check(&a, &b);
+                true
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{case}");
+                false
+            }
+            (a, b) => panic!("{case}: {:?} vs {:?}", a.err(), b.err()),
+        }
+    }
+
+    /// The two analyses found, changed and added the same, and named the same workloads.
+    fn same_findings(case: &str, a: &Analysis<'_>, b: &Analysis<'_>) {
+        assert_eq!(a.findings, b.findings, "{case}");
+        assert_eq!(a.edits(), b.edits(), "{case}");
+        assert_eq!(a.added, b.added, "{case}");
+        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{case}");
+    }
+
     #[test]
     fn groups_change_nothing() {
         let templates = Templates::default();
         let mut compared = 0;
-        for (name, input) in corpus() {
-            for profile in crate::policy::profile_names() {
-                let policy = crate::policy::load(Some(profile), None).unwrap();
-                // The groups read workloads' documents again, as in a large stream.
-                let reading = |small| read::read(&input, true, small).map(|(t, r)| Reading::new(t, r, &policy, None, None));
-                let grouped = reading(false).and_then(|r| r.run(&policy, &templates, &rules::all(), Keep::Everything));
-                let at_once = reading(true).and_then(|r| all_at_once(r, &policy, &templates));
-                match (grouped, at_once) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a.findings, b.findings, "{name} ({profile})");
-                        assert_eq!(a.edits(), b.edits(), "{name} ({profile})");
-                        assert_eq!(a.added, b.added, "{name} ({profile})");
-                        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
-                        assert_eq!(a.warnings, b.warnings, "{name} ({profile})");
-                        assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{name} ({profile})");
-                        compared += 1;
-                    }
-                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name} ({profile})"),
-                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
-                }
-            }
-        }
+        each_case(|case, input, policy| {
+            // The groups read workloads' documents again, as in a large stream.
+            let reading = |small| read::read(input, true, small).map(|(t, r)| Reading::new(t, r, policy, None, None));
+            let grouped = reading(false).and_then(|r| r.run(policy, &templates, &rules::all(), Keep::Everything));
+            let at_once = reading(true).and_then(|r| all_at_once(r, policy, &templates));
+            compared += usize::from(agree(case, grouped, at_once, |a, b| {
+                same_findings(case, a, b);
+                assert_eq!(a.warnings, b.warnings, "{case}");
+                assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{case}");
+            }));
+        });
         assert!(compared >= 40, "only {compared} streams compared");
     }
 
@@ -483,23 +507,16 @@ mod tests {
     #[test]
     fn keeping_only_the_output_prints_the_same() {
         let templates = Templates::default();
-        for (name, input) in corpus() {
-            for profile in crate::policy::profile_names() {
-                let policy = crate::policy::load(Some(profile), None).unwrap();
-                let analysis = |keep| read::read(&input, true, false).and_then(|(t, r)| Reading::new(t, r, &policy, None, None).run(&policy, &templates, &rules::all(), keep));
+        each_case(|case, input, policy| {
+            let analysis = |keep| read::read(input, true, false).and_then(|(t, r)| Reading::new(t, r, policy, None, None).run(policy, &templates, &rules::all(), keep));
+            agree(case, analysis(Keep::Output), analysis(Keep::Everything), |a, b| {
                 let reported = |a: &Analysis<'_>| a.findings.iter().filter(|f| f.fix.is_none()).cloned().collect::<Vec<_>>();
-                match (analysis(Keep::Output), analysis(Keep::Everything)) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(reported(&a), reported(&b), "{name} ({profile})");
-                        let added = |a: &Analysis<'_>| a.added.iter().map(|n| (n.kind.clone(), n.name.clone())).collect::<Vec<_>>();
-                        assert_eq!(added(&a), added(&b), "{name} ({profile})");
-                        assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{name} ({profile})");
-                    }
-                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
-                }
-            }
-        }
+                assert_eq!(reported(a), reported(b), "{case}");
+                let added = |a: &Analysis<'_>| a.added.iter().map(|n| (n.kind.clone(), n.name.clone())).collect::<Vec<_>>();
+                assert_eq!(added(a), added(b), "{case}");
+                assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{case}");
+            });
+        });
     }
 
     /// The rules read nothing of a [`rules::METADATA_ONLY_KINDS`] document beyond what the
@@ -508,23 +525,10 @@ mod tests {
     fn trimmed_documents_change_no_finding_edit_or_object() {
         let templates = Templates::default();
         let mut compared = 0;
-        for (name, input) in corpus() {
-            for profile in crate::policy::profile_names() {
-                let policy = crate::policy::load(Some(profile), None).unwrap();
-                let analysis = |trim| read::read(&input, trim, true).and_then(|(t, r)| Reading::new(t, r, &policy, None, None).run(&policy, &templates, &rules::all(), Keep::Everything));
-                match (analysis(true), analysis(false)) {
-                    (Ok(a), Ok(b)) => {
-                        assert_eq!(a.findings, b.findings, "{name} ({profile})");
-                        assert_eq!(a.edits(), b.edits(), "{name} ({profile})");
-                        assert_eq!(a.added, b.added, "{name} ({profile})");
-                        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{name} ({profile})");
-                        compared += 1;
-                    }
-                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-                    (a, b) => panic!("{name} ({profile}): {:?} vs {:?}", a.err(), b.err()),
-                }
-            }
-        }
+        each_case(|case, input, policy| {
+            let analysis = |trim| read::read(input, trim, true).and_then(|(t, r)| Reading::new(t, r, policy, None, None).run(policy, &templates, &rules::all(), Keep::Everything));
+            compared += usize::from(agree(case, analysis(true), analysis(false), |a, b| same_findings(case, a, b)));
+        });
         assert!(compared >= 40, "only {compared} streams compared");
     }
 }
