@@ -20,11 +20,6 @@ impl Output<'_> {
     fn text(stdout: String, stderr: Vec<String>, code: i32) -> Self {
         Output { stdout: vec![Cow::Owned(stdout)], stderr, code }
     }
-
-    /// Stdout as one string.
-    pub fn stdout_text(&self) -> String {
-        self.stdout.concat()
-    }
 }
 
 /// Write `pieces` to stdout, many per system call and none of them copied.
