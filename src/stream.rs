@@ -43,14 +43,8 @@ impl<'a> Doc<'a> {
     /// messages and the output directory: a large stream cannot hold every document's meaning.
     pub fn let_go(&mut self) -> Json<'a> {
         let value = self.parsed.value.take();
-        let str_at = |p: &str| value.at(p).and_then(|v| match v {
-            Json::String(s) => Some(s.clone()),
-            _ => None,
-        });
-        let file = value.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(|v| match v {
-            Json::String(s) => Some(s.clone()),
-            _ => None,
-        });
+        let str_at = |p: &str| value.at(p).and_then(Json::as_string).cloned();
+        let file = value.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(Json::as_string).cloned();
         if !value.is_null() {
             self.identity = Some(Box::new(Identity { kind: str_at("/kind").unwrap_or_default(), name: str_at("/metadata/name").unwrap_or_default(), file }));
         }

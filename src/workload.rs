@@ -170,10 +170,7 @@ pub struct Clues<'a> {
 impl<'a> Clues<'a> {
     pub fn of(doc: &Doc<'a>) -> Clues<'a> {
         let mut clues = Clues { source: doc.source(), ..Clues::default() };
-        let string = |v: Option<&Json<'a>>| match v {
-            Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        };
+        let string = |v: Option<&Json<'a>>| v.and_then(Json::as_string).filter(|s| !s.is_empty()).cloned();
         for (_, o) in objects(doc.value()) {
             clues.namespaces.extend(string(o.at("/metadata/namespace")));
             let labels = o.at("/metadata/labels");

@@ -178,6 +178,11 @@ impl<'a> Json<'a> {
     }
 
     pub fn as_str(&self) -> Option<&str> {
+        self.as_string().map(Str::as_str)
+    }
+
+    /// The string, as the document holds it (borrowed from its text where it can be).
+    pub fn as_string(&self) -> Option<&Str<'a>> {
         match self {
             Json::String(s) => Some(s),
             _ => None,
