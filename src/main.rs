@@ -27,4 +27,4 @@ fn main() {
 // an 89 KB chart (v2 15 MiB), and faulting in and zeroing those pages was 2 ms of a 12 ms run
 // (docs/benchmarks.md).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: helm_ha::memory::Allocator = helm_ha::memory::Allocator;
