@@ -28,10 +28,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("nodepool.yaml", include_str!("../templates/nodepool.yaml")),
 ];
 
+/// The origin of a template no `--templates DIR` replaced.
+const BUILT_IN: &str = "built-in";
+
 /// The template set of a run: the built-ins, some replaced by files from `--templates DIR`.
 pub struct Templates {
     env: minijinja::Environment<'static>,
-    /// Where each template came from (`built-in` or a path), for messages.
+    /// The path of each template a file replaced, for messages (the others are built-in).
     origins: Vec<(String, String)>,
 }
 
@@ -46,33 +49,35 @@ impl Templates {
     /// A `*.yaml` file that replaces no built-in is refused (a misspelt name would silently do
     /// nothing); other files are ignored.
     pub fn load(dir: Option<&Path>) -> Result<Templates, Failure> {
-        let mut sources: Vec<(String, String, String)> = BUILTIN.iter().map(|(n, s)| (n.to_string(), s.to_string(), "built-in".to_string())).collect();
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        // A built-in is compiled when first rendered (a chart needs two or three of the five, and
+        // compiling them all was a tenth of a small run's start); a user's template is compiled
+        // here, so that a broken one fails the run before any input is read.
+        env.set_loader(|name| Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, source)| source.to_string())));
+        // Templates added to the environment come before the loader's.
+        let mut origins = Vec::new();
         if let Some(dir) = dir {
             let entries = std::fs::read_dir(dir).map_err(|e| Failure::Usage(format!("--templates {}: cannot read the directory: {e}", dir.display())))?;
             let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
             files.sort();
             for path in files {
                 let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string).filter(|n| n.ends_with(".yaml")) else { continue };
-                let Some(slot) = sources.iter_mut().find(|(n, _, _)| *n == name) else {
+                if !BUILTIN.iter().any(|(n, _)| *n == name) {
                     let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
                     return Err(Failure::Usage(format!("--templates {}: `{name}` replaces no built-in template (known: {})", dir.display(), known.join(", "))));
-                };
-                slot.1 = std::fs::read_to_string(&path).map_err(|e| Failure::Usage(format!("template {}: cannot read it: {e}", path.display())))?;
-                slot.2 = path.display().to_string();
+                }
+                let source = std::fs::read_to_string(&path).map_err(|e| Failure::Usage(format!("template {}: cannot read it: {e}", path.display())))?;
+                let origin = path.display().to_string();
+                env.add_template_owned(name.clone(), source).map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
+                origins.push((name, origin));
             }
-        }
-        let mut env = minijinja::Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        let mut origins = Vec::new();
-        for (name, source, origin) in sources {
-            env.add_template_owned(name.clone(), source).map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
-            origins.push((name, origin));
         }
         Ok(Templates { env, origins })
     }
 
     fn origin(&self, name: &str) -> &str {
-        self.origins.iter().find(|(n, _)| n == name).map_or("built-in", |(_, o)| o.as_str())
+        self.origins.iter().find(|(n, _)| n == name).map_or(BUILT_IN, |(_, o)| o.as_str())
     }
 
     /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns what
@@ -107,7 +112,7 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
-    let fix = if origin == "built-in" { "this is a bug in helm-ha: please report it".to_string() } else { format!("fix {origin} or remove it from --templates") };
+    let fix = if origin == BUILT_IN { "this is a bug in helm-ha: please report it".to_string() } else { format!("fix {origin} or remove it from --templates") };
     Failure::Usage(format!("template `{name}` ({origin}): {what}; {fix}"))
 }
 
@@ -439,6 +444,23 @@ mod tests {
         let err = Templates::load(Some(&dir)).err().unwrap().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(err.contains("`pbd.yaml` replaces no built-in"), "{err}");
+    }
+
+    #[test]
+    fn every_built_in_compiles_and_a_replaced_one_is_not_the_built_in() {
+        let builtins = Templates::load(None).unwrap();
+        for (name, _) in BUILTIN {
+            builtins.env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(builtins.origin(name), BUILT_IN);
+        }
+        let dir = std::env::temp_dir().join(format!("helm-ha-templates-replaced-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("hpa.yaml"), "replaced: {{ 1 }}").unwrap();
+        let replaced = Templates::load(Some(&dir)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(replaced.env.get_template("hpa.yaml").unwrap().render(()).unwrap(), "replaced: 1");
+        assert!(replaced.origin("hpa.yaml").ends_with("hpa.yaml") && replaced.origin("hpa.yaml") != BUILT_IN);
+        assert_eq!(replaced.origin("pdb.yaml"), BUILT_IN);
     }
 
     #[test]
