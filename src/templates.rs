@@ -122,10 +122,9 @@ pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), St
     if !value.is_object() {
         return Err("the result is not one object".into());
     }
-    let value = value.to_serde();
-    let typed = <T as serde::Deserialize>::deserialize(&value).map_err(|e| format!("not a valid object: {e}"))?;
+    let typed: T = yaml::from_json(value).map_err(|e| format!("not a valid object: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| format!("cannot serialise it: {e}"))?;
-    match difference(&value, &back) {
+    match difference(value, &back) {
         None => Ok(()),
         Some(path) => {
             let path = if path.is_empty() { "(the object)".to_string() } else { path };
@@ -137,17 +136,17 @@ pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), St
 /// The first path where `a` (what the template says) differs from `b` (what the type kept),
 /// `""` for the values themselves. The path is spelled out only once a difference is found:
 /// every generated object is checked.
-fn difference(a: &serde_json::Value, b: &serde_json::Value) -> Option<String> {
-    use serde_json::Value as Json;
+fn difference(a: &Json<'_>, b: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
     match (a, b) {
-        (Json::Object(x), Json::Object(y)) => x
+        (Json::Object(x), Value::Object(y)) => x
             .iter()
-            .find_map(|(k, v)| match y.get(k) {
-                Some(w) => difference(v, w).map(|below| under(k.clone(), below)),
-                None => Some(k.clone()),
+            .find_map(|(k, v)| match y.get(k.as_str()) {
+                Some(w) => difference(v, w).map(|below| under(k.to_string(), below)),
+                None => Some(k.to_string()),
             })
-            .or_else(|| y.keys().find(|k| !x.contains_key(*k)).cloned()),
-        (Json::Array(x), Json::Array(y)) if x.len() == y.len() => {
+            .or_else(|| y.keys().find(|k| x.get(k.as_str()).is_none()).cloned()),
+        (Json::Array(x), Value::Array(y)) if x.len() == y.len() => {
             x.iter().zip(y).enumerate().find_map(|(i, (v, w))| difference(v, w).map(|below| under(format!("[{i}]"), below)))
         }
         _ if a == b => None,
@@ -410,11 +409,14 @@ mod tests {
     #[test]
     fn difference_names_the_first_unknown_field() {
         let a = json!({"spec": {"x": 1, "y": [1, {"z": 2}]}});
-        assert_eq!(difference(&a, &a), None);
+        let said = Json::from(a.clone());
+        assert_eq!(difference(&said, &a), None);
         let b = json!({"spec": {"x": 1, "y": [1, {}]}});
-        assert_eq!(difference(&a, &b).as_deref(), Some("spec.y[1].z"));
+        assert_eq!(difference(&said, &b).as_deref(), Some("spec.y[1].z"));
         let c = json!({"spec": {"x": "1", "y": [1, {"z": 2}]}});
-        assert_eq!(difference(&a, &c).as_deref(), Some("spec.x"));
+        assert_eq!(difference(&said, &c).as_deref(), Some("spec.x"));
+        let d = json!({"spec": {"x": 1, "y": [1, {"z": 2}], "w": true}});
+        assert_eq!(difference(&said, &d).as_deref(), Some("spec.w"));
     }
 
     #[test]

@@ -6,9 +6,7 @@
 
 use super::{IntOrPercent, Policy, Tier};
 use crate::error::Failure;
-use crate::yaml;
-// Policies merge as plain JSON before they are read into the typed `Policy`.
-use serde_json::Value as Json;
+use crate::yaml::{self, Json};
 
 const PROFILES: &[(&str, &str)] = &[
     ("generic", include_str!("../../profiles/generic.yaml")),
@@ -43,13 +41,13 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
         if let Some(d) = parsed.duplicates.first() {
             return Err(Failure::policy(name, Some(d.line), &d.path, format!("duplicate key (also on line {})", d.first_line), "keep one"));
         }
-        merge(&mut merged, parsed.value.to_serde());
+        merge(&mut merged, parsed.value.clone());
         located = Some((*name, parsed));
     }
     if let Some(obj) = merged.as_object_mut() {
-        obj.insert("profile".into(), Json::String(wanted.to_string()));
+        obj.insert("profile", Json::from(wanted));
     }
-    let policy: Policy = serde_json::from_value(merged)
+    let policy: Policy = yaml::from_json(&merged)
         .map_err(|e| Failure::policy(file.map_or(wanted, |f| f.0), None, "", e.to_string(), "fix the value's type"))?;
     validate(&policy).map_err(|(key, what, fix)| {
         let (name, line) = match &located {
@@ -61,8 +59,8 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
     Ok(policy)
 }
 
-fn builtin(text: &str) -> Json {
-    yaml::parse_value(text).expect("built-in profiles are valid YAML").value.to_serde()
+fn builtin(text: &'static str) -> Json<'static> {
+    yaml::parse_value(text).expect("built-in profiles are valid YAML").value
 }
 
 /// Read the user file into the typed policy only to report unknown keys and wrong types early,
@@ -134,12 +132,12 @@ fn key_path_at(text: &str, line: usize) -> String {
 
 /// Mappings merge key by key; anything else replaces. A budget (`pdb`) is one choice between two
 /// fields, so it replaces as a whole: merging `minAvailable` into `maxUnavailable` would ask for both.
-fn merge(base: &mut Json, over: Json) {
+fn merge<'a>(base: &mut Json<'a>, over: Json<'a>) {
     match (base, over) {
         (Json::Object(b), Json::Object(o)) => {
             for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(slot) if slot.is_object() && v.is_object() && k != "pdb" => merge(slot, v),
+                match b.get_mut(k.as_str()) {
+                    Some(slot) if slot.is_object() && v.is_object() && k.as_str() != "pdb" => merge(slot, v),
                     _ => {
                         b.insert(k, v);
                     }
@@ -366,9 +364,9 @@ mod tests {
 
     #[test]
     fn merge_replaces_lists_and_merges_maps() {
-        let mut a = serde_json::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
-        merge(&mut a, serde_json::json!({"a": {"c": [3]}, "e": 2}));
-        assert_eq!(a, serde_json::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}));
+        let mut a = crate::json!({"a": {"b": 1, "c": [1, 2]}, "d": 1});
+        merge(&mut a, crate::json!({"a": {"c": [3]}, "e": 2}));
+        assert_eq!(a, crate::json!({"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}));
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod apply;
 mod block;
+mod deserialize;
 mod emit;
 mod emit_plain;
 mod json;
@@ -21,6 +22,7 @@ mod value;
 
 use std::borrow::Cow;
 
+pub use deserialize::from_json;
 pub use emit::to_yaml;
 pub use json::{Json, Map, Number, Str};
 
