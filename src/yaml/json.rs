@@ -297,7 +297,8 @@ impl<'a> Json<'a> {
         self.clone().into_owned()
     }
 
-    /// The same value as a `serde_json::Value` (for serde-typed readers: policies, type checks).
+    /// The same value as a `serde_json::Value`, for comparing with what other tools read (the
+    /// tests against k8syaml and Helm; typed reads go through [`super::from_json`] instead).
     pub fn to_serde(&self) -> serde_json::Value {
         match self {
             Json::Null => serde_json::Value::Null,
