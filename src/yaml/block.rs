@@ -103,13 +103,24 @@ enum Stop {
 fn plain_stop(line: &[u8]) -> Option<(usize, Stop)> {
     let mut i = 0;
     loop {
-        let j = i + memchr::memchr3(b':', b'\t', b'#', &line[i..])?;
+        let j = i + stop_byte(&line[i..])?;
         match line[j] {
             b':' if matches!(line.get(j + 1), None | Some(b' ')) => return Some((j, Stop::Colon)),
             b'\t' => return Some((j, Stop::Tab)),
             b'#' if j > 0 && line[j - 1] == b' ' => return Some((j, Stop::Comment)),
             _ => i = j + 1,
         }
+    }
+}
+
+/// The first `:`, tab or `#` in `s`. Most keys and values are a few bytes long, where the
+/// vectorised search's call and set-up cost more than looking at each byte.
+fn stop_byte(s: &[u8]) -> Option<usize> {
+    const SHORT: usize = 16;
+    if s.len() < SHORT {
+        s.iter().position(|&c| matches!(c, b':' | b'\t' | b'#'))
+    } else {
+        memchr::memchr3(b':', b'\t', b'#', s)
     }
 }
 
@@ -669,6 +680,21 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn stop_byte_finds_what_memchr3_finds_at_every_length() {
+        for len in 0..48 {
+            for at in 0..=len {
+                for stop in [b':', b'\t', b'#'] {
+                    let mut s = vec![b'a'; len];
+                    if at < len {
+                        s[at] = stop;
+                    }
+                    assert_eq!(stop_byte(&s), memchr::memchr3(b':', b'\t', b'#', &s), "length {len}, stop at {at}");
+                }
+            }
+        }
+    }
 
     fn same(text: &str) {
         let fast = read(text).unwrap_or_else(|| panic!("the block reader declined:\n{text}"));
