@@ -1,6 +1,8 @@
 //! Memory settings of the process, and handing freed memory back between the pipeline's phases.
 //! The binary allocates with mimalloc (`main.rs`); docs/benchmarks.md has the measurements.
 
+use libmimalloc_sys as mi;
+
 /// Settings that cost nothing and keep a large stream's peak down; call before anything else.
 pub fn configure() {
     // Many hosts back every anonymous mapping with transparent huge pages (`always`): each first
@@ -17,10 +19,10 @@ pub fn configure() {
     // mimalloc commits its arena eagerly where the OS overcommits, and then keeps what it freed:
     // 10 MiB more at a 20 MB stream's peak, and no faster. (`mi_option_arena_eager_commit` in
     // mimalloc.h's `mi_option_e`; libmimalloc-sys names no constant for it.)
-    const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    const MI_OPTION_ARENA_EAGER_COMMIT: mi::mi_option_t = 4;
     // SAFETY: sets one of mimalloc's options; nothing else is running yet.
     unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+        mi::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
     }
 }
 
@@ -33,15 +35,14 @@ pub fn configure() {
 /// system's allocator).
 pub fn release_freed() {
     // SAFETY: mi_collect only walks mimalloc's own heaps; it may run at any time.
-    unsafe { libmimalloc_sys::mi_collect(true) }
+    unsafe { mi::mi_collect(true) }
 }
 
 /// The process's allocator: mimalloc, asked the way most of Rust's allocations allow.
-/// `mimalloc::MiMalloc` passes every request through `mi_malloc_aligned`, whose check for a block
-/// of the right alignment costs a third again of the plain path on each of the ~20,000
-/// allocations of a chart (docs/benchmarks.md). Every mimalloc block is aligned to a machine
-/// word, so a request for no more than that takes the plain path; larger alignments keep the
-/// aligned one.
+/// `mimalloc::MiMalloc` passes every request through `mi_malloc_aligned`, whose search for a
+/// block of the right alignment, on each of the ~20,000 allocations of a chart, was 1.5 % of
+/// its instructions (docs/benchmarks.md). Every mimalloc block is aligned to a machine word, so
+/// a request for no more than that takes the plain path; larger alignments keep the aligned one.
 pub struct Allocator;
 
 /// The alignment every block mimalloc hands out has (`MI_INTPTR_SIZE`).
@@ -51,21 +52,18 @@ const WORD: usize = std::mem::size_of::<usize>();
 // `mi_zalloc` and `mi_realloc` only for alignments every mimalloc block has.
 unsafe impl std::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys as mi;
         if layout.align() <= WORD { mi::mi_malloc(layout.size()) } else { mi::mi_malloc_aligned(layout.size(), layout.align()) }.cast()
     }
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys as mi;
         if layout.align() <= WORD { mi::mi_zalloc(layout.size()) } else { mi::mi_zalloc_aligned(layout.size(), layout.align()) }.cast()
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _: std::alloc::Layout) {
-        libmimalloc_sys::mi_free(ptr.cast());
+        mi::mi_free(ptr.cast());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        use libmimalloc_sys as mi;
         if layout.align() <= WORD { mi::mi_realloc(ptr.cast(), new_size) } else { mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()) }.cast()
     }
 }

@@ -40,7 +40,7 @@ pub struct Templates {
 
 impl Default for Templates {
     fn default() -> Self {
-        Templates::load(None).expect("the built-in templates compile")
+        Templates::load(None).expect("without a directory there is nothing to read")
     }
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 use serde_json::json;
+use helm_ha::stream::split;
 use helm_ha::yaml::{from_json, parse, Json};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -45,18 +46,6 @@ fn agree(what: &str, value: &Json<'_>) -> usize {
     read
 }
 
-/// Column-0 `---` lines start a document.
-fn documents(stream: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for line in stream.split_inclusive('\n') {
-        if line.starts_with("---") && matches!(line.as_bytes().get(3), None | Some(b' ' | b'\n' | b'\r' | b'\t')) {
-            out.push(String::new());
-        }
-        out.last_mut().unwrap().push_str(line);
-    }
-    out
-}
-
 #[test]
 fn every_document_reads_as_from_serde_json() {
     let mut streams: Vec<std::path::PathBuf> = common::fixtures().into_iter().map(|(_, p)| p).collect();
@@ -68,8 +57,8 @@ fn every_document_reads_as_from_serde_json() {
     for path in &streams {
         // A golden input that is not UTF-8 is refused before any reading.
         let Ok(text) = std::fs::read_to_string(path) else { continue };
-        for (i, doc) in documents(&text).iter().enumerate() {
-            let Ok(parsed) = parse(doc) else { continue };
+        for (i, range) in split(&text).into_iter().enumerate() {
+            let Ok(parsed) = parse(&text[range]) else { continue };
             docs += 1;
             read += agree(&format!("{} document {i}", path.display()), &parsed.value);
         }

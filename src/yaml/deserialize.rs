@@ -4,7 +4,7 @@
 //! going through a `serde_json::Value` copy first (a heap string and a SipHash insert per key)
 //! was a third of that check. This follows `serde_json::Value`'s own deserializer: numbers as
 //! `u64`, `i64` or `f64` in that order, `null` as `None` or `()`, a string or a one-key mapping
-//! as an enum, so a type reads the same here as from the copy (`reads_as_from_serde_json`).
+//! as an enum, so a type reads the same here as from the copy (`tests/typed_read.rs`).
 
 use std::marker::PhantomData;
 
