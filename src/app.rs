@@ -1,6 +1,9 @@
 //! What each command does, from parsed arguments to the text it prints.
 
-use crate::cli::{CheckArgs, CheckFormat, Cli, Color, Command, DrillArgs, Format, PolicyArgs, RenderArgs, StreamArgs};
+use crate::cli::{
+    CheckArgs, CheckFormat, Cli, Color, Command, DrillArgs, Format, PolicyArgs, RenderArgs,
+    StreamArgs,
+};
 use crate::error::Failure;
 use crate::pipeline::{self, Analysis};
 use crate::policy::{self, Policy};
@@ -18,7 +21,11 @@ pub struct Output<'i> {
 
 impl Output<'_> {
     fn text(stdout: String, stderr: Vec<String>, code: i32) -> Self {
-        Output { stdout: vec![Cow::Owned(stdout)], stderr, code }
+        Output {
+            stdout: vec![Cow::Owned(stdout)],
+            stderr,
+            code,
+        }
     }
 }
 
@@ -27,7 +34,11 @@ pub fn write_stdout(pieces: &[Cow<'_, str>]) -> std::io::Result<()> {
     use std::io::{IoSlice, Write};
     let mut out = std::io::stdout().lock();
     for batch in pieces.chunks(512) {
-        let mut slices: Vec<IoSlice> = batch.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p.as_bytes())).collect();
+        let mut slices: Vec<IoSlice> = batch
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| IoSlice::new(p.as_bytes()))
+            .collect();
         let mut rest = &mut slices[..];
         while !rest.is_empty() {
             match out.write_vectored(rest) {
@@ -42,7 +53,11 @@ pub fn write_stdout(pieces: &[Cow<'_, str>]) -> std::io::Result<()> {
 }
 
 /// Run the command; the input it reads goes into `input`, which the output borrows from.
-pub fn run<'i>(cli: Cli, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
+pub fn run<'i>(
+    cli: Cli,
+    stdin: &mut dyn Read,
+    input: &'i mut Vec<u8>,
+) -> Result<Output<'i>, Failure> {
     match cli.command {
         None => render(cli.render, stdin, input),
         Some(Command::Render(args)) => render(args, stdin, input),
@@ -54,7 +69,15 @@ pub fn run<'i>(cli: Cli, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Drill(args)) => drill(args, stdin, input),
         // -- issue 4 (clients) --
-        Some(Command::Diff(stream)) => render(RenderArgs { stream, diff: true, ..RenderArgs::default() }, stdin, input),
+        Some(Command::Diff(stream)) => render(
+            RenderArgs {
+                stream,
+                diff: true,
+                ..RenderArgs::default()
+            },
+            stdin,
+            input,
+        ),
         Some(Command::Completions { shell }) => Ok(Output::text(completions(shell), Vec::new(), 0)),
         Some(Command::Man) => Ok(Output::text(man_page(), Vec::new(), 0)),
         // -- end issue 4 --
@@ -62,24 +85,45 @@ pub fn run<'i>(cli: Cli, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result
 }
 
 /// `helm-ha drill`: simulate the stream as it is (no hardening applied) on a simulated cluster.
-fn drill<'i>(args: DrillArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
+fn drill<'i>(
+    args: DrillArgs,
+    stdin: &mut dyn Read,
+    input: &'i mut Vec<u8>,
+) -> Result<Output<'i>, Failure> {
     use crate::drill::{self, cluster::Shape, Cluster};
     let policy = load_policy(&args.stream.policy)?;
     let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
     let cluster = match &args.cluster {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-            Cluster::from_file(&path.display().to_string(), &text, args.zones as usize, &shape)?
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+            Cluster::from_file(
+                &path.display().to_string(),
+                &text,
+                args.zones as usize,
+                &shape,
+            )?
         }
         None if args.karpenter => {
             let none = crate::policy::Karpenter::default();
-            Cluster::karpenter(policy.karpenter.as_ref().unwrap_or(&none), args.zones as usize, args.nodes_per_zone as usize, &shape).map_err(Failure::Usage)?
+            Cluster::karpenter(
+                policy.karpenter.as_ref().unwrap_or(&none),
+                args.zones as usize,
+                args.nodes_per_zone as usize,
+                &shape,
+            )
+            .map_err(Failure::Usage)?
         }
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };
     read_input(&args.stream.files, stdin, input)?;
     let docs = crate::stream::read_with(input, true)?;
-    let model = drill::pods::model(&docs, &policy, args.stream.namespace.clone(), args.stream.release.clone());
+    let model = drill::pods::model(
+        &docs,
+        &policy,
+        args.stream.namespace.clone(),
+        args.stream.release.clone(),
+    );
     let report = drill::run(&model, &cluster);
     let stdout = match args.format {
         Format::Text => {
@@ -92,18 +136,35 @@ fn drill<'i>(args: DrillArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> R
     Ok(Output::text(stdout, Vec::new(), i32::from(report.failed)))
 }
 
-fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
+fn render<'i>(
+    args: RenderArgs,
+    stdin: &mut dyn Read,
+    buf: &'i mut Vec<u8>,
+) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
     read_input(&args.stream.files, stdin, buf)?;
     let input: &'i [u8] = buf;
     // Never freed: the process ends right after printing, freeing every document one by one
     // took about a tenth of a large run (docs/benchmarks.md), and the output borrows from it.
-    let keep = if args.explain { pipeline::Keep::Everything } else { pipeline::Keep::Output };
-    let analysis: &'i Analysis<'i> = Box::leak(Box::new(setup.analyze(&args.stream, input, keep)?));
+    let keep = if args.explain {
+        pipeline::Keep::Everything
+    } else {
+        pipeline::Keep::Output
+    };
+    let analysis: &'i Analysis<'i> =
+        Box::leak(Box::new(setup.analyze(&args.stream, input, keep)?));
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
-        let at = crate::error::Located { doc: f.doc.unwrap_or(0), line: f.doc.map_or(1, |d| analysis.docs[d].line), object: f.object.clone() };
-        return Err(Failure::refused(at, format!("{} {}: {}", f.rule.code, f.rule.name, f.message), format!("see `helm-ha explain {}`", f.rule.code)));
+        let at = crate::error::Located {
+            doc: f.doc.unwrap_or(0),
+            line: f.doc.map_or(1, |d| analysis.docs[d].line),
+            object: f.object.clone(),
+        };
+        return Err(Failure::refused(
+            at,
+            format!("{} {}: {}", f.rule.code, f.rule.name, f.message),
+            format!("see `helm-ha explain {}`", f.rule.code),
+        ));
     }
     let (stdout, notes) = analysis.output()?;
     if args.explain {
@@ -116,61 +177,121 @@ fn render<'i>(args: RenderArgs, stdin: &mut dyn Read, buf: &'i mut Vec<u8>) -> R
             .iter()
             .filter(|f| f.fix.is_none() && !f.is_manual())
             .map(|f| {
-                let level = if f.severity >= rules::Severity::Warning { "warning" } else { "note" };
-                format!("{level}: {} {} {}: {}", f.rule.code, f.object, f.rule.name, f.message)
+                let level = if f.severity >= rules::Severity::Warning {
+                    "warning"
+                } else {
+                    "note"
+                };
+                format!(
+                    "{level}: {} {} {}: {}",
+                    f.rule.code, f.object, f.rule.name, f.message
+                )
             }),
     );
     // -- issue 4 (clients): --diff and --output-dir --
     if args.diff {
-        return Ok(Output::text(diff(&args.stream.files, input, &stdout.concat()), stderr, 0));
+        return Ok(Output::text(
+            diff(&args.stream.files, input, &stdout.concat()),
+            stderr,
+            0,
+        ));
     }
     if let Some(dir) = &args.output_dir {
-        let inputs: Vec<(Option<String>, bool)> = analysis.docs.iter().map(|d| (d.source(), !d.is_empty())).collect();
-        let files = if inputs.iter().any(|(_, object)| *object) { output_dir::layout(&stdout.concat(), &inputs) } else { Default::default() };
+        let inputs: Vec<(Option<String>, bool)> = analysis
+            .docs
+            .iter()
+            .map(|d| (d.source(), !d.is_empty()))
+            .collect();
+        let files = if inputs.iter().any(|(_, object)| *object) {
+            output_dir::layout(&stdout.concat(), &inputs)
+        } else {
+            Default::default()
+        };
         let written = output_dir::write(dir, &files)?;
-        let listing: String = written.iter().map(|p| format!("wrote {}\n", p.display())).collect();
+        let listing: String = written
+            .iter()
+            .map(|p| format!("wrote {}\n", p.display()))
+            .collect();
         if written.is_empty() {
-            stderr.push(format!("helm-ha: no resources; nothing written to {}", dir.display()));
+            stderr.push(format!(
+                "helm-ha: no resources; nothing written to {}",
+                dir.display()
+            ));
         }
         return Ok(Output::text(listing, stderr, 0));
     }
     // -- end issue 4 --
-    Ok(Output { stdout, stderr, code: 0 })
+    Ok(Output {
+        stdout,
+        stderr,
+        code: 0,
+    })
 }
 
-fn check<'i>(args: CheckArgs, stdin: &mut dyn Read, input: &'i mut Vec<u8>) -> Result<Output<'i>, Failure> {
+fn check<'i>(
+    args: CheckArgs,
+    stdin: &mut dyn Read,
+    input: &'i mut Vec<u8>,
+) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
     let origins = read_input(&args.stream.files, stdin, input)?;
     let mut analysis = setup.analyze(&args.stream, input, pipeline::Keep::Everything)?;
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
-    let failing = analysis.findings.iter().any(|f| f.severity >= args.fail_on && !f.is_manual());
+    let failing = analysis
+        .findings
+        .iter()
+        .any(|f| f.severity >= args.fail_on && !f.is_manual());
     let stdout = match args.format {
         CheckFormat::Text => {
             use std::io::IsTerminal;
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                Color::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
             };
             report::text(&analysis, &origins, report::Style { color })
         }
         CheckFormat::Json => report::json(&analysis, &origins),
         CheckFormat::Sarif => report::sarif(&analysis, &origins),
     };
-    Ok(Output::text(stdout, analysis.warnings.clone(), i32::from(failing)))
+    Ok(Output::text(
+        stdout,
+        analysis.warnings.clone(),
+        i32::from(failing),
+    ))
 }
 
 fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
     let stdout = match code {
         Some(code) => {
-            let rule = rules::by_code(code).ok_or_else(|| Failure::Usage(format!("no rule `{code}`; `helm-ha explain` lists them")))?;
+            let rule = rules::by_code(code).ok_or_else(|| {
+                Failure::Usage(format!("no rule `{code}`; `helm-ha explain` lists them"))
+            })?;
             let m = rule.meta();
-            let body: String = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect::<Vec<_>>().join("\n");
+            let body: String = m
+                .doc
+                .lines()
+                .map(|l| l.strip_prefix(' ').unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all().iter().map(|r| format!("{:<6} {:<25} {}\n", r.meta().code, r.meta().name, r.meta().summary())).collect(),
+        None => rules::all()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<6} {:<25} {}\n",
+                    r.meta().code,
+                    r.meta().name,
+                    r.meta().summary()
+                )
+            })
+            .collect(),
     };
     Ok(Output::text(stdout, Vec::new(), 0))
 }
@@ -189,8 +310,20 @@ impl Setup {
         Ok(Setup { policy, templates })
     }
 
-    fn analyze<'a>(&self, args: &StreamArgs, input: &'a [u8], keep: pipeline::Keep) -> Result<Analysis<'a>, Failure> {
-        pipeline::analyze_keeping(input, &self.policy, args.namespace.clone(), args.release.clone(), &self.templates, keep)
+    fn analyze<'a>(
+        &self,
+        args: &StreamArgs,
+        input: &'a [u8],
+        keep: pipeline::Keep,
+    ) -> Result<Analysis<'a>, Failure> {
+        pipeline::analyze_keeping(
+            input,
+            &self.policy,
+            args.namespace.clone(),
+            args.release.clone(),
+            &self.templates,
+            keep,
+        )
     }
 }
 
@@ -198,13 +331,22 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
     let file = match &args.policy {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::policy(&path.display().to_string(), None, "", format!("cannot read it: {e}"), "pass a readable YAML file to --policy")
+                Failure::policy(
+                    &path.display().to_string(),
+                    None,
+                    "",
+                    format!("cannot read it: {e}"),
+                    "pass a readable YAML file to --policy",
+                )
             })?;
             Some((path.display().to_string(), text))
         }
         None => None,
     };
-    policy::load(args.profile.as_deref(), file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())))
+    policy::load(
+        args.profile.as_deref(),
+        file.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+    )
 }
 
 /// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
@@ -224,7 +366,11 @@ fn max_input() -> Result<usize, Failure> {
 
 /// All inputs, in order, as one stream. Files that do not end a line get one, so a document never
 /// runs into the next file's first line. Reading stops one byte past the size limit.
-fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read, out: &mut Vec<u8>) -> Result<report::Origins, Failure> {
+fn read_input(
+    files: &[std::path::PathBuf],
+    stdin: &mut dyn Read,
+    out: &mut Vec<u8>,
+) -> Result<report::Origins, Failure> {
     let limit = max_input()?;
     crate::parallel::requested().map_err(Failure::Usage)?;
     let too_big = || {
@@ -235,7 +381,11 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read, out: &mut Vec<
     };
     let mut origins = report::Origins::default();
     let stdin_only = files.is_empty();
-    for source in if stdin_only { vec![None] } else { files.iter().map(Some).collect() } {
+    for source in if stdin_only {
+        vec![None]
+    } else {
+        files.iter().map(Some).collect()
+    } {
         let room = (limit + 1).saturating_sub(out.len());
         let path = source.filter(|p| p.as_os_str() != "-");
         let read = |r: &mut dyn Read, size: Option<u64>, buf: &mut Vec<u8>| {
@@ -257,7 +407,9 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read, out: &mut Vec<
                     read(&mut f, size, target)
                 })
                 .map_err(|e| format!("cannot read {}: {e}", path.display())),
-            None => read(stdin, stdin_size(), target).map_err(|e| format!("cannot read stdin: {e}")),
+            None => {
+                read(stdin, stdin_size(), target).map_err(|e| format!("cannot read stdin: {e}"))
+            }
         };
         result.map_err(Failure::Usage)?;
         if out.len() + buf.len() > limit {
@@ -274,7 +426,9 @@ fn read_input(files: &[std::path::PathBuf], stdin: &mut dyn Read, out: &mut Vec<
         if !buf.is_empty() && !buf.starts_with(b"---") {
             out.extend_from_slice(b"---\n");
         }
-        origins.inputs.push((name, 1 + memchr::memchr_iter(b'\n', out).count()));
+        origins
+            .inputs
+            .push((name, 1 + memchr::memchr_iter(b'\n', out).count()));
         out.extend_from_slice(&buf);
     }
     Ok(origins)
@@ -303,7 +457,11 @@ fn diff(files: &[std::path::PathBuf], input: &[u8], output: &str) -> String {
         _ => "input".to_string(),
     };
     let old = String::from_utf8_lossy(input);
-    similar::TextDiff::from_lines(old.as_ref(), output).unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string()
+    similar::TextDiff::from_lines(old.as_ref(), output)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }
 
 fn completions(shell: clap_complete::Shell) -> String {
@@ -318,7 +476,9 @@ pub fn man_page() -> String {
     use clap::CommandFactory;
     let cmd = Cli::command();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut buf).expect("writing to a Vec cannot fail");
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut buf)
+        .expect("writing to a Vec cannot fail");
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("helm-ha {}", sub.get_name());
         let mut text = format!(".SH \"{}\"\n", name.to_uppercase());
@@ -328,21 +488,37 @@ pub fn man_page() -> String {
         buf.extend_from_slice(text.as_bytes());
         let sub_man = clap_mangen::Man::new(sub.clone().bin_name(name));
         let mut part = Vec::new();
-        sub_man.render_synopsis_section(&mut part).and_then(|_| sub_man.render_options_section(&mut part)).expect("writing to a Vec cannot fail");
+        sub_man
+            .render_synopsis_section(&mut part)
+            .and_then(|_| sub_man.render_options_section(&mut part))
+            .expect("writing to a Vec cannot fail");
         // Demote the sub-page's section headings so they nest under the subcommand's.
-        buf.extend_from_slice(String::from_utf8_lossy(&part).replace(".SH ", ".SS ").as_bytes());
+        buf.extend_from_slice(
+            String::from_utf8_lossy(&part)
+                .replace(".SH ", ".SS ")
+                .as_bytes(),
+        );
         if let Some(after) = sub.get_after_help() {
-            buf.extend_from_slice(format!(".PP\n.nf\n{}\n.fi\n", roff_escape(&after.to_string())).as_bytes());
+            buf.extend_from_slice(
+                format!(".PP\n.nf\n{}\n.fi\n", roff_escape(&after.to_string())).as_bytes(),
+            );
         }
     }
     String::from_utf8(buf).expect("the man page is UTF-8")
 }
 
 fn roff_escape(s: &str) -> String {
-    s.lines().map(|l| {
-        let l = l.replace('\\', "\\e");
-        if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l }
-    }).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| {
+            let l = l.replace('\\', "\\e");
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 // -- end issue 4 --
 

@@ -29,37 +29,53 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Harden a manifest stream and write it to stdout (the default command).
-    #[command(after_help = "Examples:\n  helm-ha render --profile plane-enterprise rendered.yaml\n  helm template rel ./chart | helm-ha render --explain > out.yaml\n  helm template rel ./chart | helm-ha render --output-dir manifests/\n  helm template rel ./chart | helm-ha render --diff")]
+    #[command(
+        after_help = "Examples:\n  helm-ha render --profile plane-enterprise rendered.yaml\n  helm template rel ./chart | helm-ha render --explain > out.yaml\n  helm template rel ./chart | helm-ha render --output-dir manifests/\n  helm template rel ./chart | helm-ha render --diff"
+    )]
     Render(RenderArgs),
     /// Audit a stream against the HA go-live checklist; exit 1 on findings at or above --fail-on.
-    #[command(after_help = "Examples:\n  helm template rel ./chart | helm-ha check\n  helm-ha check --format json --fail-on error rendered.yaml\n  helm-ha check --format sarif --no-manual rendered.yaml > helm-ha.sarif\n\nItems no manifest can show (backups, restore drill, zones, managed services) are listed as\nmanual checks; they never change the exit code.")]
+    #[command(
+        after_help = "Examples:\n  helm template rel ./chart | helm-ha check\n  helm-ha check --format json --fail-on error rendered.yaml\n  helm-ha check --format sarif --no-manual rendered.yaml > helm-ha.sarif\n\nItems no manifest can show (backups, restore drill, zones, managed services) are listed as\nmanual checks; they never change the exit code."
+    )]
     Check(CheckArgs),
     /// Print the effective policy (a profile plus a policy file) as YAML.
-    #[command(after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml")]
+    #[command(
+        after_help = "Examples:\n  helm-ha policy --profile plane-enterprise > my-policy.yaml\n  helm-ha policy --policy my-policy.yaml"
+    )]
     Policy(PolicyArgs),
     /// Simulate losing each zone, draining each node and zone, and rolling out each Deployment;
     /// exit 1 when a Tier-1 service would reach 0 ready or a drill cannot finish.
-    #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha drill --profile plane-enterprise\n  \
+    #[command(
+        after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha drill --profile plane-enterprise\n  \
 helm template plane ./chart -n plane | helm-ha --profile plane-enterprise | helm-ha drill --profile plane-enterprise\n  \
-helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml")]
+helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml"
+    )]
     Drill(DrillArgs),
     // -- issue 4 (clients): diff, completions, man --
     /// Show what render would change: a unified diff of the input vs the output.
-    #[command(after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha diff --profile plane-enterprise\n  helm-ha diff --profile plane-enterprise rendered.yaml | less\n\nThe same as `helm-ha render --diff`. Exit 0 whether or not anything changes.")]
+    #[command(
+        after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha diff --profile plane-enterprise\n  helm-ha diff --profile plane-enterprise rendered.yaml | less\n\nThe same as `helm-ha render --diff`. Exit 0 whether or not anything changes."
+    )]
     Diff(StreamArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    #[command(after_help = "Examples:\n  helm-ha completions bash > /etc/bash_completion.d/helm-ha\n  helm-ha completions zsh > \"${fpath[1]}/_helm-ha\"\n  helm-ha completions fish > ~/.config/fish/completions/helm-ha.fish")]
+    #[command(
+        after_help = "Examples:\n  helm-ha completions bash > /etc/bash_completion.d/helm-ha\n  helm-ha completions zsh > \"${fpath[1]}/_helm-ha\"\n  helm-ha completions fish > ~/.config/fish/completions/helm-ha.fish"
+    )]
     Completions {
         /// The shell to write the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), generated from this command line definition.
-    #[command(after_help = "Examples:\n  helm-ha man > helm-ha.1 && man ./helm-ha.1\n  helm-ha man | gzip > /usr/local/share/man/man1/helm-ha.1.gz")]
+    #[command(
+        after_help = "Examples:\n  helm-ha man > helm-ha.1 && man ./helm-ha.1\n  helm-ha man | gzip > /usr/local/share/man/man1/helm-ha.1.gz"
+    )]
     Man,
     // -- end issue 4 --
     /// Print the full documentation of a rule (code like HA101, or its name).
-    #[command(after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule")]
+    #[command(
+        after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule"
+    )]
     Explain {
         /// Rule code or name; lists every rule when omitted.
         code: Option<String>,

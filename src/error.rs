@@ -15,33 +15,73 @@ pub struct Located {
 
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "document {} (line {}, {})", self.doc + 1, self.line, self.object)
+        write!(
+            f,
+            "document {} (line {}, {})",
+            self.doc + 1,
+            self.line,
+            self.object
+        )
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     /// The manifest stream cannot be processed safely (exit 2).
-    Input { at: Located, what: String, fix: String },
+    Input {
+        at: Located,
+        what: String,
+        fix: String,
+    },
     /// The policy file is wrong (exit 2).
-    Policy { file: String, line: Option<usize>, key: String, what: String, fix: String },
+    Policy {
+        file: String,
+        line: Option<usize>,
+        key: String,
+        what: String,
+        fix: String,
+    },
     /// Bad command line (exit 2).
     Usage(String),
     /// The input is understood, and the policy refuses it, e.g. `--strict` (exit 1).
-    Refused { at: Located, what: String, fix: String },
+    Refused {
+        at: Located,
+        what: String,
+        fix: String,
+    },
 }
 
 impl Failure {
     pub fn input(at: Located, what: impl Into<String>, fix: impl Into<String>) -> Self {
-        Failure::Input { at, what: what.into(), fix: fix.into() }
+        Failure::Input {
+            at,
+            what: what.into(),
+            fix: fix.into(),
+        }
     }
 
     pub fn refused(at: Located, what: impl Into<String>, fix: impl Into<String>) -> Self {
-        Failure::Refused { at, what: what.into(), fix: fix.into() }
+        Failure::Refused {
+            at,
+            what: what.into(),
+            fix: fix.into(),
+        }
     }
 
-    pub fn policy(file: &str, line: Option<usize>, key: &str, what: impl Into<String>, fix: impl Into<String>) -> Self {
-        Failure::Policy { file: file.to_string(), line, key: key.to_string(), what: what.into(), fix: fix.into() }
+    pub fn policy(
+        file: &str,
+        line: Option<usize>,
+        key: &str,
+        what: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Failure::Policy {
+            file: file.to_string(),
+            line,
+            key: key.to_string(),
+            what: what.into(),
+            fix: fix.into(),
+        }
     }
 
     pub fn exit_code(&self) -> i32 {
@@ -58,9 +98,19 @@ impl fmt::Display for Failure {
             Failure::Input { at, what, fix } | Failure::Refused { at, what, fix } => {
                 write!(f, "{at}: {what}; {fix}")
             }
-            Failure::Policy { file, line, key, what, fix } => {
+            Failure::Policy {
+                file,
+                line,
+                key,
+                what,
+                fix,
+            } => {
                 let line = line.map(|l| format!(" line {l}")).unwrap_or_default();
-                let key = if key.is_empty() { String::new() } else { format!(", key `{key}`") };
+                let key = if key.is_empty() {
+                    String::new()
+                } else {
+                    format!(", key `{key}`")
+                };
                 write!(f, "policy {file}{line}{key}: {what}; {fix}")
             }
             Failure::Usage(msg) => write!(f, "{msg}"),

@@ -33,8 +33,18 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar"];
-const IMAGES: &[&str] = &["nginx:1.27", "example/api:2.4.1", "example/worker:2.4.1", "ghcr.io/acme/web:v3", "busybox:1.36", "example/live:1.0"];
+const WORDS: &[&str] = &[
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima", "mike", "november", "oscar",
+];
+const IMAGES: &[&str] = &[
+    "nginx:1.27",
+    "example/api:2.4.1",
+    "example/worker:2.4.1",
+    "ghcr.io/acme/web:v3",
+    "busybox:1.36",
+    "example/live:1.0",
+];
 const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn header(out: &mut String, file: &str) {
@@ -47,7 +57,11 @@ fn labels(out: &mut String, rng: &mut Rng, name: &str, indent: usize) {
     let _ = writeln!(out, "{pad}app.kubernetes.io/instance: bench");
     let _ = writeln!(out, "{pad}app.kubernetes.io/component: {name}");
     if rng.chance(50) {
-        let _ = writeln!(out, "{pad}tier: \"{}\"", rng.pick(&["frontend", "backend", "on", "yes"]));
+        let _ = writeln!(
+            out,
+            "{pad}tier: \"{}\"",
+            rng.pick(&["frontend", "backend", "on", "yes"])
+        );
     }
 }
 
@@ -58,15 +72,35 @@ fn containers(out: &mut String, rng: &mut Rng, name: &str, indent: usize) {
         let _ = writeln!(out, "{pad}- name: {name}-{c}");
         let _ = writeln!(out, "{pad}  image: {}", rng.pick(IMAGES));
         if rng.chance(40) {
-            let _ = writeln!(out, "{pad}  args: [\"--port\", \"8080\", \"--log-level\", \"info\"]");
+            let _ = writeln!(
+                out,
+                "{pad}  args: [\"--port\", \"8080\", \"--log-level\", \"info\"]"
+            );
         }
         let _ = writeln!(out, "{pad}  env:");
         for e in 0..2 + rng.below(8) {
-            let _ = writeln!(out, "{pad}  - name: VAR_{}_{e}", rng.pick(WORDS).to_uppercase());
-            let _ = writeln!(out, "{pad}    value: \"{}\"", rng.pick(&["on", "0755", "1e3", "plain value", "12:30", "yes", "~"]));
+            let _ = writeln!(
+                out,
+                "{pad}  - name: VAR_{}_{e}",
+                rng.pick(WORDS).to_uppercase()
+            );
+            let _ = writeln!(
+                out,
+                "{pad}    value: \"{}\"",
+                rng.pick(&["on", "0755", "1e3", "plain value", "12:30", "yes", "~"])
+            );
         }
-        let _ = writeln!(out, "{pad}  ports:\n{pad}  - containerPort: {}\n{pad}    protocol: TCP", 8000 + rng.below(1000));
-        let _ = writeln!(out, "{pad}  resources:\n{pad}    requests:\n{pad}      cpu: {}m\n{pad}      memory: {}Mi", 50 + rng.below(950), 64 + rng.below(960));
+        let _ = writeln!(
+            out,
+            "{pad}  ports:\n{pad}  - containerPort: {}\n{pad}    protocol: TCP",
+            8000 + rng.below(1000)
+        );
+        let _ = writeln!(
+            out,
+            "{pad}  resources:\n{pad}    requests:\n{pad}      cpu: {}m\n{pad}      memory: {}Mi",
+            50 + rng.below(950),
+            64 + rng.below(960)
+        );
         let _ = writeln!(out, "{pad}  readinessProbe:\n{pad}    httpGet:\n{pad}      path: /healthz\n{pad}      port: 8080\n{pad}    periodSeconds: 10");
     }
     if rng.chance(30) {
@@ -109,7 +143,13 @@ fn config_map(out: &mut String, rng: &mut Rng, name: &str) {
     header(out, &format!("{name}.configmap.yaml"));
     let _ = write!(out, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-config\n  namespace: bench\ndata:\n  mode: \"0755\"\n  enabled: \"yes\"\n  app.conf: |\n");
     for i in 0..40 + rng.below(51) {
-        let _ = writeln!(out, "    {}.{} = {} # line {i}", rng.pick(WORDS), rng.pick(WORDS), rng.below(100_000));
+        let _ = writeln!(
+            out,
+            "    {}.{} = {} # line {i}",
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.below(100_000)
+        );
     }
     out.push_str("  script.sh: |-\n    #!/bin/sh\n    set -eu\n    ---\n    echo \"not a document marker: indented\"\n");
 }
@@ -119,7 +159,9 @@ fn secret(out: &mut String, rng: &mut Rng, name: &str) {
     let _ = write!(out, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}-secret\n  namespace: bench\ntype: Opaque\ndata:\n");
     for k in 0..1 + rng.below(4) {
         let len = 4 * (4 + rng.below(40)) as usize;
-        let value: String = (0..len).map(|_| B64[rng.below(64) as usize] as char).collect();
+        let value: String = (0..len)
+            .map(|_| B64[rng.below(64) as usize] as char)
+            .collect();
         let _ = writeln!(out, "  key-{k}: {value}");
     }
 }
@@ -154,4 +196,3 @@ pub fn generate(bytes: usize, seed: u64) -> String {
     }
     out
 }
-

@@ -10,8 +10,8 @@
 
 pub mod app;
 pub mod classify;
-pub mod drill;
 pub mod cli;
+pub mod drill;
 pub mod error;
 #[doc(hidden)]
 pub mod gen_stream;

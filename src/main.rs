@@ -9,12 +9,16 @@ fn main() {
     let (stdout, stderr, code) = match result {
         Ok(out) => (out.stdout, out.stderr, out.code),
         Err(failure) => {
-            let (stdout, stderr, code) = helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some());
+            let (stdout, stderr, code) =
+                helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some());
             (vec![stdout.into()], stderr, code)
         }
     };
     // One write for all messages (stderr is unbuffered: two system calls per line otherwise).
-    let messages: String = stderr.iter().flat_map(|line| [line.as_str(), "\n"]).collect();
+    let messages: String = stderr
+        .iter()
+        .flat_map(|line| [line.as_str(), "\n"])
+        .collect();
     let _ = std::io::stderr().lock().write_all(messages.as_bytes());
     if helm_ha::app::write_stdout(&stdout).is_err() {
         std::process::exit(2);

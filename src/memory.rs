@@ -52,11 +52,21 @@ const WORD: usize = std::mem::size_of::<usize>();
 // `mi_zalloc` and `mi_realloc` only for alignments every mimalloc block has.
 unsafe impl std::alloc::GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if layout.align() <= WORD { mi::mi_malloc(layout.size()) } else { mi::mi_malloc_aligned(layout.size(), layout.align()) }.cast()
+        if layout.align() <= WORD {
+            mi::mi_malloc(layout.size())
+        } else {
+            mi::mi_malloc_aligned(layout.size(), layout.align())
+        }
+        .cast()
     }
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        if layout.align() <= WORD { mi::mi_zalloc(layout.size()) } else { mi::mi_zalloc_aligned(layout.size(), layout.align()) }.cast()
+        if layout.align() <= WORD {
+            mi::mi_zalloc(layout.size())
+        } else {
+            mi::mi_zalloc_aligned(layout.size(), layout.align())
+        }
+        .cast()
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _: std::alloc::Layout) {
@@ -64,6 +74,11 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= WORD { mi::mi_realloc(ptr.cast(), new_size) } else { mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()) }.cast()
+        if layout.align() <= WORD {
+            mi::mi_realloc(ptr.cast(), new_size)
+        } else {
+            mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align())
+        }
+        .cast()
     }
 }

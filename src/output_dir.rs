@@ -11,9 +11,9 @@
 //! `DIR/.helm-ha-files` lists the files this run wrote; the next run removes those it does not
 //! write again (and directories that became empty), and never touches any other file.
 
-use crate::yaml::Lookup as _;
 use crate::error::Failure;
 use crate::stream;
+use crate::yaml::Lookup as _;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -32,17 +32,30 @@ pub fn layout(output: &str, inputs: &[(Option<String>, bool)]) -> BTreeMap<Strin
         let source = match inputs.get(i) {
             Some((_, false)) => continue,
             Some((s, true)) => s.clone(),
-            None => stream::source_comment(chunk).map(str::to_string).or_else(|| {
-                let parsed = crate::yaml::parse(chunk).ok()?;
-                parsed.value.at("/metadata/annotations")?.get(crate::HELM4_FILENAME_ANNOTATION)?.as_str().map(str::to_string)
-            }),
+            None => stream::source_comment(chunk)
+                .map(str::to_string)
+                .or_else(|| {
+                    let parsed = crate::yaml::parse(chunk).ok()?;
+                    parsed
+                        .value
+                        .at("/metadata/annotations")?
+                        .get(crate::HELM4_FILENAME_ANNOTATION)?
+                        .as_str()
+                        .map(str::to_string)
+                }),
         };
-        let path = source.filter(|s| safe(s)).unwrap_or_else(|| UNSOURCED.to_string());
+        let path = source
+            .filter(|s| safe(s))
+            .unwrap_or_else(|| UNSOURCED.to_string());
         let file = files.entry(path).or_default();
         if !file.is_empty() && !file.ends_with('\n') {
             file.push('\n');
         }
-        let starts_with_marker = chunk.starts_with("---") && matches!(chunk.as_bytes().get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
+        let starts_with_marker = chunk.starts_with("---")
+            && matches!(
+                chunk.as_bytes().get(3),
+                None | Some(b' ' | b'\t' | b'\r' | b'\n')
+            );
         if !starts_with_marker {
             file.push_str("---\n");
         }
@@ -69,11 +82,20 @@ fn safe(path: &str) -> bool {
 /// Write `files` under `dir`, remove what the previous run wrote and this one does not, and
 /// record the new list. Returns the paths written (joined to `dir`), in order.
 pub fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<PathBuf>, Failure> {
-    let io = |what: &str, path: &Path, e: std::io::Error| Failure::Usage(format!("--output-dir: cannot {what} {}: {e}", path.display()));
+    let io = |what: &str, path: &Path, e: std::io::Error| {
+        Failure::Usage(format!(
+            "--output-dir: cannot {what} {}: {e}",
+            path.display()
+        ))
+    };
     std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
     let manifest = dir.join(MANIFEST);
     let previous = match std::fs::read_to_string(&manifest) {
-        Ok(text) => text.lines().filter(|l| !l.starts_with('#') && safe(l)).map(str::to_string).collect(),
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.starts_with('#') && safe(l))
+            .map(str::to_string)
+            .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(io("read", &manifest, e)),
     };
@@ -106,7 +128,10 @@ pub fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<PathBuf
 }
 
 fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_file_name(format!(".{}.helm-ha-tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    let tmp = path.with_file_name(format!(
+        ".{}.helm-ha-tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
@@ -137,11 +162,22 @@ mod tests {
         ];
         let files = layout(out, &inputs);
         let keys: Vec<&str> = files.keys().map(String::as_str).collect();
-        assert_eq!(keys, vec!["c/templates/a.yaml", "c/templates/b.yaml", "c/templates/helm-ha/pdb-a.yaml", UNSOURCED]);
+        assert_eq!(
+            keys,
+            vec![
+                "c/templates/a.yaml",
+                "c/templates/b.yaml",
+                "c/templates/helm-ha/pdb-a.yaml",
+                UNSOURCED
+            ]
+        );
         assert_eq!(files["c/templates/a.yaml"], "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/a.yaml\nkind: A2\n");
         assert_eq!(files[UNSOURCED], "---\n# empty\nkind: X\n");
         let files = layout("kind: A", &[(None, true)]);
-        assert_eq!(files[UNSOURCED], "---\nkind: A\n", "a marker and a final newline are added");
+        assert_eq!(
+            files[UNSOURCED], "---\nkind: A\n",
+            "a marker and a final newline are added"
+        );
         assert!(layout("---\n# nothing\n", &[(None, false)]).is_empty());
     }
 
@@ -162,15 +198,38 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("README.md"), "mine").unwrap();
-        let first: BTreeMap<String, String> = [("c/templates/a.yaml", "a: 1\n"), ("c/templates/sub/b.yaml", "b: 1\n")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let first: BTreeMap<String, String> = [
+            ("c/templates/a.yaml", "a: 1\n"),
+            ("c/templates/sub/b.yaml", "b: 1\n"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         write(&dir, &first).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join("c/templates/sub/b.yaml")).unwrap(), "b: 1\n");
-        let second: BTreeMap<String, String> = [("c/templates/a.yaml", "a: 2\n")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("c/templates/sub/b.yaml")).unwrap(),
+            "b: 1\n"
+        );
+        let second: BTreeMap<String, String> = [("c/templates/a.yaml", "a: 2\n")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         write(&dir, &second).unwrap();
-        assert!(!dir.join("c/templates/sub").exists(), "the emptied directory is removed");
-        assert_eq!(std::fs::read_to_string(dir.join("c/templates/a.yaml")).unwrap(), "a: 2\n");
-        assert_eq!(std::fs::read_to_string(dir.join("README.md")).unwrap(), "mine");
-        assert!(std::fs::read_to_string(dir.join(MANIFEST)).unwrap().ends_with("c/templates/a.yaml\n"));
+        assert!(
+            !dir.join("c/templates/sub").exists(),
+            "the emptied directory is removed"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("c/templates/a.yaml")).unwrap(),
+            "a: 2\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("README.md")).unwrap(),
+            "mine"
+        );
+        assert!(std::fs::read_to_string(dir.join(MANIFEST))
+            .unwrap()
+            .ends_with("c/templates/a.yaml\n"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

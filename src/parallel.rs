@@ -30,14 +30,25 @@ pub fn requested() -> Result<Option<usize>, String> {
 /// `HELM_HA_THREADS`, else one thread per core (which the standard library finds by reading
 /// cgroup files: asked only for large streams).
 fn threads() -> usize {
-    requested().ok().flatten().unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    requested()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// `f` of every item, in order. Items are cut into contiguous runs of about equal `bytes`, one
 /// per thread, when there are more than [`MIN_BYTES`] in all.
-pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize + Sync, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+pub fn map<T: Send, R: Send>(
+    items: Vec<T>,
+    bytes: impl Fn(&T) -> usize + Sync,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     let total: usize = items.iter().map(&bytes).sum();
-    let n = if total < MIN_BYTES { 1 } else { threads().min(items.len()) };
+    let n = if total < MIN_BYTES {
+        1
+    } else {
+        threads().min(items.len())
+    };
     if n <= 1 {
         return items.into_iter().map(f).collect();
     }
@@ -72,7 +83,9 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, bytes: impl Fn(&T) -> usize + Sync, 
     let mut runs = runs.into_iter();
     let first = runs.next().expect("at least one run");
     let out = std::thread::scope(|s| {
-        let handles: Vec<_> = runs.map(|items| s.spawn(move || run(Vec::with_capacity(items.len()), items))).collect();
+        let handles: Vec<_> = runs
+            .map(|items| s.spawn(move || run(Vec::with_capacity(items.len()), items)))
+            .collect();
         // This thread takes the first run: one thread fewer to start, and what it allocates
         // lives in the heap it keeps using afterwards.
         let mut out = run(Vec::with_capacity(count), first);
@@ -99,9 +112,22 @@ mod tests {
         // Large enough in all to be cut into runs (when the machine has more than one core).
         assert_eq!(map(items.clone(), |_| MIN_BYTES / 100, |i| i * 3), expected);
         assert_eq!(map(items.clone(), |_| 1, |i| i * 3), expected);
-        assert_eq!(map(items[..1].to_vec(), |_| MIN_BYTES * 2, |i| i * 3), vec![0]);
-        assert_eq!(map(Vec::<usize>::new(), |_| MIN_BYTES, |i| i * 3), Vec::<usize>::new());
+        assert_eq!(
+            map(items[..1].to_vec(), |_| MIN_BYTES * 2, |i| i * 3),
+            vec![0]
+        );
+        assert_eq!(
+            map(Vec::<usize>::new(), |_| MIN_BYTES, |i| i * 3),
+            Vec::<usize>::new()
+        );
         // Uneven sizes: one huge item first.
-        assert_eq!(map(items.clone(), |&i| if i == 0 { MIN_BYTES * 10 } else { 1 }, |i| i * 3), expected);
+        assert_eq!(
+            map(
+                items.clone(),
+                |&i| if i == 0 { MIN_BYTES * 10 } else { 1 },
+                |i| i * 3
+            ),
+            expected
+        );
     }
 }

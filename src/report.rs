@@ -1,9 +1,9 @@
 //! Human and machine views of an analysis: `--explain`, and `check`'s text and JSON reports.
 
+use crate::json;
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Fix, Meta, Severity};
 use crate::yaml::{Edit, Seg};
-use crate::json;
 
 /// `--explain`: the release context, then per workload its name, tier and every change.
 pub fn explain(a: &Analysis) -> Vec<String> {
@@ -16,13 +16,44 @@ pub fn explain(a: &Analysis) -> Vec<String> {
         if r.helm4 { " (Helm 4 stream)" } else { "" }
     )];
     for (w, d) in &a.workloads {
-        out.push(format!("{} (document {}): service `{}` from {}; tier {}: {}", w.describe(), w.doc + 1, w.service, w.named_by, d.tier.as_str(), d.why));
-        for f in a.findings.iter().filter(|f| f.doc == Some(w.doc) && f.object == w.describe()) {
-            out.push(format!("  {} {}: {}{}", f.rule.code, f.rule.name, f.message, fix_summary(f)));
+        out.push(format!(
+            "{} (document {}): service `{}` from {}; tier {}: {}",
+            w.describe(),
+            w.doc + 1,
+            w.service,
+            w.named_by,
+            d.tier.as_str(),
+            d.why
+        ));
+        for f in a
+            .findings
+            .iter()
+            .filter(|f| f.doc == Some(w.doc) && f.object == w.describe())
+        {
+            out.push(format!(
+                "  {} {}: {}{}",
+                f.rule.code,
+                f.rule.name,
+                f.message,
+                fix_summary(f)
+            ));
         }
     }
-    for f in a.findings.iter().filter(|f| !f.is_manual() && !a.workloads.iter().any(|(w, _)| f.doc == Some(w.doc) && f.object == w.describe())) {
-        out.push(format!("{}: {} {}: {}{}", f.object, f.rule.code, f.rule.name, f.message, fix_summary(f)));
+    for f in a.findings.iter().filter(|f| {
+        !f.is_manual()
+            && !a
+                .workloads
+                .iter()
+                .any(|(w, _)| f.doc == Some(w.doc) && f.object == w.describe())
+    }) {
+        out.push(format!(
+            "{}: {} {}: {}{}",
+            f.object,
+            f.rule.code,
+            f.rule.name,
+            f.message,
+            fix_summary(f)
+        ));
     }
     out
 }
@@ -67,14 +98,19 @@ pub struct Origins {
 
 impl Origins {
     pub fn stdin() -> Self {
-        Origins { inputs: vec![("stdin".to_string(), 1)] }
+        Origins {
+            inputs: vec![("stdin".to_string(), 1)],
+        }
     }
 
     /// `(input name, line in it)` of stream line `line`.
     pub fn locate(&self, line: usize) -> (&str, usize) {
         match self.inputs.iter().rev().find(|(_, start)| *start <= line) {
             Some((name, start)) => (name, line - start + 1),
-            None => (self.inputs.first().map_or("stdin", |(n, _)| n.as_str()), line.max(1)),
+            None => (
+                self.inputs.first().map_or("stdin", |(n, _)| n.as_str()),
+                line.max(1),
+            ),
         }
     }
 }
@@ -82,7 +118,9 @@ impl Origins {
 /// Stream line of a finding: its object's first line (after the `---` marker and the leading
 /// comments), or 1 for findings about no document.
 pub fn line_of(a: &Analysis, f: &Finding) -> usize {
-    let Some(doc) = f.doc.and_then(|d| a.docs.get(d)) else { return 1 };
+    let Some(doc) = f.doc.and_then(|d| a.docs.get(d)) else {
+        return 1;
+    };
     let skip = doc.raw.lines().take_while(|l| {
         let t = l.trim();
         t.is_empty() || t.starts_with('#') || t == "---" || t.starts_with("--- ")
@@ -115,30 +153,51 @@ impl Style {
     }
 
     fn bold(self, s: &str) -> String {
-        if self.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 }
 
 /// `check --format text`: a table of findings (severity, code, rule, object, location,
 /// message), the manual checklist items, then a summary line.
 pub fn text(a: &Analysis, origins: &Origins, style: Style) -> String {
-    let (manual, found): (Vec<&Finding>, Vec<&Finding>) = a.findings.iter().partition(|f| f.is_manual());
+    let (manual, found): (Vec<&Finding>, Vec<&Finding>) =
+        a.findings.iter().partition(|f| f.is_manual());
     let mut rows: Vec<[String; 6]> = found
         .iter()
         .map(|f| {
             let (file, line) = origins.locate(line_of(a, f));
             let fixable = if f.fix.is_some() { " [fixable]" } else { "" };
-            [f.severity.as_str().to_string(), f.rule.code.to_string(), f.rule.name.to_string(), f.object.clone(), format!("{file}:{line}"), format!("{}{fixable}", f.message)]
+            [
+                f.severity.as_str().to_string(),
+                f.rule.code.to_string(),
+                f.rule.name.to_string(),
+                f.object.clone(),
+                format!("{file}:{line}"),
+                format!("{}{fixable}", f.message),
+            ]
         })
         .collect();
     let mut out = String::new();
     if !rows.is_empty() {
-        rows.insert(0, ["SEVERITY", "CODE", "RULE", "OBJECT", "WHERE", "MESSAGE"].map(str::to_string));
-        let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        rows.insert(
+            0,
+            ["SEVERITY", "CODE", "RULE", "OBJECT", "WHERE", "MESSAGE"].map(str::to_string),
+        );
+        let widths: Vec<usize> = (0..5)
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
         for (i, row) in rows.iter().enumerate() {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate() {
-                let padded = if c < 5 { format!("{cell:<w$}  ", w = widths[c]) } else { cell.clone() };
+                let padded = if c < 5 {
+                    format!("{cell:<w$}  ", w = widths[c])
+                } else {
+                    cell.clone()
+                };
                 line.push_str(&match (i, c) {
                     (0, _) => style.bold(&padded),
                     (_, 0) => style.paint(&padded, found[i - 1].severity),
@@ -156,7 +215,12 @@ pub fn text(a: &Analysis, origins: &Origins, style: Style) -> String {
         out.push_str(&style.bold("Manual checks (a manifest cannot show these; `helm-ha explain CODE` says how to verify):"));
         out.push('\n');
         for f in &manual {
-            out.push_str(&format!("  {} {:<22} {}\n", f.rule.code, f.rule.name, f.message.strip_prefix("manual: ").unwrap_or(&f.message)));
+            out.push_str(&format!(
+                "  {} {:<22} {}\n",
+                f.rule.code,
+                f.rule.name,
+                f.message.strip_prefix("manual: ").unwrap_or(&f.message)
+            ));
         }
         out.push('\n');
     }
@@ -204,14 +268,31 @@ pub fn json(a: &Analysis, origins: &Origins) -> String {
 
 /// A section (`## What it does`, …) of a rule's doc comment, joined into one paragraph.
 fn doc_section(m: &Meta, title: &str) -> String {
-    let lines: Vec<&str> = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
-    let Some(start) = lines.iter().position(|l| l.trim() == format!("## {title}")) else { return String::new() };
-    lines[start + 1..].iter().take_while(|l| !l.starts_with("## ")).map(|l| l.trim()).collect::<Vec<_>>().join(" ").trim().to_string()
+    let lines: Vec<&str> = m
+        .doc
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let Some(start) = lines.iter().position(|l| l.trim() == format!("## {title}")) else {
+        return String::new();
+    };
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with("## "))
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim()
+        .to_string()
 }
 
 /// The doc comment as Markdown (headings and lists as written).
 pub fn doc_markdown(m: &Meta) -> String {
-    let body: Vec<&str> = m.doc.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+    let body: Vec<&str> = m
+        .doc
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
     body.join("\n").trim().to_string()
 }
 
@@ -233,7 +314,11 @@ pub fn sarif(a: &Analysis, origins: &Origins) -> String {
         .map(|r| {
             let m = r.meta();
             let what = doc_section(m, "What it does");
-            let mut full = format!("{} {}", m.summary().split_once(": ").map_or(m.summary(), |(_, s)| s), what);
+            let mut full = format!(
+                "{} {}",
+                m.summary().split_once(": ").map_or(m.summary(), |(_, s)| s),
+                what
+            );
             if full.chars().count() > 1000 {
                 // GitHub shows at most 1000 characters; the whole text is in `help`.
                 full = full.chars().take(997).collect::<String>() + "...";
@@ -294,7 +379,9 @@ mod tests {
 
     #[test]
     fn origins_map_stream_lines_to_files() {
-        let o = Origins { inputs: vec![("a.yaml".into(), 1), ("b.yaml".into(), 11)] };
+        let o = Origins {
+            inputs: vec![("a.yaml".into(), 1), ("b.yaml".into(), 11)],
+        };
         assert_eq!(o.locate(1), ("a.yaml", 1));
         assert_eq!(o.locate(10), ("a.yaml", 10));
         assert_eq!(o.locate(11), ("b.yaml", 1));

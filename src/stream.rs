@@ -5,8 +5,8 @@
 //! line is always a document boundary in YAML (the c-forbidden production): no scalar can
 //! contain one, so splitting on such lines is exact (research/rust-stack.md §5).
 
-use crate::yaml::Lookup as _;
 use crate::error::{Failure, Located};
+use crate::yaml::Lookup as _;
 use crate::yaml::{self, Json, Str};
 
 /// One document of the stream: its bytes and what they mean, borrowed from the input.
@@ -32,7 +32,13 @@ struct Identity<'a> {
 
 impl<'a> Doc<'a> {
     pub fn new(index: usize, line: usize, raw: &'a str, parsed: yaml::Parsed<'a>) -> Self {
-        Doc { index, line, raw, parsed, identity: None }
+        Doc {
+            index,
+            line,
+            raw,
+            parsed,
+            identity: None,
+        }
     }
 
     pub fn value(&self) -> &Json<'a> {
@@ -44,9 +50,17 @@ impl<'a> Doc<'a> {
     pub fn let_go(&mut self) -> Json<'a> {
         let value = self.parsed.value.take();
         let str_at = |p: &str| value.at(p).and_then(Json::as_string).cloned();
-        let file = value.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(Json::as_string).cloned();
+        let file = value
+            .at("/metadata/annotations")
+            .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
+            .and_then(Json::as_string)
+            .cloned();
         if !value.is_null() {
-            self.identity = Some(Box::new(Identity { kind: str_at("/kind").unwrap_or_default(), name: str_at("/metadata/name").unwrap_or_default(), file }));
+            self.identity = Some(Box::new(Identity {
+                kind: str_at("/kind").unwrap_or_default(),
+                name: str_at("/metadata/name").unwrap_or_default(),
+                file,
+            }));
         }
         value
     }
@@ -69,9 +83,16 @@ impl<'a> Doc<'a> {
     pub fn source(&self) -> Option<String> {
         let annotated = || match &self.identity {
             Some(id) => id.file.as_deref().map(str::to_string),
-            None => self.value().at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).and_then(Json::as_str).map(str::to_string),
+            None => self
+                .value()
+                .at("/metadata/annotations")
+                .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
+                .and_then(Json::as_str)
+                .map(str::to_string),
         };
-        source_comment(self.raw).map(str::to_string).or_else(annotated)
+        source_comment(self.raw)
+            .map(str::to_string)
+            .or_else(annotated)
     }
 
     /// Location for error messages.
@@ -81,14 +102,28 @@ impl<'a> Doc<'a> {
 
     /// [`Doc::at`] for the document meaning `value` (while the rules hold its meaning).
     pub fn at_object(&self, line_in_doc: usize, value: &Json<'_>) -> Located {
-        let object = if value.is_null() && self.identity.is_some() { self.describe() } else { describe(value) };
-        Located { doc: self.index, line: self.line + line_in_doc.saturating_sub(1), object }
+        let object = if value.is_null() && self.identity.is_some() {
+            self.describe()
+        } else {
+            describe(value)
+        };
+        Located {
+            doc: self.index,
+            line: self.line + line_in_doc.saturating_sub(1),
+            object,
+        }
     }
 }
 
 /// `Kind/name` (or `Kind` alone) of a document meaning `value`, for messages; never any data.
 pub fn describe(value: &Json<'_>) -> String {
-    describe_as(value.get("kind").and_then(Json::as_str).unwrap_or(""), value.at("/metadata/name").and_then(Json::as_str).unwrap_or(""))
+    describe_as(
+        value.get("kind").and_then(Json::as_str).unwrap_or(""),
+        value
+            .at("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or(""),
+    )
 }
 
 fn describe_as(kind: &str, name: &str) -> String {
@@ -104,11 +139,17 @@ pub fn source_comment(raw: &str) -> Option<&str> {
     raw.lines()
         .map(str::trim_end)
         .take_while(|l| l.is_empty() || l.starts_with('#') || is_marker(l.as_bytes(), b"---"))
-        .find_map(|l| l.trim_start_matches("---").trim_start().strip_prefix("# Source: "))
+        .find_map(|l| {
+            l.trim_start_matches("---")
+                .trim_start()
+                .strip_prefix("# Source: ")
+        })
 }
 
 fn is_marker(line: &[u8], m: &[u8; 3]) -> bool {
-    line.len() >= 3 && &line[..3] == m && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
+    line.len() >= 3
+        && &line[..3] == m
+        && matches!(line.get(3), None | Some(b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Byte ranges of the chunks of `text`; concatenated they are `text` exactly. A `---` line starts
@@ -149,7 +190,11 @@ pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
             crate::rules::metadata_only(&mut doc.parsed.value);
         }
     };
-    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?.1.into_iter().map(|(doc, ())| doc).collect())
+    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?
+        .1
+        .into_iter()
+        .map(|(doc, ())| doc)
+        .collect())
 }
 
 /// The input as text, and every document with what [`read_each`]'s `each` made of it.
@@ -158,7 +203,11 @@ pub type Each<'a, R> = (&'a str, Vec<(Doc<'a>, R)>);
 /// [`read`], and `each` of every document right after it is read, on the thread that read it
 /// (what the caller keeps of a large stream is up to it), with the input as text. With
 /// `spans`, documents a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
-pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut Doc<'a>) -> R + Sync) -> Result<Each<'a, R>, Failure> {
+pub fn read_each<'a, R: Send>(
+    input: &'a [u8],
+    spans: bool,
+    each: impl Fn(&mut Doc<'a>) -> R + Sync,
+) -> Result<Each<'a, R>, Failure> {
     let text = decode(input)?;
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();
@@ -168,22 +217,30 @@ pub fn read_each<'a, R: Send>(input: &'a [u8], spans: bool, each: impl Fn(&mut D
         chunks.push((chunks.len(), line, raw));
         line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
     }
-    let docs = crate::parallel::map(chunks, |(_, _, raw)| raw.len(), |(index, line, raw)| {
-        let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
-        // The span tree is about as large again as the document's meaning, and most documents
-        // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
-        let parsed = if spans && may_be_edited(body) { yaml::parse(body) } else { yaml::parse_value(body) };
-        let parsed = parsed.map_err(|e| {
+    let docs = crate::parallel::map(
+        chunks,
+        |(_, _, raw)| raw.len(),
+        |(index, line, raw)| {
+            let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+            // The span tree is about as large again as the document's meaning, and most documents
+            // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
+            let parsed = if spans && may_be_edited(body) {
+                yaml::parse(body)
+            } else {
+                yaml::parse_value(body)
+            };
+            let parsed = parsed.map_err(|e| {
             Failure::input(
                 Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
                 format!("invalid YAML at column {}: {}", e.col, e.message),
                 "fix the chart template that renders this document (run `helm template` to see it)",
             )
         })?;
-        let mut doc = Doc::new(index, line, raw, parsed);
-        let r = each(&mut doc);
-        Ok((doc, r))
-    });
+            let mut doc = Doc::new(index, line, raw, parsed);
+            let r = each(&mut doc);
+            Ok((doc, r))
+        },
+    );
     // The first failure in stream order, as on one thread.
     Ok((text, docs.into_iter().collect::<Result<_, _>>()?))
 }
@@ -198,8 +255,16 @@ pub const KEEP_SPANS_BELOW: usize = 4 << 20;
 fn may_be_edited(text: &str) -> bool {
     let kind = text.lines().find_map(|l| l.strip_prefix("kind:"));
     kind.is_none_or(|k| {
-        let k = k.split(" #").next().unwrap_or("").trim().trim_matches(['"', '\'']);
-        k == "List" || ["apps/v1", "batch/v1"].iter().any(|api| crate::workload::Kind::parse(api, k).is_some())
+        let k = k
+            .split(" #")
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['"', '\'']);
+        k == "List"
+            || ["apps/v1", "batch/v1"]
+                .iter()
+                .any(|api| crate::workload::Kind::parse(api, k).is_some())
     })
 }
 
@@ -235,7 +300,12 @@ mod tests {
         let got = pieces(text);
         assert_eq!(
             got,
-            vec!["---\n# Source: a.yaml\na: 1\n", "---\nb: |\n  ---\n  ...\n", "--- # c\r\nc: 1\r\n...\n", "d: 2\n---x: 3\n"]
+            vec![
+                "---\n# Source: a.yaml\na: 1\n",
+                "---\nb: |\n  ---\n  ...\n",
+                "--- # c\r\nc: 1\r\n...\n",
+                "d: 2\n---x: 3\n"
+            ]
         );
         assert_eq!(got.concat(), text);
     }
@@ -251,16 +321,27 @@ mod tests {
     fn a_non_utf8_byte_names_its_own_document() {
         // Regression: the index counted every `---` before the byte (also `---x` and the marker
         // of the document itself), so it was one too high.
-        let Err(Failure::Input { at, .. }) = read(b"---\nkind: A\n---x: 1\n---\nk: caf\xe9\n") else { panic!() };
+        let Err(Failure::Input { at, .. }) = read(b"---\nkind: A\n---x: 1\n---\nk: caf\xe9\n")
+        else {
+            panic!()
+        };
         assert_eq!((at.doc, at.line), (1, 5));
-        let Err(Failure::Input { at, .. }) = read(b"k: caf\xe9\n") else { panic!() };
+        let Err(Failure::Input { at, .. }) = read(b"k: caf\xe9\n") else {
+            panic!()
+        };
         assert_eq!((at.doc, at.line), (0, 1));
     }
 
     #[test]
     fn source_comment_is_found_after_the_marker_only_in_the_header() {
-        assert_eq!(source_comment("---\n# Source: c/templates/x.yaml\nkind: A\n"), Some("c/templates/x.yaml"));
-        assert_eq!(source_comment("--- # Source: c/x.yaml\nkind: A\n"), Some("c/x.yaml"));
+        assert_eq!(
+            source_comment("---\n# Source: c/templates/x.yaml\nkind: A\n"),
+            Some("c/templates/x.yaml")
+        );
+        assert_eq!(
+            source_comment("--- # Source: c/x.yaml\nkind: A\n"),
+            Some("c/x.yaml")
+        );
         assert_eq!(source_comment("kind: A\n# Source: late.yaml\n"), None);
     }
 }

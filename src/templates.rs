@@ -23,8 +23,14 @@ use std::path::{Path, PathBuf};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("pdb.yaml", include_str!("../templates/pdb.yaml")),
     ("hpa.yaml", include_str!("../templates/hpa.yaml")),
-    ("storageclass.yaml", include_str!("../templates/storageclass.yaml")),
-    ("ec2nodeclass.yaml", include_str!("../templates/ec2nodeclass.yaml")),
+    (
+        "storageclass.yaml",
+        include_str!("../templates/storageclass.yaml"),
+    ),
+    (
+        "ec2nodeclass.yaml",
+        include_str!("../templates/ec2nodeclass.yaml"),
+    ),
     ("nodepool.yaml", include_str!("../templates/nodepool.yaml")),
 ];
 
@@ -54,22 +60,49 @@ impl Templates {
         // A built-in is compiled when first rendered (a chart needs two or three of the five, and
         // compiling them all was a tenth of a small run's start); a user's template is compiled
         // here, so that a broken one fails the run before any input is read.
-        env.set_loader(|name| Ok(BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, source)| source.to_string())));
+        env.set_loader(|name| {
+            Ok(BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, source)| source.to_string()))
+        });
         // Templates added to the environment come before the loader's.
         let mut origins = Vec::new();
         if let Some(dir) = dir {
-            let entries = std::fs::read_dir(dir).map_err(|e| Failure::Usage(format!("--templates {}: cannot read the directory: {e}", dir.display())))?;
-            let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                Failure::Usage(format!(
+                    "--templates {}: cannot read the directory: {e}",
+                    dir.display()
+                ))
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
             files.sort();
             for path in files {
-                let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string).filter(|n| n.ends_with(".yaml")) else { continue };
+                let Some(name) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .map(str::to_string)
+                    .filter(|n| n.ends_with(".yaml"))
+                else {
+                    continue;
+                };
                 if !BUILTIN.iter().any(|(n, _)| *n == name) {
                     let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-                    return Err(Failure::Usage(format!("--templates {}: `{name}` replaces no built-in template (known: {})", dir.display(), known.join(", "))));
+                    return Err(Failure::Usage(format!(
+                        "--templates {}: `{name}` replaces no built-in template (known: {})",
+                        dir.display(),
+                        known.join(", ")
+                    )));
                 }
-                let source = std::fs::read_to_string(&path).map_err(|e| Failure::Usage(format!("template {}: cannot read it: {e}", path.display())))?;
+                let source = std::fs::read_to_string(&path).map_err(|e| {
+                    Failure::Usage(format!("template {}: cannot read it: {e}", path.display()))
+                })?;
                 let origin = path.display().to_string();
-                env.add_template_owned(name.clone(), source).map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
+                env.add_template_owned(name.clone(), source)
+                    .map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
                 origins.push((name, origin));
             }
         }
@@ -77,24 +110,44 @@ impl Templates {
     }
 
     fn origin(&self, name: &str) -> &str {
-        self.origins.iter().find(|(n, _)| n == name).map_or(BUILT_IN, |(_, o)| o.as_str())
+        self.origins
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(BUILT_IN, |(_, o)| o.as_str())
     }
 
     /// Render template `name` with `ctx`, parse the result and check it as a `T`. Returns what
     /// the document means; the writer emits that value, not the template's text, which
     /// minijinja's auto-escaping JSON-quotes: the YAML-1.1-safe emitter gives the plain block
     /// style people review in diffs, and the same bytes whatever spacing a user's template uses.
-    pub fn render<T: DeserializeOwned + Serialize>(&self, name: &str, ctx: &Json<'_>) -> Result<Json<'static>, Failure> {
+    pub fn render<T: DeserializeOwned + Serialize>(
+        &self,
+        name: &str,
+        ctx: &Json<'_>,
+    ) -> Result<Json<'static>, Failure> {
         let fail = |what: String| template_failure(self.origin(name), name, &what);
-        let template = self.env.get_template(name).map_err(|e| fail(describe(&e)))?;
-        let mut text = template.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| fail(describe(&e)))?;
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| fail(describe(&e)))?;
+        let mut text = template
+            .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+            .map_err(|e| fail(describe(&e)))?;
         let trimmed = text.trim_end().len();
         text.truncate(trimmed);
         text.push('\n');
         let text = text.trim_start_matches('\n').to_string();
-        let parsed = yaml::parse_value(&text).map_err(|e| fail(format!("the result is not valid YAML (line {}, column {}): {}", e.line, e.col, e.message)))?;
+        let parsed = yaml::parse_value(&text).map_err(|e| {
+            fail(format!(
+                "the result is not valid YAML (line {}, column {}): {}",
+                e.line, e.col, e.message
+            ))
+        })?;
         if let Some(d) = parsed.duplicates.first() {
-            return Err(fail(format!("the result has the key `{}` twice (lines {} and {})", d.path, d.first_line, d.line)));
+            return Err(fail(format!(
+                "the result has the key `{}` twice (lines {} and {})",
+                d.path, d.first_line, d.line
+            )));
         }
         check::<T>(&parsed.value).map_err(fail)?;
         Ok(parsed.value.into_owned())
@@ -112,7 +165,11 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
-    let fix = if origin == BUILT_IN { "this is a bug in helm-ha: please report it".to_string() } else { format!("fix {origin} or remove it from --templates") };
+    let fix = if origin == BUILT_IN {
+        "this is a bug in helm-ha: please report it".to_string()
+    } else {
+        format!("fix {origin} or remove it from --templates")
+    };
     Failure::Usage(format!("template `{name}` ({origin}): {what}; {fix}"))
 }
 
@@ -127,7 +184,11 @@ pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), St
     match difference(value, &back) {
         None => Ok(()),
         Some(path) => {
-            let path = if path.is_empty() { "(the object)".to_string() } else { path };
+            let path = if path.is_empty() {
+                "(the object)".to_string()
+            } else {
+                path
+            };
             Err(format!("`{path}` is not a field of this kind, or its value is not what the API would store"))
         }
     }
@@ -147,7 +208,9 @@ fn difference(a: &Json<'_>, b: &serde_json::Value) -> Option<String> {
             })
             .or_else(|| y.keys().find(|k| x.get(k.as_str()).is_none()).cloned()),
         (Json::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| difference(v, w).map(|below| under(format!("[{i}]"), below)))
+            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| {
+                difference(v, w).map(|below| under(format!("[{i}]"), below))
+            })
         }
         _ if a == b => None,
         _ => Some(String::new()),
@@ -167,8 +230,8 @@ fn under(step: String, below: String) -> String {
 /// v1.14). Fields helm-ha's templates never write are kept loosely typed (`Json`) but must still
 /// be fields the CRD knows.
 pub mod karpenter {
-    use serde_json::Value as Json;
     use serde::{Deserialize, Serialize};
+    use serde_json::Value as Json;
     use std::collections::BTreeMap;
 
     #[derive(Debug, Deserialize, Serialize)]
@@ -381,7 +444,11 @@ pub mod karpenter {
         pub throughput: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyID")]
         pub kms_key_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none", rename = "snapshotID")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            rename = "snapshotID"
+        )]
         pub snapshot_id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub volume_initialization_rate: Option<i64>,
@@ -392,7 +459,11 @@ pub mod karpenter {
     pub struct MetadataOptions {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub http_endpoint: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none", rename = "httpProtocolIPv6")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            rename = "httpProtocolIPv6"
+        )]
         pub http_protocol_ipv6: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub http_put_response_hop_limit: Option<i64>,
@@ -423,19 +494,29 @@ mod tests {
     fn typed_check_catches_unknown_fields_and_wrong_types() {
         use k8s_openapi::api::policy::v1::PodDisruptionBudget;
         let good = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"a": "b"}}}});
-        assert_eq!(check::<PodDisruptionBudget>(&Json::from(good.clone())), Ok(()));
+        assert_eq!(
+            check::<PodDisruptionBudget>(&Json::from(good.clone())),
+            Ok(())
+        );
         let mut typo = good.clone();
         typo["spec"]["maxUnavailabel"] = json!(1);
-        assert!(check::<PodDisruptionBudget>(&Json::from(typo.clone())).unwrap_err().contains("spec.maxUnavailabel"));
+        assert!(check::<PodDisruptionBudget>(&Json::from(typo.clone()))
+            .unwrap_err()
+            .contains("spec.maxUnavailabel"));
         let mut kind = good.clone();
         kind["apiVersion"] = json!("policy/v1beta1");
         assert!(check::<PodDisruptionBudget>(&Json::from(kind.clone())).is_err());
         let nodepool = json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, "spec": {"template": {"spec": {
             "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "d"}, "requirements": [], "taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}}}});
-        assert_eq!(check::<karpenter::NodePool>(&Json::from(nodepool.clone())), Ok(()));
+        assert_eq!(
+            check::<karpenter::NodePool>(&Json::from(nodepool.clone())),
+            Ok(())
+        );
         let mut bad = nodepool.clone();
         bad["spec"]["template"]["spec"]["taint"] = json!([]);
-        assert!(check::<karpenter::NodePool>(&Json::from(bad.clone())).unwrap_err().contains("taint"));
+        assert!(check::<karpenter::NodePool>(&Json::from(bad.clone()))
+            .unwrap_err()
+            .contains("taint"));
     }
 
     #[test]
@@ -452,26 +533,45 @@ mod tests {
     fn every_built_in_compiles_and_a_replaced_one_is_not_the_built_in() {
         let builtins = Templates::load(None).unwrap();
         for (name, _) in BUILTIN {
-            builtins.env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            builtins
+                .env
+                .get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(builtins.origin(name), BUILT_IN);
         }
-        let dir = std::env::temp_dir().join(format!("helm-ha-templates-replaced-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("helm-ha-templates-replaced-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("hpa.yaml"), "replaced: {{ 1 }}").unwrap();
         let replaced = Templates::load(Some(&dir)).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(replaced.env.get_template("hpa.yaml").unwrap().render(()).unwrap(), "replaced: 1");
-        assert!(replaced.origin("hpa.yaml").ends_with("hpa.yaml") && replaced.origin("hpa.yaml") != BUILT_IN);
+        assert_eq!(
+            replaced
+                .env
+                .get_template("hpa.yaml")
+                .unwrap()
+                .render(())
+                .unwrap(),
+            "replaced: 1"
+        );
+        assert!(
+            replaced.origin("hpa.yaml").ends_with("hpa.yaml")
+                && replaced.origin("hpa.yaml") != BUILT_IN
+        );
         assert_eq!(replaced.origin("pdb.yaml"), BUILT_IN);
     }
 
     #[test]
     fn a_syntax_error_names_the_template() {
-        let dir = std::env::temp_dir().join(format!("helm-ha-templates-syntax-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("helm-ha-templates-syntax-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("hpa.yaml"), "a: {{ x ").unwrap();
         let err = Templates::load(Some(&dir)).err().unwrap().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(err.contains("template `hpa.yaml`") && err.contains("hpa.yaml or remove it"), "{err}");
+        assert!(
+            err.contains("template `hpa.yaml`") && err.contains("hpa.yaml or remove it"),
+            "{err}"
+        );
     }
 }

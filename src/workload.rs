@@ -1,7 +1,7 @@
 //! Workloads found in the stream, and the release context Helm does not tell a post-renderer.
 
-use crate::yaml::Lookup as _;
 use crate::stream::Doc;
+use crate::yaml::Lookup as _;
 use crate::yaml::{Json, Map, Path, Seg, Str};
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,7 +44,10 @@ impl Kind {
 
     /// Kinds whose replica count is a number of interchangeable copies.
     pub fn scalable(self) -> bool {
-        matches!(self, Kind::Deployment | Kind::StatefulSet | Kind::ReplicaSet)
+        matches!(
+            self,
+            Kind::Deployment | Kind::StatefulSet | Kind::ReplicaSet
+        )
     }
 
     pub fn runs_to_completion(self) -> bool {
@@ -115,7 +118,10 @@ pub fn get<'v, 'a>(value: &'v Json<'a>, path: &[Seg]) -> Option<&'v Json<'a>> {
 
 /// Value at a dotted path (the steps of [`crate::yaml::path`], without building it).
 pub fn at<'v, 'a>(value: &'v Json<'a>, dotted: &str) -> Option<&'v Json<'a>> {
-    dotted.split('.').filter(|s| !s.is_empty()).try_fold(value, |v, key| v.get(key))
+    dotted
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(value, |v, key| v.get(key))
 }
 
 /// What the post-renderer can infer about the release.
@@ -136,8 +142,13 @@ impl Release {
     }
 
     /// [`Release::infer`] from what each document tells.
-    pub fn from_clues<'c>(clues: impl IntoIterator<Item = Clues<'c>>, namespace: Option<String>, name: Option<String>) -> Release {
-        let (mut namespaces, mut names): (BTreeMap<Str<'c>, usize>, BTreeMap<Str<'c>, usize>) = Default::default();
+    pub fn from_clues<'c>(
+        clues: impl IntoIterator<Item = Clues<'c>>,
+        namespace: Option<String>,
+        name: Option<String>,
+    ) -> Release {
+        let (mut namespaces, mut names): (BTreeMap<Str<'c>, usize>, BTreeMap<Str<'c>, usize>) =
+            Default::default();
         let (mut helm4, mut chart) = (false, None);
         for c in clues {
             for ns in c.namespaces {
@@ -148,12 +159,27 @@ impl Release {
             }
             helm4 |= c.helm4;
             if chart.is_none() {
-                chart = c.source.and_then(|s| s.split('/').next().filter(|c| !c.is_empty()).map(str::to_string));
+                chart = c.source.and_then(|s| {
+                    s.split('/')
+                        .next()
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                });
             }
         }
         // Ties go to the alphabetically first value, so the answer never depends on order.
-        let most_common = |counts: BTreeMap<Str<'c>, usize>| counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(v, _)| v.to_string());
-        Release { namespace: namespace.or_else(|| most_common(namespaces)), name: name.or_else(|| most_common(names)), chart, helm4 }
+        let most_common = |counts: BTreeMap<Str<'c>, usize>| {
+            counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|(v, _)| v.to_string())
+        };
+        Release {
+            namespace: namespace.or_else(|| most_common(namespaces)),
+            name: name.or_else(|| most_common(names)),
+            chart,
+            helm4,
+        }
     }
 }
 
@@ -169,13 +195,26 @@ pub struct Clues<'a> {
 
 impl<'a> Clues<'a> {
     pub fn of(doc: &Doc<'a>) -> Clues<'a> {
-        let mut clues = Clues { source: doc.source(), ..Clues::default() };
-        let string = |v: Option<&Json<'a>>| v.and_then(Json::as_string).filter(|s| !s.is_empty()).cloned();
+        let mut clues = Clues {
+            source: doc.source(),
+            ..Clues::default()
+        };
+        let string = |v: Option<&Json<'a>>| {
+            v.and_then(Json::as_string)
+                .filter(|s| !s.is_empty())
+                .cloned()
+        };
         for (_, o) in objects(doc.value()) {
             clues.namespaces.extend(string(o.at("/metadata/namespace")));
             let labels = o.at("/metadata/labels");
-            clues.names.extend(string(labels.and_then(|l| l.get("app.kubernetes.io/instance").or_else(|| l.get("release")))));
-            clues.helm4 |= o.at("/metadata/annotations").and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION)).is_some();
+            clues.names.extend(string(labels.and_then(|l| {
+                l.get("app.kubernetes.io/instance")
+                    .or_else(|| l.get("release"))
+            })));
+            clues.helm4 |= o
+                .at("/metadata/annotations")
+                .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
+                .is_some();
         }
         clues
     }
@@ -187,9 +226,17 @@ pub fn objects<'v, 'a>(value: &'v Json<'a>) -> impl Iterator<Item = (Path, &'v J
         (Some("List"), Some(Json::Array(items))) => Some(items),
         _ => None,
     };
-    let single = if items.is_none() && value.is_object() { Some((Vec::new(), value)) } else { None };
+    let single = if items.is_none() && value.is_object() {
+        Some((Vec::new(), value))
+    } else {
+        None
+    };
     single.into_iter().chain(
-        items.into_iter().flatten().enumerate().map(|(i, o)| (vec![Seg::Key("items".into()), Seg::Index(i)], o)),
+        items
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, o)| (vec![Seg::Key("items".into()), Seg::Index(i)], o)),
     )
 }
 
@@ -198,10 +245,22 @@ pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
     let mut found = Vec::new();
     for (base, obj) in objects(value) {
         let api = obj.get("apiVersion").and_then(Json::as_str).unwrap_or("");
-        let Some(kind) = obj.get("kind").and_then(Json::as_str).and_then(|k| Kind::parse(api, k)) else { continue };
+        let Some(kind) = obj
+            .get("kind")
+            .and_then(Json::as_str)
+            .and_then(|k| Kind::parse(api, k))
+        else {
+            continue;
+        };
         let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
-        let template = if kind == Kind::CronJob { "spec.jobTemplate.spec.template" } else { "spec.template" };
-        let pod_labels = at(obj, &format!("{template}.metadata.labels")).and_then(Json::as_object).map_or_else(Map::new, |m| m.clone().into_owned());
+        let template = if kind == Kind::CronJob {
+            "spec.jobTemplate.spec.template"
+        } else {
+            "spec.template"
+        };
+        let pod_labels = at(obj, &format!("{template}.metadata.labels"))
+            .and_then(Json::as_object)
+            .map_or_else(Map::new, |m| m.clone().into_owned());
         found.push(Workload {
             doc,
             base,
@@ -210,7 +269,11 @@ pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
             namespace: str_at("metadata.namespace"),
             service: String::new(),
             named_by: String::new(),
-            hook: obj.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).and_then(Json::as_str).map(str::to_string),
+            hook: obj
+                .at("/metadata/annotations")
+                .and_then(|a| a.get(HOOK_ANNOTATION))
+                .and_then(Json::as_str)
+                .map(str::to_string),
             pod_labels,
         });
     }
@@ -220,14 +283,22 @@ pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
 /// Every workload of the stream (`values`: each document's meaning, in order), named by `labels`
 /// (in order) with `metadata.name` last.
 pub fn find(values: &[Json<'_>], labels: &[String], release: &Release) -> Vec<Workload> {
-    let mut found: Vec<Workload> = values.iter().enumerate().flat_map(|(doc, value)| found_in(doc, value)).collect();
+    let mut found: Vec<Workload> = values
+        .iter()
+        .enumerate()
+        .flat_map(|(doc, value)| found_in(doc, value))
+        .collect();
     name(&mut found, labels, release);
     found
 }
 
 /// Give every workload its service name: the first of `labels` (in order) whose value names it
 /// alone, else `metadata.name`.
-pub fn name<'w>(found: impl IntoIterator<Item = &'w mut Workload>, labels: &[String], release: &Release) {
+pub fn name<'w>(
+    found: impl IntoIterator<Item = &'w mut Workload>,
+    labels: &[String],
+    release: &Release,
+) {
     let mut found: Vec<&mut Workload> = found.into_iter().collect();
     let names: Vec<(String, String)> = {
         // Per label: how many workloads carry each value, and the prefix all values share;
@@ -243,7 +314,10 @@ pub fn name<'w>(found: impl IntoIterator<Item = &'w mut Workload>, labels: &[Str
                 (counts, common_prefix(&values))
             })
             .collect();
-        found.iter().map(|w| service_name(w, labels, release, &per_label)).collect()
+        found
+            .iter()
+            .map(|w| service_name(w, labels, release, &per_label))
+            .collect()
     };
     for (w, (service, by)) in found.iter_mut().zip(names) {
         w.service = service;
@@ -260,7 +334,9 @@ fn service_name(
     per_label: &[(HashMap<&str, usize>, String)],
 ) -> (String, String) {
     for (label, (counts, common)) in labels.iter().zip(per_label) {
-        let Some(value) = w.pod_label(label) else { continue };
+        let Some(value) = w.pod_label(label) else {
+            continue;
+        };
         // A value that two workloads share (e.g. `app.kubernetes.io/name: <chart>`) names no service.
         if counts.get(value).is_some_and(|&n| n > 1) {
             continue;
@@ -270,9 +346,23 @@ fn service_name(
     }
     let (service, how) = strip_known(&w.name, release, "");
     // Charts name Jobs after the render time (`…-migrate-20261122-035219`); that is no service.
-    let stable = service.split('-').rev().skip_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).collect::<Vec<_>>();
-    let service = if stable.is_empty() { service.clone() } else { stable.into_iter().rev().collect::<Vec<_>>().join("-") };
-    (service, format!("metadata.name (no distinguishing pod label among {}){how}", labels.join(", ")))
+    let stable = service
+        .split('-')
+        .rev()
+        .skip_while(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .collect::<Vec<_>>();
+    let service = if stable.is_empty() {
+        service.clone()
+    } else {
+        stable.into_iter().rev().collect::<Vec<_>>().join("-")
+    };
+    (
+        service,
+        format!(
+            "metadata.name (no distinguishing pod label among {}){how}",
+            labels.join(", ")
+        ),
+    )
 }
 
 /// Strip `<namespace>-<release>-` (or `<release>-`); without a known release, strip the prefix
@@ -288,10 +378,16 @@ fn common_prefix(values: &[&str]) -> String {
         return String::new();
     }
     let common = values.iter().skip(1).fold(values[0], |acc, v| {
-        let n = acc.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count();
+        let n = acc
+            .bytes()
+            .zip(v.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
         &acc[..n]
     });
-    common.rfind('-').map_or(String::new(), |cut| common[..=cut].to_string())
+    common
+        .rfind('-')
+        .map_or(String::new(), |cut| common[..=cut].to_string())
 }
 
 /// [`strip_prefix`] with the values' common prefix already computed.
@@ -320,7 +416,11 @@ mod tests {
 
     #[test]
     fn prefix_of_namespace_and_release_is_stripped() {
-        let rel = Release { namespace: Some("plane".into()), name: Some("plane".into()), ..Default::default() };
+        let rel = Release {
+            namespace: Some("plane".into()),
+            name: Some("plane".into()),
+            ..Default::default()
+        };
         assert_eq!(strip_prefix("plane-plane-api", &rel, &[]).0, "api");
         assert_eq!(strip_prefix("plane-api-wl", &rel, &[]).0, "api-wl");
     }
@@ -328,10 +428,26 @@ mod tests {
     #[test]
     fn timestamps_in_job_names_are_not_part_of_the_service() {
         let labels = vec!["app".to_string()];
-        let rel = Release { name: Some("plane".into()), ..Default::default() };
-        let w = Workload { doc: 0, base: vec![], kind: Kind::Job, name: "plane-minio-bucket-20261122-035219".into(), namespace: None, service: String::new(), named_by: String::new(), hook: None, pod_labels: Map::new() };
+        let rel = Release {
+            name: Some("plane".into()),
+            ..Default::default()
+        };
+        let w = Workload {
+            doc: 0,
+            base: vec![],
+            kind: Kind::Job,
+            name: "plane-minio-bucket-20261122-035219".into(),
+            namespace: None,
+            service: String::new(),
+            named_by: String::new(),
+            hook: None,
+            pod_labels: Map::new(),
+        };
         assert_eq!(service_name(&w, &labels, &rel, &[]).0, "minio-bucket");
-        let w = Workload { name: "plane-2048".into(), ..w };
+        let w = Workload {
+            name: "plane-2048".into(),
+            ..w
+        };
         assert_eq!(service_name(&w, &labels, &rel, &[]).0, "2048");
     }
 
@@ -339,7 +455,10 @@ mod tests {
     fn without_release_the_shared_prefix_is_stripped() {
         let rel = Release::default();
         let values = ["ns-rel-api", "ns-rel-api-migrate", "ns-rel-web"];
-        assert_eq!(strip_prefix("ns-rel-api-migrate", &rel, &values).0, "api-migrate");
+        assert_eq!(
+            strip_prefix("ns-rel-api-migrate", &rel, &values).0,
+            "api-migrate"
+        );
         assert_eq!(strip_prefix("solo", &rel, &["solo"]).0, "solo");
     }
 }

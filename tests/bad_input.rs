@@ -16,7 +16,14 @@ use std::time::{Duration, Instant};
 const SECRET_PLAIN: &str = "hunter2-XYZZY-plain";
 const SECRET_B64: &str = "aHVudGVyMi1YWVpaWS1iYXNlNjQ="; // "hunter2-XYZZY-base64"
 const SECRET_BAD: &str = "not-base64-PLUGH!";
-const FORBIDDEN: &[&str] = &[SECRET_PLAIN, SECRET_B64, SECRET_BAD, "hunter2", "XYZZY", "PLUGH"];
+const FORBIDDEN: &[&str] = &[
+    SECRET_PLAIN,
+    SECRET_B64,
+    SECRET_BAD,
+    "hunter2",
+    "XYZZY",
+    "PLUGH",
+];
 
 /// 6 lines; document 1 of every manifest row.
 fn secret_doc() -> String {
@@ -49,11 +56,27 @@ struct Row {
     expect: Expect,
 }
 
-fn row(name: &'static str, bad: &str, doc: usize, lines: std::ops::RangeInclusive<usize>, object: &'static str, says: &'static [&'static str]) -> Row {
+fn row(
+    name: &'static str,
+    bad: &str,
+    doc: usize,
+    lines: std::ops::RangeInclusive<usize>,
+    object: &'static str,
+    says: &'static [&'static str],
+) -> Row {
     let mut input = secret_doc();
     input.push_str(bad);
     let lines = (lines.start() + SECRET_LINES)..=(lines.end() + SECRET_LINES);
-    Row { name, input: input.into_bytes(), expect: Expect { doc, lines, object, says } }
+    Row {
+        name,
+        input: input.into_bytes(),
+        expect: Expect {
+            doc,
+            lines,
+            object,
+            says,
+        },
+    }
 }
 
 fn rows() -> Vec<Row> {
@@ -140,24 +163,59 @@ fn rows() -> Vec<Row> {
     let mut latin1 = secret_doc().into_bytes();
     latin1.extend_from_slice(deployment("web").as_bytes());
     let before = latin1.iter().filter(|&&b| b == b'\n').count();
-    latin1.extend_from_slice(b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: latin1\ndata:\n  k: caf\xe9\n");
-    rows.push(Row { name: "non-UTF-8 byte", input: latin1, expect: Expect { doc: 3, lines: before + 7..=before + 7, object: "stream", says: &["not utf-8", "re-encode"] } });
+    latin1.extend_from_slice(
+        b"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: latin1\ndata:\n  k: caf\xe9\n",
+    );
+    rows.push(Row {
+        name: "non-UTF-8 byte",
+        input: latin1,
+        expect: Expect {
+            doc: 3,
+            lines: before + 7..=before + 7,
+            object: "stream",
+            says: &["not utf-8", "re-encode"],
+        },
+    });
     rows
 }
 
 fn assert_one_clean_line(name: &str, stdout: &str, stderr: &str) -> String {
-    assert!(stdout.is_empty(), "{name}: stdout must be empty on failure, got {} bytes:\n{stdout}", stdout.len());
+    assert!(
+        stdout.is_empty(),
+        "{name}: stdout must be empty on failure, got {} bytes:\n{stdout}",
+        stdout.len()
+    );
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{name}: stderr must be exactly one line:\n{stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "{name}: stderr must be exactly one line:\n{stderr}"
+    );
     let line = lines[0];
-    for bad in ["panicked", "RUST_BACKTRACE", "stack overflow", "thread 'main'", "todo!", "not yet implemented"] {
-        assert!(!stderr.contains(bad), "{name}: panic text in stderr: {stderr}");
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "stack overflow",
+        "thread 'main'",
+        "todo!",
+        "not yet implemented",
+    ] {
+        assert!(
+            !stderr.contains(bad),
+            "{name}: panic text in stderr: {stderr}"
+        );
     }
     for secret in FORBIDDEN {
-        assert!(!stderr.contains(secret) && !stdout.contains(secret), "{name}: Secret data `{secret}` leaked: {stderr}");
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "{name}: Secret data `{secret}` leaked: {stderr}"
+        );
     }
     assert!(line.starts_with("helm-ha: error: "), "{name}: {line}");
-    assert!(line.contains("; "), "{name}: no `what; how to fix` in {line}");
+    assert!(
+        line.contains("; "),
+        "{name}: no `what; how to fix` in {line}"
+    );
     line.to_string()
 }
 
@@ -173,7 +231,11 @@ fn location(line: &str) -> Option<(usize, usize, String)> {
 #[test]
 fn bad_manifests_fail_with_one_clear_line() {
     for row in rows() {
-        for args in [&[][..], &["check"][..], &["--profile", "plane-enterprise"][..]] {
+        for args in [
+            &[][..],
+            &["check"][..],
+            &["--profile", "plane-enterprise"][..],
+        ] {
             // `check` edits nothing, so a duplicate key is only refused where a rule must edit.
             if args == ["check"] && row.name.starts_with("duplicate key") {
                 continue;
@@ -182,9 +244,14 @@ fn bad_manifests_fail_with_one_clear_line() {
             let name = format!("{} ({})", row.name, args.join(" "));
             assert_eq!(run.code, 2, "{name}: exit code; stderr: {}", run.stderr);
             let line = assert_one_clean_line(&name, &run.stdout, &run.stderr);
-            let (doc, l, object) = location(&line).unwrap_or_else(|| panic!("{name}: no `document N (line L, object)` in {line}"));
+            let (doc, l, object) = location(&line)
+                .unwrap_or_else(|| panic!("{name}: no `document N (line L, object)` in {line}"));
             assert_eq!(doc, row.expect.doc, "{name}: document index in {line}");
-            assert!(row.expect.lines.contains(&l), "{name}: line {l} not in {:?}: {line}", row.expect.lines);
+            assert!(
+                row.expect.lines.contains(&l),
+                "{name}: line {l} not in {:?}: {line}",
+                row.expect.lines
+            );
             assert_eq!(object, row.expect.object, "{name}: object in {line}");
             let lower = line.to_lowercase();
             for frag in row.expect.says {
@@ -201,9 +268,15 @@ fn a_utf8_bom_is_accepted() {
     input.extend_from_slice(secret_doc().as_bytes());
     let run = helm_ha(&[], &input);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("\u{feff}---\napiVersion: apps/v1\n"), "the BOM is kept where it was");
+    assert!(
+        run.stdout.starts_with("\u{feff}---\napiVersion: apps/v1\n"),
+        "the BOM is kept where it was"
+    );
     assert_eq!(run.stdout.matches('\u{feff}').count(), 1);
-    assert!(run.stdout.contains("topologySpreadConstraints"), "the Deployment after the BOM was recognised and edited");
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "the Deployment after the BOM was recognised and edited"
+    );
     for secret in [SECRET_PLAIN, SECRET_B64] {
         assert!(!run.stderr.contains(secret));
     }
@@ -214,18 +287,44 @@ fn duplicate_keys_in_an_untouched_document_only_warn() {
     let input = format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  k: {SECRET_PLAIN}\n  k: {SECRET_PLAIN}\n", secret_doc());
     let run = helm_ha(&[], input.as_bytes());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, input, "untouched documents come out byte for byte");
-    let warning = run.stderr.lines().find(|l| l.contains("duplicate key")).unwrap_or_else(|| panic!("no warning: {}", run.stderr));
-    assert!(warning.contains("document 2") && warning.contains("ConfigMap/dup") && warning.contains("data.k"), "{warning}");
+    assert_eq!(
+        run.stdout, input,
+        "untouched documents come out byte for byte"
+    );
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("duplicate key"))
+        .unwrap_or_else(|| panic!("no warning: {}", run.stderr));
+    assert!(
+        warning.contains("document 2")
+            && warning.contains("ConfigMap/dup")
+            && warning.contains("data.k"),
+        "{warning}"
+    );
     assert!(!run.stderr.contains(SECRET_PLAIN), "{}", run.stderr);
 }
 
 /// Run the binary under a wall-clock deadline and an address-space cap (`ulimit -v`, KiB);
 /// returns (exit code or None when killed, stdout, stderr, elapsed).
-fn run_bounded(args: &[&str], stdin: Vec<u8>, deadline: Duration, mem_kib: u64) -> (Option<i32>, String, String, Duration) {
+fn run_bounded(
+    args: &[&str],
+    stdin: Vec<u8>,
+    deadline: Duration,
+    mem_kib: u64,
+) -> (Option<i32>, String, String, Duration) {
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(format!("ulimit -v {mem_kib} && exec \"$0\" \"$@\"")).arg(env!("CARGO_BIN_EXE_helm-ha")).args(args);
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).env_remove("HELM_PLUGIN_NAME").spawn().unwrap();
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {mem_kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_helm-ha"))
+        .args(args);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("HELM_PLUGIN_NAME")
+        .spawn()
+        .unwrap();
     let mut sin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let _ = sin.write_all(&stdin);
@@ -266,7 +365,10 @@ const MEM_KIB: u64 = 1024 * 1024;
 
 fn assert_bounded_failure(name: &str, input: String, says: &[&str]) {
     let (code, stdout, stderr, elapsed) = run_bounded(&[], input.into_bytes(), DEADLINE, MEM_KIB);
-    assert!(code.is_some(), "{name}: killed after {elapsed:?} (deadline {DEADLINE:?})");
+    assert!(
+        code.is_some(),
+        "{name}: killed after {elapsed:?} (deadline {DEADLINE:?})"
+    );
     assert_eq!(code, Some(2), "{name}: exit code; stderr: {stderr}");
     let line = assert_one_clean_line(name, &stdout, &stderr);
     let (doc, _, _) = location(&line).unwrap_or_else(|| panic!("{name}: no location in {line}"));
@@ -292,15 +394,26 @@ fn an_alias_bomb_is_refused_in_bounded_time_and_memory() {
 #[test]
 fn ten_thousand_deep_nesting_is_refused_without_a_stack_overflow() {
     let depth = 10_000;
-    let flow = format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  k: {}{}\n", secret_doc(), "[".repeat(depth), "]".repeat(depth));
+    let flow = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  k: {}{}\n",
+        secret_doc(),
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     assert_bounded_failure("10,000-deep flow nesting", flow, &["nest"]);
-    let mut block = format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n", secret_doc());
+    let mut block = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n",
+        secret_doc()
+    );
     for i in 0..depth {
         block.push_str(&" ".repeat(2 + i));
         block.push_str("k:\n");
     }
     assert_bounded_failure("10,000-deep block nesting", block, &["nest"]);
-    let mut seqs = format!("{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  k:\n", secret_doc());
+    let mut seqs = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n  k:\n",
+        secret_doc()
+    );
     seqs.push_str("    ");
     seqs.push_str(&"- ".repeat(depth));
     seqs.push_str("x\n");
@@ -315,14 +428,27 @@ fn peak_rss(file: &std::path::Path, env: &[(&str, &str)]) -> Option<(u64, Option
         return None;
     }
     let mut command = Command::new(time);
-    command.args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_helm-ha")).arg(file).stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_helm-ha"))
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
     }
     let out = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let kib = stderr.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no GNU time line in {stderr}"));
-    let messages = stderr.lines().filter(|l| l.starts_with("helm-ha:")).collect::<Vec<_>>().join("\n");
+    let kib = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no GNU time line in {stderr}"));
+    let messages = stderr
+        .lines()
+        .filter(|l| l.starts_with("helm-ha:"))
+        .collect::<Vec<_>>()
+        .join("\n");
     Some((kib, out.status.code(), messages))
 }
 
@@ -336,12 +462,21 @@ fn a_200_mb_stream_runs_in_under_3x_its_size_or_is_refused_at_a_lower_limit() {
     let dir = std::env::temp_dir().join(format!("helm-ha-200mb-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("stream-200.yaml");
-    let gen = Command::new(env!("CARGO_BIN_EXE_gen-stream")).args(["--mb", "200", "--seed", "1", "--out"]).arg(&file).status().unwrap();
+    let gen = Command::new(env!("CARGO_BIN_EXE_gen-stream"))
+        .args(["--mb", "200", "--seed", "1", "--out"])
+        .arg(&file)
+        .status()
+        .unwrap();
     assert!(gen.success());
     let size = std::fs::metadata(&file).unwrap().len();
     for limit in [None, Some("64")] {
-        let env: Vec<(&str, &str)> = limit.map(|l| ("HELM_HA_MAX_INPUT_MIB", l)).into_iter().collect();
-        let Some((kib, code, messages)) = peak_rss(&file, &env) else { break };
+        let env: Vec<(&str, &str)> = limit
+            .map(|l| ("HELM_HA_MAX_INPUT_MIB", l))
+            .into_iter()
+            .collect();
+        let Some((kib, code, messages)) = peak_rss(&file, &env) else {
+            break;
+        };
         let ratio = (kib * 1024) as f64 / size as f64;
         eprintln!("200 MB stream, limit {}: {size} bytes, exit {code:?}, peak RSS {kib} KiB = {ratio:.2}x input", limit.map_or("default".to_string(), |l| format!("{l} MiB")));
         if limit.is_none() {
@@ -349,7 +484,10 @@ fn a_200_mb_stream_runs_in_under_3x_its_size_or_is_refused_at_a_lower_limit() {
             assert!(ratio < 3.0, "peak RSS {ratio:.2}x input");
         } else {
             assert_eq!(code, Some(2));
-            assert!(messages.contains("larger than the 64 MiB limit") && !messages.contains('\n'), "{messages}");
+            assert!(
+                messages.contains("larger than the 64 MiB limit") && !messages.contains('\n'),
+                "{messages}"
+            );
             assert!(kib * 1024 < 2 * (64 << 20), "refusing cost {kib} KiB");
         }
     }
@@ -358,7 +496,11 @@ fn a_200_mb_stream_runs_in_under_3x_its_size_or_is_refused_at_a_lower_limit() {
 
 #[test]
 fn a_stream_over_the_input_limit_is_refused_with_a_clear_message() {
-    assert_eq!(helm_ha::app::MAX_INPUT_BYTES, 256 << 20, "docs/benchmarks.md and README document 256 MiB");
+    assert_eq!(
+        helm_ha::app::MAX_INPUT_BYTES,
+        256 << 20,
+        "docs/benchmarks.md and README document 256 MiB"
+    );
     // The same check with the limit lowered to 1 MiB, so the test stays small.
     let filler = "# padding padding padding padding padding padding padding padding padding pad\n";
     let mut input = format!("{}{}", secret_doc(), deployment("web"));
@@ -368,7 +510,10 @@ fn a_stream_over_the_input_limit_is_refused_with_a_clear_message() {
     let run = common::helm_ha_env(&[], input.as_bytes(), &[("HELM_HA_MAX_INPUT_MIB", "1")]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let line = assert_one_clean_line("input over the limit", &run.stdout, &run.stderr);
-    assert!(line.contains("1 MiB limit") && line.contains("HELM_HA_MAX_INPUT_MIB"), "{line}");
+    assert!(
+        line.contains("1 MiB limit") && line.contains("HELM_HA_MAX_INPUT_MIB"),
+        "{line}"
+    );
     // Exactly at the limit is fine.
     input.truncate(1 << 20);
     let cut = input.rfind('\n').unwrap() + 1;
@@ -450,9 +595,16 @@ fn bad_policy_files_name_the_file_line_and_key() {
             assert_eq!(run.code, 2, "{name}: {}", run.stderr);
             let line = assert_one_clean_line(&name, &run.stdout, &run.stderr);
             let want = format!("helm-ha: error: policy {path} line {}", row.line);
-            assert!(line.starts_with(&want), "{name}: expected `{want}` in {line}");
+            assert!(
+                line.starts_with(&want),
+                "{name}: expected `{want}` in {line}"
+            );
             if !row.key.is_empty() {
-                assert!(line.contains(&format!("key `{}", row.key)), "{name}: key `{}` missing from {line}", row.key);
+                assert!(
+                    line.contains(&format!("key `{}", row.key)),
+                    "{name}: key `{}` missing from {line}",
+                    row.key
+                );
             }
             let lower = line.to_lowercase();
             for frag in row.says {

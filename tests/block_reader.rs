@@ -13,7 +13,10 @@ fn chunks(text: &str) -> Vec<&str> {
 
 /// Not only blank lines, comments and markers (such chunks are left to granit on purpose).
 fn has_content(chunk: &str) -> bool {
-    chunk.lines().map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...")
+    chunk
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...")
 }
 
 /// Every chunk of `text` with content: `(taken, declined)`; panics on a disagreement.
@@ -22,11 +25,17 @@ fn tally(name: &str, text: &str) -> (usize, Vec<String>) {
     for (i, chunk) in chunks(text).into_iter().enumerate() {
         match block_reader_agrees(chunk) {
             Ok(true) => {
-                assert!(cheap_oracle_recognises(chunk), "{name} document {i}: the editor's oracle does not recognise it");
+                assert!(
+                    cheap_oracle_recognises(chunk),
+                    "{name} document {i}: the editor's oracle does not recognise it"
+                );
                 taken += 1;
             }
             Ok(false) if !has_content(chunk) => {}
-            Ok(false) => declined.push(format!("{name} #{i}: {}", chunk.lines().take(3).collect::<Vec<_>>().join(" | "))),
+            Ok(false) => declined.push(format!(
+                "{name} #{i}: {}",
+                chunk.lines().take(3).collect::<Vec<_>>().join(" | ")
+            )),
             Err(e) => panic!("{name} document {i}: {e}\n{chunk}"),
         }
     }
@@ -35,14 +44,23 @@ fn tally(name: &str, text: &str) -> (usize, Vec<String>) {
 
 #[test]
 fn real_chart_output_takes_the_fast_path_and_agrees() {
-    let Some(shared) = common::shared() else { return };
+    let Some(shared) = common::shared() else {
+        return;
+    };
     let dir = shared.join("fixtures/plane-enterprise");
-    for file in ["plane-enterprise-default.yaml", "plane-enterprise-full.yaml", "plane-enterprise-ha.yaml"] {
+    for file in [
+        "plane-enterprise-default.yaml",
+        "plane-enterprise-full.yaml",
+        "plane-enterprise-ha.yaml",
+    ] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let (taken, declined) = tally(file, &text);
         let all = taken + declined.len();
         eprintln!("{file}: {taken} of {all} on the fast path; declined: {declined:#?}");
-        assert!(taken * 100 >= all * 95, "{file}: only {taken} of {all} documents on the fast path: {declined:#?}");
+        assert!(
+            taken * 100 >= all * 95,
+            "{file}: only {taken} of {all} documents on the fast path: {declined:#?}"
+        );
     }
 }
 
@@ -96,7 +114,17 @@ fn node() -> impl Strategy<Value = Node> {
     ];
     leaf.prop_recursive(5, 40, 5, |inner| {
         prop_oneof![
-            prop::collection::vec((prop::sample::select(vec!["name", "image", "a b", "\"q\"", "'s'", "on", "k:v", "-x", "n"]).prop_map(str::to_string), inner.clone()), 1..5).prop_map(Node::Map),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "name", "image", "a b", "\"q\"", "'s'", "on", "k:v", "-x", "n"
+                    ])
+                    .prop_map(str::to_string),
+                    inner.clone()
+                ),
+                1..5
+            )
+            .prop_map(Node::Map),
             prop::collection::vec(inner, 1..4).prop_map(Node::Seq),
         ]
     })
@@ -132,7 +160,12 @@ fn write(node: &Node, indent: usize, out: &mut String, indentless: bool, comment
                     out.push_str(&format!("{pad}# comment\n"));
                 }
                 out.push_str(&format!("{pad}{k}:"));
-                let nested = indent + if matches!(v, Node::Seq(_)) && indentless { 0 } else { 2 };
+                let nested = indent
+                    + if matches!(v, Node::Seq(_)) && indentless {
+                        0
+                    } else {
+                        2
+                    };
                 write(v, nested, out, indentless, comment);
             }
         }

@@ -19,7 +19,12 @@ fn drill(stream: &[u8], extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["drill", "--profile", "plane-enterprise", "--format", "json"];
     args.extend_from_slice(extra);
     let run = common::helm_ha(&args, stream);
-    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("drill JSON: {e}\nstdout: {}\nstderr: {}", run.stdout, run.stderr));
+    let report = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "drill JSON: {e}\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        )
+    });
     (run.code, report)
 }
 
@@ -28,11 +33,17 @@ fn rows(report: &Value) -> &Vec<Value> {
 }
 
 fn row<'a>(report: &'a Value, service: &str) -> &'a Value {
-    rows(report).iter().find(|r| r["service"] == service).unwrap_or_else(|| panic!("no row for {service}"))
+    rows(report)
+        .iter()
+        .find(|r| r["service"] == service)
+        .unwrap_or_else(|| panic!("no row for {service}"))
 }
 
 fn tier1(report: &Value) -> Vec<&Value> {
-    rows(report).iter().filter(|r| TIER1.contains(&r["tier"].as_str().unwrap())).collect()
+    rows(report)
+        .iter()
+        .filter(|r| TIER1.contains(&r["tier"].as_str().unwrap()))
+        .collect()
 }
 
 /// Render with `helm-ha --profile plane-enterprise`.
@@ -51,11 +62,26 @@ fn raw_chart_output_fails_the_zone_loss_drill_because_of_single_replicas() {
     let api = row(&report, "api");
     assert_eq!(api["replicas"], 1);
     assert_eq!(api["zone_loss"]["mark"], "fail");
-    assert!(api["zone_loss"]["reason"].as_str().unwrap().contains("its only pod is there"), "{}", api["zone_loss"]);
+    assert!(
+        api["zone_loss"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("its only pod is there"),
+        "{}",
+        api["zone_loss"]
+    );
     for r in tier1(&report) {
         assert_eq!(r["replicas"], 1, "{}", r["service"]);
-        assert_eq!(r["zone_loss"]["mark"], "fail", "{}: {}", r["service"], r["zone_loss"]["reason"]);
-        assert_eq!(r["drain"]["mark"], "fail", "{}: {}", r["service"], r["drain"]["reason"]);
+        assert_eq!(
+            r["zone_loss"]["mark"], "fail",
+            "{}: {}",
+            r["service"], r["zone_loss"]["reason"]
+        );
+        assert_eq!(
+            r["drain"]["mark"], "fail",
+            "{}: {}",
+            r["service"], r["drain"]["reason"]
+        );
     }
 }
 
@@ -66,11 +92,17 @@ fn raw_chart_output_fails_the_zone_loss_drill_because_of_single_replicas() {
 fn hardened_output_passes_every_drill_and_says_why() {
     let Some(raw) = fixture() else { return };
     let hardened = harden(&raw);
-    let (code, report) = drill(hardened.as_bytes(), &["--zones", "3", "--nodes-per-zone", "2"]);
+    let (code, report) = drill(
+        hardened.as_bytes(),
+        &["--zones", "3", "--nodes-per-zone", "2"],
+    );
     assert_eq!(report["cluster"], "3 zone(s), 6 node(s)");
     let failures: Vec<String> = rows(&report)
         .iter()
-        .flat_map(|r| ["schedule", "zone_loss", "drain", "rollout"].map(|c| (r["service"].clone(), c, r[c].clone())))
+        .flat_map(|r| {
+            ["schedule", "zone_loss", "drain", "rollout"]
+                .map(|c| (r["service"].clone(), c, r[c].clone()))
+        })
         .filter(|(_, _, cell)| cell["mark"] == "fail")
         .map(|(s, c, cell)| format!("{s} {c}: {}", cell["reason"]))
         .collect();
@@ -83,23 +115,56 @@ fn hardened_output_passes_every_drill_and_says_why() {
         let replicas = r["replicas"].as_u64().unwrap();
         // Why zone loss passes: the replicas run in at least two zones.
         assert!(replicas >= 2, "{svc}");
-        assert!(r["zones"].as_array().unwrap().len() >= 2, "{svc}: {}", r["zones"]);
-        assert_eq!(r["zone_loss"]["mark"], "ok", "{svc}: {}", r["zone_loss"]["reason"]);
-        assert!(r["zone_loss"]["reason"].as_str().unwrap().starts_with("replicas in "), "{svc}");
+        assert!(
+            r["zones"].as_array().unwrap().len() >= 2,
+            "{svc}: {}",
+            r["zones"]
+        );
+        assert_eq!(
+            r["zone_loss"]["mark"], "ok",
+            "{svc}: {}",
+            r["zone_loss"]["reason"]
+        );
+        assert!(
+            r["zone_loss"]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("replicas in "),
+            "{svc}"
+        );
         assert_eq!(r["drain"]["mark"], "ok", "{svc}: {}", r["drain"]["reason"]);
-        assert_eq!(r["rollout"]["mark"], "ok", "{svc}: {}", r["rollout"]["reason"]);
+        assert_eq!(
+            r["rollout"]["mark"], "ok",
+            "{svc}: {}",
+            r["rollout"]["reason"]
+        );
         // Why drains pass: helm-ha's PDB (the guide's minAvailable 1) leaves disruptions to spend.
         let want = format!("evictions allowed while PDB plane-{svc}-wl-pdb (minAvailable 1) allows {} disruption(s) ({replicas} healthy, 1 required)", replicas - 1);
-        assert!(r["drain"]["reason"].as_str().unwrap().contains(&want), "{svc}: {}", r["drain"]["reason"]);
+        assert!(
+            r["drain"]["reason"].as_str().unwrap().contains(&want),
+            "{svc}: {}",
+            r["drain"]["reason"]
+        );
     }
     // api, web and worker get their count from the HPAs helm-ha emits (minReplicas ≥ floor 3).
     for svc in ["api", "web", "worker"] {
         let r = row(&report, svc);
         assert_eq!(r["replicas"], 3, "{svc}");
-        assert!(r["replicas_from"].as_str().unwrap().contains("minReplicas"), "{svc}: {}", r["replicas_from"]);
+        assert!(
+            r["replicas_from"].as_str().unwrap().contains("minReplicas"),
+            "{svc}: {}",
+            r["replicas_from"]
+        );
     }
     // The guide's hard per-node anti-affinity comes with HA104's one-at-a-time rollout.
-    assert!(row(&report, "api")["rollout"]["reason"].as_str().unwrap().starts_with("maxSurge 0, maxUnavailable 1"), "{}", row(&report, "api")["rollout"]);
+    assert!(
+        row(&report, "api")["rollout"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("maxSurge 0, maxUnavailable 1"),
+        "{}",
+        row(&report, "api")["rollout"]
+    );
 }
 
 #[test]
@@ -107,8 +172,17 @@ fn text_report_has_a_row_per_service_and_no_colour_off_a_tty() {
     let Some(raw) = fixture() else { return };
     let run = common::helm_ha(&["drill", "--profile", "plane-enterprise"], &raw);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.starts_with("helm-ha drill on 3 zone(s), 6 node(s)\n"), "{}", run.stdout);
-    assert!(run.stdout.contains("✗ api zone loss: 0 ready when zone-"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("helm-ha drill on 3 zone(s), 6 node(s)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("✗ api zone loss: 0 ready when zone-"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains('\x1b'), "colour only on a terminal");
 }
 
@@ -124,5 +198,12 @@ fn cluster_file_pools_with_taints_keep_untolerating_pods_out() {
     assert_eq!(report["cluster"], "2 zone(s), 4 node(s)");
     let api = row(&report, "api");
     assert_eq!(api["schedule"]["mark"], "fail");
-    assert!(api["schedule"]["reason"].as_str().unwrap().contains("4 node(s) had untolerated taint {nvidia.com/gpu: true}"), "{}", api["schedule"]);
+    assert!(
+        api["schedule"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("4 node(s) had untolerated taint {nvidia.com/gpu: true}"),
+        "{}",
+        api["schedule"]
+    );
 }

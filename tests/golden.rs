@@ -12,9 +12,17 @@ use std::path::Path;
 #[test]
 fn cases() {
     let dir = root().join("golden/cases");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
-    assert!(cases.len() >= 10, "expected the edge-case corpus in {}", dir.display());
+    assert!(
+        cases.len() >= 10,
+        "expected the edge-case corpus in {}",
+        dir.display()
+    );
     for case in cases {
         run_case(&case);
     }
@@ -27,9 +35,16 @@ fn run_case(case: &Path) {
     args.push("--explain");
     let run = helm_ha(&args, &input);
     golden(&case.join("output.yaml"), &run.stdout);
-    golden(&case.join("stderr.txt"), &format!("exit: {}\n{}", run.code, run.stderr));
+    golden(
+        &case.join("stderr.txt"),
+        &format!("exit: {}\n{}", run.code, run.stderr),
+    );
     if run.code != 0 {
-        assert!(run.stdout.is_empty(), "{}: a failure printed to stdout", case.display());
+        assert!(
+            run.stdout.is_empty(),
+            "{}: a failure printed to stdout",
+            case.display()
+        );
     }
 }
 
@@ -40,8 +55,14 @@ fn plane_fixtures_with_both_profiles() {
         for profile in ["generic", "plane-enterprise"] {
             let run = helm_ha(&["--profile", profile, "--explain"], input.as_bytes());
             assert_eq!(run.code, 0, "{name} with {profile}: {}", run.stderr);
-            golden(&root().join(format!("golden/fixtures/{name}.{profile}.diff")), &unified_diff(&input, &run.stdout, &format!("{name}.yaml")));
-            golden(&root().join(format!("golden/fixtures/{name}.{profile}.explain.txt")), &run.stderr);
+            golden(
+                &root().join(format!("golden/fixtures/{name}.{profile}.diff")),
+                &unified_diff(&input, &run.stdout, &format!("{name}.yaml")),
+            );
+            golden(
+                &root().join(format!("golden/fixtures/{name}.{profile}.explain.txt")),
+                &run.stderr,
+            );
         }
     }
 }

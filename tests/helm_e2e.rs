@@ -19,11 +19,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
 const CHARTS: &[&str] = &["tchart", "existing", "dupname", "edge", "empty"];
 
 fn tool(var: &str, default: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| root().join("target/tools/bin").join(default));
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/tools/bin").join(default));
     if path.is_file() {
         Some(path)
     } else {
-        common::missing(&format!("{var}={} (scripts/fetch-tools.sh fetches it)", path.display()))
+        common::missing(&format!(
+            "{var}={} (scripts/fetch-tools.sh fetches it)",
+            path.display()
+        ))
     }
 }
 
@@ -53,7 +58,11 @@ struct Sandbox {
 impl Sandbox {
     fn new(name: &str) -> Sandbox {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!("helm-ha-e2e-{}-{name}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let dir = std::env::temp_dir().join(format!(
+            "helm-ha-e2e-{}-{name}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["data/plugins", "config", "cache", "bin"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -67,13 +76,30 @@ impl Sandbox {
 
     /// Run `program` with the isolated Helm environment, no HELM_PLUGIN_* from outside, a
     /// kubeconfig that points nowhere, and `extra_path` first on PATH.
-    fn run(&self, program: &Path, args: &[&str], cwd: Option<&Path>, env: &[(&str, &str)], stdin: &[u8]) -> Run {
+    fn run(
+        &self,
+        program: &Path,
+        args: &[&str],
+        cwd: Option<&Path>,
+        env: &[(&str, &str)],
+        stdin: &[u8],
+    ) -> Run {
         let mut cmd = Command::new(program);
         cmd.args(args);
-        for k in ["HELM_PLUGIN_NAME", "HELM_PLUGIN_DIR", "HELM_DRIVER", "HELM_NAMESPACE", "HELM_KUBECONTEXT"] {
+        for k in [
+            "HELM_PLUGIN_NAME",
+            "HELM_PLUGIN_DIR",
+            "HELM_DRIVER",
+            "HELM_NAMESPACE",
+            "HELM_KUBECONTEXT",
+        ] {
             cmd.env_remove(k);
         }
-        let path = format!("{}:{}", self.path("bin").display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         cmd.env("PATH", path)
             .env("HELM_DATA_HOME", self.path("data"))
             .env("HELM_CONFIG_HOME", self.path("config"))
@@ -120,7 +146,11 @@ impl Drop for Sandbox {
 }
 
 fn ok(run: &Run, what: &str) {
-    assert_eq!(run.code, 0, "{what}: exit {}\nstderr:\n{}\nstdout:\n{}", run.code, run.stderr, run.stdout);
+    assert_eq!(
+        run.code, 0,
+        "{what}: exit {}\nstderr:\n{}\nstdout:\n{}",
+        run.code, run.stderr, run.stdout
+    );
 }
 
 fn kinds(stream: &str) -> usize {
@@ -129,7 +159,11 @@ fn kinds(stream: &str) -> usize {
 
 /// The documents of a `helm template` output, keyed by their `# Source:`.
 fn docs(stream: &str) -> Vec<String> {
-    stream.split("\n---\n").map(|d| d.trim_start_matches("---\n").trim().to_string()).filter(|d| !d.is_empty()).collect()
+    stream
+        .split("\n---\n")
+        .map(|d| d.trim_start_matches("---\n").trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect()
 }
 
 /// The hooks of a stream, by meaning (Helm 4 re-serialises every document when a
@@ -139,8 +173,14 @@ fn hooks(stream: &str) -> Vec<(Option<String>, serde_json::Value)> {
         .into_iter()
         .filter(|d| d.contains("helm.sh/hook:"))
         .map(|d| {
-            let value = helm_ha::yaml::parse(&d).unwrap_or_else(|e| panic!("hook does not parse: {e:?}\n{d}")).value.to_serde();
-            (helm_ha::stream::source_comment(&d).map(str::to_string), value)
+            let value = helm_ha::yaml::parse(&d)
+                .unwrap_or_else(|e| panic!("hook does not parse: {e:?}\n{d}"))
+                .value
+                .to_serde();
+            (
+                helm_ha::stream::source_comment(&d).map(str::to_string),
+                value,
+            )
         })
         .collect();
     h.sort_by_key(|(s, v)| (s.clone(), v.to_string()));
@@ -155,19 +195,55 @@ fn hooks(stream: &str) -> Vec<(Option<String>, serde_json::Value)> {
 fn helm3_post_renderer_by_path_on_every_chart() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-all");
-    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS.iter().map(|c| (c.to_string(), chart(c), "generic")).collect();
+    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS
+        .iter()
+        .map(|c| (c.to_string(), chart(c), "generic"))
+        .collect();
     cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
     for (name, dir, profile) in cases {
-        let plain = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns"]);
+        let plain = sb.helm(
+            &helm,
+            &["template", "rel", dir.to_str().unwrap(), "-n", "ns"],
+        );
         ok(&plain, &format!("helm3 template {name}"));
         let profile_arg = format!("--profile={profile}");
-        let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--post-renderer-args", &profile_arg]);
-        ok(&run, &format!("helm3 template {name} --post-renderer helm-ha"));
-        assert!(kinds(&run.stdout) >= kinds(&plain.stdout), "{name}: objects lost:\n{}", run.stdout);
+        let run = sb.helm(
+            &helm,
+            &[
+                "template",
+                "rel",
+                dir.to_str().unwrap(),
+                "-n",
+                "ns",
+                "--post-renderer",
+                BIN,
+                "--post-renderer-args",
+                &profile_arg,
+            ],
+        );
+        ok(
+            &run,
+            &format!("helm3 template {name} --post-renderer helm-ha"),
+        );
+        assert!(
+            kinds(&run.stdout) >= kinds(&plain.stdout),
+            "{name}: objects lost:\n{}",
+            run.stdout
+        );
         // Helm 3 never sends hooks to a post-renderer; they are appended untouched.
-        assert_eq!(hooks(&run.stdout), hooks(&plain.stdout), "{name}: hooks changed");
-        for doc in docs(&run.stdout).iter().filter(|d| d.contains("\nkind:") || d.starts_with("kind:")) {
-            assert!(doc.starts_with("# Source: "), "{name}: a document lost its # Source: comment:\n{doc}");
+        assert_eq!(
+            hooks(&run.stdout),
+            hooks(&plain.stdout),
+            "{name}: hooks changed"
+        );
+        for doc in docs(&run.stdout)
+            .iter()
+            .filter(|d| d.contains("\nkind:") || d.starts_with("kind:"))
+        {
+            assert!(
+                doc.starts_with("# Source: "),
+                "{name}: a document lost its # Source: comment:\n{doc}"
+            );
         }
     }
 }
@@ -177,10 +253,27 @@ fn helm3_hardens_the_example_chart_and_output_passes_the_validator() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-plane");
     let chart = plane_chart();
-    let run = sb.helm(&helm, &["template", "plane", chart.to_str().unwrap(), "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "plane",
+            chart.to_str().unwrap(),
+            "-n",
+            "plane",
+            "--post-renderer",
+            BIN,
+            "--post-renderer-args=--profile=plane-enterprise",
+        ],
+    );
     ok(&run, "helm3 template plane");
-    assert!(run.stdout.contains("podAntiAffinity"), "the Tier-1 services got no anti-affinity");
-    let Some((valid, report)) = common::validate(&run.stdout) else { return };
+    assert!(
+        run.stdout.contains("podAntiAffinity"),
+        "the Tier-1 services got no anti-affinity"
+    );
+    let Some((valid, report)) = common::validate(&run.stdout) else {
+        return;
+    };
     assert!(valid, "validator:\n{report}");
 }
 
@@ -189,9 +282,23 @@ fn helm3_post_renderer_by_name_on_path() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-path");
     sb.link("helm-ha", Path::new(BIN));
-    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", "helm-ha", "--post-renderer-args=--namespace=ns"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "--post-renderer",
+            "helm-ha",
+            "--post-renderer-args=--namespace=ns",
+        ],
+    );
     ok(&run, "helm3 --post-renderer helm-ha (PATH)");
-    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -199,25 +306,86 @@ fn helm3_show_only_works_because_source_comments_survive() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-show-only");
     let dir = chart("tchart");
-    let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--show-only", "templates/deployment.yaml"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            dir.to_str().unwrap(),
+            "-n",
+            "ns",
+            "--post-renderer",
+            BIN,
+            "--show-only",
+            "templates/deployment.yaml",
+        ],
+    );
     ok(&run, "helm3 template --show-only templates/deployment.yaml");
-    assert!(run.stdout.contains("# Source: tchart/templates/deployment.yaml"), "{}", run.stdout);
-    assert!(run.stdout.contains("kind: Deployment") && !run.stdout.contains("kind: Secret"), "{}", run.stdout);
-    assert!(run.stdout.contains("topologySpreadConstraints"), "the shown template is the hardened one:\n{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("# Source: tchart/templates/deployment.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("kind: Deployment") && !run.stdout.contains("kind: Secret"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "the shown template is the hardened one:\n{}",
+        run.stdout
+    );
     // A multi-document template keeps all its documents.
-    let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "-s", "templates/multi.yaml"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            dir.to_str().unwrap(),
+            "-n",
+            "ns",
+            "--post-renderer",
+            BIN,
+            "-s",
+            "templates/multi.yaml",
+        ],
+    );
     ok(&run, "helm3 template -s templates/multi.yaml");
-    assert!(run.stdout.contains("kind: ConfigMap") && run.stdout.contains("kind: Service"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("kind: ConfigMap") && run.stdout.contains("kind: Service"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn helm3_failure_exits_non_zero_and_shows_the_message() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-fail");
-    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", BIN, "--post-renderer-args=--profile=nope"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "--post-renderer",
+            BIN,
+            "--post-renderer-args=--profile=nope",
+        ],
+    );
     assert_ne!(run.code, 0, "helm3 must fail:\n{}", run.stdout);
-    assert!(run.stderr.contains("unknown profile `nope`"), "the user must see helm-ha's message:\n{}", run.stderr);
-    assert!(!run.stdout.contains("kind:"), "nothing may be printed as output:\n{}", run.stdout);
+    assert!(
+        run.stderr.contains("unknown profile `nope`"),
+        "the user must see helm-ha's message:\n{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains("kind:"),
+        "nothing may be printed as output:\n{}",
+        run.stdout
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,10 +397,20 @@ fn helm4_with_dev_plugin(sb: &Sandbox, helm: &Path) {
     let src = sb.plugin_copy();
     let run = sb.helm(helm, &["plugin", "install", src.to_str().unwrap()]);
     ok(&run, "helm4 plugin install <dir>");
-    assert!(run.stdout.contains("Installed plugin: helm-ha"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Installed plugin: helm-ha"),
+        "{}",
+        run.stdout
+    );
     let list = sb.helm(helm, &["plugin", "list"]);
     ok(&list, "helm4 plugin list");
-    assert!(list.stdout.lines().any(|l| l.starts_with("helm-ha") && l.contains("postrenderer/v1")), "{}", list.stdout);
+    assert!(
+        list.stdout
+            .lines()
+            .any(|l| l.starts_with("helm-ha") && l.contains("postrenderer/v1")),
+        "{}",
+        list.stdout
+    );
 }
 
 #[test]
@@ -248,37 +426,100 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
         "apiVersion: v1\ntype: postrenderer/v1\nname: passthru\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: cat\n",
     )
     .unwrap();
-    ok(&sb.helm(&helm, &["plugin", "install", passthru.to_str().unwrap()]), "helm4 plugin install passthru");
-    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS.iter().map(|c| (c.to_string(), chart(c), "generic")).collect();
+    ok(
+        &sb.helm(&helm, &["plugin", "install", passthru.to_str().unwrap()]),
+        "helm4 plugin install passthru",
+    );
+    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS
+        .iter()
+        .map(|c| (c.to_string(), chart(c), "generic"))
+        .collect();
     cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
     for (name, dir, profile) in cases {
-        let plain = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns"]);
+        let plain = sb.helm(
+            &helm,
+            &["template", "rel", dir.to_str().unwrap(), "-n", "ns"],
+        );
         ok(&plain, &format!("helm4 template {name}"));
         let profile_arg = format!("--post-renderer-args=--profile={profile}");
-        let run = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", "helm-ha", &profile_arg]);
-        ok(&run, &format!("helm4 template {name} --post-renderer helm-ha"));
-        assert!(kinds(&run.stdout) >= kinds(&plain.stdout), "{name}: objects lost:\n{}", run.stdout);
+        let run = sb.helm(
+            &helm,
+            &[
+                "template",
+                "rel",
+                dir.to_str().unwrap(),
+                "-n",
+                "ns",
+                "--post-renderer",
+                "helm-ha",
+                &profile_arg,
+            ],
+        );
+        ok(
+            &run,
+            &format!("helm4 template {name} --post-renderer helm-ha"),
+        );
+        assert!(
+            kinds(&run.stdout) >= kinds(&plain.stdout),
+            "{name}: objects lost:\n{}",
+            run.stdout
+        );
         // Helm 4 sends hooks and test pods to the post-renderer; helm-ha must leave them alone.
-        assert_eq!(hooks(&run.stdout), hooks(&plain.stdout), "{name}: hooks changed");
+        assert_eq!(
+            hooks(&run.stdout),
+            hooks(&plain.stdout),
+            "{name}: hooks changed"
+        );
         // Byte for byte, too, compared with a do-nothing post-renderer (Helm 4 re-serialises
         // every document a post-renderer returns, so plain `helm template` differs in layout).
         if !hooks(&plain.stdout).is_empty() {
-            let cat = sb.helm(&helm, &["template", "rel", dir.to_str().unwrap(), "-n", "ns", "--post-renderer", "passthru"]);
-            ok(&cat, &format!("helm4 template {name} --post-renderer passthru"));
+            let cat = sb.helm(
+                &helm,
+                &[
+                    "template",
+                    "rel",
+                    dir.to_str().unwrap(),
+                    "-n",
+                    "ns",
+                    "--post-renderer",
+                    "passthru",
+                ],
+            );
+            ok(
+                &cat,
+                &format!("helm4 template {name} --post-renderer passthru"),
+            );
             let raw_hooks = |out: &str| -> Vec<String> {
-                let mut h: Vec<String> = docs(out).into_iter().filter(|d| d.contains("helm.sh/hook:")).collect();
+                let mut h: Vec<String> = docs(out)
+                    .into_iter()
+                    .filter(|d| d.contains("helm.sh/hook:"))
+                    .collect();
                 h.sort();
                 h
             };
-            assert_eq!(raw_hooks(&run.stdout), raw_hooks(&cat.stdout), "{name}: hooks not byte-identical to a pass-through");
+            assert_eq!(
+                raw_hooks(&run.stdout),
+                raw_hooks(&cat.stdout),
+                "{name}: hooks not byte-identical to a pass-through"
+            );
         }
-        assert!(!run.stdout.contains(helm_ha::HELM4_FILENAME_ANNOTATION), "{name}: Helm strips the filename annotation");
+        assert!(
+            !run.stdout.contains(helm_ha::HELM4_FILENAME_ANNOTATION),
+            "{name}: Helm strips the filename annotation"
+        );
         if name == "tchart" {
-            assert!(run.stdout.contains("topologySpreadConstraints"), "tchart was not hardened:\n{}", run.stdout);
+            assert!(
+                run.stdout.contains("topologySpreadConstraints"),
+                "tchart was not hardened:\n{}",
+                run.stdout
+            );
         }
         if name == "dupname" {
             // A hook and a regular ServiceAccount with the same name: both survive.
-            let sas = docs(&run.stdout).into_iter().filter(|d| d.contains("kind: ServiceAccount")).count();
+            let sas = docs(&run.stdout)
+                .into_iter()
+                .filter(|d| d.contains("kind: ServiceAccount"))
+                .count();
             assert_eq!(sas, 2, "dupname: {}", run.stdout);
         }
     }
@@ -290,7 +531,16 @@ fn helm4_empty_chart_does_not_fail() {
     let sb = Sandbox::new("h4-empty");
     helm4_with_dev_plugin(&sb, &helm);
     // 0 bytes in: a pure pass-through would make Helm 4 fail with "produced empty output".
-    let run = sb.helm(&helm, &["template", "rel", chart("empty").to_str().unwrap(), "--post-renderer", "helm-ha"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("empty").to_str().unwrap(),
+            "--post-renderer",
+            "helm-ha",
+        ],
+    );
     ok(&run, "helm4 template empty");
     assert_eq!(kinds(&run.stdout), 0);
 }
@@ -301,7 +551,13 @@ fn helm4_failure_aborts_and_shows_the_real_message() {
     let sb = Sandbox::new("h4-fail");
     helm4_with_dev_plugin(&sb, &helm);
     for cmd in ["template", "install"] {
-        let mut args = vec![cmd, "rel", "--post-renderer", "helm-ha", "--post-renderer-args=--profile=nope"];
+        let mut args = vec![
+            cmd,
+            "rel",
+            "--post-renderer",
+            "helm-ha",
+            "--post-renderer-args=--profile=nope",
+        ];
         let dir = chart("tchart");
         args.insert(2, dir.to_str().unwrap());
         if cmd == "install" {
@@ -309,8 +565,16 @@ fn helm4_failure_aborts_and_shows_the_real_message() {
         }
         let run = sb.helm(&helm, &args);
         assert_ne!(run.code, 0, "helm4 {cmd} must abort:\n{}", run.stdout);
-        assert!(run.stderr.contains("unknown profile `nope`"), "helm4 {cmd}: the user must see helm-ha's message (Helm 4 discards stderr):\n{}", run.stderr);
-        assert!(!run.stdout.contains("kind: Deployment"), "helm4 {cmd} printed manifests:\n{}", run.stdout);
+        assert!(
+            run.stderr.contains("unknown profile `nope`"),
+            "helm4 {cmd}: the user must see helm-ha's message (Helm 4 discards stderr):\n{}",
+            run.stderr
+        );
+        assert!(
+            !run.stdout.contains("kind: Deployment"),
+            "helm4 {cmd} printed manifests:\n{}",
+            run.stdout
+        );
     }
 }
 
@@ -319,10 +583,30 @@ fn helm4_install_dry_run_client_works_offline() {
     let Some(helm) = helm4() else { return };
     let sb = Sandbox::new("h4-install");
     helm4_with_dev_plugin(&sb, &helm);
-    let run = sb.helm(&helm, &["install", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--dry-run=client", "--post-renderer", "helm-ha"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "install",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "-n",
+            "ns",
+            "--dry-run=client",
+            "--post-renderer",
+            "helm-ha",
+        ],
+    );
     ok(&run, "helm4 install --dry-run=client");
-    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
-    assert!(run.stdout.contains("HOOKS:") && run.stdout.contains("helm.sh/hook: pre-install"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("HOOKS:") && run.stdout.contains("helm.sh/hook: pre-install"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -332,23 +616,49 @@ fn helm4_packaged_plugin_installs_with_verify_false() {
     let out = sb.path("dist");
     let pkg = sb.run(
         Path::new("bash"),
-        &[root().join("scripts/package-plugin.sh").to_str().unwrap(), BIN, out.to_str().unwrap()],
+        &[
+            root().join("scripts/package-plugin.sh").to_str().unwrap(),
+            BIN,
+            out.to_str().unwrap(),
+        ],
         None,
         &[("HELM4", helm.to_str().unwrap())],
         b"",
     );
     ok(&pkg, "scripts/package-plugin.sh");
     let tgz = pkg.stdout.trim().to_string();
-    assert!(tgz.ends_with(".tgz") && Path::new(&tgz).is_file(), "{}", pkg.stdout);
+    assert!(
+        tgz.ends_with(".tgz") && Path::new(&tgz).is_file(),
+        "{}",
+        pkg.stdout
+    );
     // Unsigned: the default install refuses it.
     let refused = sb.helm(&helm, &["plugin", "install", &tgz]);
-    assert_ne!(refused.code, 0, "an unsigned plugin must need --verify=false");
+    assert_ne!(
+        refused.code, 0,
+        "an unsigned plugin must need --verify=false"
+    );
     let run = sb.helm(&helm, &["plugin", "install", &tgz, "--verify=false"]);
     ok(&run, "helm4 plugin install helm-ha.tgz --verify=false");
     // The packaged plugin ships its own binary: nothing on PATH.
-    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--post-renderer", "helm-ha"]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "-n",
+            "ns",
+            "--post-renderer",
+            "helm-ha",
+        ],
+    );
     ok(&run, "helm4 template with the packaged plugin");
-    assert!(run.stdout.contains("topologySpreadConstraints"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -357,10 +667,29 @@ fn helm4_plugin_without_a_binary_says_so() {
     let sb = Sandbox::new("h4-nobin");
     let src = sb.plugin_copy();
     std::fs::remove_file(src.join("bin/helm-ha")).unwrap();
-    ok(&sb.helm(&helm, &["plugin", "install", src.to_str().unwrap()]), "helm4 plugin install");
-    let run = sb.run(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", "helm-ha"], None, &[("PATH", "/usr/bin:/bin")], b"");
+    ok(
+        &sb.helm(&helm, &["plugin", "install", src.to_str().unwrap()]),
+        "helm4 plugin install",
+    );
+    let run = sb.run(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "--post-renderer",
+            "helm-ha",
+        ],
+        None,
+        &[("PATH", "/usr/bin:/bin")],
+        b"",
+    );
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("the helm-ha binary was not found"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the helm-ha binary was not found"),
+        "{}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,20 +698,53 @@ fn helm4_plugin_without_a_binary_says_so() {
 
 #[test]
 fn pipe_helm_template_helm_ha_kubectl() {
-    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else { return };
+    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else {
+        return;
+    };
     let sb = Sandbox::new("pipe");
-    let rendered = sb.helm(&helm, &["template", "plane", plane_chart().to_str().unwrap(), "-n", "plane"]);
+    let rendered = sb.helm(
+        &helm,
+        &[
+            "template",
+            "plane",
+            plane_chart().to_str().unwrap(),
+            "-n",
+            "plane",
+        ],
+    );
     ok(&rendered, "helm3 template");
-    let hardened = sb.run(Path::new(BIN), &["--profile=plane-enterprise"], None, &[], rendered.stdout.as_bytes());
+    let hardened = sb.run(
+        Path::new(BIN),
+        &["--profile=plane-enterprise"],
+        None,
+        &[],
+        rendered.stdout.as_bytes(),
+    );
     ok(&hardened, "helm-ha");
     // `kubectl apply --dry-run=client` still needs API discovery (a cluster): checked here, so
     // the day it works offline this test uses it. Until then the shared validator stands in.
-    let apply = sb.run(&kubectl, &["apply", "--dry-run=client", "-f", "-"], None, &[], hardened.stdout.as_bytes());
+    let apply = sb.run(
+        &kubectl,
+        &["apply", "--dry-run=client", "-f", "-"],
+        None,
+        &[],
+        hardened.stdout.as_bytes(),
+    );
     if apply.code == 0 {
-        assert!(apply.stdout.contains("created (dry run)"), "{}", apply.stdout);
+        assert!(
+            apply.stdout.contains("created (dry run)"),
+            "{}",
+            apply.stdout
+        );
     } else {
-        assert!(apply.stderr.contains("connection refused") || apply.stderr.contains("unreachable"), "kubectl failed for another reason:\n{}", apply.stderr);
-        let Some((valid, report)) = common::validate(&hardened.stdout) else { return };
+        assert!(
+            apply.stderr.contains("connection refused") || apply.stderr.contains("unreachable"),
+            "kubectl failed for another reason:\n{}",
+            apply.stderr
+        );
+        let Some((valid, report)) = common::validate(&hardened.stdout) else {
+            return;
+        };
         assert!(valid, "validator:\n{report}");
     }
 }
@@ -398,27 +760,56 @@ fn argocd_generate_script_with_helm3_and_the_real_binary() {
         ("ARGOCD_APP_NAME", "plane"),
         ("ARGOCD_APP_NAMESPACE", "plane"),
         ("KUBE_VERSION", "1.35.0"),
-        ("KUBE_API_VERSIONS", "v1,apps/v1,batch/v1,policy/v1,autoscaling/v2,networking.k8s.io/v1"),
+        (
+            "KUBE_API_VERSIONS",
+            "v1,apps/v1,batch/v1,policy/v1,autoscaling/v2,networking.k8s.io/v1",
+        ),
         ("ARGOCD_ENV_HELM_VALUES_FILES", "values.yaml"),
         ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=plane-enterprise"),
     ];
-    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &env, b"");
+    let run = sb.run(
+        Path::new("bash"),
+        &[script.to_str().unwrap()],
+        Some(&plane_chart()),
+        &env,
+        b"",
+    );
     ok(&run, "examples/argocd/generate.sh");
-    assert!(kinds(&run.stdout) > 20 && run.stdout.contains("podAntiAffinity"), "{}", run.stdout);
+    assert!(
+        kinds(&run.stdout) > 20 && run.stdout.contains("podAntiAffinity"),
+        "{}",
+        run.stdout
+    );
     if let Some((valid, report)) = common::validate(&run.stdout) {
         assert!(valid, "validator:\n{report}");
     }
     // A helm-ha failure fails the generate step (pipefail) and prints no manifests.
     let mut bad = env.to_vec();
     bad[5] = ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=nope");
-    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &bad, b"");
+    let run = sb.run(
+        Path::new("bash"),
+        &[script.to_str().unwrap()],
+        Some(&plane_chart()),
+        &bad,
+        b"",
+    );
     assert_ne!(run.code, 0);
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
-    assert!(run.stderr.contains("unknown profile `nope`"), "Argo CD shows stderr:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown profile `nope`"),
+        "Argo CD shows stderr:\n{}",
+        run.stderr
+    );
     // A helm failure too, although helm-ha would have succeeded on empty input.
     let mut bad = env.to_vec();
     bad[4] = ("ARGOCD_ENV_HELM_VALUES_FILES", "does-not-exist.yaml");
-    let run = sb.run(Path::new("bash"), &[script.to_str().unwrap()], Some(&plane_chart()), &bad, b"");
+    let run = sb.run(
+        Path::new("bash"),
+        &[script.to_str().unwrap()],
+        Some(&plane_chart()),
+        &bad,
+        b"",
+    );
     assert_ne!(run.code, 0);
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
 }
@@ -426,36 +817,97 @@ fn argocd_generate_script_with_helm3_and_the_real_binary() {
 #[test]
 fn argocd_plugin_yaml_runs_the_same_generate_body() {
     let script = std::fs::read_to_string(root().join("examples/argocd/generate.sh")).unwrap();
-    let body = script.split("# ---- generate body ----\n").nth(1).expect("generate.sh marks its body");
+    let body = script
+        .split("# ---- generate body ----\n")
+        .nth(1)
+        .expect("generate.sh marks its body");
     let plugin = std::fs::read_to_string(root().join("examples/argocd/plugin.yaml")).unwrap();
-    let generate = plugin.split("  generate:\n").nth(1).expect("plugin.yaml has a generate block");
-    let indented: String = body.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("        {l}\n") }).collect();
-    assert!(generate.contains(&indented), "examples/argocd/plugin.yaml's generate body differs from generate.sh");
+    let generate = plugin
+        .split("  generate:\n")
+        .nth(1)
+        .expect("plugin.yaml has a generate block");
+    let indented: String = body
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("        {l}\n")
+            }
+        })
+        .collect();
+    assert!(
+        generate.contains(&indented),
+        "examples/argocd/plugin.yaml's generate body differs from generate.sh"
+    );
 }
 
 #[test]
 fn flux_render_script_output_builds_with_kubectl_kustomize() {
-    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else { return };
+    let (Some(helm), Some(kubectl)) = (helm3(), kubectl()) else {
+        return;
+    };
     let sb = Sandbox::new("flux");
     // The committed example builds as it is.
-    let committed = sb.run(&kubectl, &["kustomize", root().join("examples/flux").to_str().unwrap()], None, &[], b"");
+    let committed = sb.run(
+        &kubectl,
+        &["kustomize", root().join("examples/flux").to_str().unwrap()],
+        None,
+        &[],
+        b"",
+    );
     ok(&committed, "kubectl kustomize examples/flux");
     assert!(kinds(&committed.stdout) > 20);
     // A fresh render (into a copy of the directory) builds too.
     let copy = sb.path("flux");
     std::fs::create_dir_all(copy.join("rendered")).unwrap();
-    std::fs::copy(root().join("examples/flux/kustomization.yaml"), copy.join("kustomization.yaml")).unwrap();
+    std::fs::copy(
+        root().join("examples/flux/kustomization.yaml"),
+        copy.join("kustomization.yaml"),
+    )
+    .unwrap();
     let out = copy.join("rendered/plane.yaml");
     let env = [("HELM", helm.to_str().unwrap()), ("HELM_HA", BIN)];
-    let run = sb.run(Path::new("bash"), &[root().join("examples/flux/render.sh").to_str().unwrap(), out.to_str().unwrap()], None, &env, b"");
+    let run = sb.run(
+        Path::new("bash"),
+        &[
+            root().join("examples/flux/render.sh").to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+        None,
+        &env,
+        b"",
+    );
     ok(&run, "examples/flux/render.sh");
-    let built = sb.run(&kubectl, &["kustomize", copy.to_str().unwrap()], None, &[], b"");
+    let built = sb.run(
+        &kubectl,
+        &["kustomize", copy.to_str().unwrap()],
+        None,
+        &[],
+        b"",
+    );
     ok(&built, "kubectl kustomize (fresh render)");
-    assert!(built.stdout.contains("podAntiAffinity") && built.stdout.contains("namespace: plane"), "{}", built.stdout);
+    assert!(
+        built.stdout.contains("podAntiAffinity") && built.stdout.contains("namespace: plane"),
+        "{}",
+        built.stdout
+    );
     // A failing render leaves the previous file alone.
     let before = std::fs::read(&out).unwrap();
-    let env = [("HELM", helm.to_str().unwrap()), ("HELM_HA", "/nonexistent/helm-ha")];
-    let run = sb.run(Path::new("bash"), &[root().join("examples/flux/render.sh").to_str().unwrap(), out.to_str().unwrap()], None, &env, b"");
+    let env = [
+        ("HELM", helm.to_str().unwrap()),
+        ("HELM_HA", "/nonexistent/helm-ha"),
+    ];
+    let run = sb.run(
+        Path::new("bash"),
+        &[
+            root().join("examples/flux/render.sh").to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+        None,
+        &env,
+        b"",
+    );
     assert_ne!(run.code, 0);
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }
@@ -464,12 +916,41 @@ fn flux_render_script_output_builds_with_kubectl_kustomize() {
 fn output_dir_matches_helm_template_output_dir_layout() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("outdir");
-    let rendered = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns"]);
+    let rendered = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "-n",
+            "ns",
+        ],
+    );
     ok(&rendered, "helm3 template");
     let helm_dir = sb.path("helm-out");
-    ok(&sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--output-dir", helm_dir.to_str().unwrap()]), "helm3 --output-dir");
+    ok(
+        &sb.helm(
+            &helm,
+            &[
+                "template",
+                "rel",
+                chart("tchart").to_str().unwrap(),
+                "-n",
+                "ns",
+                "--output-dir",
+                helm_dir.to_str().unwrap(),
+            ],
+        ),
+        "helm3 --output-dir",
+    );
     let ours = sb.path("ours");
-    let run = sb.run(Path::new(BIN), &["--output-dir", ours.to_str().unwrap()], None, &[], rendered.stdout.as_bytes());
+    let run = sb.run(
+        Path::new(BIN),
+        &["--output-dir", ours.to_str().unwrap()],
+        None,
+        &[],
+        rendered.stdout.as_bytes(),
+    );
     ok(&run, "helm-ha --output-dir");
     let list = |dir: &Path| -> Vec<String> {
         let mut files = Vec::new();
@@ -488,13 +969,26 @@ fn output_dir_matches_helm_template_output_dir_layout() {
         files
     };
     let theirs: Vec<String> = list(&helm_dir);
-    let mine: Vec<String> = list(&ours).into_iter().filter(|f| f != helm_ha::output_dir::MANIFEST && !f.contains("/helm-ha/")).collect();
+    let mine: Vec<String> = list(&ours)
+        .into_iter()
+        .filter(|f| f != helm_ha::output_dir::MANIFEST && !f.contains("/helm-ha/"))
+        .collect();
     // helm writes CRDs under crds/ and hooks too; every template file helm writes, we write.
-    let theirs_templates: Vec<String> = theirs.into_iter().filter(|f| !f.contains("/crds/")).collect();
-    assert_eq!(mine, theirs_templates, "same files as helm template --output-dir");
+    let theirs_templates: Vec<String> = theirs
+        .into_iter()
+        .filter(|f| !f.contains("/crds/"))
+        .collect();
+    assert_eq!(
+        mine, theirs_templates,
+        "same files as helm template --output-dir"
+    );
     // Each file is the hardened version of the template.
     let dep = std::fs::read_to_string(ours.join("tchart/templates/deployment.yaml")).unwrap();
-    assert!(dep.starts_with("---\n# Source: tchart/templates/deployment.yaml\n") && dep.contains("topologySpreadConstraints"), "{dep}");
+    assert!(
+        dep.starts_with("---\n# Source: tchart/templates/deployment.yaml\n")
+            && dep.contains("topologySpreadConstraints"),
+        "{dep}"
+    );
 }
 
 #[test]
@@ -503,16 +997,37 @@ fn github_actions_render_and_check_steps_run() {
     let sb = Sandbox::new("gha");
     sb.link("helm", &helm);
     sb.link("helm-ha", Path::new(BIN));
-    let workflow = std::fs::read_to_string(root().join("examples/github-actions/render.yml")).unwrap();
-    let parsed = helm_ha::yaml::parse(&workflow).expect("the workflow is YAML").value;
-    let steps = parsed.pointer("/jobs/render/steps").and_then(|s| s.as_array()).expect("jobs.render.steps");
+    let workflow =
+        std::fs::read_to_string(root().join("examples/github-actions/render.yml")).unwrap();
+    let parsed = helm_ha::yaml::parse(&workflow)
+        .expect("the workflow is YAML")
+        .value;
+    let steps = parsed
+        .pointer("/jobs/render/steps")
+        .and_then(|s| s.as_array())
+        .expect("jobs.render.steps");
     let step = |name: &str| -> String {
-        steps.iter().find(|s| s["name"] == name).and_then(|s| s["run"].as_str()).unwrap_or_else(|| panic!("no step {name}")).to_string()
+        steps
+            .iter()
+            .find(|s| s["name"] == name)
+            .and_then(|s| s["run"].as_str())
+            .unwrap_or_else(|| panic!("no step {name}"))
+            .to_string()
     };
     // A copy of the example chart stands in for the repository's chart.
     let work = sb.path("repo");
     std::fs::create_dir_all(&work).unwrap();
-    let copy = sb.run(Path::new("cp"), &["-r", plane_chart().to_str().unwrap(), work.join("chart").to_str().unwrap()], None, &[], b"");
+    let copy = sb.run(
+        Path::new("cp"),
+        &[
+            "-r",
+            plane_chart().to_str().unwrap(),
+            work.join("chart").to_str().unwrap(),
+        ],
+        None,
+        &[],
+        b"",
+    );
     ok(&copy, "cp chart");
     let output = sb.path("github_output");
     std::fs::write(&output, "").unwrap();
@@ -525,56 +1040,157 @@ fn github_actions_render_and_check_steps_run() {
         ("OUT_DIR", "rendered/plane"),
         ("GITHUB_OUTPUT", output.to_str().unwrap()),
     ];
-    let render = sb.run(Path::new("bash"), &["-c", &step("Render")], Some(&work), &env, b"");
+    let render = sb.run(
+        Path::new("bash"),
+        &["-c", &step("Render")],
+        Some(&work),
+        &env,
+        b"",
+    );
     ok(&render, "workflow step Render");
-    assert!(work.join("rendered/plane/plane-enterprise-example/templates/workloads/api.deployment.yaml").is_file());
-    let check = sb.run(Path::new("bash"), &["-c", &step("Check (SARIF)")], Some(&work), &env, b"");
+    assert!(work
+        .join("rendered/plane/plane-enterprise-example/templates/workloads/api.deployment.yaml")
+        .is_file());
+    let check = sb.run(
+        Path::new("bash"),
+        &["-c", &step("Check (SARIF)")],
+        Some(&work),
+        &env,
+        b"",
+    );
     ok(&check, "workflow step Check (SARIF)");
     let rc = std::fs::read_to_string(&output).unwrap();
-    assert_eq!(rc.trim(), "rc=1", "the rendered example still has findings helm-ha cannot fix (in-chart databases)");
-    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(work.join("helm-ha.sarif")).unwrap()).unwrap();
+    assert_eq!(
+        rc.trim(),
+        "rc=1",
+        "the rendered example still has findings helm-ha cannot fix (in-chart databases)"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("helm-ha.sarif")).unwrap())
+            .unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().all(|r| r["ruleId"].as_str().is_some_and(|id| !id.starts_with("HA9"))), "--no-manual");
-    assert!(results.iter().all(|r| r["message"]["text"].as_str().is_some_and(|m| !m.contains("(fixable"))), "check on helm-ha's output finds nothing fixable");
-    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_some_and(|u| u.starts_with("rendered/plane/"))));
+    assert!(
+        results.iter().all(|r| r["ruleId"]
+            .as_str()
+            .is_some_and(|id| !id.starts_with("HA9"))),
+        "--no-manual"
+    );
+    assert!(
+        results.iter().all(|r| r["message"]["text"]
+            .as_str()
+            .is_some_and(|m| !m.contains("(fixable"))),
+        "check on helm-ha's output finds nothing fixable"
+    );
+    assert!(results.iter().all(
+        |r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("rendered/plane/"))
+    ));
 }
 
 #[test]
 fn generated_objects_have_a_template_path_under_both_helms() {
-    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else {
+        return;
+    };
     let sb = Sandbox::new("generated");
     let chart = plane_chart();
     let chart = chart.to_str().unwrap();
     // Helm 3: generated documents carry `# Source: <chart>/templates/helm-ha/…`, so --show-only
     // finds them like any template.
-    let run = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise"]);
+    let run = sb.helm(
+        &h3,
+        &[
+            "template",
+            "plane",
+            chart,
+            "-n",
+            "plane",
+            "--post-renderer",
+            BIN,
+            "--post-renderer-args=--profile=plane-enterprise",
+        ],
+    );
     ok(&run, "helm3 template plane");
-    let generated: Vec<String> = run.stdout.lines().filter_map(|l| l.strip_prefix("# Source: ")).filter(|s| s.contains("/templates/helm-ha/")).map(str::to_string).collect();
+    let generated: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("# Source: "))
+        .filter(|s| s.contains("/templates/helm-ha/"))
+        .map(str::to_string)
+        .collect();
     if let Some(source) = generated.first() {
         let template = source.split_once('/').unwrap().1;
-        let shown = sb.helm(&h3, &["template", "plane", chart, "-n", "plane", "--post-renderer", BIN, "--post-renderer-args=--profile=plane-enterprise", "-s", template]);
+        let shown = sb.helm(
+            &h3,
+            &[
+                "template",
+                "plane",
+                chart,
+                "-n",
+                "plane",
+                "--post-renderer",
+                BIN,
+                "--post-renderer-args=--profile=plane-enterprise",
+                "-s",
+                template,
+            ],
+        );
         ok(&shown, &format!("helm3 --show-only {template}"));
-        assert!(shown.stdout.contains(&format!("# Source: {source}")), "{}", shown.stdout);
+        assert!(
+            shown.stdout.contains(&format!("# Source: {source}")),
+            "{}",
+            shown.stdout
+        );
     }
     // Helm 4: the filename annotation places them; nothing lands in generated-by-postrender-N.yaml.
     helm4_with_dev_plugin(&sb, &h4);
     let out = sb.path("h4-out");
-    let run = sb.helm(&h4, &["template", "plane", chart, "-n", "plane", "--post-renderer", "helm-ha", "--post-renderer-args=--profile=plane-enterprise", "--output-dir", out.to_str().unwrap()]);
+    let run = sb.helm(
+        &h4,
+        &[
+            "template",
+            "plane",
+            chart,
+            "-n",
+            "plane",
+            "--post-renderer",
+            "helm-ha",
+            "--post-renderer-args=--profile=plane-enterprise",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    );
     ok(&run, "helm4 template --output-dir");
     let mut files = Vec::new();
     let mut stack = vec![out.clone()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { files.push(p.strip_prefix(&out).unwrap().display().to_string()) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p.strip_prefix(&out).unwrap().display().to_string())
+            }
         }
     }
-    assert!(files.iter().all(|f| !f.contains("generated-by-postrender")), "{files:?}");
+    assert!(
+        files.iter().all(|f| !f.contains("generated-by-postrender")),
+        "{files:?}"
+    );
     let chart_name = "plane-enterprise-example";
     for source in &generated {
-        assert!(files.contains(source), "helm4 did not write {source} (got {files:?})");
+        assert!(
+            files.contains(source),
+            "helm4 did not write {source} (got {files:?})"
+        );
     }
-    assert!(files.iter().any(|f| f.starts_with(&format!("{chart_name}/templates/workloads/"))), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(&format!("{chart_name}/templates/workloads/"))),
+        "{files:?}"
+    );
 }
 
 #[test]
@@ -585,15 +1201,33 @@ fn helm3_output_dir_sends_an_empty_stream_which_helm_ha_accepts() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("h3-outdir");
     let out = sb.path("out");
-    let run = sb.helm(&helm, &["template", "rel", chart("tchart").to_str().unwrap(), "-n", "ns", "--post-renderer", BIN, "--output-dir", out.to_str().unwrap()]);
+    let run = sb.helm(
+        &helm,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "-n",
+            "ns",
+            "--post-renderer",
+            BIN,
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    );
     ok(&run, "helm3 template --output-dir --post-renderer helm-ha");
     let dep = std::fs::read_to_string(out.join("tchart/templates/deployment.yaml")).unwrap();
-    assert!(!dep.contains("topologySpreadConstraints"), "Helm 3 writes these files without post-rendering them");
+    assert!(
+        !dep.contains("topologySpreadConstraints"),
+        "Helm 3 writes these files without post-rendering them"
+    );
 }
 
 #[test]
 fn a_helm4_plugin_in_helm3s_plugin_dir_breaks_helm3_and_separate_dirs_do_not() {
-    let (Some(h3), Some(h4)) = (helm3(), helm4()) else { return };
+    let (Some(h3), Some(h4)) = (helm3(), helm4()) else {
+        return;
+    };
     let shared = Sandbox::new("shared-plugins");
     helm4_with_dev_plugin(&shared, &h4);
     // Helm 3 reading the same plugin directory cannot load any plugin.
@@ -602,7 +1236,19 @@ fn a_helm4_plugin_in_helm3s_plugin_dir_breaks_helm3_and_separate_dirs_do_not() {
     assert!(broken.stderr.contains("apiVersion"), "{}", broken.stderr);
     // Its own directory (as README recommends) is fine, with the post-renderer by path.
     let own = Sandbox::new("own-plugins");
-    ok(&own.helm(&h3, &["plugin", "list"]), "helm3 plugin list with its own HELM_PLUGINS");
-    let run = own.helm(&h3, &["template", "rel", chart("tchart").to_str().unwrap(), "--post-renderer", BIN]);
+    ok(
+        &own.helm(&h3, &["plugin", "list"]),
+        "helm3 plugin list with its own HELM_PLUGINS",
+    );
+    let run = own.helm(
+        &h3,
+        &[
+            "template",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "--post-renderer",
+            BIN,
+        ],
+    );
     ok(&run, "helm3 template with its own plugin dir");
 }

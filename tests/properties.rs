@@ -21,19 +21,83 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
 }
 
 /// The trap values of research/rust-stack.md §2 (strings a YAML 1.1 reader may read as
 /// something else), plus a few more.
 const TRAPS: &[&str] = &[
-    "on", "off", "yes", "no", "y", "n", "Y", "N", "NO", "Off", "ON", "true", "False", "0755", "0o755", "012", "1e3", "1_000", "0x1F", "0x_1F", "1__0",
-    "0b101", ".inf", "-.inf", "NaN", ".nan", "~", "null", "Null", "", "2001-12-14", "2001-12-14 10:00:00", "1:20", "12:30:45", " lead", "trail ", "a: b",
-    "#x", "- x", "<<", "=", "héllo wörld — 日本語 🚀", "9007199254740993", "1.0", "-0", "+1", "'quoted'", "\"dq\"", "back\\slash", "tab\there", "%percent",
-    "@at", "`tick", "*star", "&amp", "!bang", "|pipe", ">gt", "[x]", "{x}", "a,b", "? q",
+    "on",
+    "off",
+    "yes",
+    "no",
+    "y",
+    "n",
+    "Y",
+    "N",
+    "NO",
+    "Off",
+    "ON",
+    "true",
+    "False",
+    "0755",
+    "0o755",
+    "012",
+    "1e3",
+    "1_000",
+    "0x1F",
+    "0x_1F",
+    "1__0",
+    "0b101",
+    ".inf",
+    "-.inf",
+    "NaN",
+    ".nan",
+    "~",
+    "null",
+    "Null",
+    "",
+    "2001-12-14",
+    "2001-12-14 10:00:00",
+    "1:20",
+    "12:30:45",
+    " lead",
+    "trail ",
+    "a: b",
+    "#x",
+    "- x",
+    "<<",
+    "=",
+    "héllo wörld — 日本語 🚀",
+    "9007199254740993",
+    "1.0",
+    "-0",
+    "+1",
+    "'quoted'",
+    "\"dq\"",
+    "back\\slash",
+    "tab\there",
+    "%percent",
+    "@at",
+    "`tick",
+    "*star",
+    "&amp",
+    "!bang",
+    "|pipe",
+    ">gt",
+    "[x]",
+    "{x}",
+    "a,b",
+    "? q",
 ];
 
-const WORDS: &[&str] = &["api", "web", "worker", "live", "space", "admin", "proxy", "cache", "front", "edge", "search", "monitor"];
+const WORDS: &[&str] = &[
+    "api", "web", "worker", "live", "space", "admin", "proxy", "cache", "front", "edge", "search",
+    "monitor",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Generators: an object tree (serde_json) plus a style, written as YAML by a small emitter.
@@ -53,26 +117,57 @@ struct Style {
 }
 
 fn style() -> impl Strategy<Value = Style> {
-    (prop_oneof![Just(2usize), Just(4)], any::<bool>(), prop::bool::weighted(0.2), 0u8..3, any::<bool>(), prop::bool::weighted(0.9), any::<bool>())
-        .prop_map(|(indent, compact, crlf, quote, comments, marker, source)| Style { indent, compact, crlf, quote, comments, marker, source })
+    (
+        prop_oneof![Just(2usize), Just(4)],
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        0u8..3,
+        any::<bool>(),
+        prop::bool::weighted(0.9),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(indent, compact, crlf, quote, comments, marker, source)| Style {
+                indent,
+                compact,
+                crlf,
+                quote,
+                comments,
+                marker,
+                source,
+            },
+        )
 }
 
 fn plain_safe(s: &str) -> bool {
-    let keyword = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"].iter().any(|k| k.eq_ignore_ascii_case(s));
-    !keyword && s.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/'))
+    let keyword = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(s));
+    !keyword
+        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '/'))
 }
 
 fn scalar(v: &Value, st: &Style) -> String {
     match v {
         Value::String(s) if st.quote == 0 && plain_safe(s) => s.clone(),
-        Value::String(s) if st.quote <= 1 && !s.chars().any(|c| c.is_control()) => format!("'{}'", s.replace('\'', "''")),
+        Value::String(s) if st.quote <= 1 && !s.chars().any(|c| c.is_control()) => {
+            format!("'{}'", s.replace('\'', "''"))
+        }
         Value::String(s) => serde_json::to_string(s).unwrap(),
         other => other.to_string(),
     }
 }
 
 fn key(k: &str, st: &Style) -> String {
-    scalar(&Value::String(k.to_string()), &Style { quote: if plain_safe(k) { 0 } else { 2 }, ..st.clone() })
+    scalar(
+        &Value::String(k.to_string()),
+        &Style {
+            quote: if plain_safe(k) { 0 } else { 2 },
+            ..st.clone()
+        },
+    )
 }
 
 /// Block YAML of `v` at `col`; `out` ends each line with `\n`.
@@ -84,7 +179,14 @@ fn emit(out: &mut String, v: &Value, col: usize, st: &Style, salt: &mut u32) {
                 if st.comments && salt.is_multiple_of(7) {
                     out.push_str(&format!("{}# about {k}\n", " ".repeat(col)));
                 }
-                emit_entry(out, &format!("{}{}:", " ".repeat(col), key(k, st)), val, col, st, salt);
+                emit_entry(
+                    out,
+                    &format!("{}{}:", " ".repeat(col), key(k, st)),
+                    val,
+                    col,
+                    st,
+                    salt,
+                );
             }
         }
         Value::Array(items) => {
@@ -106,7 +208,13 @@ fn emit_entry(out: &mut String, head: &str, val: &Value, col: usize, st: &Style,
         }
         Value::Array(_) => {
             out.push_str(&format!("{head}\n"));
-            emit(out, val, if st.compact { col } else { col + st.indent }, st, salt);
+            emit(
+                out,
+                val,
+                if st.compact { col } else { col + st.indent },
+                st,
+                salt,
+            );
         }
         Value::String(s) if s.contains('\n') => {
             let pad = " ".repeat(col + st.indent);
@@ -130,7 +238,11 @@ fn emit_item(out: &mut String, item: &Value, col: usize, st: &Style, salt: &mut 
         Value::Object(m) if !m.is_empty() => {
             let mut first = true;
             for (k, val) in m {
-                let head = if first { format!("{dash}{}:", key(k, st)) } else { format!("{}{}:", " ".repeat(col + 2), key(k, st)) };
+                let head = if first {
+                    format!("{dash}{}:", key(k, st))
+                } else {
+                    format!("{}{}:", " ".repeat(col + 2), key(k, st))
+                };
                 first = false;
                 emit_entry(out, &head, val, col + 2, st, salt);
             }
@@ -147,7 +259,10 @@ fn document(obj: &Value, st: &Style, first: bool) -> String {
         out.push_str("---\n");
     }
     if st.source {
-        out.push_str(&format!("# Source: gen/templates/{}.yaml\n", obj["metadata"]["name"].as_str().unwrap()));
+        out.push_str(&format!(
+            "# Source: gen/templates/{}.yaml\n",
+            obj["metadata"]["name"].as_str().unwrap()
+        ));
     }
     emit(&mut out, obj, 0, st, &mut 1);
     if st.crlf {
@@ -174,36 +289,65 @@ fn shape() -> impl Strategy<Value = Shape> {
     (
         0u8..7,
         prop::option::of(0u32..5),
-        prop::collection::vec((prop::sample::select(&["tier", "team", "version", "track"][..]), prop::sample::select(WORDS)), 0..3),
+        prop::collection::vec(
+            (
+                prop::sample::select(&["tier", "team", "version", "track"][..]),
+                prop::sample::select(WORDS),
+            ),
+            0..3,
+        ),
         prop::collection::vec(traps.clone(), 0..4),
         0u8..4,
         prop::collection::vec(traps, 0..5),
         prop::bool::weighted(0.3),
         prop::collection::vec(prop::collection::vec(any::<u8>(), 0..24), 1..3),
-        prop::option::of(prop::collection::vec(prop::sample::select(TRAPS), 1..6).prop_map(|l| {
-            let mut s = l.iter().map(|t| format!("v={t}").trim_end().to_string()).collect::<Vec<_>>().join("\n");
-            s.push('\n');
-            s
-        })),
+        prop::option::of(
+            prop::collection::vec(prop::sample::select(TRAPS), 1..6).prop_map(|l| {
+                let mut s = l
+                    .iter()
+                    .map(|t| format!("v={t}").trim_end().to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                s.push('\n');
+                s
+            }),
+        ),
     )
-        .prop_map(|(kind, replicas, extra, annotations, affinity, env, with_claims, secret_bytes, block)| Shape {
-            kind,
-            replicas,
-            extra_labels: extra.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            annotations: annotations.into_iter().map(str::to_string).collect(),
-            affinity,
-            env: env.into_iter().map(str::to_string).collect(),
-            with_claims,
-            secret_bytes,
-            block,
-        })
+        .prop_map(
+            |(
+                kind,
+                replicas,
+                extra,
+                annotations,
+                affinity,
+                env,
+                with_claims,
+                secret_bytes,
+                block,
+            )| Shape {
+                kind,
+                replicas,
+                extra_labels: extra
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                annotations: annotations.into_iter().map(str::to_string).collect(),
+                affinity,
+                env: env.into_iter().map(str::to_string).collect(),
+                with_claims,
+                secret_bytes,
+                block,
+            },
+        )
 }
 
 fn base64(bytes: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
             if i <= c.len() {
                 s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -216,7 +360,15 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 fn object(s: &Shape, i: usize) -> Value {
-    let kinds = ["Deployment", "StatefulSet", "DaemonSet", "Job", "ConfigMap", "Secret", "Service"];
+    let kinds = [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "ConfigMap",
+        "Secret",
+        "Service",
+    ];
     let kind = kinds[s.kind as usize];
     let name = format!("{}-{i}", WORDS[i % WORDS.len()]);
     let mut labels = Map::new();
@@ -228,7 +380,16 @@ fn object(s: &Shape, i: usize) -> Value {
     meta.insert("name".into(), json!(name));
     meta.insert("labels".into(), Value::Object(labels.clone()));
     if !s.annotations.is_empty() {
-        meta.insert("annotations".into(), Value::Object(s.annotations.iter().enumerate().map(|(j, v)| (format!("gen.example.com/a{j}"), json!(v))).collect()));
+        meta.insert(
+            "annotations".into(),
+            Value::Object(
+                s.annotations
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| (format!("gen.example.com/a{j}"), json!(v)))
+                    .collect(),
+            ),
+        );
     }
     let api = match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" => "apps/v1",
@@ -241,7 +402,12 @@ fn object(s: &Shape, i: usize) -> Value {
     obj.insert("metadata".into(), Value::Object(meta));
     match kind {
         "ConfigMap" => {
-            let mut data: Map<String, Value> = s.env.iter().enumerate().map(|(j, v)| (format!("k{j}"), json!(v))).collect();
+            let mut data: Map<String, Value> = s
+                .env
+                .iter()
+                .enumerate()
+                .map(|(j, v)| (format!("k{j}"), json!(v)))
+                .collect();
             if let Some(b) = &s.block {
                 data.insert("script.sh".into(), json!(b));
             }
@@ -249,7 +415,16 @@ fn object(s: &Shape, i: usize) -> Value {
         }
         "Secret" => {
             obj.insert("type".into(), json!("Opaque"));
-            obj.insert("data".into(), Value::Object(s.secret_bytes.iter().enumerate().map(|(j, b)| (format!("k{j}"), json!(base64(b)))).collect()));
+            obj.insert(
+                "data".into(),
+                Value::Object(
+                    s.secret_bytes
+                        .iter()
+                        .enumerate()
+                        .map(|(j, b)| (format!("k{j}"), json!(base64(b))))
+                        .collect(),
+                ),
+            );
             if !s.env.is_empty() {
                 obj.insert("stringData".into(), json!({"plain": s.env[0]}));
             }
@@ -258,7 +433,12 @@ fn object(s: &Shape, i: usize) -> Value {
             obj.insert("spec".into(), json!({"selector": {"app": name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}));
         }
         _ => {
-            let env: Vec<Value> = s.env.iter().enumerate().map(|(j, v)| json!({"name": format!("VAR_{j}"), "value": v})).collect();
+            let env: Vec<Value> = s
+                .env
+                .iter()
+                .enumerate()
+                .map(|(j, v)| json!({"name": format!("VAR_{j}"), "value": v}))
+                .collect();
             let mut container = json!({"name": "main", "image": format!("example/{name}:1.0"), "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}});
             if !env.is_empty() {
                 container["env"] = Value::Array(env);
@@ -293,7 +473,10 @@ fn object(s: &Shape, i: usize) -> Value {
             if kind != "Job" {
                 spec.insert("selector".into(), sel);
             }
-            spec.insert("template".into(), json!({"metadata": {"labels": labels}, "spec": pod}));
+            spec.insert(
+                "template".into(),
+                json!({"metadata": {"labels": labels}, "spec": pod}),
+            );
             if kind == "StatefulSet" && s.with_claims {
                 spec.insert("volumeClaimTemplates".into(), json!([{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]));
             }
@@ -304,49 +487,108 @@ fn object(s: &Shape, i: usize) -> Value {
 }
 
 fn stream_strategy() -> impl Strategy<Value = String> {
-    prop::collection::vec((shape(), style()), 1..8).prop_map(|docs| docs.iter().enumerate().map(|(i, (s, st))| document(&object(s, i), st, i == 0)).collect())
+    prop::collection::vec((shape(), style()), 1..8).prop_map(|docs| {
+        docs.iter()
+            .enumerate()
+            .map(|(i, (s, st))| document(&object(s, i), st, i == 0))
+            .collect()
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /// The output and how many input documents the rules edited.
-fn check_stream(input: &str, policy: &policy::Policy) -> Result<Option<(String, usize)>, TestCaseError> {
-    let analysis = pipeline::analyze(input.as_bytes(), policy, None, None).map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
+fn check_stream(
+    input: &str,
+    policy: &policy::Policy,
+) -> Result<Option<(String, usize)>, TestCaseError> {
+    let analysis = pipeline::analyze(input.as_bytes(), policy, None, None)
+        .map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
     if analysis.refusals().next().is_some() {
         return Ok(None); // e.g. a singleton asked to run twice: exit 1 is the right answer
     }
-    let (out, _) = analysis.write().map_err(|e| TestCaseError::fail(format!("write failed: {e}\n{input}")))?;
-    let in_chunks: Vec<&str> = stream::split(input).into_iter().map(|r| &input[r]).collect();
+    let (out, _) = analysis
+        .write()
+        .map_err(|e| TestCaseError::fail(format!("write failed: {e}\n{input}")))?;
+    let in_chunks: Vec<&str> = stream::split(input)
+        .into_iter()
+        .map(|r| &input[r])
+        .collect();
     let out_chunks: Vec<&str> = stream::split(&out).into_iter().map(|r| &out[r]).collect();
-    prop_assert_eq!(out_chunks.len(), in_chunks.len() + analysis.added.len(), "document count\n{}", out);
+    prop_assert_eq!(
+        out_chunks.len(),
+        in_chunks.len() + analysis.added.len(),
+        "document count\n{}",
+        out
+    );
     for (i, edits) in analysis.edits().iter().enumerate() {
         if edits.is_empty() {
-            prop_assert_eq!(out_chunks[i], in_chunks[i], "untouched document {} changed", i + 1);
+            prop_assert_eq!(
+                out_chunks[i],
+                in_chunks[i],
+                "untouched document {} changed",
+                i + 1
+            );
         } else {
             // What the input document meant, read again: the analysis holds its meaning after the edits.
-            let before = yaml::parse(in_chunks[i]).map_err(|e| TestCaseError::fail(format!("{e:?}")))?.value;
-            let expected = yaml::apply(&before, edits).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-            let got = yaml::parse(out_chunks[i]).map_err(|e| TestCaseError::fail(format!("edited document {} does not parse: {e:?}\n{}", i + 1, out_chunks[i])))?.value;
-            prop_assert_eq!(got, expected, "document {} does not mean input + edits:\n{}", i + 1, out_chunks[i]);
-            prop_assert_eq!(stream::source_comment(out_chunks[i]), stream::source_comment(in_chunks[i]));
+            let before = yaml::parse(in_chunks[i])
+                .map_err(|e| TestCaseError::fail(format!("{e:?}")))?
+                .value;
+            let expected =
+                yaml::apply(&before, edits).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let got = yaml::parse(out_chunks[i])
+                .map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "edited document {} does not parse: {e:?}\n{}",
+                        i + 1,
+                        out_chunks[i]
+                    ))
+                })?
+                .value;
+            prop_assert_eq!(
+                got,
+                expected,
+                "document {} does not mean input + edits:\n{}",
+                i + 1,
+                out_chunks[i]
+            );
+            prop_assert_eq!(
+                stream::source_comment(out_chunks[i]),
+                stream::source_comment(in_chunks[i])
+            );
         }
     }
     // Deterministic and idempotent.
-    let again = pipeline::analyze(input.as_bytes(), policy, None, None).unwrap().write().unwrap().0;
+    let again = pipeline::analyze(input.as_bytes(), policy, None, None)
+        .unwrap()
+        .write()
+        .unwrap()
+        .0;
     prop_assert_eq!(&again, &out, "two runs differ");
-    let second = pipeline::analyze(out.as_bytes(), policy, None, None).map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
+    let second = pipeline::analyze(out.as_bytes(), policy, None, None)
+        .map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
     let (twice, _) = second.write().unwrap();
     prop_assert_eq!(&twice, &out, "not idempotent");
-    Ok(Some((out, analysis.edits().iter().filter(|e| !e.is_empty()).count())))
+    Ok(Some((
+        out,
+        analysis.edits().iter().filter(|e| !e.is_empty()).count(),
+    )))
 }
 
 #[test]
 fn random_streams_keep_every_document_and_pass_the_validator() {
-    let policies: Vec<_> = policy::profile_names().into_iter().map(|p| policy::load(Some(p), None).unwrap()).collect();
+    let policies: Vec<_> = policy::profile_names()
+        .into_iter()
+        .map(|p| policy::load(Some(p), None).unwrap())
+        .collect();
     let inputs = std::cell::RefCell::new(Vec::new());
     let outputs = std::cell::RefCell::new(Vec::new());
     let edited = std::cell::Cell::new(0);
-    let mut runner = TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
     runner
         .run(&(stream_strategy(), 0..policies.len()), |(input, p)| {
             if let Some((out, n)) = check_stream(&input, &policies[p])? {
@@ -358,16 +600,45 @@ fn random_streams_keep_every_document_and_pass_the_validator() {
         })
         .unwrap();
     let (inputs, outputs) = (inputs.into_inner(), outputs.into_inner());
-    assert!(outputs.len() * 2 >= cases() as usize, "most generated streams render ({} of {})", outputs.len(), cases());
+    assert!(
+        outputs.len() * 2 >= cases() as usize,
+        "most generated streams render ({} of {})",
+        outputs.len(),
+        cases()
+    );
     let docs: usize = inputs.iter().map(|s| stream::split(s).len()).sum();
-    eprintln!("{} streams, {docs} documents, {} edited by rules", outputs.len(), edited.get());
-    assert!(edited.get() > 0 && edited.get() < docs, "the generator makes both edited and untouched documents");
+    eprintln!(
+        "{} streams, {docs} documents, {} edited by rules",
+        outputs.len(),
+        edited.get()
+    );
+    assert!(
+        edited.get() > 0 && edited.get() < docs,
+        "the generator makes both edited and untouched documents"
+    );
     // Each batch is one validator call; documents are joined so every stream starts with `---`.
     for (what, batch) in [("generated input", &inputs), ("helm-ha output", &outputs)] {
-        let joined: String = batch.iter().map(|s| if s.starts_with("---") || s.starts_with('\u{feff}') { s.clone() } else { format!("---\n{s}") }).collect();
-        let Some((ok, report)) = common::validate(&joined) else { return };
-        assert!(ok && report.contains(" 0 failed"), "{what}: validator failures:\n{report}");
-        eprintln!("validator on {what}: {}", report.lines().last().unwrap_or_default());
+        let joined: String = batch
+            .iter()
+            .map(|s| {
+                if s.starts_with("---") || s.starts_with('\u{feff}') {
+                    s.clone()
+                } else {
+                    format!("---\n{s}")
+                }
+            })
+            .collect();
+        let Some((ok, report)) = common::validate(&joined) else {
+            return;
+        };
+        assert!(
+            ok && report.contains(" 0 failed"),
+            "{what}: validator failures:\n{report}"
+        );
+        eprintln!(
+            "validator on {what}: {}",
+            report.lines().last().unwrap_or_default()
+        );
     }
 }
 
@@ -379,10 +650,25 @@ fn go_yaml_meaning(text: &str) -> Option<Vec<Value>> {
     let py = common::validator_python()?;
     let dir = common::shared()?.join("validate");
     let script = "import sys, json\nsys.path.insert(0, sys.argv[1])\nimport k8syaml\ndocs, fatal = k8syaml.load_stream(sys.stdin.read())\nassert fatal is None, fatal\nprint(json.dumps([d.data for d in docs]))\n";
-    let mut child = Command::new(py).args(["-c", script, dir.to_str().unwrap()]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let mut child = Command::new(py)
+        .args(["-c", script, dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "k8syaml.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "k8syaml.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
@@ -392,7 +678,11 @@ fn trap_deployment(st: &Style) -> String {
     let mut env = String::new();
     let pad = " ".repeat(if st.compact { 8 } else { 10 });
     for (i, t) in TRAPS.iter().enumerate() {
-        let forms = [format!("'{}'", t.replace('\'', "''")), serde_json::to_string(t).unwrap(), t.to_string()];
+        let forms = [
+            format!("'{}'", t.replace('\'', "''")),
+            serde_json::to_string(t).unwrap(),
+            t.to_string(),
+        ];
         for (j, form) in forms.iter().enumerate() {
             if j == 2 && !plain_ok(t) {
                 continue;
@@ -402,7 +692,10 @@ fn trap_deployment(st: &Style) -> String {
     }
     let mut anns = String::new();
     for (i, t) in TRAPS.iter().enumerate() {
-        anns.push_str(&format!("    t{i}: {}\n", serde_json::to_string(t).unwrap()));
+        anns.push_str(&format!(
+            "    t{i}: {}\n",
+            serde_json::to_string(t).unwrap()
+        ));
     }
     let text = format!(
         "---\n# Source: traps/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: traps\n  annotations:\n{anns}spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: traps\n  template:\n    metadata:\n      labels:\n        app: traps\n    spec:\n      containers:\n      - name: c\n        image: example/traps:1\n        env:\n{env}        args: [on, \"0755\", 0755, 1e3, '1_000', 2001-12-14, y, ~]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: traps\ndata:\n{}",
@@ -419,7 +712,9 @@ fn trap_deployment(st: &Style) -> String {
 fn plain_ok(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     !t.is_empty()
-        && !t.starts_with([' ', '#', '-', '\'', '"', '%', '@', '`', '*', '&', '!', '|', '>', '[', '{', '?'])
+        && !t.starts_with([
+            ' ', '#', '-', '\'', '"', '%', '@', '`', '*', '&', '!', '|', '>', '[', '{', '?',
+        ])
         && !t.ends_with(' ')
         && !t.contains(": ")
         && !t.contains('\t')
@@ -432,23 +727,71 @@ fn plain_ok(t: &str) -> bool {
 
 #[test]
 fn trap_values_mean_the_same_after_an_edit() {
-    for st in [Style { indent: 2, compact: true, crlf: false, quote: 0, comments: false, marker: true, source: true }, Style { indent: 2, compact: false, crlf: true, quote: 0, comments: false, marker: true, source: true }] {
+    for st in [
+        Style {
+            indent: 2,
+            compact: true,
+            crlf: false,
+            quote: 0,
+            comments: false,
+            marker: true,
+            source: true,
+        },
+        Style {
+            indent: 2,
+            compact: false,
+            crlf: true,
+            quote: 0,
+            comments: false,
+            marker: true,
+            source: true,
+        },
+    ] {
         let input = trap_deployment(&st);
         let run = common::helm_ha(&[], input.as_bytes());
         assert_eq!(run.code, 0, "{}", run.stderr);
-        assert!(run.stdout.contains("topologySpreadConstraints"), "the trap Deployment was edited");
-        let ours_in: Vec<Value> = stream::read(input.as_bytes()).unwrap().iter().map(|d| d.value().to_serde()).collect();
-        let ours_out: Vec<Value> = stream::read(run.stdout.as_bytes()).unwrap().iter().map(|d| d.value().to_serde()).filter(|v| !v.is_null()).collect();
-        let Some(go_in) = go_yaml_meaning(&input) else { return };
-        let Some(go_out) = go_yaml_meaning(&run.stdout) else { return };
-        assert_eq!(go_in, ours_in, "our reader and go-yaml disagree on the input");
-        assert_eq!(go_out, ours_out, "our reader and go-yaml disagree on helm-ha's output");
+        assert!(
+            run.stdout.contains("topologySpreadConstraints"),
+            "the trap Deployment was edited"
+        );
+        let ours_in: Vec<Value> = stream::read(input.as_bytes())
+            .unwrap()
+            .iter()
+            .map(|d| d.value().to_serde())
+            .collect();
+        let ours_out: Vec<Value> = stream::read(run.stdout.as_bytes())
+            .unwrap()
+            .iter()
+            .map(|d| d.value().to_serde())
+            .filter(|v| !v.is_null())
+            .collect();
+        let Some(go_in) = go_yaml_meaning(&input) else {
+            return;
+        };
+        let Some(go_out) = go_yaml_meaning(&run.stdout) else {
+            return;
+        };
+        assert_eq!(
+            go_in, ours_in,
+            "our reader and go-yaml disagree on the input"
+        );
+        assert_eq!(
+            go_out, ours_out,
+            "our reader and go-yaml disagree on helm-ha's output"
+        );
         // Every value the rules did not change means the same under go-yaml.
         let (before, after) = (&go_in[0], &go_out[0]);
         assert_eq!(before["metadata"], after["metadata"]);
-        assert_eq!(before["spec"]["template"]["spec"]["containers"], after["spec"]["template"]["spec"]["containers"]);
+        assert_eq!(
+            before["spec"]["template"]["spec"]["containers"],
+            after["spec"]["template"]["spec"]["containers"]
+        );
         assert_eq!(go_in[1], go_out[1], "the untouched ConfigMap");
-        assert_eq!(after["spec"]["replicas"], json!(2), "and the edit itself landed");
+        assert_eq!(
+            after["spec"]["replicas"],
+            json!(2),
+            "and the edit itself landed"
+        );
     }
 }
 
@@ -456,12 +799,25 @@ fn trap_values_mean_the_same_after_an_edit() {
 fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
     // Large streams drop span trees after parsing (stream::read); yaml::edit parses again.
     let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
-    let edits = vec![yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()), yaml::Edit::Append(yaml::path("spec.template.spec.containers"), json!({"name": "d", "image": "on"}).into())];
+    let edits = vec![
+        yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()),
+        yaml::Edit::Append(
+            yaml::path("spec.template.spec.containers"),
+            json!({"name": "d", "image": "on"}).into(),
+        ),
+    ];
     let kept = yaml::parse(text).unwrap();
     let mut dropped = yaml::parse(text).unwrap();
     dropped.forget_spans();
     assert_eq!(dropped.line_of(&yaml::path("spec.replicas")), None);
-    let (a, b) = (yaml::edit(text, &kept, &edits).unwrap(), yaml::edit(text, &dropped, &edits).unwrap());
+    let (a, b) = (
+        yaml::edit(text, &kept, &edits).unwrap(),
+        yaml::edit(text, &dropped, &edits).unwrap(),
+    );
     assert_eq!(a, b);
-    assert!(matches!(a, yaml::Edited::Spliced(_)) && a.text().contains("# keep me"), "{}", a.text());
+    assert!(
+        matches!(a, yaml::Edited::Spliced(_)) && a.text().contains("# keep me"),
+        "{}",
+        a.text()
+    );
 }

@@ -8,12 +8,20 @@ use std::process::Command;
 
 /// A generated stream of `mb` MB (gen-stream, deterministic), well above the threshold.
 fn stream(mb: u32) -> String {
-    let file = std::env::temp_dir().join(format!("helm-ha-threads-{}-{mb}.yaml", std::process::id()));
-    let ok = Command::new(env!("CARGO_BIN_EXE_gen-stream")).args(["--mb", &mb.to_string(), "--seed", "7", "--out"]).arg(&file).status().unwrap();
+    let file =
+        std::env::temp_dir().join(format!("helm-ha-threads-{}-{mb}.yaml", std::process::id()));
+    let ok = Command::new(env!("CARGO_BIN_EXE_gen-stream"))
+        .args(["--mb", &mb.to_string(), "--seed", "7", "--out"])
+        .arg(&file)
+        .status()
+        .unwrap();
     assert!(ok.success());
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).unwrap();
-    assert!(text.len() > 2 * helm_ha::parallel::MIN_BYTES, "the stream must be large enough to be split");
+    assert!(
+        text.len() > 2 * helm_ha::parallel::MIN_BYTES,
+        "the stream must be large enough to be split"
+    );
     text
 }
 
@@ -26,9 +34,21 @@ fn the_output_is_the_same_on_one_thread_and_on_many() {
         let many = helm_ha_env(&[], input.as_bytes(), &[("HELM_HA_THREADS", threads)]);
         assert_eq!(many.code, 0, "{}", many.stderr);
         // Not assert_eq!: a diff of two 3 MB streams helps nobody; the first difference does.
-        let first = one.stdout.bytes().zip(many.stdout.bytes()).position(|(a, b)| a != b);
-        assert!(one.stdout == many.stdout, "{threads} threads: output differs (first at byte {first:?}, lengths {} and {})", one.stdout.len(), many.stdout.len());
-        assert_eq!(one.stderr, many.stderr, "{threads} threads: messages differ");
+        let first = one
+            .stdout
+            .bytes()
+            .zip(many.stdout.bytes())
+            .position(|(a, b)| a != b);
+        assert!(
+            one.stdout == many.stdout,
+            "{threads} threads: output differs (first at byte {first:?}, lengths {} and {})",
+            one.stdout.len(),
+            many.stdout.len()
+        );
+        assert_eq!(
+            one.stderr, many.stderr,
+            "{threads} threads: messages differ"
+        );
     }
 }
 
@@ -44,8 +64,12 @@ fn a_broken_stream_reports_its_first_error_whatever_the_threads() {
         .iter()
         .enumerate()
         .map(|(i, d)| match i {
-            i if i == early => "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"open\n---\n".to_string(),
-            i if i == late => "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tab\n---\n".to_string(),
+            i if i == early => {
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"open\n---\n".to_string()
+            }
+            i if i == late => {
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tab\n---\n".to_string()
+            }
             _ => d.to_string(),
         })
         .collect();
@@ -53,19 +77,37 @@ fn a_broken_stream_reports_its_first_error_whatever_the_threads() {
     assert_eq!(one.code, 2);
     assert!(one.stdout.is_empty());
     // Documents are numbered from 1 in messages.
-    assert!(one.stderr.starts_with(&format!("helm-ha: error: document {} (", early + 1)) && one.stderr.contains("invalid YAML"), "{}", one.stderr);
+    assert!(
+        one.stderr
+            .starts_with(&format!("helm-ha: error: document {} (", early + 1))
+            && one.stderr.contains("invalid YAML"),
+        "{}",
+        one.stderr
+    );
     for threads in ["2", "4"] {
         let many = helm_ha_env(&[], broken.as_bytes(), &[("HELM_HA_THREADS", threads)]);
-        assert_eq!((many.code, many.stdout.as_str(), many.stderr.as_str()), (one.code, "", one.stderr.as_str()), "{threads} threads");
+        assert_eq!(
+            (many.code, many.stdout.as_str(), many.stderr.as_str()),
+            (one.code, "", one.stderr.as_str()),
+            "{threads} threads"
+        );
     }
 }
 
 #[test]
 fn a_bad_thread_count_is_refused() {
     for bad in ["0", "x", "65", "-1"] {
-        let run = helm_ha_env(&[], b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", &[("HELM_HA_THREADS", bad)]);
+        let run = helm_ha_env(
+            &[],
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+            &[("HELM_HA_THREADS", bad)],
+        );
         assert_eq!(run.code, 2, "{bad}");
         assert!(run.stdout.is_empty(), "{bad}");
-        assert!(run.stderr.contains("HELM_HA_THREADS"), "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("HELM_HA_THREADS"),
+            "{bad}: {}",
+            run.stderr
+        );
     }
 }

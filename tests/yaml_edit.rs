@@ -2,8 +2,8 @@
 
 mod common;
 
-use helm_ha::yaml::{edit, parse, path, Edit, Edited, Json, Seg};
 use helm_ha::json;
+use helm_ha::yaml::{edit, parse, path, Edit, Edited, Json, Seg};
 
 fn set(p: &str, v: Json<'static>) -> Edit {
     Edit::Set(path(p), v)
@@ -295,7 +295,9 @@ fn plane_affinity_from_the_seed() {
 
 fn fixture(name: &str) -> Option<String> {
     // `$HELM_HA_SHARED` or `../shared`, like every other test (a failure under CI, else a skip).
-    let p = common::shared()?.join("fixtures/plane-enterprise").join(name);
+    let p = common::shared()?
+        .join("fixtures/plane-enterprise")
+        .join(name);
     Some(std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
@@ -454,10 +456,28 @@ fn to_yaml_is_block_with_indented_lists() {
 fn apply_is_plain_json() {
     use helm_ha::yaml::apply;
     let v = json!({"a": null, "s": "x", "l": []});
-    let out = apply(&v, &[set("a.b.c", json!(1)), Edit::Remove(path("zz.y")), Edit::Append(path("l"), json!(1)), Edit::Append(path("n"), json!(2))]).unwrap();
-    assert_eq!(out, json!({"a": {"b": {"c": 1}}, "s": "x", "l": [1], "n": [2]}));
-    assert!(apply(&v, &[set("s.t", json!(1))]).is_err(), "Set through a scalar");
+    let out = apply(
+        &v,
+        &[
+            set("a.b.c", json!(1)),
+            Edit::Remove(path("zz.y")),
+            Edit::Append(path("l"), json!(1)),
+            Edit::Append(path("n"), json!(2)),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({"a": {"b": {"c": 1}}, "s": "x", "l": [1], "n": [2]})
+    );
+    assert!(
+        apply(&v, &[set("s.t", json!(1))]).is_err(),
+        "Set through a scalar"
+    );
     assert!(apply(&v, &[Edit::Append(path("s"), json!(1))]).is_err());
     let idx = vec![Seg::Key("l".into()), Seg::Index(3)];
-    assert!(apply(&v, &[Edit::Set(idx, json!(1))]).is_err(), "Index never creates");
+    assert!(
+        apply(&v, &[Edit::Set(idx, json!(1))]).is_err(),
+        "Index never creates"
+    );
 }

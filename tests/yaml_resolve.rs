@@ -5,8 +5,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use helm_ha::yaml::{parse, path, Json, Seg};
 use helm_ha::json;
+use helm_ha::yaml::{parse, path, Json, Seg};
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,7 +49,9 @@ fn trap_values_match_checked_in_k8syaml_output() {
 fn trap_values_match_live_k8syaml() {
     let text = std::fs::read_to_string(data("traps.yaml")).unwrap();
     for doc in chunks(&text) {
-        let Some(theirs) = common::k8syaml(&doc) else { return };
+        let Some(theirs) = common::k8syaml(&doc) else {
+            return;
+        };
         assert_eq!(parse(&doc).unwrap().value, theirs, "document:\n{doc}");
     }
 }
@@ -224,7 +226,24 @@ fn lookup_answers_as_json_pointer_does() {
     use helm_ha::yaml::Lookup;
     let s = serde_json::json!({"a": {"b": [10, {"c": null}], "": 1, "x/y": 2, "t~": 3}, "01": 4});
     let v = Json::from(s.clone());
-    for p in ["", "/", "/a", "/a/b", "/a/b/0", "/a/b/1/c", "/a/b/01", "/a/b/+1", "/a/b/2", "/a/b/-", "/a/", "/a/x~1y", "/a/t~0", "/01", "a", "/a/b/1/c/d"] {
+    for p in [
+        "",
+        "/",
+        "/a",
+        "/a/b",
+        "/a/b/0",
+        "/a/b/1/c",
+        "/a/b/01",
+        "/a/b/+1",
+        "/a/b/2",
+        "/a/b/-",
+        "/a/",
+        "/a/x~1y",
+        "/a/t~0",
+        "/01",
+        "a",
+        "/a/b/1/c/d",
+    ] {
         assert_eq!(v.at(p).map(Json::to_serde), s.pointer(p).cloned(), "{p}");
     }
 }

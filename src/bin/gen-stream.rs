@@ -6,10 +6,21 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (mut mb, mut seed, mut out) = (20.0f64, 1u64, None::<String>);
     while let Some(a) = args.next() {
-        let mut val = || args.next().unwrap_or_else(|| usage(&format!("{a} needs a value")));
+        let mut val = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{a} needs a value")))
+        };
         match a.as_str() {
-            "--mb" => mb = val().parse().unwrap_or_else(|_| usage("--mb takes a number")),
-            "--seed" => seed = val().parse().unwrap_or_else(|_| usage("--seed takes a whole number")),
+            "--mb" => {
+                mb = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--mb takes a number"))
+            }
+            "--seed" => {
+                seed = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("--seed takes a whole number"))
+            }
             "--out" => out = Some(val()),
             _ => usage(&format!("unknown argument {a}")),
         }

@@ -25,8 +25,14 @@ impl Taint {
     pub fn parse(text: &str) -> Option<Taint> {
         let (kv, effect) = text.rsplit_once(':')?;
         let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-        let effect = ["NoSchedule", "PreferNoSchedule", "NoExecute"].into_iter().find(|e| *e == effect)?;
-        (!key.is_empty()).then(|| Taint { key: key.into(), value: value.into(), effect: effect.into() })
+        let effect = ["NoSchedule", "PreferNoSchedule", "NoExecute"]
+            .into_iter()
+            .find(|e| *e == effect)?;
+        (!key.is_empty()).then(|| Taint {
+            key: key.into(),
+            value: value.into(),
+            effect: effect.into(),
+        })
     }
 
     pub fn describe(&self) -> String {
@@ -111,8 +117,14 @@ pub struct Shape {
 
 impl Shape {
     pub fn parse(cpu: &str, memory: &str) -> Result<Shape, String> {
-        let cpu = quantity::parse(cpu).map(quantity::millicores).filter(|c| *c > 0).ok_or_else(|| format!("`{cpu}` is not a CPU quantity (e.g. 4, 3500m)"))?;
-        let memory = quantity::parse(memory).map(quantity::bytes).filter(|m| *m > 0).ok_or_else(|| format!("`{memory}` is not a memory quantity (e.g. 16Gi)"))?;
+        let cpu = quantity::parse(cpu)
+            .map(quantity::millicores)
+            .filter(|c| *c > 0)
+            .ok_or_else(|| format!("`{cpu}` is not a CPU quantity (e.g. 4, 3500m)"))?;
+        let memory = quantity::parse(memory)
+            .map(quantity::bytes)
+            .filter(|m| *m > 0)
+            .ok_or_else(|| format!("`{memory}` is not a memory quantity (e.g. 16Gi)"))?;
         Ok(Shape { cpu, memory })
     }
 }
@@ -124,7 +136,13 @@ impl Cluster {
         let mut nodes = Vec::new();
         for zone in &names {
             for i in 1..=per_zone {
-                nodes.push(node(format!("{zone}-{i}"), zone, shape, BTreeMap::new(), Vec::new()));
+                nodes.push(node(
+                    format!("{zone}-{i}"),
+                    zone,
+                    shape,
+                    BTreeMap::new(),
+                    Vec::new(),
+                ));
             }
         }
         Cluster { nodes }
@@ -141,10 +159,17 @@ impl Cluster {
     ///     labels: {karpenter.sh/nodepool: general}
     ///     taints: ["workload-class=batch:NoSchedule"]
     /// ```
-    pub fn from_file(name: &str, text: &str, default_zones: usize, default_shape: &Shape) -> Result<Cluster, Failure> {
+    pub fn from_file(
+        name: &str,
+        text: &str,
+        default_zones: usize,
+        default_shape: &Shape,
+    ) -> Result<Cluster, Failure> {
         let bad = |what: String| Failure::Usage(format!("cluster file {name}: {what}"));
         let file: ClusterFile = serde_saphyr::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let zones = file.zones.unwrap_or_else(|| (0..default_zones).map(zone_name).collect());
+        let zones = file
+            .zones
+            .unwrap_or_else(|| (0..default_zones).map(zone_name).collect());
         if zones.is_empty() || file.pools.is_empty() {
             return Err(bad("needs at least one zone and one pool".into()));
         }
@@ -159,17 +184,31 @@ impl Cluster {
                 (cpu, memory) => {
                     let cpu = cpu.clone().unwrap_or_else(|| format!("{}m", shape.cpu));
                     let memory = memory.clone().unwrap_or_else(|| shape.memory.to_string());
-                    Shape::parse(&cpu, &memory).map_err(|e| bad(format!("pool {}: {e}", pool.name)))?
+                    Shape::parse(&cpu, &memory)
+                        .map_err(|e| bad(format!("pool {}: {e}", pool.name)))?
                 }
             };
             let taints = pool
                 .taints
                 .iter()
-                .map(|t| Taint::parse(t).ok_or_else(|| bad(format!("pool {}: taint `{t}` is not key=value:Effect", pool.name))))
+                .map(|t| {
+                    Taint::parse(t).ok_or_else(|| {
+                        bad(format!(
+                            "pool {}: taint `{t}` is not key=value:Effect",
+                            pool.name
+                        ))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             for zone in pool.zones.as_ref().unwrap_or(&zones) {
                 for i in 1..=pool.count {
-                    nodes.push(node(format!("{}-{zone}-{i}", pool.name), zone, &shape, pool.labels.clone(), taints.clone()));
+                    nodes.push(node(
+                        format!("{}-{zone}-{i}", pool.name),
+                        zone,
+                        &shape,
+                        pool.labels.clone(),
+                        taints.clone(),
+                    ));
                 }
             }
         }
@@ -179,23 +218,46 @@ impl Cluster {
     /// The policy's Karpenter NodePools: `per_zone` nodes of each pool in each of its zones
     /// (`karpenter.zones`, else `default_zones` generated names), labelled
     /// `karpenter.sh/nodepool` and `karpenter.sh/capacity-type` and carrying the pool's taint.
-    pub fn karpenter(k: &Karpenter, default_zones: usize, per_zone: usize, shape: &Shape) -> Result<Cluster, String> {
+    pub fn karpenter(
+        k: &Karpenter,
+        default_zones: usize,
+        per_zone: usize,
+        shape: &Shape,
+    ) -> Result<Cluster, String> {
         if k.pools.is_empty() {
             return Err("the policy has no `karpenter.pools`; describe the nodes with --zones/--nodes-per-zone or --cluster".into());
         }
-        let zones: Vec<String> = if k.zones.is_empty() { (0..default_zones).map(zone_name).collect() } else { k.zones.clone() };
+        let zones: Vec<String> = if k.zones.is_empty() {
+            (0..default_zones).map(zone_name).collect()
+        } else {
+            k.zones.clone()
+        };
         let mut nodes = Vec::new();
         for (name, pool) in &k.pools {
             let taints = match &pool.taint {
-                Some(t) => vec![Taint::parse(t).ok_or_else(|| format!("karpenter.pools.{name}.taint `{t}` is not key=value:Effect"))?],
+                Some(t) => vec![Taint::parse(t).ok_or_else(|| {
+                    format!("karpenter.pools.{name}.taint `{t}` is not key=value:Effect")
+                })?],
                 None => Vec::new(),
             };
             let mut labels = BTreeMap::new();
             labels.insert("karpenter.sh/nodepool".to_string(), name.clone());
-            labels.insert("karpenter.sh/capacity-type".to_string(), pool.capacity_types.first().cloned().unwrap_or_else(|| "on-demand".into()));
+            labels.insert(
+                "karpenter.sh/capacity-type".to_string(),
+                pool.capacity_types
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "on-demand".into()),
+            );
             for zone in &zones {
                 for i in 1..=per_zone {
-                    nodes.push(node(format!("{name}-{zone}-{i}"), zone, shape, labels.clone(), taints.clone()));
+                    nodes.push(node(
+                        format!("{name}-{zone}-{i}"),
+                        zone,
+                        shape,
+                        labels.clone(),
+                        taints.clone(),
+                    ));
                 }
             }
         }
@@ -216,10 +278,26 @@ impl Cluster {
     }
 }
 
-fn node(name: String, zone: &str, shape: &Shape, mut labels: BTreeMap<String, String>, taints: Vec<Taint>) -> Node {
+fn node(
+    name: String,
+    zone: &str,
+    shape: &Shape,
+    mut labels: BTreeMap<String, String>,
+    taints: Vec<Taint>,
+) -> Node {
     labels.insert(HOSTNAME.into(), name.clone());
     labels.insert(ZONE.into(), zone.into());
-    Node { name, zone: zone.into(), labels, taints, cpu: shape.cpu, memory: shape.memory, max_pods: 110, cordoned: false, gone: false }
+    Node {
+        name,
+        zone: zone.into(),
+        labels,
+        taints,
+        cpu: shape.cpu,
+        memory: shape.memory,
+        max_pods: 110,
+        cordoned: false,
+        gone: false,
+    }
 }
 
 #[cfg(test)]
@@ -230,7 +308,10 @@ mod tests {
     fn uniform_cluster_names_zones_and_nodes() {
         let c = Cluster::uniform(3, 2, &Shape::parse("4", "16Gi").unwrap());
         let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["zone-a-1", "zone-a-2", "zone-b-1", "zone-b-2", "zone-c-1", "zone-c-2"]);
+        assert_eq!(
+            names,
+            ["zone-a-1", "zone-a-2", "zone-b-1", "zone-b-2", "zone-c-1", "zone-c-2"]
+        );
         assert_eq!(c.nodes[2].labels[ZONE], "zone-b");
         assert_eq!(c.nodes[2].labels[HOSTNAME], "zone-b-1");
         assert_eq!(c.nodes[0].cpu, 4000);
@@ -239,8 +320,18 @@ mod tests {
 
     #[test]
     fn taints_parse_with_and_without_value() {
-        assert_eq!(Taint::parse("a=b:NoSchedule"), Some(Taint { key: "a".into(), value: "b".into(), effect: "NoSchedule".into() }));
-        assert_eq!(Taint::parse("a:NoExecute").map(|t| t.value), Some(String::new()));
+        assert_eq!(
+            Taint::parse("a=b:NoSchedule"),
+            Some(Taint {
+                key: "a".into(),
+                value: "b".into(),
+                effect: "NoSchedule".into()
+            })
+        );
+        assert_eq!(
+            Taint::parse("a:NoExecute").map(|t| t.value),
+            Some(String::new())
+        );
         assert_eq!(Taint::parse("a=b:Sometimes"), None);
     }
 
@@ -253,12 +344,29 @@ mod tests {
         .unwrap();
         let c = Cluster::karpenter(&k, 3, 1, &Shape::parse("4", "16Gi").unwrap()).unwrap();
         let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["general-us-east-1a-1", "general-us-east-1b-1", "batch-us-east-1a-1", "batch-us-east-1b-1"]);
+        assert_eq!(
+            names,
+            [
+                "general-us-east-1a-1",
+                "general-us-east-1b-1",
+                "batch-us-east-1a-1",
+                "batch-us-east-1b-1"
+            ]
+        );
         assert_eq!(c.nodes[2].labels["karpenter.sh/capacity-type"], "spot");
         assert_eq!(c.nodes[2].labels[ZONE], "us-east-1a");
-        assert_eq!(c.nodes[2].taints[0].describe(), "workload-class=batch:NoSchedule");
+        assert_eq!(
+            c.nodes[2].taints[0].describe(),
+            "workload-class=batch:NoSchedule"
+        );
         assert!(c.nodes[0].taints.is_empty());
-        assert!(Cluster::karpenter(&Karpenter::default(), 3, 1, &Shape::parse("4", "16Gi").unwrap()).is_err());
+        assert!(Cluster::karpenter(
+            &Karpenter::default(),
+            3,
+            1,
+            &Shape::parse("4", "16Gi").unwrap()
+        )
+        .is_err());
     }
 
     #[test]
@@ -266,12 +374,27 @@ mod tests {
         let text = "zones: [z1, z2]\npools:\n  - name: big\n    count: 2\n    cpu: \"8\"\n  - name: edge\n    zones: [z2]\n    labels: {tier: edge}\n    taints: [\"edge=true:NoExecute\"]\n";
         let c = Cluster::from_file("c.yaml", text, 3, &Shape::parse("4", "16Gi").unwrap()).unwrap();
         let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["big-z1-1", "big-z1-2", "big-z2-1", "big-z2-2", "edge-z2-1"]);
+        assert_eq!(
+            names,
+            ["big-z1-1", "big-z1-2", "big-z2-1", "big-z2-2", "edge-z2-1"]
+        );
         assert_eq!(c.nodes[0].cpu, 8000);
         assert_eq!(c.nodes[4].cpu, 4000);
         assert_eq!(c.nodes[4].labels["tier"], "edge");
-        assert!(Cluster::from_file("c.yaml", "pools: []\n", 3, &Shape::parse("4", "16Gi").unwrap()).is_err());
-        assert!(Cluster::from_file("c.yaml", "pools:\n  - name: x\n    colour: red\n", 3, &Shape::parse("4", "16Gi").unwrap()).is_err());
+        assert!(Cluster::from_file(
+            "c.yaml",
+            "pools: []\n",
+            3,
+            &Shape::parse("4", "16Gi").unwrap()
+        )
+        .is_err());
+        assert!(Cluster::from_file(
+            "c.yaml",
+            "pools:\n  - name: x\n    colour: red\n",
+            3,
+            &Shape::parse("4", "16Gi").unwrap()
+        )
+        .is_err());
     }
 
     #[test]

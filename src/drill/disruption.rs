@@ -16,34 +16,61 @@ pub struct Status {
 
 impl Status {
     pub fn describe(&self, pdb: &Pdb) -> String {
-        format!("{} allows {} disruption(s) ({} healthy, {} required)", pdb.describe(), self.allowed, self.healthy, self.desired)
+        format!(
+            "{} allows {} disruption(s) ({} healthy, {} required)",
+            pdb.describe(),
+            self.allowed,
+            self.healthy,
+            self.desired
+        )
     }
 }
 
 /// `getExpectedPodCount` + `updatePdbStatus`: percentages and `maxUnavailable` scale against the
 /// owning controllers' replicas and round up; an integer `minAvailable` counts the matching pods.
 pub fn status(state: &State, pdb: &Pdb) -> Status {
-    let pods: Vec<&Pod> = state.pods.iter().filter(|p| pdb.selects(&state.template(p).namespace, &p.labels)).collect();
+    let pods: Vec<&Pod> = state
+        .pods
+        .iter()
+        .filter(|p| pdb.selects(&state.template(p).namespace, &p.labels))
+        .collect();
     let healthy = pods.iter().filter(|p| state.running(p)).count() as u32;
     let mut owners: Vec<usize> = pods.iter().map(|p| p.template).collect();
     owners.sort_unstable();
     owners.dedup();
-    let scale: u32 = owners.iter().map(|&t| state.model.templates[t].replicas).sum();
+    let scale: u32 = owners
+        .iter()
+        .map(|&t| state.model.templates[t].replicas)
+        .sum();
     let (expected, desired) = match (&pdb.max_unavailable, &pdb.min_available) {
         (Some(mu), _) => (scale, scale.saturating_sub(mu.scaled(scale).unwrap_or(0))),
         (None, Some(IntOrPercent::Int(n))) => (pods.len() as u32, *n),
         (None, Some(pct)) => (scale, pct.scaled(scale).unwrap_or(scale)),
         (None, None) => (pods.len() as u32, 0),
     };
-    let allowed = if expected == 0 { 0 } else { healthy.saturating_sub(desired) };
-    Status { healthy, desired, expected, allowed }
+    let allowed = if expected == 0 {
+        0
+    } else {
+        healthy.saturating_sub(desired)
+    };
+    Status {
+        healthy,
+        desired,
+        expected,
+        allowed,
+    }
 }
 
 /// May pod `i` be evicted now? `Ok` names the budget that allowed it, if any; `Err` says why not.
 pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
     let pod = &state.pods[i];
     let ns = &state.template(pod).namespace;
-    let budgets: Vec<&Pdb> = state.model.pdbs.iter().filter(|b| b.selects(ns, &pod.labels)).collect();
+    let budgets: Vec<&Pdb> = state
+        .model
+        .pdbs
+        .iter()
+        .filter(|b| b.selects(ns, &pod.labels))
+        .collect();
     match budgets.as_slice() {
         [] => Ok(None),
         [pdb] => {
@@ -54,9 +81,11 @@ pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
                 Err(s.describe(pdb))
             }
         }
-        many => Err(format!(
+        many => {
+            Err(format!(
             "the pod has more than one PodDisruptionBudget ({}), which the eviction API refuses",
             many.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
-        )),
+        ))
+        }
     }
 }

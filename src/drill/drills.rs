@@ -55,7 +55,13 @@ pub struct Run {
 }
 
 fn effects(state: &State) -> Vec<Effect> {
-    (0..state.model.templates.len()).map(|t| Effect { min_ready: state.ready(t), max_running: state.ready(t), ..Effect::default() }).collect()
+    (0..state.model.templates.len())
+        .map(|t| Effect {
+            min_ready: state.ready(t),
+            max_running: state.ready(t),
+            ..Effect::default()
+        })
+        .collect()
 }
 
 fn note_ready(state: &State, effects: &mut [Effect], template: usize) {
@@ -68,7 +74,12 @@ fn note_ready(state: &State, effects: &mut [Effect], template: usize) {
 
 fn note_pending(state: &State, effects: &mut [Effect]) {
     for (t, e) in effects.iter_mut().enumerate() {
-        let pending: Vec<&str> = state.pods.iter().filter(|p| p.template == t && p.node.is_none()).filter_map(|p| p.pending.as_deref()).collect();
+        let pending: Vec<&str> = state
+            .pods
+            .iter()
+            .filter(|p| p.template == t && p.node.is_none())
+            .filter_map(|p| p.pending.as_deref())
+            .collect();
         if let Some(first) = pending.first() {
             e.pending = Some(format!("{} pod(s) Pending: {first}", pending.len()));
         }
@@ -79,7 +90,12 @@ fn note_pending(state: &State, effects: &mut [Effect]) {
 pub fn all(base: &State) -> Vec<Run> {
     let mut runs = Vec::new();
     let zones: Vec<String> = {
-        let mut z: Vec<String> = base.nodes.iter().filter(|n| !n.gone).map(|n| n.zone.clone()).collect();
+        let mut z: Vec<String> = base
+            .nodes
+            .iter()
+            .filter(|n| !n.gone)
+            .map(|n| n.zone.clone())
+            .collect();
         z.sort();
         z.dedup();
         z
@@ -91,7 +107,9 @@ pub fn all(base: &State) -> Vec<Run> {
         runs.push(drain(base, &[n], format!("node {}", base.nodes[n].name)));
     }
     for zone in &zones {
-        let nodes: Vec<usize> = (0..base.nodes.len()).filter(|&n| base.nodes[n].zone == *zone).collect();
+        let nodes: Vec<usize> = (0..base.nodes.len())
+            .filter(|&n| base.nodes[n].zone == *zone)
+            .collect();
         runs.push(drain(base, &nodes, format!("zone {zone} (node by node)")));
     }
     for t in 0..base.model.templates.len() {
@@ -110,7 +128,10 @@ pub fn zone_loss(base: &State, zone: &str) -> Run {
         node.gone = true;
     }
     for t in 0..fx.len() {
-        if s.pods.iter().any(|p| p.template == t && p.node.is_some_and(|n| s.nodes[n].gone)) {
+        if s.pods
+            .iter()
+            .any(|p| p.template == t && p.node.is_some_and(|n| s.nodes[n].gone))
+        {
             note_ready(&s, &mut fx, t);
         }
     }
@@ -118,18 +139,33 @@ pub fn zone_loss(base: &State, zone: &str) -> Run {
         let st = disruption::status(&s, pdb);
         if st.healthy < st.desired {
             for (t, e) in fx.iter_mut().enumerate() {
-                if s.pods.iter().any(|p| p.template == t && pdb.selects(&s.model.templates[t].namespace, &p.labels)) {
-                    e.below_budget = Some(format!("{} ready < {} required by {}", st.healthy, st.desired, pdb.describe()));
+                if s.pods.iter().any(|p| {
+                    p.template == t && pdb.selects(&s.model.templates[t].namespace, &p.labels)
+                }) {
+                    e.below_budget = Some(format!(
+                        "{} ready < {} required by {}",
+                        st.healthy,
+                        st.desired,
+                        pdb.describe()
+                    ));
                 }
             }
         }
     }
-    for pod in s.pods.iter_mut().filter(|p| p.node.is_some_and(|n| s.nodes[n].gone)) {
+    for pod in s
+        .pods
+        .iter_mut()
+        .filter(|p| p.node.is_some_and(|n| s.nodes[n].gone))
+    {
         pod.node = None;
     }
     s.schedule_pending();
     note_pending(&s, &mut fx);
-    Run { drill: Drill::ZoneLoss, target: zone.to_string(), effects: fx }
+    Run {
+        drill: Drill::ZoneLoss,
+        target: zone.to_string(),
+        effects: fx,
+    }
 }
 
 /// `kubectl drain` of `nodes`: cordon them all, then evict node by node through the eviction API;
@@ -146,13 +182,25 @@ pub fn drain(base: &State, nodes: &[usize], target: String) -> Run {
         loop {
             budget -= 1;
             if budget == 0 {
-                for t in s.pods.iter().filter(|p| p.node == Some(n)).map(|p| p.template).collect::<Vec<_>>() {
+                for t in s
+                    .pods
+                    .iter()
+                    .filter(|p| p.node == Some(n))
+                    .map(|p| p.template)
+                    .collect::<Vec<_>>()
+                {
                     fx[t].touched = true;
-                    fx[t].blocked.get_or_insert(format!("drain of {} never ends: its pods tolerate {} and come back", s.nodes[n].name, super::cluster::UNSCHEDULABLE));
+                    fx[t].blocked.get_or_insert(format!(
+                        "drain of {} never ends: its pods tolerate {} and come back",
+                        s.nodes[n].name,
+                        super::cluster::UNSCHEDULABLE
+                    ));
                 }
                 break;
             }
-            let on_node: Vec<usize> = (0..s.pods.len()).filter(|&i| s.pods[i].node == Some(n)).collect();
+            let on_node: Vec<usize> = (0..s.pods.len())
+                .filter(|&i| s.pods[i].node == Some(n))
+                .collect();
             if on_node.is_empty() {
                 break;
             }
@@ -176,14 +224,21 @@ pub fn drain(base: &State, nodes: &[usize], target: String) -> Run {
             if !progress {
                 for (t, why) in refused {
                     fx[t].touched = true;
-                    fx[t].blocked.get_or_insert(format!("drain of {} blocks forever: {why}", s.nodes[n].name));
+                    fx[t].blocked.get_or_insert(format!(
+                        "drain of {} blocks forever: {why}",
+                        s.nodes[n].name
+                    ));
                 }
                 break;
             }
         }
     }
     note_pending(&s, &mut fx);
-    Run { drill: Drill::Drain, target, effects: fx }
+    Run {
+        drill: Drill::Drain,
+        target,
+        effects: fx,
+    }
 }
 
 /// `ResolveFenceposts`: maxSurge rounds up, maxUnavailable down; both 0 makes maxUnavailable 1.
@@ -192,7 +247,9 @@ pub fn fenceposts(max_surge: &Json, max_unavailable: &Json, desired: u32) -> (u3
         match v {
             Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             Json::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<u64>().ok()) {
-                Some(p) if up => u32::try_from((u64::from(desired) * p).div_ceil(100)).unwrap_or(u32::MAX),
+                Some(p) if up => {
+                    u32::try_from((u64::from(desired) * p).div_ceil(100)).unwrap_or(u32::MAX)
+                }
                 Some(p) => u32::try_from(u64::from(desired) * p / 100).unwrap_or(u32::MAX),
                 None => s.parse().unwrap_or(0),
             },
@@ -201,7 +258,14 @@ pub fn fenceposts(max_surge: &Json, max_unavailable: &Json, desired: u32) -> (u3
     };
     let surge = scaled(max_surge, true);
     let unavailable = scaled(max_unavailable, false);
-    (surge, if surge == 0 && unavailable == 0 { 1 } else { unavailable })
+    (
+        surge,
+        if surge == 0 && unavailable == 0 {
+            1
+        } else {
+            unavailable
+        },
+    )
 }
 
 /// A rollout of Deployment template `t` to a new revision, as the Deployment controller runs it.
@@ -215,8 +279,13 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
     let mut fx = effects(&s);
     fx[t].touched = true;
     let desired = tpl.replicas as usize;
-    let of = |s: &State, rev: u32| -> Vec<usize> { (0..s.pods.len()).filter(|&i| s.pods[i].template == t && s.pods[i].revision == rev).collect() };
-    let ready_of = |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.running(&s.pods[i])).count();
+    let of = |s: &State, rev: u32| -> Vec<usize> {
+        (0..s.pods.len())
+            .filter(|&i| s.pods[i].template == t && s.pods[i].revision == rev)
+            .collect()
+    };
+    let ready_of =
+        |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.running(&s.pods[i])).count();
     let (surge, unavailable) = match &strategy {
         Strategy::Rolling(ms, mu) => fenceposts(ms, mu, tpl.replicas),
         _ => (0, 0),
@@ -251,7 +320,11 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
             let max_down = all_pods - min_available - new_unavailable;
             if max_down > 0 {
                 // cleanupUnhealthyReplicas: old pods that are not running go first.
-                let mut unhealthy: Vec<usize> = old.iter().copied().filter(|&i| !s.running(&s.pods[i])).collect();
+                let mut unhealthy: Vec<usize> = old
+                    .iter()
+                    .copied()
+                    .filter(|&i| !s.running(&s.pods[i]))
+                    .collect();
                 unhealthy.truncate(max_down as usize);
                 changed |= !unhealthy.is_empty();
                 remove(&mut s, unhealthy);
@@ -288,7 +361,11 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
         }
     }
     note_pending(&s, &mut fx);
-    Some(Run { drill: Drill::Rollout, target: tpl.workload.clone(), effects: fx })
+    Some(Run {
+        drill: Drill::Rollout,
+        target: tpl.workload.clone(),
+        effects: fx,
+    })
 }
 
 /// The old pods a ReplicaSet scale-down deletes first: Pending, then on the node with the most
@@ -297,12 +374,22 @@ fn pick_victims(s: &State, old: &[usize], n: usize) -> Vec<usize> {
     let mut ranked: Vec<(bool, usize, usize)> = old
         .iter()
         .map(|&i| {
-            let crowd = s.pods.iter().filter(|p| p.template == s.pods[i].template && p.node.is_some() && p.node == s.pods[i].node).count();
+            let crowd = s
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.template == s.pods[i].template && p.node.is_some() && p.node == s.pods[i].node
+                })
+                .count();
             (s.running(&s.pods[i]), usize::MAX - crowd, usize::MAX - i)
         })
         .collect();
     ranked.sort();
-    ranked.into_iter().take(n).map(|(_, _, i)| usize::MAX - i).collect()
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(_, _, i)| usize::MAX - i)
+        .collect()
 }
 
 fn remove(s: &mut State, mut idx: Vec<usize>) {

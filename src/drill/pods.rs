@@ -1,12 +1,12 @@
 //! What the stream asks the cluster to run: every workload as a pod template with the scheduling
 //! terms kube-scheduler reads, its replica count, its rollout strategy and the PDBs over it.
 
-use crate::yaml::Lookup as _;
 use super::quantity;
 use crate::classify::{self, Decision};
 use crate::policy::{IntOrPercent, Policy, Tier};
 use crate::stream::Doc;
 use crate::workload::{self, Kind, Release, Workload};
+use crate::yaml::Lookup as _;
 use crate::yaml::Map;
 use std::collections::BTreeMap;
 
@@ -33,12 +33,27 @@ pub enum Namespaces {
 
 impl Term {
     fn parse(t: &Json) -> Option<Term> {
-        let topology_key = t.get("topologyKey").and_then(Json::as_str).filter(|k| !k.is_empty())?.to_string();
+        let topology_key = t
+            .get("topologyKey")
+            .and_then(Json::as_str)
+            .filter(|k| !k.is_empty())?
+            .to_string();
         let selector = t.get("labelSelector").cloned().unwrap_or(Json::Null);
         let list: Vec<String> = strings(t.get("namespaces"));
-        let ns_selector = t.get("namespaceSelector").filter(|s| s.is_object()).cloned();
-        let namespaces = if list.is_empty() && ns_selector.is_none() { Namespaces::Own } else { Namespaces::Some(list, ns_selector) };
-        Some(Term { selector, topology_key, namespaces })
+        let ns_selector = t
+            .get("namespaceSelector")
+            .filter(|s| s.is_object())
+            .cloned();
+        let namespaces = if list.is_empty() && ns_selector.is_none() {
+            Namespaces::Own
+        } else {
+            Namespaces::Some(list, ns_selector)
+        };
+        Some(Term {
+            selector,
+            topology_key,
+            namespaces,
+        })
     }
 
     /// Does the term (of a pod in `own_ns`) select a pod in `ns` labelled `labels`?
@@ -48,7 +63,10 @@ impl Term {
             Namespaces::Some(list, sel) => {
                 let mut ns_labels = Labels::new();
                 ns_labels.insert("kubernetes.io/metadata.name", Json::from(ns.to_string()));
-                list.iter().any(|n| n == ns) || sel.as_ref().is_some_and(|s| crate::selector::matches(s, &ns_labels))
+                list.iter().any(|n| n == ns)
+                    || sel
+                        .as_ref()
+                        .is_some_and(|s| crate::selector::matches(s, &ns_labels))
             }
         };
         ns_ok && crate::selector::matches(&self.selector, labels)
@@ -74,12 +92,24 @@ pub struct Constraint {
 impl Constraint {
     fn parse(c: &Json) -> Option<Constraint> {
         Some(Constraint {
-            max_skew: c.get("maxSkew").and_then(Json::as_u64).and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(1),
-            topology_key: c.get("topologyKey").and_then(Json::as_str).filter(|k| !k.is_empty())?.to_string(),
+            max_skew: c
+                .get("maxSkew")
+                .and_then(Json::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(1),
+            topology_key: c
+                .get("topologyKey")
+                .and_then(Json::as_str)
+                .filter(|k| !k.is_empty())?
+                .to_string(),
             hard: c.get("whenUnsatisfiable").and_then(Json::as_str) != Some("ScheduleAnyway"),
             selector: c.get("labelSelector").cloned().unwrap_or(Json::Null),
             match_label_keys: strings(c.get("matchLabelKeys")),
-            min_domains: c.get("minDomains").and_then(Json::as_u64).and_then(|n| u32::try_from(n).ok()),
+            min_domains: c
+                .get("minDomains")
+                .and_then(Json::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
             honor_affinity: c.get("nodeAffinityPolicy").and_then(Json::as_str) != Some("Ignore"),
             honor_taints: c.get("nodeTaintsPolicy").and_then(Json::as_str) == Some("Honor"),
         })
@@ -92,7 +122,12 @@ impl Constraint {
         let extra: Vec<Json> = self
             .match_label_keys
             .iter()
-            .filter_map(|k| labels.get(k).and_then(Json::as_str).map(|v| crate::json!({"key": k, "operator": "In", "values": [v]})))
+            .filter_map(|k| {
+                labels
+                    .get(k)
+                    .and_then(Json::as_str)
+                    .map(|v| crate::json!({"key": k, "operator": "In", "values": [v]}))
+            })
             .collect();
         if let (false, Some(obj)) = (extra.is_empty(), sel.as_object_mut()) {
             let exprs = obj.entry_or_insert_with("matchExpressions", || Json::Array(Vec::new()));
@@ -150,8 +185,12 @@ impl Requirement {
             ("In", Some(v)) => self.values.iter().any(|x| x == v),
             ("NotIn", Some(v)) => !self.values.iter().any(|x| x == v),
             ("NotIn", None) | ("DoesNotExist", None) | ("Exists", Some(_)) => true,
-            ("Gt", Some(v)) => matches!((number(v), self.values.first().and_then(|x| number(x))), (Some(a), Some(b)) if a > b),
-            ("Lt", Some(v)) => matches!((number(v), self.values.first().and_then(|x| number(x))), (Some(a), Some(b)) if a < b),
+            ("Gt", Some(v)) => {
+                matches!((number(v), self.values.first().and_then(|x| number(x))), (Some(a), Some(b)) if a > b)
+            }
+            ("Lt", Some(v)) => {
+                matches!((number(v), self.values.first().and_then(|x| number(x))), (Some(a), Some(b)) if a < b)
+            }
             _ => false,
         }
     }
@@ -242,11 +281,22 @@ pub struct Model {
 }
 
 /// Build the model from a parsed stream.
-pub fn model(docs: &[Doc<'_>], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Model {
+pub fn model(
+    docs: &[Doc<'_>],
+    policy: &Policy,
+    namespace: Option<String>,
+    release: Option<String>,
+) -> Model {
     let release = Release::infer(docs, namespace, release);
-    let default_ns = release.namespace.clone().unwrap_or_else(|| "default".into());
+    let default_ns = release
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     let values: Vec<Json> = docs.iter().map(|d| d.value().to_owned_value()).collect();
-    let objects: Vec<&Json> = values.iter().flat_map(|v| workload::objects(v).map(|(_, o)| o)).collect();
+    let objects: Vec<&Json> = values
+        .iter()
+        .flat_map(|v| workload::objects(v).map(|(_, o)| o))
+        .collect();
     let claims = classify::claims(&objects);
     let mut model = Model::default();
     for w in workload::find(&values, &policy.service_labels, &release) {
@@ -256,7 +306,15 @@ pub fn model(docs: &[Doc<'_>], policy: &Policy, namespace: Option<String>, relea
             model.skipped.push(format!("{} ({why})", w.describe()));
             continue;
         }
-        model.templates.push(template(&w, obj, &decision, &objects, &claims, &default_ns, release.namespace.as_deref()));
+        model.templates.push(template(
+            &w,
+            obj,
+            &decision,
+            &objects,
+            &claims,
+            &default_ns,
+            release.namespace.as_deref(),
+        ));
     }
     for o in &objects {
         if o.get("kind").and_then(Json::as_str) == Some("PodDisruptionBudget") {
@@ -278,12 +336,20 @@ fn skip_reason(w: &Workload) -> Option<&'static str> {
 }
 
 fn strings(v: Option<&Json>) -> Vec<String> {
-    v.and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).map(str::to_string).collect()
+    v.and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 fn int_or_percent(v: Option<&Json>) -> Option<IntOrPercent> {
     match v? {
-        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(IntOrPercent::Int),
+        Json::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(IntOrPercent::Int),
         Json::String(s) if s.ends_with('%') => Some(IntOrPercent::Percent(s.to_string())),
         Json::String(s) => s.parse().ok().map(IntOrPercent::Int),
         _ => None,
@@ -294,8 +360,17 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
     let null = Json::Null;
     let spec = o.get("spec").unwrap_or(&null);
     Pdb {
-        name: o.at("/metadata/name").and_then(Json::as_str).unwrap_or("").to_string(),
-        namespace: o.at("/metadata/namespace").and_then(Json::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns).to_string(),
+        name: o
+            .at("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string(),
+        namespace: o
+            .at("/metadata/namespace")
+            .and_then(Json::as_str)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(default_ns)
+            .to_string(),
         selector: spec.get("selector").cloned().unwrap_or(Json::Null),
         min_available: int_or_percent(spec.get("minAvailable")),
         max_unavailable: int_or_percent(spec.get("maxUnavailable")),
@@ -303,7 +378,15 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
 }
 
 /// The pod template of workload `w` (object `obj`).
-pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &classify::Claims, default_ns: &str, release_ns: Option<&str>) -> Template {
+pub fn template(
+    w: &Workload,
+    obj: &Json,
+    d: &Decision,
+    all: &[&Json],
+    claims: &classify::Claims,
+    default_ns: &str,
+    release_ns: Option<&str>,
+) -> Template {
     let null = Json::Null;
     let tpl = workload::at(obj, w.template_path()).unwrap_or(&null);
     let spec = tpl.get("spec").unwrap_or(&null);
@@ -326,16 +409,33 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
             })
             .collect()
     });
-    let volumes_zonal = list("/volumes").filter_map(|v| v.at("/persistentVolumeClaim/claimName").and_then(Json::as_str)).any(|c| {
-        claims.get(c).is_some_and(|modes| modes.iter().any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod"))
-    });
-    let claim_templates = obj.at("/spec/volumeClaimTemplates").and_then(Json::as_array).is_some_and(|v| !v.is_empty());
+    let volumes_zonal = list("/volumes")
+        .filter_map(|v| {
+            v.at("/persistentVolumeClaim/claimName")
+                .and_then(Json::as_str)
+        })
+        .any(|c| {
+            claims.get(c).is_some_and(|modes| {
+                modes
+                    .iter()
+                    .any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod")
+            })
+        });
+    let claim_templates = obj
+        .at("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array)
+        .is_some_and(|v| !v.is_empty());
     let strategy = match w.kind {
         Kind::Deployment => match obj.at("/spec/strategy/type").and_then(Json::as_str) {
             Some("Recreate") => Strategy::Recreate,
             _ => {
                 let ru = obj.at("/spec/strategy/rollingUpdate");
-                let get = |k: &str| ru.and_then(|r| r.get(k)).filter(|v| !v.is_null()).cloned().unwrap_or(Json::from("25%"));
+                let get = |k: &str| {
+                    ru.and_then(|r| r.get(k))
+                        .filter(|v| !v.is_null())
+                        .cloned()
+                        .unwrap_or(Json::from("25%"))
+                };
                 Strategy::Rolling(get("maxSurge"), get("maxUnavailable"))
             }
         },
@@ -346,31 +446,68 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
         workload: w.describe(),
         kind: w.kind,
         tier: d.tier,
-        namespace: w.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| default_ns.to_string()),
+        namespace: w
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| default_ns.to_string()),
         replicas,
         replicas_from,
-        labels: tpl.at("/metadata/labels").and_then(Json::as_object).cloned().unwrap_or_default(),
+        labels: tpl
+            .at("/metadata/labels")
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default(),
         cpu,
         memory,
         node_selector: spec
             .get("nodeSelector")
             .and_then(Json::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.to_string(), v.as_str()?.to_string())))
+                    .collect()
+            })
             .unwrap_or_default(),
         node_affinity,
         tolerations: list("/tolerations")
             .map(|t| Toleration {
-                key: t.get("key").and_then(Json::as_str).unwrap_or("").to_string(),
+                key: t
+                    .get("key")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 exists: t.get("operator").and_then(Json::as_str) == Some("Exists"),
-                value: t.get("value").and_then(Json::as_str).unwrap_or("").to_string(),
-                effect: t.get("effect").and_then(Json::as_str).unwrap_or("").to_string(),
+                value: t
+                    .get("value")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                effect: t
+                    .get("effect")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             })
             .collect(),
-        anti_required: list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").filter_map(Term::parse).collect(),
-        anti_preferred: list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution")
-            .filter_map(|p| Some((p.get("weight").and_then(Json::as_i64).unwrap_or(1), Term::parse(p.get("podAffinityTerm")?)?)))
+        anti_required: list(
+            "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+        )
+        .filter_map(Term::parse)
+        .collect(),
+        anti_preferred: list(
+            "/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution",
+        )
+        .filter_map(|p| {
+            Some((
+                p.get("weight").and_then(Json::as_i64).unwrap_or(1),
+                Term::parse(p.get("podAffinityTerm")?)?,
+            ))
+        })
+        .collect(),
+        spread: list("/topologySpreadConstraints")
+            .filter_map(Constraint::parse)
             .collect(),
-        spread: list("/topologySpreadConstraints").filter_map(Constraint::parse).collect(),
         zonal_volume: volumes_zonal || (w.kind == Kind::StatefulSet && claim_templates),
         strategy,
     }
@@ -381,13 +518,30 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, all: &[&Json], claims: &
 fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -> (u32, String) {
     if let Some(hpa) = all.iter().find(|o| crate::rules::targets(o, w, release_ns)) {
         let kind = hpa.get("kind").and_then(Json::as_str).unwrap_or("");
-        let name = hpa.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
-        let field = if kind == "ScaledObject" { "minReplicaCount" } else { "minReplicas" };
-        let n = hpa.at(&format!("/spec/{field}")).and_then(Json::as_u64).unwrap_or(1).max(1);
-        return (u32::try_from(n).unwrap_or(u32::MAX), format!("{kind} {name} {field}"));
+        let name = hpa
+            .at("/metadata/name")
+            .and_then(Json::as_str)
+            .unwrap_or("");
+        let field = if kind == "ScaledObject" {
+            "minReplicaCount"
+        } else {
+            "minReplicas"
+        };
+        let n = hpa
+            .at(&format!("/spec/{field}"))
+            .and_then(Json::as_u64)
+            .unwrap_or(1)
+            .max(1);
+        return (
+            u32::try_from(n).unwrap_or(u32::MAX),
+            format!("{kind} {name} {field}"),
+        );
     }
     match obj.at("/spec/replicas") {
-        Some(Json::Number(n)) => (n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0), "spec.replicas".into()),
+        Some(Json::Number(n)) => (
+            n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            "spec.replicas".into(),
+        ),
         _ => (1, "spec.replicas absent (1)".into()),
     }
 }
@@ -396,7 +550,10 @@ fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -
 /// server defaults them), or the largest init container if that is more.
 fn requests(spec: &Json) -> (u64, u64) {
     let of = |c: &Json, res: &str| -> (u64, u64) {
-        let get = |field: &str| c.at(&format!("/resources/{field}/{res}")).and_then(quantity::of);
+        let get = |field: &str| {
+            c.at(&format!("/resources/{field}/{res}"))
+                .and_then(quantity::of)
+        };
         let v = get("requests").or_else(|| get("limits")).unwrap_or(0.0);
         if res == "cpu" {
             (quantity::millicores(v), 0)
@@ -405,10 +562,19 @@ fn requests(spec: &Json) -> (u64, u64) {
         }
     };
     let sum = |k: &str| -> Vec<(u64, u64)> {
-        spec.get(k).and_then(Json::as_array).into_iter().flatten().map(|c| (of(c, "cpu").0, of(c, "memory").1)).collect()
+        spec.get(k)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| (of(c, "cpu").0, of(c, "memory").1))
+            .collect()
     };
-    let main = sum("containers").into_iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let init = sum("initContainers").into_iter().fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    let main = sum("containers")
+        .into_iter()
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let init = sum("initContainers")
+        .into_iter()
+        .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
     (main.0.max(init.0), main.1.max(init.1))
 }
 
@@ -432,7 +598,12 @@ mod tests {
     #[test]
     fn match_label_keys_narrow_the_selector_to_the_pods_revision() {
         let c = Constraint::parse(&json!({"maxSkew": 1, "topologyKey": "k", "labelSelector": {"matchLabels": {"app": "a"}}, "matchLabelKeys": ["pod-template-hash", "absent"]})).unwrap();
-        let labels = |h: &str| json!({"app": "a", "pod-template-hash": h}).as_object().unwrap().clone();
+        let labels = |h: &str| {
+            json!({"app": "a", "pod-template-hash": h})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
         let sel = c.selector_for(&labels("old"));
         assert!(crate::selector::matches(&sel, &labels("old")));
         assert!(!crate::selector::matches(&sel, &labels("new")));
@@ -445,7 +616,9 @@ mod tests {
         let l = Labels::new();
         assert!(t.selects("a", "a", &l));
         assert!(!t.selects("a", "b", &l));
-        let all = Term::parse(&json!({"topologyKey": "k", "labelSelector": {}, "namespaceSelector": {}})).unwrap();
+        let all =
+            Term::parse(&json!({"topologyKey": "k", "labelSelector": {}, "namespaceSelector": {}}))
+                .unwrap();
         assert!(all.selects("a", "b", &l));
         assert_eq!(Term::parse(&json!({"labelSelector": {}})), None);
     }

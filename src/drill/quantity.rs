@@ -7,10 +7,16 @@ pub fn parse(text: &str) -> Option<f64> {
     let s = text.trim();
     let (number, factor) = SUFFIXES
         .iter()
-        .find_map(|(suffix, f)| s.strip_suffix(suffix).filter(|n| !n.is_empty() && !n.ends_with(['e', 'E'])).map(|n| (n, *f)))
+        .find_map(|(suffix, f)| {
+            s.strip_suffix(suffix)
+                .filter(|n| !n.is_empty() && !n.ends_with(['e', 'E']))
+                .map(|n| (n, *f))
+        })
         .unwrap_or((s, 1.0));
     // Exponent form (`1e3`, `5E-3`) is only valid without a suffix.
-    let valid = number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E'));
+    let valid = number
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'e' | 'E'));
     if !valid || (factor != 1.0 && number.contains(['e', 'E'])) {
         return None;
     }

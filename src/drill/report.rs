@@ -62,7 +62,12 @@ pub struct Row {
 
 impl Row {
     pub fn cells(&self) -> [(&'static str, &Cell); 4] {
-        [("schedule", &self.schedule), ("zone loss", &self.zone_loss), ("drain", &self.drain), ("rollout", &self.rollout)]
+        [
+            ("schedule", &self.schedule),
+            ("zone loss", &self.zone_loss),
+            ("drain", &self.drain),
+            ("rollout", &self.rollout),
+        ]
     }
 }
 
@@ -76,26 +81,65 @@ pub struct Report {
 }
 
 pub fn build(base: &State, runs: &[Run], cluster: String) -> Report {
-    let rows: Vec<Row> = base.model.templates.iter().enumerate().map(|(t, tpl)| row(base, runs, t, tpl)).collect();
-    let failed = rows.iter().any(|r| r.cells().iter().any(|(_, c)| c.mark == Mark::Fail));
-    Report { cluster, rows, skipped: base.model.skipped.clone(), failed }
+    let rows: Vec<Row> = base
+        .model
+        .templates
+        .iter()
+        .enumerate()
+        .map(|(t, tpl)| row(base, runs, t, tpl))
+        .collect();
+    let failed = rows
+        .iter()
+        .any(|r| r.cells().iter().any(|(_, c)| c.mark == Mark::Fail));
+    Report {
+        cluster,
+        rows,
+        skipped: base.model.skipped.clone(),
+        failed,
+    }
 }
 
 fn row(base: &State, runs: &[Run], t: usize, tpl: &Template) -> Row {
-    let mut zones: Vec<String> = base.pods.iter().filter(|p| p.template == t).filter_map(|p| p.node).map(|n| base.nodes[n].zone.clone()).collect();
+    let mut zones: Vec<String> = base
+        .pods
+        .iter()
+        .filter(|p| p.template == t)
+        .filter_map(|p| p.node)
+        .map(|n| base.nodes[n].zone.clone())
+        .collect();
     zones.sort();
     zones.dedup();
     let ready = base.ready(t);
     let n = tpl.replicas as usize;
-    let pending = base.pods.iter().find(|p| p.template == t && p.node.is_none()).and_then(|p| p.pending.clone());
+    let pending = base
+        .pods
+        .iter()
+        .find(|p| p.template == t && p.node.is_none())
+        .and_then(|p| p.pending.clone());
     let schedule = match pending {
-        _ if n == 0 => Cell { mark: Mark::None, reason: "0 replicas".into() },
-        Some(why) if ready == 0 && tpl.must_stay_up() => Cell { mark: Mark::Fail, reason: format!("no pod can start: {why}") },
-        Some(why) => Cell { mark: Mark::Warn, reason: format!("{}/{n} Pending: {why}", n - ready) },
-        None => Cell { mark: Mark::Ok, reason: format!("{n}/{n} running in {}", zones.join(", ")) },
+        _ if n == 0 => Cell {
+            mark: Mark::None,
+            reason: "0 replicas".into(),
+        },
+        Some(why) if ready == 0 && tpl.must_stay_up() => Cell {
+            mark: Mark::Fail,
+            reason: format!("no pod can start: {why}"),
+        },
+        Some(why) => Cell {
+            mark: Mark::Warn,
+            reason: format!("{}/{n} Pending: {why}", n - ready),
+        },
+        None => Cell {
+            mark: Mark::Ok,
+            reason: format!("{n}/{n} running in {}", zones.join(", ")),
+        },
     };
     let cell = |drill: Drill| -> Cell {
-        let mine: Vec<(&str, &Effect)> = runs.iter().filter(|r| r.drill == drill).map(|r| (r.target.as_str(), &r.effects[t])).collect();
+        let mine: Vec<(&str, &Effect)> = runs
+            .iter()
+            .filter(|r| r.drill == drill)
+            .map(|r| (r.target.as_str(), &r.effects[t]))
+            .collect();
         verdict(drill, tpl, ready, &zones, &mine)
     };
     Row {
@@ -106,8 +150,16 @@ fn row(base: &State, runs: &[Run], t: usize, tpl: &Template) -> Row {
         replicas_from: tpl.replicas_from.clone(),
         zones: zones.clone(),
         schedule,
-        zone_loss: if ready == 0 { na("no pod runs") } else { cell(Drill::ZoneLoss) },
-        drain: if ready == 0 { na("no pod runs") } else { cell(Drill::Drain) },
+        zone_loss: if ready == 0 {
+            na("no pod runs")
+        } else {
+            cell(Drill::ZoneLoss)
+        },
+        drain: if ready == 0 {
+            na("no pod runs")
+        } else {
+            cell(Drill::Drain)
+        },
         rollout: match tpl.strategy {
             Strategy::Other => na(&format!("{}: not a Deployment", tpl.kind.as_str())),
             _ if ready == 0 => na("no pod runs"),
@@ -117,7 +169,10 @@ fn row(base: &State, runs: &[Run], t: usize, tpl: &Template) -> Row {
 }
 
 fn na(reason: &str) -> Cell {
-    Cell { mark: Mark::None, reason: reason.into() }
+    Cell {
+        mark: Mark::None,
+        reason: reason.into(),
+    }
 }
 
 fn during(drill: Drill, target: &str) -> String {
@@ -129,9 +184,18 @@ fn during(drill: Drill, target: &str) -> String {
 }
 
 /// The worst outcome of a drill's runs for one workload, with the reason.
-fn verdict(drill: Drill, tpl: &Template, ready: usize, zones: &[String], runs: &[(&str, &Effect)]) -> Cell {
+fn verdict(
+    drill: Drill,
+    tpl: &Template,
+    ready: usize,
+    zones: &[String],
+    runs: &[(&str, &Effect)],
+) -> Cell {
     if let Some((_, e)) = runs.iter().find(|(_, e)| e.blocked.is_some()) {
-        return Cell { mark: Mark::Fail, reason: e.blocked.clone().unwrap_or_default() };
+        return Cell {
+            mark: Mark::Fail,
+            reason: e.blocked.clone().unwrap_or_default(),
+        };
     }
     if let Some((target, e)) = runs.iter().find(|(_, e)| e.touched && e.min_ready == 0) {
         let after = match (&e.pending, drill) {
@@ -140,31 +204,76 @@ fn verdict(drill: Drill, tpl: &Template, ready: usize, zones: &[String], runs: &
             (None, _) => "; its replacement starts on another node".into(),
         };
         let why = match (drill, &tpl.strategy) {
-            (Drill::Rollout, Strategy::Recreate) => "strategy Recreate stops every pod before starting new ones".to_string(),
+            (Drill::Rollout, Strategy::Recreate) => {
+                "strategy Recreate stops every pod before starting new ones".to_string()
+            }
             (Drill::Rollout, _) => "the rollout removes the only ready pod first".to_string(),
             _ if ready == 1 => "its only pod is there".to_string(),
             _ => format!("all {ready} pods are there"),
         };
-        let (mark, tier) = if tpl.must_stay_up() { (Mark::Fail, String::new()) } else { (Mark::Warn, format!(" ({} tier: accepted)", tpl.tier.as_str())) };
-        return Cell { mark, reason: format!("0 ready {}: {why}{after}{tier}", during(drill, target)) };
+        let (mark, tier) = if tpl.must_stay_up() {
+            (Mark::Fail, String::new())
+        } else {
+            (
+                Mark::Warn,
+                format!(" ({} tier: accepted)", tpl.tier.as_str()),
+            )
+        };
+        return Cell {
+            mark,
+            reason: format!("0 ready {}: {why}{after}{tier}", during(drill, target)),
+        };
     }
     if let Some((target, e)) = runs.iter().find(|(_, e)| e.pending.is_some()) {
-        return Cell { mark: Mark::Warn, reason: format!("{} {}", e.pending.clone().unwrap_or_default(), during(drill, target).replace("when", "after").replace("while", "after")) };
+        return Cell {
+            mark: Mark::Warn,
+            reason: format!(
+                "{} {}",
+                e.pending.clone().unwrap_or_default(),
+                during(drill, target)
+                    .replace("when", "after")
+                    .replace("while", "after")
+            ),
+        };
     }
     if let Some((target, e)) = runs.iter().find(|(_, e)| e.below_budget.is_some()) {
-        return Cell { mark: Mark::Warn, reason: format!("{} {}", e.below_budget.clone().unwrap_or_default(), during(drill, target)) };
+        return Cell {
+            mark: Mark::Warn,
+            reason: format!(
+                "{} {}",
+                e.below_budget.clone().unwrap_or_default(),
+                during(drill, target)
+            ),
+        };
     }
-    if let Some((_, e)) = runs.iter().find(|(_, e)| tpl.tier == crate::policy::Tier::Singleton && e.max_running > 1) {
+    if let Some((_, e)) = runs
+        .iter()
+        .find(|(_, e)| tpl.tier == crate::policy::Tier::Singleton && e.max_running > 1)
+    {
         return Cell { mark: Mark::Warn, reason: format!("{} copies run at once during its rollout: a singleton needs strategy Recreate (HA105)", e.max_running) };
     }
     let worst = runs.iter().map(|(_, e)| e.min_ready).min().unwrap_or(ready);
     let reason = match drill {
-        Drill::ZoneLoss => format!("replicas in {} zone(s) ({}): ≥{worst}/{ready} ready when any one is lost", zones.len(), zones.join(", ")),
+        Drill::ZoneLoss => format!(
+            "replicas in {} zone(s) ({}): ≥{worst}/{ready} ready when any one is lost",
+            zones.len(),
+            zones.join(", ")
+        ),
         Drill::Drain => {
-            let mut budgets: Vec<&str> = runs.iter().flat_map(|(_, e)| e.allowed_by.iter().map(String::as_str)).collect();
+            let mut budgets: Vec<&str> = runs
+                .iter()
+                .flat_map(|(_, e)| e.allowed_by.iter().map(String::as_str))
+                .collect();
             budgets.sort_unstable();
             budgets.dedup();
-            let why = if budgets.is_empty() { "no PDB covers it, evictions are never refused".to_string() } else { format!("evictions allowed while {}", budgets.first().copied().unwrap_or_default()) };
+            let why = if budgets.is_empty() {
+                "no PDB covers it, evictions are never refused".to_string()
+            } else {
+                format!(
+                    "evictions allowed while {}",
+                    budgets.first().copied().unwrap_or_default()
+                )
+            };
             format!("≥{worst}/{ready} ready through every drain; {why}")
         }
         Drill::Rollout => match &tpl.strategy {
@@ -175,16 +284,40 @@ fn verdict(drill: Drill, tpl: &Template, ready: usize, zones: &[String], runs: &
             _ => format!("≥{worst}/{ready} ready throughout"),
         },
     };
-    Cell { mark: Mark::Ok, reason }
+    Cell {
+        mark: Mark::Ok,
+        reason,
+    }
 }
 
 /// The table, then every cell's reason, failures first.
 pub fn text(r: &Report, colour: bool) -> String {
-    let paint = |m: Mark| if colour && m != Mark::None { format!("{}{}\x1b[0m", m.colour(), m.symbol()) } else { m.symbol().to_string() };
-    let w_svc = r.rows.iter().map(|x| x.service.chars().count()).max().unwrap_or(7).max(7);
-    let w_tier = r.rows.iter().map(|x| x.tier.len()).max().unwrap_or(4).max(4);
+    let paint = |m: Mark| {
+        if colour && m != Mark::None {
+            format!("{}{}\x1b[0m", m.colour(), m.symbol())
+        } else {
+            m.symbol().to_string()
+        }
+    };
+    let w_svc = r
+        .rows
+        .iter()
+        .map(|x| x.service.chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let w_tier = r
+        .rows
+        .iter()
+        .map(|x| x.tier.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let mut out = format!("helm-ha drill on {}\n\n", r.cluster);
-    out.push_str(&format!("{:<w_svc$}  {:<w_tier$}  {:>4}  {:<8}  {:<9}  {:<5}  {:<7}\n", "SERVICE", "TIER", "PODS", "SCHEDULE", "ZONE LOSS", "DRAIN", "ROLLOUT"));
+    out.push_str(&format!(
+        "{:<w_svc$}  {:<w_tier$}  {:>4}  {:<8}  {:<9}  {:<5}  {:<7}\n",
+        "SERVICE", "TIER", "PODS", "SCHEDULE", "ZONE LOSS", "DRAIN", "ROLLOUT"
+    ));
     for row in &r.rows {
         let c = row.cells();
         let pad = |m: Mark, w: usize| format!("{}{}", paint(m), " ".repeat(w.saturating_sub(1)));
@@ -204,7 +337,15 @@ pub fn text(r: &Report, colour: bool) -> String {
     for row in &r.rows {
         for (name, cell) in row.cells() {
             if cell.mark != Mark::None {
-                lines.push((std::cmp::Reverse(cell.mark), format!("{} {} {name}: {}\n", paint(cell.mark), row.service, cell.reason)));
+                lines.push((
+                    std::cmp::Reverse(cell.mark),
+                    format!(
+                        "{} {} {name}: {}\n",
+                        paint(cell.mark),
+                        row.service,
+                        cell.reason
+                    ),
+                ));
             }
         }
     }
@@ -215,7 +356,12 @@ pub fn text(r: &Report, colour: bool) -> String {
     if !r.skipped.is_empty() {
         out.push_str(&format!("\nnot simulated: {}\n", r.skipped.join(", ")));
     }
-    let fails = r.rows.iter().flat_map(|x| x.cells()).filter(|(_, c)| c.mark == Mark::Fail).count();
+    let fails = r
+        .rows
+        .iter()
+        .flat_map(|x| x.cells())
+        .filter(|(_, c)| c.mark == Mark::Fail)
+        .count();
     out.push_str(&if r.failed {
         format!("\n{fails} failure(s): a Tier-1 service reaches 0 ready or a drill cannot finish\n")
     } else {

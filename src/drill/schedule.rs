@@ -57,9 +57,14 @@ impl Why {
             Why::NodeAffinity => "node(s) didn't match Pod's node affinity/selector".into(),
             Why::Insufficient(what) => format!("Insufficient {what}"),
             Why::VolumeZone => "node(s) had volume node affinity conflict".into(),
-            Why::SpreadLabel => "node(s) didn't match pod topology spread constraints (missing required label)".into(),
+            Why::SpreadLabel => {
+                "node(s) didn't match pod topology spread constraints (missing required label)"
+                    .into()
+            }
             Why::Spread => "node(s) didn't match pod topology spread constraints".into(),
-            Why::ExistingAntiAffinity => "node(s) didn't satisfy existing pods anti-affinity rules".into(),
+            Why::ExistingAntiAffinity => {
+                "node(s) didn't satisfy existing pods anti-affinity rules".into()
+            }
             Why::AntiAffinity => "node(s) didn't match pod anti-affinity rules".into(),
         }
     }
@@ -68,7 +73,11 @@ impl Why {
 impl<'m> State<'m> {
     /// Every template's replicas, created in stream order and scheduled one by one.
     pub fn new(model: &'m Model, nodes: Vec<Node>) -> State<'m> {
-        let mut state = State { model, nodes, pods: Vec::new() };
+        let mut state = State {
+            model,
+            nodes,
+            pods: Vec::new(),
+        };
         for (i, t) in model.templates.iter().enumerate() {
             for _ in 0..t.replicas {
                 state.pods.push(state.new_pod(i, 0));
@@ -84,7 +93,14 @@ impl<'m> State<'m> {
         if t.kind == crate::workload::Kind::Deployment {
             labels.insert(POD_TEMPLATE_HASH, Json::from(format!("rev{revision}")));
         }
-        Pod { template, labels, node: None, zone_pin: None, revision, pending: None }
+        Pod {
+            template,
+            labels,
+            node: None,
+            zone_pin: None,
+            revision,
+            pending: None,
+        }
     }
 
     pub fn template(&self, pod: &Pod) -> &'m Template {
@@ -98,7 +114,10 @@ impl<'m> State<'m> {
 
     /// Running pods of a template: the ready count (pods are ready as soon as they run).
     pub fn ready(&self, template: usize) -> usize {
-        self.pods.iter().filter(|p| p.template == template && self.running(p)).count()
+        self.pods
+            .iter()
+            .filter(|p| p.template == template && self.running(p))
+            .count()
     }
 
     /// Try every Pending pod, in creation order.
@@ -126,7 +145,9 @@ impl<'m> State<'m> {
         let pod = &self.pods[i];
         let mut fits = Vec::new();
         let mut why: BTreeMap<Why, usize> = BTreeMap::new();
-        let live: Vec<usize> = (0..self.nodes.len()).filter(|&n| !self.nodes[n].gone).collect();
+        let live: Vec<usize> = (0..self.nodes.len())
+            .filter(|&n| !self.nodes[n].gone)
+            .collect();
         for &n in &live {
             match self.filter(pod, n) {
                 Ok(()) => fits.push(n),
@@ -135,17 +156,32 @@ impl<'m> State<'m> {
         }
         if fits.is_empty() {
             // FitError: "N reason" strings, sorted as strings.
-            let mut parts: Vec<String> = why.iter().map(|(w, n)| format!("{n} {}", w.text())).collect();
+            let mut parts: Vec<String> = why
+                .iter()
+                .map(|(w, n)| format!("{n} {}", w.text()))
+                .collect();
             parts.sort();
-            return Err(format!("0/{} nodes are available: {}", live.len(), parts.join(", ")));
+            return Err(format!(
+                "0/{} nodes are available: {}",
+                live.len(),
+                parts.join(", ")
+            ));
         }
-        Ok(fits.into_iter().min_by_key(|&n| (self.score(pod, n), self.nodes[n].name.clone())).expect("not empty"))
+        Ok(fits
+            .into_iter()
+            .min_by_key(|&n| (self.score(pod, n), self.nodes[n].name.clone()))
+            .expect("not empty"))
     }
 
     fn filter(&self, pod: &Pod, n: usize) -> Result<(), Why> {
         let t = self.template(pod);
         let node = &self.nodes[n];
-        if node.cordoned && !t.tolerations.iter().any(|tol| tol.tolerates(&cordon_taint())) {
+        if node.cordoned
+            && !t
+                .tolerations
+                .iter()
+                .any(|tol| tol.tolerates(&cordon_taint()))
+        {
             return Err(Why::Unschedulable);
         }
         if let Some(taint) = untolerated(t, &node.taints) {
@@ -175,9 +211,12 @@ impl<'m> State<'m> {
         }
         let hard: Vec<&Constraint> = t.spread.iter().filter(|c| c.hard).collect();
         for c in &hard {
-            let Some(value) = node.labels.get(&c.topology_key) else { return Err(Why::SpreadLabel) };
+            let Some(value) = node.labels.get(&c.topology_key) else {
+                return Err(Why::SpreadLabel);
+            };
             let (counts, min) = self.domains(pod, c, &hard);
-            let self_match = usize::from(selector::matches(&c.selector_for(&pod.labels), &pod.labels));
+            let self_match =
+                usize::from(selector::matches(&c.selector_for(&pod.labels), &pod.labels));
             let skew = counts.get(value).copied().unwrap_or(0) + self_match;
             if skew > min + c.max_skew as usize {
                 return Err(Why::Spread);
@@ -187,7 +226,12 @@ impl<'m> State<'m> {
         for term in &t.anti_required {
             let hit = self.pods.iter().filter(|p| self.running(p)).any(|other| {
                 let o = self.template(other);
-                term.selects(&t.namespace, &o.namespace, &other.labels) && same_domain(node, &self.nodes[other.node.expect("running")], &term.topology_key)
+                term.selects(&t.namespace, &o.namespace, &other.labels)
+                    && same_domain(
+                        node,
+                        &self.nodes[other.node.expect("running")],
+                        &term.topology_key,
+                    )
             });
             if hit {
                 return Err(Why::AntiAffinity);
@@ -196,7 +240,10 @@ impl<'m> State<'m> {
         for other in self.pods.iter().filter(|p| self.running(p)) {
             let o = self.template(other);
             let on = &self.nodes[other.node.expect("running")];
-            if o.anti_required.iter().any(|term| term.selects(&o.namespace, &t.namespace, &pod.labels) && same_domain(node, on, &term.topology_key)) {
+            if o.anti_required.iter().any(|term| {
+                term.selects(&o.namespace, &t.namespace, &pod.labels)
+                    && same_domain(node, on, &term.topology_key)
+            }) {
                 return Err(Why::ExistingAntiAffinity);
             }
         }
@@ -206,12 +253,20 @@ impl<'m> State<'m> {
     /// Matching pods per domain of `c`'s topology key, and the global minimum (0 when fewer
     /// domains than `minDomains` exist), over the nodes that count for `pod`: nodes with every
     /// hard constraint's key that pass the node-inclusion policies (PodTopologySpread PreFilter).
-    fn domains(&self, pod: &Pod, c: &Constraint, all: &[&Constraint]) -> (BTreeMap<String, usize>, usize) {
+    fn domains(
+        &self,
+        pod: &Pod,
+        c: &Constraint,
+        all: &[&Constraint],
+    ) -> (BTreeMap<String, usize>, usize) {
         let t = self.template(pod);
         let sel = c.selector_for(&pod.labels);
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for (n, node) in self.nodes.iter().enumerate().filter(|(_, n)| !n.gone) {
-            if !all.iter().all(|k| node.labels.contains_key(&k.topology_key)) {
+            if !all
+                .iter()
+                .all(|k| node.labels.contains_key(&k.topology_key))
+            {
                 continue;
             }
             if c.honor_affinity && !node_affinity(t, node) {
@@ -224,8 +279,18 @@ impl<'m> State<'m> {
             if c.honor_taints && untolerated(t, &taints).is_some() {
                 continue;
             }
-            let matching = self.pods.iter().filter(|p| p.node == Some(n) && self.template(p).namespace == t.namespace && selector::matches(&sel, &p.labels)).count();
-            *counts.entry(node.labels[&c.topology_key].clone()).or_default() += matching;
+            let matching = self
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.node == Some(n)
+                        && self.template(p).namespace == t.namespace
+                        && selector::matches(&sel, &p.labels)
+                })
+                .count();
+            *counts
+                .entry(node.labels[&c.topology_key].clone())
+                .or_default() += matching;
         }
         let mut min = counts.values().copied().min().unwrap_or(0);
         if c.min_domains.is_some_and(|m| counts.len() < m as usize) {
@@ -245,12 +310,16 @@ impl<'m> State<'m> {
             let o = self.template(other);
             let on = &self.nodes[other.node.expect("running")];
             for (w, term) in &t.anti_preferred {
-                if term.selects(&t.namespace, &o.namespace, &other.labels) && same_domain(node, on, &term.topology_key) {
+                if term.selects(&t.namespace, &o.namespace, &other.labels)
+                    && same_domain(node, on, &term.topology_key)
+                {
                     penalty += w;
                 }
             }
             for (w, term) in &o.anti_preferred {
-                if term.selects(&o.namespace, &t.namespace, &pod.labels) && same_domain(node, on, &term.topology_key) {
+                if term.selects(&o.namespace, &t.namespace, &pod.labels)
+                    && same_domain(node, on, &term.topology_key)
+                {
                     penalty += w;
                 }
             }
@@ -268,11 +337,17 @@ impl<'m> State<'m> {
         if t.spread.is_empty() {
             for other in running.iter().filter(|p| p.template == pod.template) {
                 let on = &self.nodes[other.node.expect("running")];
-                default_spread += i64::from(on.name == node.name) * 2 + i64::from(on.zone == node.zone);
+                default_spread +=
+                    i64::from(on.name == node.name) * 2 + i64::from(on.zone == node.zone);
             }
         }
         // Scoring counts a pod without requests as 100m CPU and 200Mi (GetNonzeroRequests).
-        let nonzero = |t: &Template| (if t.cpu == 0 { 100 } else { t.cpu }, if t.memory == 0 { 200 << 20 } else { t.memory });
+        let nonzero = |t: &Template| {
+            (
+                if t.cpu == 0 { 100 } else { t.cpu },
+                if t.memory == 0 { 200 << 20 } else { t.memory },
+            )
+        };
         let (mut cpu, mut mem) = nonzero(t);
         for other in self.pods.iter().filter(|p| p.node == Some(n)) {
             let (c, m) = nonzero(self.template(other));
@@ -285,18 +360,31 @@ impl<'m> State<'m> {
 }
 
 fn cordon_taint() -> Taint {
-    Taint { key: UNSCHEDULABLE.into(), value: String::new(), effect: "NoSchedule".into() }
+    Taint {
+        key: UNSCHEDULABLE.into(),
+        value: String::new(),
+        effect: "NoSchedule".into(),
+    }
 }
 
 /// The first NoSchedule/NoExecute taint none of the template's tolerations tolerates.
 fn untolerated<'a>(t: &Template, taints: &'a [Taint]) -> Option<&'a Taint> {
-    taints.iter().filter(|x| x.effect == "NoSchedule" || x.effect == "NoExecute").find(|x| !t.tolerations.iter().any(|tol| tol.tolerates(x)))
+    taints
+        .iter()
+        .filter(|x| x.effect == "NoSchedule" || x.effect == "NoExecute")
+        .find(|x| !t.tolerations.iter().any(|tol| tol.tolerates(x)))
 }
 
 /// nodeSelector and required node affinity.
 pub fn node_affinity(t: &Template, node: &Node) -> bool {
-    t.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v))
-        && t.node_affinity.as_ref().is_none_or(|terms| terms.iter().any(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.matches(node))))
+    t.node_selector
+        .iter()
+        .all(|(k, v)| node.labels.get(k) == Some(v))
+        && t.node_affinity.as_ref().is_none_or(|terms| {
+            terms
+                .iter()
+                .any(|reqs| !reqs.is_empty() && reqs.iter().all(|r| r.matches(node)))
+        })
 }
 
 /// Both nodes carry `key` with the same value.

@@ -2,17 +2,20 @@
 
 use super::cluster::{Cluster, Shape, Taint, ZONE};
 use super::drills::{self, fenceposts, Drill};
+use super::pods::Json;
 use super::pods::{self, Model};
 use super::report::{self, Mark};
 use super::schedule::State;
+use crate::json;
 use crate::policy::Policy;
 use crate::stream::Doc;
-use super::pods::Json;
-use crate::json;
 
 fn model(objects: Vec<Json>) -> Model {
     // JSON is YAML: the parser gives back exactly each value.
-    let raws: Vec<String> = objects.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+    let raws: Vec<String> = objects
+        .iter()
+        .map(|v| serde_json::to_string(v).unwrap())
+        .collect();
     let docs: Vec<Doc> = raws
         .iter()
         .zip(objects)
@@ -23,7 +26,12 @@ fn model(objects: Vec<Json>) -> Model {
             Doc::new(index, 1, raw, parsed)
         })
         .collect();
-    pods::model(&docs, &Policy::default(), Some("ns".into()), Some("rel".into()))
+    pods::model(
+        &docs,
+        &Policy::default(),
+        Some("ns".into()),
+        Some("rel".into()),
+    )
 }
 
 /// A Deployment `name` whose pods carry `app: name`, with `spec` merged into the pod spec.
@@ -42,7 +50,9 @@ fn deploy(name: &str, replicas: u32, spec: Json) -> Json {
 
 fn pdb(name: &str, app: &str, budget: Json) -> Json {
     let mut spec = json!({"selector": {"matchLabels": {"app": app}}});
-    spec.as_object_mut().unwrap().extend(budget.as_object().unwrap().clone());
+    spec.as_object_mut()
+        .unwrap()
+        .extend(budget.as_object().unwrap().clone());
     json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": "ns"}, "spec": spec})
 }
 
@@ -52,7 +62,11 @@ fn cluster(zones: usize, per_zone: usize) -> Cluster {
 
 /// Node names of template `t`'s pods, in creation order ("-" for Pending).
 fn placement(s: &State, t: usize) -> Vec<String> {
-    s.pods.iter().filter(|p| p.template == t).map(|p| p.node.map_or("-".into(), |n| s.nodes[n].name.clone())).collect()
+    s.pods
+        .iter()
+        .filter(|p| p.template == t)
+        .map(|p| p.node.map_or("-".into(), |n| s.nodes[n].name.clone()))
+        .collect()
 }
 
 fn anti(app: &str, key: &str) -> Json {
@@ -62,7 +76,9 @@ fn anti(app: &str, key: &str) -> Json {
 
 fn spread(key: &str, extra: Json) -> Json {
     let mut c = json!({"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}});
-    c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    c.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     json!({"topologySpreadConstraints": [c]})
 }
 
@@ -71,7 +87,9 @@ fn requests(cpu: &str) -> Json {
 }
 
 fn merge(mut a: Json, b: Json) -> Json {
-    a.as_object_mut().unwrap().extend(b.as_object().unwrap().clone());
+    a.as_object_mut()
+        .unwrap()
+        .extend(b.as_object().unwrap().clone());
     a
 }
 
@@ -79,43 +97,78 @@ fn merge(mut a: Json, b: Json) -> Json {
 
 #[test]
 fn required_anti_affinity_puts_one_pod_per_node_and_leaves_the_rest_pending() {
-    let m = model(vec![deploy("web", 4, anti("web", "kubernetes.io/hostname"))]);
+    let m = model(vec![deploy(
+        "web",
+        4,
+        anti("web", "kubernetes.io/hostname"),
+    )]);
     let s = State::new(&m, cluster(3, 1).nodes);
     assert_eq!(placement(&s, 0), ["zone-a-1", "zone-b-1", "zone-c-1", "-"]);
-    assert_eq!(s.pods[3].pending.as_deref(), Some("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules"));
+    assert_eq!(
+        s.pods[3].pending.as_deref(),
+        Some("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules")
+    );
 }
 
 #[test]
 fn existing_pods_anti_affinity_keeps_new_pods_away() {
     // `guard` refuses any `b` pod on its node; `b` itself has no terms, so without the
     // symmetric check its default spreading would put b's second pod next to guard.
-    let m = model(vec![deploy("guard", 1, anti("b", "kubernetes.io/hostname")), deploy("b", 2, json!({}))]);
+    let m = model(vec![
+        deploy("guard", 1, anti("b", "kubernetes.io/hostname")),
+        deploy("b", 2, json!({})),
+    ]);
     let s = State::new(&m, cluster(1, 2).nodes);
     assert_eq!(placement(&s, 0), ["zone-a-1"]);
     assert_eq!(placement(&s, 1), ["zone-a-2", "zone-a-2"]);
-    let free = model(vec![deploy("guard", 1, json!({})), deploy("b", 2, json!({}))]);
+    let free = model(vec![
+        deploy("guard", 1, json!({})),
+        deploy("b", 2, json!({})),
+    ]);
     let s = State::new(&free, cluster(1, 2).nodes);
-    assert_eq!(placement(&s, 1), ["zone-a-2", "zone-a-1"], "least allocated, then default spreading, alternate nodes");
+    assert_eq!(
+        placement(&s, 1),
+        ["zone-a-2", "zone-a-1"],
+        "least allocated, then default spreading, alternate nodes"
+    );
 }
 
 #[test]
 fn spread_max_skew_1_over_3_zones() {
     // Pods 1–3 land one per zone (a second pod in a zone would make skew 2); pod 4 may go
     // anywhere (skew 1) and least-allocated picks the empty node of zone-a.
-    let m = model(vec![deploy("web", 4, merge(requests("100m"), spread(ZONE, json!({}))))]);
+    let m = model(vec![deploy(
+        "web",
+        4,
+        merge(requests("100m"), spread(ZONE, json!({}))),
+    )]);
     let s = State::new(&m, cluster(3, 2).nodes);
-    assert_eq!(placement(&s, 0), ["zone-a-1", "zone-b-1", "zone-c-1", "zone-a-2"]);
+    assert_eq!(
+        placement(&s, 0),
+        ["zone-a-1", "zone-b-1", "zone-c-1", "zone-a-2"]
+    );
 }
 
 #[test]
 fn min_domains_treats_the_global_minimum_as_0() {
     // 3 zones < minDomains 4: the minimum counts as 0, so no zone may hold 2 pods.
-    let m = model(vec![deploy("web", 4, spread(ZONE, json!({"minDomains": 4})))]);
+    let m = model(vec![deploy(
+        "web",
+        4,
+        spread(ZONE, json!({"minDomains": 4})),
+    )]);
     let s = State::new(&m, cluster(3, 2).nodes);
     assert_eq!(placement(&s, 0), ["zone-a-1", "zone-b-1", "zone-c-1", "-"]);
-    assert!(s.pods[3].pending.as_deref().unwrap().contains("6 node(s) didn't match pod topology spread constraints"));
+    assert!(s.pods[3]
+        .pending
+        .as_deref()
+        .unwrap()
+        .contains("6 node(s) didn't match pod topology spread constraints"));
     let without = model(vec![deploy("web", 4, spread(ZONE, json!({})))]);
-    assert!(State::new(&without, cluster(3, 2).nodes).pods.iter().all(|p| p.node.is_some()));
+    assert!(State::new(&without, cluster(3, 2).nodes)
+        .pods
+        .iter()
+        .all(|p| p.node.is_some()));
 }
 
 #[test]
@@ -127,9 +180,16 @@ fn nodes_without_the_topology_key_are_filtered_out() {
 
 #[test]
 fn schedule_anyway_spread_is_a_preference() {
-    let m = model(vec![deploy("web", 4, spread(ZONE, json!({"whenUnsatisfiable": "ScheduleAnyway"})))]);
+    let m = model(vec![deploy(
+        "web",
+        4,
+        spread(ZONE, json!({"whenUnsatisfiable": "ScheduleAnyway"})),
+    )]);
     let s = State::new(&m, cluster(2, 1).nodes);
-    assert_eq!(placement(&s, 0), ["zone-a-1", "zone-b-1", "zone-a-1", "zone-b-1"]);
+    assert_eq!(
+        placement(&s, 0),
+        ["zone-a-1", "zone-b-1", "zone-a-1", "zone-b-1"]
+    );
 }
 
 #[test]
@@ -137,7 +197,10 @@ fn node_selector_and_required_node_affinity() {
     let pinned = json!({"nodeSelector": {(ZONE): "zone-b"}});
     let not_a = json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": ZONE, "operator": "NotIn", "values": ["zone-a"]}]}]}}}});
-    let m = model(vec![deploy("pinned", 2, pinned), deploy("elsewhere", 3, not_a)]);
+    let m = model(vec![
+        deploy("pinned", 2, pinned),
+        deploy("elsewhere", 3, not_a),
+    ]);
     let s = State::new(&m, cluster(3, 1).nodes);
     assert_eq!(placement(&s, 0), ["zone-b-1", "zone-b-1"]);
     assert_eq!(placement(&s, 1), ["zone-c-1", "zone-b-1", "zone-c-1"]);
@@ -146,9 +209,18 @@ fn node_selector_and_required_node_affinity() {
 #[test]
 fn taints_keep_out_pods_without_a_matching_toleration() {
     let mut c = cluster(2, 1);
-    c.nodes[1].taints.push(Taint::parse("dedicated=batch:NoSchedule").unwrap());
+    c.nodes[1]
+        .taints
+        .push(Taint::parse("dedicated=batch:NoSchedule").unwrap());
     let tolerant = json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}]});
-    let m = model(vec![deploy("plain", 2, json!({})), deploy("batch", 2, merge(tolerant, json!({"nodeSelector": {(ZONE): "zone-b"}})))]);
+    let m = model(vec![
+        deploy("plain", 2, json!({})),
+        deploy(
+            "batch",
+            2,
+            merge(tolerant, json!({"nodeSelector": {(ZONE): "zone-b"}})),
+        ),
+    ]);
     let s = State::new(&m, c.nodes);
     assert_eq!(placement(&s, 0), ["zone-a-1", "zone-a-1"]);
     assert_eq!(placement(&s, 1), ["zone-b-1", "zone-b-1"]);
@@ -160,7 +232,10 @@ fn resources_limit_pods_per_node() {
     let small = Cluster::uniform(3, 1, &Shape::parse("1", "4Gi").unwrap());
     let s = State::new(&m, small.nodes);
     assert_eq!(placement(&s, 0), ["zone-a-1", "zone-b-1", "zone-c-1", "-"]);
-    assert_eq!(s.pods[3].pending.as_deref(), Some("0/3 nodes are available: 3 Insufficient cpu"));
+    assert_eq!(
+        s.pods[3].pending.as_deref(),
+        Some("0/3 nodes are available: 3 Insufficient cpu")
+    );
 }
 
 #[test]
@@ -185,9 +260,16 @@ fn pdb_allowed_disruptions_follow_the_disruption_controller() {
         (json!({"minAvailable": "51%"}), 1, 0),
     ];
     for (budget, replicas, allowed) in cases {
-        let m = model(vec![deploy("web", replicas, json!({})), pdb("p", "web", budget.clone())]);
+        let m = model(vec![
+            deploy("web", replicas, json!({})),
+            pdb("p", "web", budget.clone()),
+        ]);
         let s = State::new(&m, cluster(3, 1).nodes);
-        assert_eq!(super::disruption::status(&s, &m.pdbs[0]).allowed, allowed, "{budget} over {replicas}");
+        assert_eq!(
+            super::disruption::status(&s, &m.pdbs[0]).allowed,
+            allowed,
+            "{budget} over {replicas}"
+        );
     }
 }
 
@@ -195,7 +277,11 @@ fn pdb_allowed_disruptions_follow_the_disruption_controller() {
 fn fenceposts_round_surge_up_and_unavailable_down() {
     assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 3), (1, 0));
     assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 4), (1, 1));
-    assert_eq!(fenceposts(&json!(0), &json!("10%"), 3), (0, 1), "both 0 makes maxUnavailable 1");
+    assert_eq!(
+        fenceposts(&json!(0), &json!("10%"), 3),
+        (0, 1),
+        "both 0 makes maxUnavailable 1"
+    );
     assert_eq!(fenceposts(&json!(0), &json!(1), 3), (0, 1));
 }
 
@@ -203,7 +289,10 @@ fn fenceposts_round_surge_up_and_unavailable_down() {
 
 #[test]
 fn blocking_pdb_makes_the_drain_block_forever() {
-    let m = model(vec![deploy("web", 1, json!({})), pdb("web", "web", json!({"minAvailable": 1}))]);
+    let m = model(vec![
+        deploy("web", 1, json!({})),
+        pdb("web", "web", json!({"minAvailable": 1})),
+    ]);
     let r = super::run(&m, &cluster(3, 2));
     let row = &r.rows[0];
     assert_eq!(row.drain.mark, Mark::Fail);
@@ -213,23 +302,42 @@ fn blocking_pdb_makes_the_drain_block_forever() {
 
 #[test]
 fn two_budgets_over_one_pod_block_eviction() {
-    let m = model(vec![deploy("web", 3, json!({})), pdb("a", "web", json!({"maxUnavailable": 1})), pdb("b", "web", json!({"maxUnavailable": 1}))]);
+    let m = model(vec![
+        deploy("web", 3, json!({})),
+        pdb("a", "web", json!({"maxUnavailable": 1})),
+        pdb("b", "web", json!({"maxUnavailable": 1})),
+    ]);
     let r = super::run(&m, &cluster(3, 1));
-    assert!(r.rows[0].drain.reason.contains("more than one PodDisruptionBudget (a, b)"), "{}", r.rows[0].drain.reason);
+    assert!(
+        r.rows[0]
+            .drain
+            .reason
+            .contains("more than one PodDisruptionBudget (a, b)"),
+        "{}",
+        r.rows[0].drain.reason
+    );
 }
 
 #[test]
 fn hard_anti_affinity_with_nodes_equal_replicas_deadlocks_the_rollout() {
-    let m = model(vec![deploy("web", 3, anti("web", "kubernetes.io/hostname"))]);
+    let m = model(vec![deploy(
+        "web",
+        3,
+        anti("web", "kubernetes.io/hostname"),
+    )]);
     let base = State::new(&m, cluster(3, 1).nodes);
     let run = drills::rollout(&base, 0).unwrap();
     let why = run.effects[0].blocked.as_deref().unwrap();
     assert!(why.starts_with("rollout deadlocks: the surge pod stays Pending (0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules)"), "{why}");
-    assert_eq!(super::run(&m, &cluster(3, 1)).rows[0].rollout.mark, Mark::Fail);
+    assert_eq!(
+        super::run(&m, &cluster(3, 1)).rows[0].rollout.mark,
+        Mark::Fail
+    );
 
     // The HA104 fix: replace one pod at a time.
     let mut fixed = deploy("web", 3, anti("web", "kubernetes.io/hostname"));
-    fixed["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
+    fixed["spec"]["strategy"] =
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
     let m = model(vec![fixed]);
     let base = State::new(&m, cluster(3, 1).nodes);
     let run = drills::rollout(&base, 0).unwrap();
@@ -240,7 +348,11 @@ fn hard_anti_affinity_with_nodes_equal_replicas_deadlocks_the_rollout() {
 
 #[test]
 fn all_replicas_in_one_zone_go_to_0_when_it_is_lost() {
-    let m = model(vec![deploy("web", 2, json!({"nodeSelector": {(ZONE): "zone-a"}}))]);
+    let m = model(vec![deploy(
+        "web",
+        2,
+        json!({"nodeSelector": {(ZONE): "zone-a"}}),
+    )]);
     let r = super::run(&m, &cluster(3, 2));
     let z = &r.rows[0].zone_loss;
     assert_eq!(z.mark, Mark::Fail);
@@ -253,7 +365,8 @@ fn all_replicas_in_one_zone_go_to_0_when_it_is_lost() {
 fn a_taint_without_toleration_leaves_every_pod_pending() {
     let mut c = cluster(2, 1);
     for n in &mut c.nodes {
-        n.taints.push(Taint::parse("dedicated=gpu:NoSchedule").unwrap());
+        n.taints
+            .push(Taint::parse("dedicated=gpu:NoSchedule").unwrap());
     }
     let m = model(vec![deploy("web", 2, json!({}))]);
     let r = super::run(&m, &c);
@@ -264,14 +377,23 @@ fn a_taint_without_toleration_leaves_every_pod_pending() {
 #[test]
 fn spread_replicas_with_a_budget_pass_every_drill() {
     let soft = spread(ZONE, json!({"whenUnsatisfiable": "ScheduleAnyway"}));
-    let m = model(vec![deploy("web", 3, soft), pdb("web", "web", json!({"maxUnavailable": 1}))]);
+    let m = model(vec![
+        deploy("web", 3, soft),
+        pdb("web", "web", json!({"maxUnavailable": 1})),
+    ]);
     let r = super::run(&m, &cluster(3, 2));
     let row = &r.rows[0];
     assert!(!r.failed, "{}", report::text(&r, false));
     assert_eq!(row.zones, ["zone-a", "zone-b", "zone-c"]);
-    assert_eq!(row.zone_loss.reason, "replicas in 3 zone(s) (zone-a, zone-b, zone-c): ≥2/3 ready when any one is lost");
+    assert_eq!(
+        row.zone_loss.reason,
+        "replicas in 3 zone(s) (zone-a, zone-b, zone-c): ≥2/3 ready when any one is lost"
+    );
     assert!(row.drain.reason.contains("evictions allowed while PDB web (maxUnavailable 1) allows 1 disruption(s) (3 healthy, 2 required)"), "{}", row.drain.reason);
-    assert_eq!(row.rollout.reason, "maxSurge 1, maxUnavailable 0: ≥3/3 ready throughout");
+    assert_eq!(
+        row.rollout.reason,
+        "maxSurge 1, maxUnavailable 0: ≥3/3 ready throughout"
+    );
 }
 
 #[test]
@@ -279,13 +401,23 @@ fn do_not_schedule_zone_spread_strands_the_replacement_while_a_zone_is_drained()
     // Cordoned nodes still count as a domain (nodeTaintsPolicy defaults to Ignore): with zone-a
     // cordoned and empty, the global minimum is 0, so the evicted pod's replacement may not go
     // to zone-b or zone-c (skew 2) and stays Pending until zone-a is uncordoned.
-    let m = model(vec![deploy("web", 3, spread(ZONE, json!({}))), pdb("web", "web", json!({"maxUnavailable": 1}))]);
+    let m = model(vec![
+        deploy("web", 3, spread(ZONE, json!({}))),
+        pdb("web", "web", json!({"maxUnavailable": 1})),
+    ]);
     let r = super::run(&m, &cluster(3, 2));
     let drain = &r.rows[0].drain;
     assert_eq!(drain.mark, Mark::Warn);
     assert_eq!(drain.reason, "1 pod(s) Pending: 0/6 nodes are available: 2 node(s) were unschedulable, 4 node(s) didn't match pod topology spread constraints after draining zone zone-a (node by node)");
-    let honor = model(vec![deploy("web", 3, spread(ZONE, json!({"nodeTaintsPolicy": "Honor"}))), pdb("web", "web", json!({"maxUnavailable": 1}))]);
-    assert_eq!(super::run(&honor, &cluster(3, 2)).rows[0].drain.mark, Mark::Ok, "with Honor the cordoned zone is no domain");
+    let honor = model(vec![
+        deploy("web", 3, spread(ZONE, json!({"nodeTaintsPolicy": "Honor"}))),
+        pdb("web", "web", json!({"maxUnavailable": 1})),
+    ]);
+    assert_eq!(
+        super::run(&honor, &cluster(3, 2)).rows[0].drain.mark,
+        Mark::Ok,
+        "with Honor the cordoned zone is no domain"
+    );
 }
 
 #[test]
@@ -293,12 +425,25 @@ fn recreate_and_single_replica_rollouts_dip_to_0() {
     let mut recreate = deploy("web", 2, json!({}));
     recreate["spec"]["strategy"] = json!({"type": "Recreate"});
     let mut one_at_a_time = deploy("api", 1, json!({}));
-    one_at_a_time["spec"]["strategy"] = json!({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
+    one_at_a_time["spec"]["strategy"] =
+        json!({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
     let m = model(vec![recreate, one_at_a_time, deploy("ok", 1, json!({}))]);
     let r = super::run(&m, &cluster(3, 2));
-    assert!(r.rows[0].rollout.reason.contains("strategy Recreate stops every pod"), "{}", r.rows[0].rollout.reason);
+    assert!(
+        r.rows[0]
+            .rollout
+            .reason
+            .contains("strategy Recreate stops every pod"),
+        "{}",
+        r.rows[0].rollout.reason
+    );
     assert_eq!(r.rows[1].rollout.mark, Mark::Fail);
-    assert_eq!(r.rows[2].rollout.mark, Mark::Ok, "the default surges first: {}", r.rows[2].rollout.reason);
+    assert_eq!(
+        r.rows[2].rollout.mark,
+        Mark::Ok,
+        "the default surges first: {}",
+        r.rows[2].rollout.reason
+    );
 }
 
 #[test]
@@ -311,8 +456,18 @@ fn a_zonal_volume_cannot_follow_its_pod_out_of_a_lost_zone() {
     let r = super::run(&m, &cluster(3, 1));
     let row = &r.rows[0];
     assert_eq!(row.tier, "stateful");
-    assert_eq!(row.zone_loss.mark, Mark::Warn, "not Tier 1: reported, not failed");
-    assert!(row.zone_loss.reason.contains("volume node affinity conflict"), "{}", row.zone_loss.reason);
+    assert_eq!(
+        row.zone_loss.mark,
+        Mark::Warn,
+        "not Tier 1: reported, not failed"
+    );
+    assert!(
+        row.zone_loss
+            .reason
+            .contains("volume node affinity conflict"),
+        "{}",
+        row.zone_loss.reason
+    );
     assert_eq!(row.rollout.mark, Mark::None);
     assert!(!r.failed);
 }
@@ -320,19 +475,33 @@ fn a_zonal_volume_cannot_follow_its_pod_out_of_a_lost_zone() {
 #[test]
 fn zone_drain_cordons_the_whole_zone_first() {
     // 2 pods in zone-a on 2 nodes: draining zone-a must not move a pod onto its sibling node.
-    let m = model(vec![deploy("web", 2, json!({"nodeSelector": {(ZONE): "zone-a"}}))]);
+    let m = model(vec![deploy(
+        "web",
+        2,
+        json!({"nodeSelector": {(ZONE): "zone-a"}}),
+    )]);
     let base = State::new(&m, cluster(2, 2).nodes);
     let run = drills::drain(&base, &[0, 1], "zone zone-a".into());
     assert_eq!(run.drill, Drill::Drain);
     assert_eq!(run.effects[0].min_ready, 0);
-    assert!(run.effects[0].pending.as_deref().unwrap().contains("2 node(s) were unschedulable"), "{:?}", run.effects[0].pending);
+    assert!(
+        run.effects[0]
+            .pending
+            .as_deref()
+            .unwrap()
+            .contains("2 node(s) were unschedulable"),
+        "{:?}",
+        run.effects[0].pending
+    );
 }
 
 #[test]
 fn a_singleton_rolling_update_runs_two_copies_at_once() {
     let mut beat = deploy("beat", 1, json!({}));
     beat["spec"]["template"]["spec"]["containers"][0]["args"] = json!(["celery", "beat"]);
-    let policy: Policy = serde_json::from_value(serde_json::json!({"detect": {"singletonNames": ["beat"]}})).unwrap();
+    let policy: Policy =
+        serde_json::from_value(serde_json::json!({"detect": {"singletonNames": ["beat"]}}))
+            .unwrap();
     let m = {
         let raw = serde_json::to_string(&beat).unwrap();
         let docs = vec![Doc::new(0, 1, &raw, crate::yaml::parse(&raw).unwrap())];
@@ -341,13 +510,20 @@ fn a_singleton_rolling_update_runs_two_copies_at_once() {
     assert_eq!(m.templates[0].tier, crate::policy::Tier::Singleton);
     let r = super::run(&m, &cluster(3, 2));
     assert_eq!(r.rows[0].rollout.mark, Mark::Warn);
-    assert_eq!(r.rows[0].rollout.reason, "2 copies run at once during its rollout: a singleton needs strategy Recreate (HA105)");
+    assert_eq!(
+        r.rows[0].rollout.reason,
+        "2 copies run at once during its rollout: a singleton needs strategy Recreate (HA105)"
+    );
     assert!(!r.failed);
 }
 
 #[test]
 fn pods_that_tolerate_the_cordon_make_a_drain_never_end() {
-    let m = model(vec![deploy("web", 1, json!({"tolerations": [{"operator": "Exists"}]}))]);
+    let m = model(vec![deploy(
+        "web",
+        1,
+        json!({"tolerations": [{"operator": "Exists"}]}),
+    )]);
     let base = State::new(&m, cluster(1, 1).nodes);
     let run = drills::drain(&base, &[0], "node zone-a-1".into());
     assert_eq!(run.effects[0].blocked.as_deref(), Some("drain of zone-a-1 never ends: its pods tolerate node.kubernetes.io/unschedulable and come back"));

@@ -57,7 +57,10 @@ pub(super) struct Outcome<'a> {
 }
 
 /// The groups of `workloads`, in stream order (by their first workload).
-pub(super) fn group(workloads: &[(Workload, Option<Decision>)], release_ns: Option<&str>) -> Vec<Vec<usize>> {
+pub(super) fn group(
+    workloads: &[(Workload, Option<Decision>)],
+    release_ns: Option<&str>,
+) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..workloads.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -69,8 +72,15 @@ pub(super) fn group(workloads: &[(Workload, Option<Decision>)], release_ns: Opti
     let mut first_by_doc = std::collections::HashMap::new();
     let mut first_by_identity = std::collections::HashMap::new();
     for (i, (w, _)) in workloads.iter().enumerate() {
-        let identity = (w.kind, w.name.as_str(), crate::rules::landing_namespace(w.namespace.as_deref(), release_ns));
-        for first in [*first_by_doc.entry(w.doc).or_insert(i), *first_by_identity.entry(identity).or_insert(i)] {
+        let identity = (
+            w.kind,
+            w.name.as_str(),
+            crate::rules::landing_namespace(w.namespace.as_deref(), release_ns),
+        );
+        for first in [
+            *first_by_doc.entry(w.doc).or_insert(i),
+            *first_by_identity.entry(identity).or_insert(i),
+        ] {
             let (a, b) = (root(&mut parent, first), root(&mut parent, i));
             // The earlier workload stays the root, so groups come out in stream order.
             parent[a.max(b)] = a.min(b);
@@ -91,7 +101,13 @@ pub(super) fn group(workloads: &[(Workload, Option<Decision>)], release_ns: Opti
 
 /// Run every rule's workload part over one group, then write its documents.
 pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
-    let mut outcome = Outcome { decided: Vec::new(), findings: Vec::new(), failure: None, written: Vec::new(), kept: Vec::new() };
+    let mut outcome = Outcome {
+        decided: Vec::new(),
+        findings: Vec::new(),
+        failure: None,
+        written: Vec::new(),
+        kept: Vec::new(),
+    };
     let mut local = Vec::with_capacity(group.docs.len());
     for (doc, value) in group.docs {
         let value = match value {
@@ -111,15 +127,37 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         .iter()
         .map(|&i| {
             let w = s.workloads[i].0.clone();
-            let value = &local.iter().find(|(d, _)| *d == w.doc).expect("the group holds its documents").1;
+            let value = &local
+                .iter()
+                .find(|(d, _)| *d == w.doc)
+                .expect("the group holds its documents")
+                .1;
             let d = classify::classify(&w, w.object(value), s.policy, s.claims);
             (w, d)
         })
         .collect();
-    outcome.decided = group.members.iter().copied().zip(members.iter().map(|(_, d)| d.clone())).collect();
-    let mut cx = Cx::new(s.policy, s.release, s.templates, s.base, local, members, &[]);
+    outcome.decided = group
+        .members
+        .iter()
+        .copied()
+        .zip(members.iter().map(|(_, d)| d.clone()))
+        .collect();
+    let mut cx = Cx::new(
+        s.policy,
+        s.release,
+        s.templates,
+        s.base,
+        local,
+        members,
+        &[],
+    );
     for (r, rule) in s.rules.iter().enumerate() {
-        let found: Vec<(usize, Finding)> = cx.workloads.iter().zip(&group.members).flat_map(|((w, d), &i)| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f))).collect();
+        let found: Vec<(usize, Finding)> = cx
+            .workloads
+            .iter()
+            .zip(&group.members)
+            .flat_map(|((w, d), &i)| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f)))
+            .collect();
         if let Some(failure) = cx.failure.borrow_mut().take() {
             outcome.failure = Some(Box::new((r, group.members[0], failure)));
             return outcome;
@@ -127,7 +165,11 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         for (i, finding) in found {
             if let Some(fix) = &finding.fix {
                 if let Err(e) = cx.apply(fix) {
-                    outcome.failure = Some(Box::new((r, i, apply_failure(s.docs, &cx, fix, &finding, e))));
+                    outcome.failure = Some(Box::new((
+                        r,
+                        i,
+                        apply_failure(s.docs, &cx, fix, &finding, e),
+                    )));
                     return outcome;
                 }
             }
@@ -135,7 +177,11 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         }
     }
     let (local, _) = cx.into_parts();
-    let own: Vec<usize> = group.members.iter().map(|&i| s.workloads[i].0.doc).collect();
+    let own: Vec<usize> = group
+        .members
+        .iter()
+        .map(|&i| s.workloads[i].0.doc)
+        .collect();
     for (doc, value) in local {
         if !own.contains(&doc) {
             // A copy of another document a rule edited (a chart's HPA): the stream's context
@@ -145,7 +191,9 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
         if s.shapes[doc].only_workloads {
             let edits = edits_of(outcome.findings.iter().map(|(_, _, f)| f), doc);
             if !edits.is_empty() {
-                outcome.written.push((doc, super::write::write_doc(&s.docs[doc], &edits, &value)));
+                outcome
+                    .written
+                    .push((doc, super::write::write_doc(&s.docs[doc], &edits, &value)));
             }
         } else {
             outcome.kept.push((doc, value));
@@ -153,7 +201,9 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
     }
     if s.keep == super::Keep::Output {
         let written: Vec<usize> = outcome.written.iter().map(|(doc, _)| *doc).collect();
-        outcome.findings.retain(|(_, _, f)| !matches!(&f.fix, Some(Fix::Edit { doc, .. }) if written.contains(doc)));
+        outcome.findings.retain(
+            |(_, _, f)| !matches!(&f.fix, Some(Fix::Edit { doc, .. }) if written.contains(doc)),
+        );
         // What the group added is written now; the stream's rules ask no more of it than its
         // kind, name and namespace.
         for (_, _, f) in &mut outcome.findings {
@@ -173,7 +223,10 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
 }
 
 /// The edits findings make to document `doc`, in order.
-pub(super) fn edits_of<'f>(findings: impl IntoIterator<Item = &'f Finding>, doc: usize) -> Vec<Edit> {
+pub(super) fn edits_of<'f>(
+    findings: impl IntoIterator<Item = &'f Finding>,
+    doc: usize,
+) -> Vec<Edit> {
     findings
         .into_iter()
         .filter_map(|f| match &f.fix {
@@ -187,16 +240,31 @@ pub(super) fn edits_of<'f>(findings: impl IntoIterator<Item = &'f Finding>, doc:
 /// A document dropped after reading, read again (it read the first time, so it reads now).
 fn reread<'a>(doc: &Doc<'a>) -> Result<Json<'a>, Failure> {
     let body = doc.raw.strip_prefix('\u{feff}').unwrap_or(doc.raw);
-    yaml::parse_value(body).map(|p| p.value).map_err(|e| Failure::input(doc.at(e.line), format!("invalid YAML at column {}: {}", e.col, e.message), "fix the chart template that renders this document"))
+    yaml::parse_value(body).map(|p| p.value).map_err(|e| {
+        Failure::input(
+            doc.at(e.line),
+            format!("invalid YAML at column {}: {}", e.col, e.message),
+            "fix the chart template that renders this document",
+        )
+    })
 }
 
 /// Why a fix could not be applied, where.
-pub(super) fn apply_failure(docs: &[Doc<'_>], cx: &Cx, fix: &Fix, finding: &Finding, e: yaml::YamlError) -> Failure {
+pub(super) fn apply_failure(
+    docs: &[Doc<'_>],
+    cx: &Cx,
+    fix: &Fix,
+    finding: &Finding,
+    e: yaml::YamlError,
+) -> Failure {
     let doc = match fix {
         Fix::Edit { doc, .. } => *doc,
         Fix::Add(_) => finding.doc.unwrap_or(0),
     };
     let at = docs[doc].at_object(e.line, cx.value(doc));
-    Failure::input(at, format!("cannot apply {}: {}", finding.rule.code, e.message), "fix the object in the chart or exclude the service in the policy")
+    Failure::input(
+        at,
+        format!("cannot apply {}: {}", finding.rule.code, e.message),
+        "fix the object in the chart or exclude the service in the policy",
+    )
 }
-

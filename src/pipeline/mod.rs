@@ -64,17 +64,42 @@ pub enum Keep {
 }
 
 /// [`analyze_with`] and the built-in templates.
-pub fn analyze<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>) -> Result<Analysis<'a>, Failure> {
+pub fn analyze<'a>(
+    input: &'a [u8],
+    policy: &Policy,
+    namespace: Option<String>,
+    release: Option<String>,
+) -> Result<Analysis<'a>, Failure> {
     analyze_with(input, policy, namespace, release, &Templates::default())
 }
 
 /// Read, classify and run every rule; generated objects are rendered from `templates`.
-pub fn analyze_with<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates) -> Result<Analysis<'a>, Failure> {
-    analyze_keeping(input, policy, namespace, release, templates, Keep::Everything)
+pub fn analyze_with<'a>(
+    input: &'a [u8],
+    policy: &Policy,
+    namespace: Option<String>,
+    release: Option<String>,
+    templates: &Templates,
+) -> Result<Analysis<'a>, Failure> {
+    analyze_keeping(
+        input,
+        policy,
+        namespace,
+        release,
+        templates,
+        Keep::Everything,
+    )
 }
 
 /// [`analyze_with`], keeping what the caller needs.
-pub fn analyze_keeping<'a>(input: &'a [u8], policy: &Policy, namespace: Option<String>, release: Option<String>, templates: &Templates, keep: Keep) -> Result<Analysis<'a>, Failure> {
+pub fn analyze_keeping<'a>(
+    input: &'a [u8],
+    policy: &Policy,
+    namespace: Option<String>,
+    release: Option<String>,
+    templates: &Templates,
+    keep: Keep,
+) -> Result<Analysis<'a>, Failure> {
     let read = read::read(input, true, input.len() <= crate::stream::KEEP_SPANS_BELOW)?;
     let (text, read) = read;
     Reading::new(text, read, policy, namespace, release).run(policy, templates, &rules::all(), keep)
@@ -93,8 +118,18 @@ struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    fn new(text: &'a str, mut read: Vec<(Doc<'a>, read::Found<'a>)>, policy: &Policy, namespace: Option<String>, release: Option<String>) -> Self {
-        let release = Release::from_clues(read.iter_mut().map(|(_, f)| std::mem::take(&mut f.clues)), namespace, release);
+    fn new(
+        text: &'a str,
+        mut read: Vec<(Doc<'a>, read::Found<'a>)>,
+        policy: &Policy,
+        namespace: Option<String>,
+        release: Option<String>,
+    ) -> Self {
+        let release = Release::from_clues(
+            read.iter_mut().map(|(_, f)| std::mem::take(&mut f.clues)),
+            namespace,
+            release,
+        );
         // One pass, each vector at its size: reading's results are a large stream's largest
         // vector, and it goes as the documents leave it.
         let mut docs = Vec::with_capacity(read.len());
@@ -107,13 +142,36 @@ impl<'a> Reading<'a> {
             warnings.extend(found.warnings);
             workloads.extend(found.workloads.into_iter().map(|w| (w, None)));
         }
-        workload::name(workloads.iter_mut().map(|(w, _)| w), &policy.service_labels, &release);
-        Reading { text, docs, shapes, release, workloads, warnings }
+        workload::name(
+            workloads.iter_mut().map(|(w, _)| w),
+            &policy.service_labels,
+            &release,
+        );
+        Reading {
+            text,
+            docs,
+            shapes,
+            release,
+            workloads,
+            warnings,
+        }
     }
 
     /// Every rule over the stream, workloads in groups (see the module).
-    fn run(mut self, policy: &Policy, templates: &Templates, rules: &[&'static dyn Rule], keep: Keep) -> Result<Analysis<'a>, Failure> {
-        let claims = crate::classify::claims(&self.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
+    fn run(
+        mut self,
+        policy: &Policy,
+        templates: &Templates,
+        rules: &[&'static dyn Rule],
+        keep: Keep,
+    ) -> Result<Analysis<'a>, Failure> {
+        let claims = crate::classify::claims(
+            &self
+                .docs
+                .iter()
+                .flat_map(|d| workload::objects(d.value()).map(|(_, o)| o))
+                .collect::<Vec<_>>(),
+        );
         // The rules see no more of documents no rule reads, nor of workloads' documents outside
         // their group (the stream's rules see workloads through `cx.workloads`); the documents
         // keep what messages and the output directory ask of them.
@@ -123,35 +181,57 @@ impl<'a> Reading<'a> {
             .zip(&self.shapes)
             .map(|(d, f)| {
                 let value = d.let_go();
-                if f.trimmed || (f.dropped && f.only_workloads) { Json::Null } else { value }
+                if f.trimmed || (f.dropped && f.only_workloads) {
+                    Json::Null
+                } else {
+                    value
+                }
             })
             .collect();
         // Each group takes its documents: a document holding nothing but workloads entirely,
         // any other a copy of itself (its other objects stay in the stream).
-        let groups: Vec<Group<'a>> = groups::group(&self.workloads, self.release.namespace.as_deref())
-            .into_iter()
-            .map(|members| {
-                let mut docs: Vec<usize> = members.iter().map(|&i| self.workloads[i].0.doc).collect();
-                docs.dedup();
-                let docs = docs
-                    .into_iter()
-                    .map(|doc| {
-                        let whole = if self.shapes[doc].dropped {
-                            None
-                        } else if self.shapes[doc].only_workloads {
-                            Some(values[doc].take())
-                        } else {
-                            Some(values[doc].clone())
-                        };
-                        (doc, whole)
-                    })
-                    .collect();
-                Group { members, docs }
-            })
-            .collect();
+        let groups: Vec<Group<'a>> =
+            groups::group(&self.workloads, self.release.namespace.as_deref())
+                .into_iter()
+                .map(|members| {
+                    let mut docs: Vec<usize> =
+                        members.iter().map(|&i| self.workloads[i].0.doc).collect();
+                    docs.dedup();
+                    let docs = docs
+                        .into_iter()
+                        .map(|doc| {
+                            let whole = if self.shapes[doc].dropped {
+                                None
+                            } else if self.shapes[doc].only_workloads {
+                                Some(values[doc].take())
+                            } else {
+                                Some(values[doc].clone())
+                            };
+                            (doc, whole)
+                        })
+                        .collect();
+                    Group { members, docs }
+                })
+                .collect();
         let base = Base::new(values);
-        let setting = Setting { policy, release: &self.release, templates, rules, base: &base, docs: &self.docs, workloads: &self.workloads, claims: &claims, shapes: &self.shapes, keep };
-        let bytes = |g: &Group<'a>| g.docs.iter().map(|(doc, _)| self.docs[*doc].raw.len()).sum();
+        let setting = Setting {
+            policy,
+            release: &self.release,
+            templates,
+            rules,
+            base: &base,
+            docs: &self.docs,
+            workloads: &self.workloads,
+            claims: &claims,
+            shapes: &self.shapes,
+            keep,
+        };
+        let bytes = |g: &Group<'a>| {
+            g.docs
+                .iter()
+                .map(|(doc, _)| self.docs[*doc].raw.len())
+                .sum()
+        };
         let outcomes = crate::parallel::map(groups, bytes, |g| groups::run(&setting, g));
 
         // Gather the groups' results in stream order.
@@ -174,14 +254,19 @@ impl<'a> Reading<'a> {
                 per_rule[r].push((w, f));
             }
             if let Some(f) = outcome.failure {
-                if failed.as_ref().is_none_or(|(r, w, _)| (f.0, f.1) < (*r, *w)) {
+                if failed
+                    .as_ref()
+                    .is_none_or(|(r, w, _)| (f.0, f.1) < (*r, *w))
+                {
                     failed = Some(*f);
                 }
             }
             for (doc, w) in outcome.written {
                 match w {
                     Ok(w) => written[doc] = Some(w),
-                    Err(e) if unwritable.as_ref().is_none_or(|(d, _)| doc < *d) => unwritable = Some((doc, e)),
+                    Err(e) if unwritable.as_ref().is_none_or(|(d, _)| doc < *d) => {
+                        unwritable = Some((doc, e))
+                    }
                     Err(_) => {}
                 }
             }
@@ -194,29 +279,62 @@ impl<'a> Reading<'a> {
                 found.sort_by_key(|(w, _)| *w);
             }
         }
-        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut self.workloads).into_iter().filter_map(|(w, d)| Some((w, d?))).collect();
+        let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut self.workloads)
+            .into_iter()
+            .filter_map(|(w, d)| Some((w, d?)))
+            .collect();
 
         // The stream's rules, on the stream as the groups left it: their edits to other
         // documents (a chart's HPA) made again here, their objects added.
-        let earlier: Vec<NewDoc> = per_rule.iter().flatten().filter_map(|(_, f)| match &f.fix {
-            Some(Fix::Add(new)) => Some(new.clone()),
-            _ => None,
-        }).collect();
+        let earlier: Vec<NewDoc> = per_rule
+            .iter()
+            .flatten()
+            .filter_map(|(_, f)| match &f.fix {
+                Some(Fix::Add(new)) => Some(new.clone()),
+                _ => None,
+            })
+            .collect();
         let mut local = kept;
         let kept_docs: Vec<usize> = local.iter().map(|(d, _)| *d).collect();
-        let mut edited: Vec<usize> = per_rule.iter().flatten().filter_map(|(_, f)| match &f.fix {
-            Some(Fix::Edit { doc, .. }) if !self.shapes[*doc].only_workloads && !kept_docs.contains(doc) => Some(*doc),
-            _ => None,
-        }).collect();
+        let mut edited: Vec<usize> = per_rule
+            .iter()
+            .flatten()
+            .filter_map(|(_, f)| match &f.fix {
+                Some(Fix::Edit { doc, .. })
+                    if !self.shapes[*doc].only_workloads && !kept_docs.contains(doc) =>
+                {
+                    Some(*doc)
+                }
+                _ => None,
+            })
+            .collect();
         edited.sort_unstable();
         edited.dedup();
         for doc in edited {
             let mut value = base.value(doc).clone();
-            yaml::apply_in_place(&mut value, &groups::edits_of(per_rule.iter().flatten().map(|(_, f)| f), doc)).map_err(|e| Failure::input(self.docs[doc].at_object(e.line, &value), e.message, "fix the object in the chart"))?;
+            yaml::apply_in_place(
+                &mut value,
+                &groups::edits_of(per_rule.iter().flatten().map(|(_, f)| f), doc),
+            )
+            .map_err(|e| {
+                Failure::input(
+                    self.docs[doc].at_object(e.line, &value),
+                    e.message,
+                    "fix the object in the chart",
+                )
+            })?;
             local.push((doc, value));
         }
         let stop = failed.as_ref().map_or(rules.len(), |(r, _, _)| *r);
-        let mut cx = Cx::new(policy, &self.release, templates, &base, local, workloads, &earlier);
+        let mut cx = Cx::new(
+            policy,
+            &self.release,
+            templates,
+            &base,
+            local,
+            workloads,
+            &earlier,
+        );
         let mut streamed: Vec<(usize, Finding)> = Vec::new();
         for (r, rule) in rules.iter().enumerate().take(stop) {
             let found = rule.stream(&cx);
@@ -248,7 +366,9 @@ impl<'a> Reading<'a> {
         for (doc, value) in self.docs.iter_mut().zip(values) {
             doc.parsed.value = value;
         }
-        Ok(Analysis::new(self, workloads, findings, written, unwritable))
+        Ok(Analysis::new(
+            self, workloads, findings, written, unwritable,
+        ))
     }
 }
 
@@ -259,7 +379,11 @@ type PerRule = Vec<Vec<(usize, Finding)>>;
 /// findings (in its own order) interleaved by document, a stream finding about no document
 /// first. Only a rule with both parts interleaves (HA110: claims of Deployments' volumes and of
 /// PersistentVolumeClaims).
-fn merge(workloads: &[(Workload, Decision)], per_rule: PerRule, streamed: Vec<(usize, Finding)>) -> Vec<Finding> {
+fn merge(
+    workloads: &[(Workload, Decision)],
+    per_rule: PerRule,
+    streamed: Vec<(usize, Finding)>,
+) -> Vec<Finding> {
     let mut out = Vec::with_capacity(per_rule.iter().map(Vec::len).sum::<usize>() + streamed.len());
     let mut stream: Vec<Vec<Finding>> = (0..per_rule.len()).map(|_| Vec::new()).collect();
     for (r, f) in streamed {
@@ -269,7 +393,10 @@ fn merge(workloads: &[(Workload, Decision)], per_rule: PerRule, streamed: Vec<(u
         let mut found = found.into_iter().peekable();
         for f in stream {
             let at = f.doc;
-            while found.peek().is_some_and(|(w, _)| at.is_some_and(|a| workloads[*w].0.doc < a)) {
+            while found
+                .peek()
+                .is_some_and(|(w, _)| at.is_some_and(|a| workloads[*w].0.doc < a))
+            {
                 out.push(found.next().expect("peeked").1);
             }
             out.push(f);
@@ -281,7 +408,13 @@ fn merge(workloads: &[(Workload, Decision)], per_rule: PerRule, streamed: Vec<(u
 
 impl<'a> Analysis<'a> {
     /// What `reading` became once the rules ran.
-    fn new(reading: Reading<'a>, workloads: Vec<(Workload, Decision)>, findings: Vec<Finding>, written: Vec<Option<Written<'a>>>, unwritable: Option<(usize, Failure)>) -> Self {
+    fn new(
+        reading: Reading<'a>,
+        workloads: Vec<(Workload, Decision)>,
+        findings: Vec<Finding>,
+        written: Vec<Option<Written<'a>>>,
+        unwritable: Option<(usize, Failure)>,
+    ) -> Self {
         let added = findings
             .iter()
             .filter_map(|f| match &f.fix {
@@ -289,8 +422,24 @@ impl<'a> Analysis<'a> {
                 _ => None,
             })
             .collect();
-        let Reading { text, docs, release, warnings, .. } = reading;
-        Analysis { docs, release, workloads, findings, added, warnings, written, unwritable, text }
+        let Reading {
+            text,
+            docs,
+            release,
+            warnings,
+            ..
+        } = reading;
+        Analysis {
+            docs,
+            release,
+            workloads,
+            findings,
+            added,
+            warnings,
+            written,
+            unwritable,
+            text,
+        }
     }
 
     /// The edits per input document, in the order the rules made them: copies of what the
@@ -314,13 +463,16 @@ impl<'a> Analysis<'a> {
 
     /// Findings that stop `render`: errors no fix resolves.
     pub fn refusals(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error && f.fix.is_none())
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.fix.is_none())
     }
 
     /// The output stream as one string, and a note for each document that had to be
     /// re-serialised.
     pub fn write(&self) -> Result<(String, Vec<String>), Failure> {
-        self.output().map(|(pieces, notes)| (pieces.concat(), notes))
+        self.output()
+            .map(|(pieces, notes)| (pieces.concat(), notes))
     }
 
     /// The output stream in pieces, in order: untouched documents are the input's own bytes
@@ -339,7 +491,10 @@ impl<'a> Analysis<'a> {
         let offset = |doc: &Doc<'_>| doc.raw.as_ptr() as usize - self.text.as_ptr() as usize;
         for doc in &self.docs {
             let own = match (&self.written[doc.index], &self.unwritable) {
-                (Some((pieces, note)), _) => Some((pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(), note.clone())),
+                (Some((pieces, note)), _) => Some((
+                    pieces.iter().map(|p| Cow::Borrowed(p.as_ref())).collect(),
+                    note.clone(),
+                )),
                 (None, Some((at, e))) if *at == doc.index => return Err(e.clone()),
                 (None, _) if edits[doc.index].is_empty() => None,
                 (None, _) => Some(write::write_doc(doc, &edits[doc.index], doc.value())?),
@@ -350,14 +505,24 @@ impl<'a> Analysis<'a> {
                     untouched = Some((untouched.map_or(start, |(s, _)| s), start + doc.raw.len()));
                 }
                 Some((pieces, note)) => {
-                    out.extend(untouched.take().map(|(s, e)| Cow::Borrowed(&self.text[s..e])));
+                    out.extend(
+                        untouched
+                            .take()
+                            .map(|(s, e)| Cow::Borrowed(&self.text[s..e])),
+                    );
                     out.extend(pieces);
                     notes.extend(note);
                 }
             }
         }
         out.extend(untouched.map(|(s, e)| Cow::Borrowed(&self.text[s..e])));
-        if !self.added.is_empty() && out.iter().rev().find(|p| !p.is_empty()).is_some_and(|last| !last.ends_with('\n')) {
+        if !self.added.is_empty()
+            && out
+                .iter()
+                .rev()
+                .find(|p| !p.is_empty())
+                .is_some_and(|last| !last.ends_with('\n'))
+        {
             out.push("\n".into());
         }
         for new in &self.added {
@@ -372,9 +537,18 @@ impl<'a> Analysis<'a> {
 
 /// [`analyze`] with only `rules` (the rules' tests run a few of them through the pipeline).
 #[cfg(test)]
-pub(crate) fn analyze_rules<'a>(input: &'a [u8], policy: &Policy, rules: &[&'static dyn Rule]) -> Result<Analysis<'a>, Failure> {
+pub(crate) fn analyze_rules<'a>(
+    input: &'a [u8],
+    policy: &Policy,
+    rules: &[&'static dyn Rule],
+) -> Result<Analysis<'a>, Failure> {
     let (text, read) = read::read(input, true, true)?;
-    Reading::new(text, read, policy, None, None).run(policy, &Templates::default(), rules, Keep::Everything)
+    Reading::new(text, read, policy, None, None).run(
+        policy,
+        &Templates::default(),
+        rules,
+        Keep::Everything,
+    )
 }
 
 #[cfg(test)]
@@ -384,11 +558,30 @@ mod tests {
 
     /// Every rule over the whole stream before the next, with every document whole: the plain
     /// reading of the pipeline, which running workloads in groups must agree with.
-    fn all_at_once<'a>(mut reading: Reading<'a>, policy: &Policy, templates: &Templates) -> Result<Analysis<'a>, Failure> {
-        assert!(reading.shapes.iter().all(|f| !f.dropped), "a test stream small enough to keep whole");
+    fn all_at_once<'a>(
+        mut reading: Reading<'a>,
+        policy: &Policy,
+        templates: &Templates,
+    ) -> Result<Analysis<'a>, Failure> {
+        assert!(
+            reading.shapes.iter().all(|f| !f.dropped),
+            "a test stream small enough to keep whole"
+        );
         let rules = rules::all();
-        let claims = crate::classify::claims(&reading.docs.iter().flat_map(|d| workload::objects(d.value()).map(|(_, o)| o)).collect::<Vec<_>>());
-        let base = Base::new(reading.docs.iter_mut().map(|d| d.parsed.value.take()).collect());
+        let claims = crate::classify::claims(
+            &reading
+                .docs
+                .iter()
+                .flat_map(|d| workload::objects(d.value()).map(|(_, o)| o))
+                .collect::<Vec<_>>(),
+        );
+        let base = Base::new(
+            reading
+                .docs
+                .iter_mut()
+                .map(|d| d.parsed.value.take())
+                .collect(),
+        );
         let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut reading.workloads)
             .into_iter()
             .map(|(w, _)| {
@@ -396,17 +589,32 @@ mod tests {
                 (w, d)
             })
             .collect();
-        let mut cx = Cx::new(policy, &reading.release, templates, &base, Vec::new(), workloads, &[]);
+        let mut cx = Cx::new(
+            policy,
+            &reading.release,
+            templates,
+            &base,
+            Vec::new(),
+            workloads,
+            &[],
+        );
         let mut findings = Vec::new();
         for rule in &rules {
-            let found: Vec<(usize, Finding)> = cx.workloads.iter().enumerate().flat_map(|(i, (w, d))| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f))).collect();
-            let streamed: Vec<(usize, Finding)> = rule.stream(&cx).into_iter().map(|f| (0, f)).collect();
+            let found: Vec<(usize, Finding)> = cx
+                .workloads
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (w, d))| rule.workload(&cx, w, d).into_iter().map(move |f| (i, f)))
+                .collect();
+            let streamed: Vec<(usize, Finding)> =
+                rule.stream(&cx).into_iter().map(|f| (0, f)).collect();
             if let Some(failure) = cx.failure.borrow_mut().take() {
                 return Err(failure);
             }
             for finding in merge(&cx.workloads, vec![found], streamed) {
                 if let Some(fix) = &finding.fix {
-                    cx.apply(fix).map_err(|e| groups::apply_failure(&reading.docs, &cx, fix, &finding, e))?;
+                    cx.apply(fix)
+                        .map_err(|e| groups::apply_failure(&reading.docs, &cx, fix, &finding, e))?;
                 }
                 findings.push(finding);
             }
@@ -427,8 +635,17 @@ mod tests {
     /// and generated streams.
     fn corpus() -> Vec<(String, Vec<u8>)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let shared = std::env::var_os("HELM_HA_SHARED").map_or_else(|| root.join("../shared"), std::path::PathBuf::from);
-        let mut paths: Vec<std::path::PathBuf> = ["default", "full", "ha"].iter().map(|n| shared.join(format!("fixtures/plane-enterprise/plane-enterprise-{n}.yaml"))).filter(|p| p.exists()).collect();
+        let shared = std::env::var_os("HELM_HA_SHARED")
+            .map_or_else(|| root.join("../shared"), std::path::PathBuf::from);
+        let mut paths: Vec<std::path::PathBuf> = ["default", "full", "ha"]
+            .iter()
+            .map(|n| {
+                shared.join(format!(
+                    "fixtures/plane-enterprise/plane-enterprise-{n}.yaml"
+                ))
+            })
+            .filter(|p| p.exists())
+            .collect();
         for dir in ["golden/cases", "tests/data/emit"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let p = entry.unwrap().path();
@@ -436,16 +653,26 @@ mod tests {
             }
         }
         paths.sort();
-        let mut inputs: Vec<(String, Vec<u8>)> = paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")).map(|p| (p.display().to_string(), std::fs::read(&p).unwrap())).collect();
+        let mut inputs: Vec<(String, Vec<u8>)> = paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect();
         // Same-named workloads of different kinds, and of one kind in two namespaces and twice
         // in one: the last two kinds of grouping.
         let twice = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: nginx}]}}\n";
         let sts = twice.replace("kind: Deployment", "kind: StatefulSet");
         let other_ns = twice.replace("{name: web}", "{name: web, namespace: other}");
         let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, minReplicas: 1, maxReplicas: 3}\n";
-        inputs.push(("identities".into(), format!("{twice}---\n{sts}---\n{other_ns}---\n{twice}---\n{hpa}").into_bytes()));
+        inputs.push((
+            "identities".into(),
+            format!("{twice}---\n{sts}---\n{other_ns}---\n{twice}---\n{hpa}").into_bytes(),
+        ));
         for seed in 1..4 {
-            inputs.push((format!("gen-stream seed {seed}"), crate::gen_stream::generate(60_000, seed).into_bytes()));
+            inputs.push((
+                format!("gen-stream seed {seed}"),
+                crate::gen_stream::generate(60_000, seed).into_bytes(),
+            ));
         }
         inputs
     }
@@ -463,7 +690,12 @@ mod tests {
 
     /// Two analyses of one case both succeed and pass `check`, or fail with the same message.
     /// Whether they succeeded.
-    fn agree<'a>(case: &str, a: Result<Analysis<'a>, Failure>, b: Result<Analysis<'a>, Failure>, check: impl Fn(&Analysis<'a>, &Analysis<'a>)) -> bool {
+    fn agree<'a>(
+        case: &str,
+        a: Result<Analysis<'a>, Failure>,
+        b: Result<Analysis<'a>, Failure>,
+        check: impl Fn(&Analysis<'a>, &Analysis<'a>),
+    ) -> bool {
         match (a, b) {
             (Ok(a), Ok(b)) => {
                 check(&a, &b);
@@ -482,7 +714,11 @@ mod tests {
         assert_eq!(a.findings, b.findings, "{case}");
         assert_eq!(a.edits(), b.edits(), "{case}");
         assert_eq!(a.added, b.added, "{case}");
-        assert_eq!(format!("{:?}", a.workloads), format!("{:?}", b.workloads), "{case}");
+        assert_eq!(
+            format!("{:?}", a.workloads),
+            format!("{:?}", b.workloads),
+            "{case}"
+        );
     }
 
     #[test]
@@ -491,13 +727,20 @@ mod tests {
         let mut compared = 0;
         each_case(|case, input, policy| {
             // The groups read workloads' documents again, as in a large stream.
-            let reading = |small| read::read(input, true, small).map(|(t, r)| Reading::new(t, r, policy, None, None));
-            let grouped = reading(false).and_then(|r| r.run(policy, &templates, &rules::all(), Keep::Everything));
+            let reading = |small| {
+                read::read(input, true, small).map(|(t, r)| Reading::new(t, r, policy, None, None))
+            };
+            let grouped = reading(false)
+                .and_then(|r| r.run(policy, &templates, &rules::all(), Keep::Everything));
             let at_once = reading(true).and_then(|r| all_at_once(r, policy, &templates));
             compared += usize::from(agree(case, grouped, at_once, |a, b| {
                 same_findings(case, a, b);
                 assert_eq!(a.warnings, b.warnings, "{case}");
-                assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{case}");
+                assert_eq!(
+                    a.write().map_err(|e| e.to_string()),
+                    b.write().map_err(|e| e.to_string()),
+                    "{case}"
+                );
             }));
         });
         assert!(compared >= 40, "only {compared} streams compared");
@@ -508,14 +751,43 @@ mod tests {
     fn keeping_only_the_output_prints_the_same() {
         let templates = Templates::default();
         each_case(|case, input, policy| {
-            let analysis = |keep| read::read(input, true, false).and_then(|(t, r)| Reading::new(t, r, policy, None, None).run(policy, &templates, &rules::all(), keep));
-            agree(case, analysis(Keep::Output), analysis(Keep::Everything), |a, b| {
-                let reported = |a: &Analysis<'_>| a.findings.iter().filter(|f| f.fix.is_none()).cloned().collect::<Vec<_>>();
-                assert_eq!(reported(a), reported(b), "{case}");
-                let added = |a: &Analysis<'_>| a.added.iter().map(|n| (n.kind.clone(), n.name.clone())).collect::<Vec<_>>();
-                assert_eq!(added(a), added(b), "{case}");
-                assert_eq!(a.write().map_err(|e| e.to_string()), b.write().map_err(|e| e.to_string()), "{case}");
-            });
+            let analysis = |keep| {
+                read::read(input, true, false).and_then(|(t, r)| {
+                    Reading::new(t, r, policy, None, None).run(
+                        policy,
+                        &templates,
+                        &rules::all(),
+                        keep,
+                    )
+                })
+            };
+            agree(
+                case,
+                analysis(Keep::Output),
+                analysis(Keep::Everything),
+                |a, b| {
+                    let reported = |a: &Analysis<'_>| {
+                        a.findings
+                            .iter()
+                            .filter(|f| f.fix.is_none())
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(reported(a), reported(b), "{case}");
+                    let added = |a: &Analysis<'_>| {
+                        a.added
+                            .iter()
+                            .map(|n| (n.kind.clone(), n.name.clone()))
+                            .collect::<Vec<_>>()
+                    };
+                    assert_eq!(added(a), added(b), "{case}");
+                    assert_eq!(
+                        a.write().map_err(|e| e.to_string()),
+                        b.write().map_err(|e| e.to_string()),
+                        "{case}"
+                    );
+                },
+            );
         });
     }
 
@@ -526,8 +798,19 @@ mod tests {
         let templates = Templates::default();
         let mut compared = 0;
         each_case(|case, input, policy| {
-            let analysis = |trim| read::read(input, trim, true).and_then(|(t, r)| Reading::new(t, r, policy, None, None).run(policy, &templates, &rules::all(), Keep::Everything));
-            compared += usize::from(agree(case, analysis(true), analysis(false), |a, b| same_findings(case, a, b)));
+            let analysis = |trim| {
+                read::read(input, trim, true).and_then(|(t, r)| {
+                    Reading::new(t, r, policy, None, None).run(
+                        policy,
+                        &templates,
+                        &rules::all(),
+                        Keep::Everything,
+                    )
+                })
+            };
+            compared += usize::from(agree(case, analysis(true), analysis(false), |a, b| {
+                same_findings(case, a, b)
+            }));
         });
         assert!(compared >= 40, "only {compared} streams compared");
     }

@@ -10,7 +10,10 @@ use crate::yaml::{self, Json};
 
 const PROFILES: &[(&str, &str)] = &[
     ("generic", include_str!("../../profiles/generic.yaml")),
-    ("plane-enterprise", include_str!("../../profiles/plane-enterprise.yaml")),
+    (
+        "plane-enterprise",
+        include_str!("../../profiles/plane-enterprise.yaml"),
+    ),
 ];
 
 pub fn profile_names() -> Vec<&'static str> {
@@ -23,9 +26,14 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
         Some((name, text)) => Some((name, text, typed(name, text)?)),
         None => None,
     };
-    let wanted = profile.or(user.as_ref().and_then(|(_, _, p)| p.profile.as_deref())).unwrap_or("generic");
+    let wanted = profile
+        .or(user.as_ref().and_then(|(_, _, p)| p.profile.as_deref()))
+        .unwrap_or("generic");
     let (_, base) = PROFILES.iter().find(|(n, _)| *n == wanted).ok_or_else(|| {
-        Failure::Usage(format!("unknown profile `{wanted}`; built-in profiles: {}", profile_names().join(", ")))
+        Failure::Usage(format!(
+            "unknown profile `{wanted}`; built-in profiles: {}",
+            profile_names().join(", ")
+        ))
     })?;
     // Every built-in profile is layered over `generic`, so services a profile does not name
     // still get the generic rules.
@@ -36,10 +44,22 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
     let mut located = None;
     if let Some((name, text, _)) = &user {
         let parsed = yaml::parse(text).map_err(|e| {
-            Failure::policy(name, Some(e.line), "", format!("invalid YAML: {}", e.message), "fix the YAML syntax")
+            Failure::policy(
+                name,
+                Some(e.line),
+                "",
+                format!("invalid YAML: {}", e.message),
+                "fix the YAML syntax",
+            )
         })?;
         if let Some(d) = parsed.duplicates.first() {
-            return Err(Failure::policy(name, Some(d.line), &d.path, format!("duplicate key (also on line {})", d.first_line), "keep one"));
+            return Err(Failure::policy(
+                name,
+                Some(d.line),
+                &d.path,
+                format!("duplicate key (also on line {})", d.first_line),
+                "keep one",
+            ));
         }
         merge(&mut merged, parsed.value.clone());
         located = Some((*name, parsed));
@@ -47,8 +67,15 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
     if let Some(obj) = merged.as_object_mut() {
         obj.insert("profile", Json::from(wanted));
     }
-    let policy: Policy = yaml::from_json(&merged)
-        .map_err(|e| Failure::policy(file.map_or(wanted, |f| f.0), None, "", e.to_string(), "fix the value's type"))?;
+    let policy: Policy = yaml::from_json(&merged).map_err(|e| {
+        Failure::policy(
+            file.map_or(wanted, |f| f.0),
+            None,
+            "",
+            e.to_string(),
+            "fix the value's type",
+        )
+    })?;
     validate(&policy).map_err(|(key, what, fix)| {
         let (name, line) = match &located {
             Some((name, parsed)) => (*name, parsed.line_of(&yaml::path(&key))),
@@ -60,7 +87,9 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
 }
 
 fn builtin(text: &'static str) -> Json<'static> {
-    yaml::parse_value(text).expect("built-in profiles are valid YAML").value
+    yaml::parse_value(text)
+        .expect("built-in profiles are valid YAML")
+        .value
 }
 
 /// Read the user file into the typed policy only to report unknown keys and wrong types early,
@@ -72,8 +101,14 @@ fn typed(name: &str, text: &str) -> Result<Policy, Failure> {
     serde_saphyr::from_str::<Policy>(text).map_err(|e| {
         let line = e.location().map(|l| l.line() as usize);
         let first = e.to_string().lines().next().unwrap_or_default().to_string();
-        let what = first.split_once(": ").map(|(_, rest)| rest).unwrap_or(&first);
-        let what = what.split_once(": ").filter(|(pre, _)| pre.starts_with("line ")).map_or(what, |(_, rest)| rest);
+        let what = first
+            .split_once(": ")
+            .map(|(_, rest)| rest)
+            .unwrap_or(&first);
+        let what = what
+            .split_once(": ")
+            .filter(|(pre, _)| pre.starts_with("line "))
+            .map_or(what, |(_, rest)| rest);
         let key = line.map(|l| key_path_at(text, l)).unwrap_or_default();
         let fix = match unknown_field(what) {
             Some((field, expected)) => match closest(&field, &expected) {
@@ -84,7 +119,9 @@ fn typed(name: &str, text: &str) -> Result<Policy, Failure> {
             None => "see `helm-ha policy` for the format".to_string(),
         };
         // serde-saphyr's hint about its own options means nothing to a user.
-        let what = what.split_once(", set DuplicateKeyPolicy").map_or(what, |(w, _)| w);
+        let what = what
+            .split_once(", set DuplicateKeyPolicy")
+            .map_or(what, |(w, _)| w);
         Failure::policy(name, line, &key, what.to_string(), fix)
     })
 }
@@ -95,7 +132,11 @@ fn unknown_field(msg: &str) -> Option<(String, Vec<String>)> {
     let (field, rest) = rest.split_once('`')?;
     let list = rest.split_once("expected ").map(|(_, l)| l).unwrap_or("");
     let list = list.strip_prefix("one of ").unwrap_or(list);
-    let expected = list.split(", ").map(|s| s.trim_matches('`').to_string()).filter(|s| !s.is_empty()).collect();
+    let expected = list
+        .split(", ")
+        .map(|s| s.trim_matches('`').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     Some((field.to_string(), expected))
 }
 
@@ -111,9 +152,19 @@ fn closest(word: &str, candidates: &[String]) -> Option<String> {
 /// Dotted key path of the key on `line` (1-based), from indentation; good enough for messages.
 fn key_path_at(text: &str, line: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let Some(start) = lines.get(line.saturating_sub(1)) else { return String::new() };
+    let Some(start) = lines.get(line.saturating_sub(1)) else {
+        return String::new();
+    };
     let indent_of = |l: &str| l.len() - l.trim_start().len();
-    let key_of = |l: &str| l.trim_start().trim_start_matches("- ").split(':').next().unwrap_or("").trim().to_string();
+    let key_of = |l: &str| {
+        l.trim_start()
+            .trim_start_matches("- ")
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
     let mut path = vec![key_of(start)];
     let mut indent = indent_of(start);
     for l in lines[..line.saturating_sub(1)].iter().rev() {
@@ -137,7 +188,9 @@ fn merge<'a>(base: &mut Json<'a>, over: Json<'a>) {
         (Json::Object(b), Json::Object(o)) => {
             for (k, v) in o {
                 match b.get_mut(k.as_str()) {
-                    Some(slot) if slot.is_object() && v.is_object() && k.as_str() != "pdb" => merge(slot, v),
+                    Some(slot) if slot.is_object() && v.is_object() && k.as_str() != "pdb" => {
+                        merge(slot, v)
+                    }
                     _ => {
                         b.insert(k, v);
                     }
@@ -154,92 +207,198 @@ type Problem = (String, String, String);
 /// Settings that cannot all be true at once.
 fn validate(p: &Policy) -> Result<(), Problem> {
     let problem = |key: String, what: String, fix: &str| Err((key, what, fix.to_string()));
-    for (tier, scaled) in [("stateless", &p.tiers.stateless), ("leaderElected", &p.tiers.leader_elected)] {
+    for (tier, scaled) in [
+        ("stateless", &p.tiers.stateless),
+        ("leaderElected", &p.tiers.leader_elected),
+    ] {
         budget(&format!("tiers.{tier}.pdb"), &scaled.pdb, scaled.replicas)?;
         if scaled.replicas == 0 {
-            return problem(format!("tiers.{tier}.replicas"), "a replica floor of 0".into(), "use 2 or more");
+            return problem(
+                format!("tiers.{tier}.replicas"),
+                "a replica floor of 0".into(),
+                "use 2 or more",
+            );
         }
     }
     let pools: Vec<&String> = p.karpenter.iter().flat_map(|k| k.pools.keys()).collect();
     for (name, svc) in &p.services {
         let key = |k: &str| format!("services.{name}.{k}");
         let tier = svc.tier;
-        let floor = svc.replicas.or_else(|| tier.and_then(|t| p.scaled(t)).map(|s| s.replicas)).unwrap_or(p.tiers.stateless.replicas);
+        let floor = svc
+            .replicas
+            .or_else(|| tier.and_then(|t| p.scaled(t)).map(|s| s.replicas))
+            .unwrap_or(p.tiers.stateless.replicas);
         if let Some(hpa) = &svc.hpa {
             if matches!(tier, Some(Tier::Singleton | Tier::Stateful | Tier::Skip)) {
                 return problem(key("hpa"), format!("an HPA on a {} service", tier.unwrap().as_str()), "remove the hpa: it would run several copies (a singleton's jobs would fire more than once)");
             }
             if hpa.max_replicas < hpa.min_replicas.max(1) {
-                return problem(key("hpa.maxReplicas"), format!("maxReplicas {} is below minReplicas {}", hpa.max_replicas, hpa.min_replicas), "raise maxReplicas");
+                return problem(
+                    key("hpa.maxReplicas"),
+                    format!(
+                        "maxReplicas {} is below minReplicas {}",
+                        hpa.max_replicas, hpa.min_replicas
+                    ),
+                    "raise maxReplicas",
+                );
             }
             if floor > hpa.max_replicas {
-                return problem(key("hpa.maxReplicas"), format!("the replica floor {floor} is above the HPA's maxReplicas {}", hpa.max_replicas), "raise maxReplicas or lower replicas");
+                return problem(
+                    key("hpa.maxReplicas"),
+                    format!(
+                        "the replica floor {floor} is above the HPA's maxReplicas {}",
+                        hpa.max_replicas
+                    ),
+                    "raise maxReplicas or lower replicas",
+                );
             }
             if hpa.cpu == Some(0) || hpa.memory == Some(0) {
-                return problem(key("hpa"), "a target utilisation of 0%".into(), "use a percentage of the request above 0, e.g. cpu: 70");
+                return problem(
+                    key("hpa"),
+                    "a target utilisation of 0%".into(),
+                    "use a percentage of the request above 0, e.g. cpu: 70",
+                );
             }
             if hpa.cpu.is_none() && hpa.memory.is_none() {
-                return problem(key("hpa"), "an HPA with no metric".into(), "set cpu and/or memory (target utilisation, %)");
+                return problem(
+                    key("hpa"),
+                    "an HPA with no metric".into(),
+                    "set cpu and/or memory (target utilisation, %)",
+                );
             }
         }
         if let Some(b) = &svc.pdb {
             if matches!(tier, Some(Tier::Singleton)) {
-                return problem(key("pdb"), "a PDB on a singleton".into(), "remove it: with one replica it blocks every node drain");
+                return problem(
+                    key("pdb"),
+                    "a PDB on a singleton".into(),
+                    "remove it: with one replica it blocks every node drain",
+                );
             }
             budget(&key("pdb"), b, floor)?;
         }
         if let Some(pool) = &svc.pool {
             if !pools.contains(&pool) {
-                return problem(key("pool"), format!("pool `{pool}` does not exist"), &format!("define it under karpenter.pools (known: {})", if pools.is_empty() { "none".to_string() } else { pools.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }));
+                return problem(
+                    key("pool"),
+                    format!("pool `{pool}` does not exist"),
+                    &format!(
+                        "define it under karpenter.pools (known: {})",
+                        if pools.is_empty() {
+                            "none".to_string()
+                        } else {
+                            pools
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ),
+                );
             }
         }
-        if let Some(t) = svc.load_balancer.as_ref().and_then(|l| l.idle_timeout_seconds) {
+        if let Some(t) = svc
+            .load_balancer
+            .as_ref()
+            .and_then(|l| l.idle_timeout_seconds)
+        {
             if !(60..=4000).contains(&t) {
                 return problem(key("loadBalancer.idleTimeoutSeconds"), format!("{t} s is outside 60-4000 (the range both AWS NLB listeners and Classic Load Balancers accept)"), "pick a value from 60 to 4000");
             }
         }
         if svc.allow_replicas.is_some() && tier != Some(Tier::Singleton) {
-            return problem(key("allowReplicas"), "allowReplicas on a service that is not a singleton".into(), "set tier: singleton or remove it");
+            return problem(
+                key("allowReplicas"),
+                "allowReplicas on a service that is not a singleton".into(),
+                "set tier: singleton or remove it",
+            );
         }
     }
     if let Some(sc) = &p.storage_class {
         if !dns_subdomain(&sc.name) {
-            return problem("storageClass.name".into(), format!("`{}` is not a valid object name", sc.name), "use lower-case letters, digits, `-` and `.`");
+            return problem(
+                "storageClass.name".into(),
+                format!("`{}` is not a valid object name", sc.name),
+                "use lower-case letters, digits, `-` and `.`",
+            );
         }
         let presets: Vec<&str> = super::STORAGE_PRESETS.iter().map(|(n, _, _)| *n).collect();
         if !sc.preset.is_empty() && !presets.contains(&sc.preset.as_str()) {
-            return problem("storageClass.preset".into(), format!("unknown preset `{}`", sc.preset), &format!("use one of {} (or leave it empty to use an existing class)", presets.join(", ")));
+            return problem(
+                "storageClass.preset".into(),
+                format!("unknown preset `{}`", sc.preset),
+                &format!(
+                    "use one of {} (or leave it empty to use an existing class)",
+                    presets.join(", ")
+                ),
+            );
         }
     }
     if let Some(k) = p.karpenter.as_ref().filter(|k| k.enabled) {
         if p.cloud != super::Cloud::Aws {
-            return problem("karpenter.enabled".into(), "Karpenter's EC2NodeClass needs `cloud: aws`".into(), "set cloud: aws or karpenter.enabled: false");
+            return problem(
+                "karpenter.enabled".into(),
+                "Karpenter's EC2NodeClass needs `cloud: aws`".into(),
+                "set cloud: aws or karpenter.enabled: false",
+            );
         }
         if k.cluster_name.is_empty() {
             return problem("karpenter.clusterName".into(), "no cluster name (the node role and the subnet and security-group discovery tags derive from it)".into(), "set karpenter.clusterName");
         }
         if !dns_subdomain(&k.node_class_name) {
-            return problem("karpenter.nodeClassName".into(), format!("`{}` is not a valid object name", k.node_class_name), "use lower-case letters, digits and `-`");
+            return problem(
+                "karpenter.nodeClassName".into(),
+                format!("`{}` is not a valid object name", k.node_class_name),
+                "use lower-case letters, digits and `-`",
+            );
         }
         if k.pools.is_empty() {
-            return problem("karpenter.pools".into(), "Karpenter is enabled with no pools".into(), "define at least one pool");
+            return problem(
+                "karpenter.pools".into(),
+                "Karpenter is enabled with no pools".into(),
+                "define at least one pool",
+            );
         }
         for (name, pool) in &k.pools {
             let key = |f: &str| format!("karpenter.pools.{name}.{f}");
             if !dns_subdomain(name) {
-                return problem(format!("karpenter.pools.{name}"), format!("`{name}` is not a valid NodePool name"), "use lower-case letters, digits and `-`");
+                return problem(
+                    format!("karpenter.pools.{name}"),
+                    format!("`{name}` is not a valid NodePool name"),
+                    "use lower-case letters, digits and `-`",
+                );
             }
-            if pool.capacity_types.is_empty() || pool.capacity_types.iter().any(|c| !matches!(c.as_str(), "on-demand" | "spot" | "reserved")) {
-                return problem(key("capacityTypes"), format!("{:?}", pool.capacity_types), "use on-demand, spot and/or reserved");
+            if pool.capacity_types.is_empty()
+                || pool
+                    .capacity_types
+                    .iter()
+                    .any(|c| !matches!(c.as_str(), "on-demand" | "spot" | "reserved"))
+            {
+                return problem(
+                    key("capacityTypes"),
+                    format!("{:?}", pool.capacity_types),
+                    "use on-demand, spot and/or reserved",
+                );
             }
-            for (field, v, never) in [("expireAfter", &pool.expire_after, true), ("consolidateAfter", &pool.consolidate_after, true)] {
+            for (field, v, never) in [
+                ("expireAfter", &pool.expire_after, true),
+                ("consolidateAfter", &pool.consolidate_after, true),
+            ] {
                 if !(duration(v) || never && v == "Never") {
-                    return problem(key(field), format!("`{v}` is not a duration"), "write e.g. 720h, 5m or Never");
+                    return problem(
+                        key(field),
+                        format!("`{v}` is not a duration"),
+                        "write e.g. 720h, 5m or Never",
+                    );
                 }
             }
             if let Some(t) = &pool.taint {
                 if super::Taint::parse(t).is_none() {
-                    return problem(key("taint"), format!("`{t}` is not a taint"), "write key=value:NoSchedule (or PreferNoSchedule, NoExecute)");
+                    return problem(
+                        key("taint"),
+                        format!("`{t}` is not a taint"),
+                        "write key=value:NoSchedule (or PreferNoSchedule, NoExecute)",
+                    );
                 }
             }
         }
@@ -270,7 +429,9 @@ pub fn dns_subdomain(s: &str) -> bool {
         && s.len() <= 253
         && s.split('.').all(|part| {
             !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !part.starts_with('-')
                 && !part.ends_with('-')
         })
@@ -282,13 +443,26 @@ fn budget(key: &str, b: &super::Budget, floor: u32) -> Result<(), Problem> {
     for v in [&b.max_unavailable, &b.min_available].into_iter().flatten() {
         if let IntOrPercent::Percent(s) = v {
             if v.scaled(100).is_none_or(|n| n > 100) {
-                return fail(format!("`{s}` is not a percentage from 0% to 100%"), "write e.g. \"50%\"");
+                return fail(
+                    format!("`{s}` is not a percentage from 0% to 100%"),
+                    "write e.g. \"50%\"",
+                );
             }
         }
     }
     let allowed = match (&b.max_unavailable, &b.min_available) {
-        (Some(_), Some(_)) => return fail("both maxUnavailable and minAvailable".into(), "keep one (the API rejects both)"),
-        (None, None) => return fail("neither maxUnavailable nor minAvailable".into(), "set one, e.g. maxUnavailable: 1"),
+        (Some(_), Some(_)) => {
+            return fail(
+                "both maxUnavailable and minAvailable".into(),
+                "keep one (the API rejects both)",
+            )
+        }
+        (None, None) => {
+            return fail(
+                "neither maxUnavailable nor minAvailable".into(),
+                "set one, e.g. maxUnavailable: 1",
+            )
+        }
         (Some(m), None) => m.scaled(floor).unwrap_or(0),
         (None, Some(m)) => floor.saturating_sub(m.scaled(floor).unwrap_or(floor)),
     };
@@ -304,7 +478,8 @@ mod tests {
 
     #[test]
     fn unknown_field_message_is_parsed() {
-        let (f, e) = unknown_field("unknown field `replcas`, expected one of replicas, spread").unwrap();
+        let (f, e) =
+            unknown_field("unknown field `replcas`, expected one of replicas, spread").unwrap();
         assert_eq!(f, "replcas");
         assert_eq!(e, vec!["replicas", "spread"]);
         assert_eq!(closest(&f, &e).as_deref(), Some("replicas"));
@@ -319,11 +494,28 @@ mod tests {
     #[test]
     fn a_file_may_set_one_field_of_a_tier() {
         // Regression: the typed read of the file alone required every field of `tiers.stateless`.
-        let p = load(None, Some(("p.yaml", "tiers:\n  stateless:\n    replicas: 3\n"))).unwrap();
+        let p = load(
+            None,
+            Some(("p.yaml", "tiers:\n  stateless:\n    replicas: 3\n")),
+        )
+        .unwrap();
         assert_eq!(p.tiers.stateless.replicas, 3);
-        assert_eq!(p.tiers.stateless.spread, load(None, None).unwrap().tiers.stateless.spread);
-        let p = load(None, Some(("p.yaml", "tiers:\n  stateless:\n    spread: none\n  singleton: {}\n"))).unwrap();
-        assert_eq!((p.tiers.stateless.replicas, p.tiers.stateless.spread), (2, super::super::Spread::None));
+        assert_eq!(
+            p.tiers.stateless.spread,
+            load(None, None).unwrap().tiers.stateless.spread
+        );
+        let p = load(
+            None,
+            Some((
+                "p.yaml",
+                "tiers:\n  stateless:\n    spread: none\n  singleton: {}\n",
+            )),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.tiers.stateless.replicas, p.tiers.stateless.spread),
+            (2, super::super::Spread::None)
+        );
         assert!(p.tiers.singleton.do_not_disrupt);
     }
 
@@ -332,7 +524,12 @@ mod tests {
         assert!(duration("720h") && duration("1h30m") && duration("5m"));
         assert!(!duration("") && !duration("5") && !duration("h") && !duration("5d"));
         assert!(dns_subdomain("plane-spot") && dns_subdomain("a.b"));
-        assert!(!dns_subdomain("Plane") && !dns_subdomain("a_b") && !dns_subdomain("-a") && !dns_subdomain(""));
+        assert!(
+            !dns_subdomain("Plane")
+                && !dns_subdomain("a_b")
+                && !dns_subdomain("-a")
+                && !dns_subdomain("")
+        );
     }
 
     fn with(over: &str) -> Result<Policy, Failure> {
@@ -355,11 +552,23 @@ mod tests {
     fn storage_class_and_load_balancer_values_are_checked() {
         let err = |over: &str| with(over).unwrap_err().to_string();
         assert!(err("storageClass: {preset: aws-ebs-gp4, name: gp3}\n").contains("unknown preset"));
-        assert!(err("storageClass: {preset: aws-ebs-gp3, name: GP3}\n").contains("not a valid object name"));
-        assert!(err("services: {live: {loadBalancer: {idleTimeoutSeconds: 5000}}}\n").contains("outside 60-4000"));
-        assert!(err("services: {api: {hpa: {minReplicas: 3, maxReplicas: 6, cpu: 0}}}\n").contains("utilisation of 0%"));
-        assert!(err("services: {monitor: {hpa: {minReplicas: 1, maxReplicas: 2, cpu: 50}}}\n").contains("an HPA on a singleton service"));
-        assert!(with("storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}\n").is_ok());
+        assert!(err("storageClass: {preset: aws-ebs-gp3, name: GP3}\n")
+            .contains("not a valid object name"));
+        assert!(
+            err("services: {live: {loadBalancer: {idleTimeoutSeconds: 5000}}}\n")
+                .contains("outside 60-4000")
+        );
+        assert!(
+            err("services: {api: {hpa: {minReplicas: 3, maxReplicas: 6, cpu: 0}}}\n")
+                .contains("utilisation of 0%")
+        );
+        assert!(
+            err("services: {monitor: {hpa: {minReplicas: 1, maxReplicas: 2, cpu: 50}}}\n")
+                .contains("an HPA on a singleton service")
+        );
+        assert!(
+            with("storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}\n").is_ok()
+        );
     }
 
     #[test]
@@ -381,12 +590,24 @@ mod loading {
 
     #[test]
     fn a_partial_file_changes_only_what_it_names() {
-        let p = user("profile: plane-enterprise\ntiers:\n  stateless:\n    spread: soft-anti-affinity\n").unwrap();
+        let p = user(
+            "profile: plane-enterprise\ntiers:\n  stateless:\n    spread: soft-anti-affinity\n",
+        )
+        .unwrap();
         assert_eq!(p.tiers.stateless.spread, Spread::SoftAntiAffinity);
         assert_eq!(p.tiers.stateless.replicas, 2);
-        assert_eq!(p.tiers.stateless.pdb.min_available, Some(IntOrPercent::Int(1)));
-        assert_eq!(p.service("beat-worker").map(|(k, s)| (k, s.tier)), Some(("beatworker", Some(Tier::Singleton))));
-        assert!(!p.detect.stateful_images.is_empty(), "plane-enterprise is layered over generic");
+        assert_eq!(
+            p.tiers.stateless.pdb.min_available,
+            Some(IntOrPercent::Int(1))
+        );
+        assert_eq!(
+            p.service("beat-worker").map(|(k, s)| (k, s.tier)),
+            Some(("beatworker", Some(Tier::Singleton)))
+        );
+        assert!(
+            !p.detect.stateful_images.is_empty(),
+            "plane-enterprise is layered over generic"
+        );
     }
 
     #[test]
@@ -397,7 +618,9 @@ mod loading {
 
     #[test]
     fn unknown_keys_suggest_the_closest() {
-        let e = user("tiers:\n  stateless:\n    replcas: 3\n").unwrap_err().to_string();
+        let e = user("tiers:\n  stateless:\n    replcas: 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("p.yaml line 3"), "{e}");
         assert!(e.contains("tiers.stateless.replcas"), "{e}");
         assert!(e.contains("did you mean `replicas`?"), "{e}");
@@ -421,7 +644,10 @@ mod loading {
         ];
         for (text, key, line) in cases {
             let e = user(text).unwrap_err().to_string();
-            assert!(e.contains(&format!("key `{key}`")) && e.contains(line), "{text}: {e}");
+            assert!(
+                e.contains(&format!("key `{key}`")) && e.contains(line),
+                "{text}: {e}"
+            );
         }
     }
 

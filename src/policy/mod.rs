@@ -101,7 +101,13 @@ pub struct Tiers {
 
 impl Default for Tiers {
     fn default() -> Self {
-        Tiers { stateless: Scaled::default(), leader_elected: Scaled::default(), singleton: Singleton { do_not_disrupt: true } }
+        Tiers {
+            stateless: Scaled::default(),
+            leader_elected: Scaled::default(),
+            singleton: Singleton {
+                do_not_disrupt: true,
+            },
+        }
     }
 }
 
@@ -126,7 +132,10 @@ impl Default for Scaled {
             replicas: 2,
             spread: Spread::TopologySpread,
             when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
-            pdb: Budget { max_unavailable: Some(IntOrPercent::Int(1)), min_available: None },
+            pdb: Budget {
+                max_unavailable: Some(IntOrPercent::Int(1)),
+                min_available: None,
+            },
             standbys_ready: false,
         }
     }
@@ -141,7 +150,9 @@ pub struct Singleton {
 
 impl Default for Singleton {
     fn default() -> Self {
-        Singleton { do_not_disrupt: true }
+        Singleton {
+            do_not_disrupt: true,
+        }
     }
 }
 
@@ -257,13 +268,44 @@ pub struct StorageClass {
 }
 
 /// A storage preset: name, provisioner, parameters.
-pub type Preset = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+pub type Preset = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 pub const STORAGE_PRESETS: &[Preset] = &[
-    ("aws-ebs-gp3", "ebs.csi.aws.com", &[("type", "gp3"), ("csi.storage.k8s.io/fstype", "ext4"), ("encrypted", "true")]),
-    ("aws-ebs-gp2", "ebs.csi.aws.com", &[("type", "gp2"), ("csi.storage.k8s.io/fstype", "ext4"), ("encrypted", "true")]),
-    ("gce-pd", "pd.csi.storage.gke.io", &[("type", "pd-balanced"), ("csi.storage.k8s.io/fstype", "ext4")]),
-    ("azure-disk", "disk.csi.azure.com", &[("skuName", "StandardSSD_ZRS")]),
+    (
+        "aws-ebs-gp3",
+        "ebs.csi.aws.com",
+        &[
+            ("type", "gp3"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+            ("encrypted", "true"),
+        ],
+    ),
+    (
+        "aws-ebs-gp2",
+        "ebs.csi.aws.com",
+        &[
+            ("type", "gp2"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+            ("encrypted", "true"),
+        ],
+    ),
+    (
+        "gce-pd",
+        "pd.csi.storage.gke.io",
+        &[
+            ("type", "pd-balanced"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+        ],
+    ),
+    (
+        "azure-disk",
+        "disk.csi.azure.com",
+        &[("skuName", "StandardSSD_ZRS")],
+    ),
 ];
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -299,7 +341,9 @@ impl Default for Karpenter {
 
 impl Karpenter {
     pub fn role(&self) -> String {
-        self.role.clone().unwrap_or_else(|| format!("KarpenterNodeRole-{}", self.cluster_name))
+        self.role
+            .clone()
+            .unwrap_or_else(|| format!("KarpenterNodeRole-{}", self.cluster_name))
     }
 }
 
@@ -354,8 +398,13 @@ impl Taint {
             Some((k, v)) => (k, Some(v.to_string())),
             None => (kv, None),
         };
-        let ok = !key.is_empty() && matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute");
-        ok.then(|| Taint { key: key.to_string(), value, effect: effect.to_string() })
+        let ok =
+            !key.is_empty() && matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute");
+        ok.then(|| Taint {
+            key: key.to_string(),
+            value,
+            effect: effect.to_string(),
+        })
     }
 }
 
@@ -379,7 +428,9 @@ impl Policy {
     }
 
     pub fn excluded(&self, service: &str, workload_name: &str) -> bool {
-        self.exclude.iter().any(|g| glob(g, service) || glob(g, workload_name))
+        self.exclude
+            .iter()
+            .any(|g| glob(g, service) || glob(g, workload_name))
     }
 }
 

@@ -49,8 +49,20 @@ impl<'a> Base<'a> {
                 if kind != "Service" || o.get("apiVersion").and_then(Json::as_str) != Some("v1") {
                     continue;
                 }
-                let Some(sel) = o.at("/spec/selector").and_then(Json::as_object).filter(|m| !m.is_empty()) else { continue };
-                let Some(pairs) = sel.iter().map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect::<Option<Vec<_>>>() else { continue };
+                let Some(sel) = o
+                    .at("/spec/selector")
+                    .and_then(Json::as_object)
+                    .filter(|m| !m.is_empty())
+                else {
+                    continue;
+                };
+                let Some(pairs) = sel
+                    .iter()
+                    .map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                    .collect::<Option<Vec<_>>>()
+                else {
+                    continue;
+                };
                 for p in &pairs {
                     *seen.entry(*p).or_default() += 1;
                 }
@@ -59,10 +71,20 @@ impl<'a> Base<'a> {
         }
         let mut services: HashMap<(String, String), Vec<ObjRef>> = HashMap::new();
         for (r, pairs) in selectors {
-            let (k, v) = pairs.into_iter().min_by_key(|p| seen[p]).expect("non-empty selector");
-            services.entry((k.to_string(), v.to_string())).or_default().push(r);
+            let (k, v) = pairs
+                .into_iter()
+                .min_by_key(|p| seen[p])
+                .expect("non-empty selector");
+            services
+                .entry((k.to_string(), v.to_string()))
+                .or_default()
+                .push(r);
         }
-        Base { values, kinds, services }
+        Base {
+            values,
+            kinds,
+            services,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -119,7 +141,17 @@ impl<'c, 'a> Cx<'c, 'a> {
         earlier: &'c [NewDoc],
     ) -> Self {
         local.sort_by_key(|(doc, _)| *doc);
-        Cx { policy, release, templates, base, local, workloads, earlier, added: Vec::new(), failure: RefCell::default() }
+        Cx {
+            policy,
+            release,
+            templates,
+            base,
+            local,
+            workloads,
+            earlier,
+            added: Vec::new(),
+            failure: RefCell::default(),
+        }
     }
 
     /// The documents this context holds whole or changed, and the workloads (the objects it
@@ -149,15 +181,28 @@ impl<'a> Cx<'_, 'a> {
     }
 
     /// This context's workloads of the given tiers.
-    pub fn tiered<'s>(&'s self, tiers: &'s [Tier]) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
-        self.workloads.iter().filter(move |(_, d)| tiers.contains(&d.tier)).map(|(w, d)| (w, d))
+    pub fn tiered<'s>(
+        &'s self,
+        tiers: &'s [Tier],
+    ) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
+        self.workloads
+            .iter()
+            .filter(move |(_, d)| tiers.contains(&d.tier))
+            .map(|(w, d)| (w, d))
     }
 
     /// The replica floor the policy sets for this workload (None for tiers without one).
     pub fn floor(&self, w: &Workload, d: &Decision) -> Option<u32> {
         let scaled = self.policy.scaled(d.tier)?;
-        let svc = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k));
-        Some(svc.and_then(|s| s.replicas).unwrap_or(scaled.replicas).max(u32::from(w.kind.scalable())))
+        let svc = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| self.policy.services.get(k));
+        Some(
+            svc.and_then(|s| s.replicas)
+                .unwrap_or(scaled.replicas)
+                .max(u32::from(w.kind.scalable())),
+        )
     }
 
     /// Objects added so far, in order.
@@ -167,7 +212,9 @@ impl<'a> Cx<'_, 'a> {
 
     /// Every object currently in the stream (input documents, List items, added documents).
     pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
-        self.documents().flat_map(|(_, v)| objects(v).map(|(_, o)| o)).chain(self.added_so_far().map(|d| &*d.value))
+        self.documents()
+            .flat_map(|(_, v)| objects(v).map(|(_, o)| o))
+            .chain(self.added_so_far().map(|d| &*d.value))
     }
 
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
@@ -184,19 +231,27 @@ impl<'a> Cx<'_, 'a> {
 
     /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
     pub fn autoscaled_by(&self, autoscalers: &[&Json<'_>], w: &Workload, d: &Decision) -> bool {
-        let wanted = d.policy_key.as_deref().and_then(|k| self.policy.services.get(k)).is_some_and(|s| s.hpa.is_some());
+        let wanted = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| self.policy.services.get(k))
+            .is_some_and(|s| s.hpa.is_some());
         let ns = self.release.namespace.as_deref();
         wanted || autoscalers.iter().any(|o| targets(o, w, ns))
     }
 
     /// The namespace the workload's objects live in: its own, else the release's.
     pub fn namespace_of(&self, w: &Workload) -> Option<String> {
-        landing_namespace(w.namespace.as_deref(), self.release.namespace.as_deref()).map(str::to_string)
+        landing_namespace(w.namespace.as_deref(), self.release.namespace.as_deref())
+            .map(str::to_string)
     }
 
     /// The namespace an object of the stream lands in: its own, else the release's.
     pub fn object_namespace<'o>(&'o self, o: &'o Json<'_>) -> Option<&'o str> {
-        landing_namespace(o.at("/metadata/namespace").and_then(Json::as_str), self.release.namespace.as_deref())
+        landing_namespace(
+            o.at("/metadata/namespace").and_then(Json::as_str),
+            self.release.namespace.as_deref(),
+        )
     }
 
     /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
@@ -204,18 +259,38 @@ impl<'a> Cx<'_, 'a> {
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
         self.of_kind(&[kind]).into_iter().any(|o| {
             let ns = self.object_namespace(o);
-            o.at("/metadata/name").and_then(Json::as_str) == Some(name) && (namespace.is_none() || ns == namespace)
+            o.at("/metadata/name").and_then(Json::as_str) == Some(name)
+                && (namespace.is_none() || ns == namespace)
         })
     }
 
     /// Render a template into a new document for `for_doc`. A broken template is recorded in
     /// [`Cx::failure`] (the pipeline stops) and `None` returned.
-    pub fn render<T: serde::de::DeserializeOwned + serde::Serialize>(&self, template: &str, ctx: &Json<'_>, for_doc: usize) -> Option<NewDoc> {
+    pub fn render<T: serde::de::DeserializeOwned + serde::Serialize>(
+        &self,
+        template: &str,
+        ctx: &Json<'_>,
+        for_doc: usize,
+    ) -> Option<NewDoc> {
         match self.templates.render::<T>(template, ctx) {
             Ok(value) => {
-                let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default().to_string();
-                let name = value.at("/metadata/name").and_then(Json::as_str).unwrap_or_default().to_string();
-                Some(NewDoc { for_doc, kind, name, value: value.into(), written: None })
+                let kind = value
+                    .get("kind")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let name = value
+                    .at("/metadata/name")
+                    .and_then(Json::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                Some(NewDoc {
+                    for_doc,
+                    kind,
+                    name,
+                    value: value.into(),
+                    written: None,
+                })
             }
             Err(f) => {
                 self.failure.borrow_mut().get_or_insert(f);
@@ -227,10 +302,29 @@ impl<'a> Cx<'_, 'a> {
     /// Every object of `kinds` in the stream, in stream order (input documents, List items,
     /// added documents), with its document and its path in it (added ones: none).
     pub fn located(&self, kinds: &[&str]) -> Vec<(Option<usize>, Path, &Json<'a>)> {
-        let mut refs: Vec<ObjRef> = kinds.iter().filter_map(|k| self.base.kinds.get(*k)).flatten().copied().collect();
+        let mut refs: Vec<ObjRef> = kinds
+            .iter()
+            .filter_map(|k| self.base.kinds.get(*k))
+            .flatten()
+            .copied()
+            .collect();
         refs.sort_unstable();
-        let input = refs.into_iter().filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(path, o)| (Some(doc), path, o)));
-        let added = self.added_so_far().filter(|n| kinds.contains(&n.value.get("kind").and_then(Json::as_str).unwrap_or_default())).map(|n| (None, Path::new(), &*n.value));
+        let input = refs.into_iter().filter_map(|(doc, item)| {
+            objects(self.value(doc))
+                .nth(item)
+                .map(|(path, o)| (Some(doc), path, o))
+        });
+        let added = self
+            .added_so_far()
+            .filter(|n| {
+                kinds.contains(
+                    &n.value
+                        .get("kind")
+                        .and_then(Json::as_str)
+                        .unwrap_or_default(),
+                )
+            })
+            .map(|n| (None, Path::new(), &*n.value));
         input.chain(added).collect()
     }
 
@@ -243,10 +337,21 @@ impl<'a> Cx<'_, 'a> {
     /// stream order: a superset of those that select pods labelled `labels` (the caller checks
     /// the whole selector). Asking every Service about every workload was quadratic.
     pub fn services_selecting(&self, labels: &Map<'_>) -> Vec<&Json<'a>> {
-        let mut refs: Vec<ObjRef> = labels.iter().filter_map(|(k, v)| self.base.services.get(&(k.to_string(), v.as_str()?.to_string()))).flatten().copied().collect();
+        let mut refs: Vec<ObjRef> = labels
+            .iter()
+            .filter_map(|(k, v)| {
+                self.base
+                    .services
+                    .get(&(k.to_string(), v.as_str()?.to_string()))
+            })
+            .flatten()
+            .copied()
+            .collect();
         refs.sort_unstable();
         refs.dedup();
-        refs.into_iter().filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(_, o)| o)).collect()
+        refs.into_iter()
+            .filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(_, o)| o))
+            .collect()
     }
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {

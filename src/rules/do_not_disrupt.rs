@@ -37,7 +37,9 @@ impl Rule for DoNotDisrupt {
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         let annotations = format!("{}.metadata.annotations", w.template_path());
-        let current = at(cx.obj(w), &annotations).and_then(|a| a.get(DO_NOT_DISRUPT)).and_then(Json::as_str);
+        let current = at(cx.obj(w), &annotations)
+            .and_then(|a| a.get(DO_NOT_DISRUPT))
+            .and_then(Json::as_str);
         match d.tier {
             Tier::Singleton if cx.policy.tiers.singleton.do_not_disrupt && current != Some("true") => {
                 let mut path = w.path(&annotations);
@@ -61,8 +63,8 @@ impl Rule for DoNotDisrupt {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use crate::rules::Fix;
     use crate::json;
+    use crate::rules::Fix;
 
     fn set_path(f: &Finding) -> Vec<Seg> {
         match &f.fix {
@@ -80,20 +82,38 @@ mod tests {
             "spec": {"template": {"metadata": {"labels": {"app": "seed"}}, "spec": {"containers": []}}}});
         let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "report"},
             "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "report"}}, "spec": {"containers": []}}}}}});
-        let found = run(&[&DoNotDisrupt], &policy(), vec![deployment("beat", 1, json!({"containers": []})), job, cron]);
+        let found = run(
+            &[&DoNotDisrupt],
+            &policy(),
+            vec![deployment("beat", 1, json!({"containers": []})), job, cron],
+        );
         let key = |p: &str| {
             let mut path = crate::yaml::path(p);
             path.push(Seg::Key(DO_NOT_DISRUPT.into()));
             path
         };
-        assert_eq!(set_path(&found[0]), key("spec.template.metadata.annotations"));
-        assert_eq!(set_path(&found[1]), key("spec.template.metadata.annotations"));
-        assert_eq!(set_path(&found[2]), key("spec.jobTemplate.spec.template.metadata.annotations"));
+        assert_eq!(
+            set_path(&found[0]),
+            key("spec.template.metadata.annotations")
+        );
+        assert_eq!(
+            set_path(&found[1]),
+            key("spec.template.metadata.annotations")
+        );
+        assert_eq!(
+            set_path(&found[2]),
+            key("spec.jobTemplate.spec.template.metadata.annotations")
+        );
     }
 
     #[test]
     fn tier_one_pods_never_get_it_and_are_warned_when_they_have_it() {
-        assert!(run(&[&DoNotDisrupt], &policy(), vec![deployment("web", 2, json!({"containers": []}))]).is_empty());
+        assert!(run(
+            &[&DoNotDisrupt],
+            &policy(),
+            vec![deployment("web", 2, json!({"containers": []}))]
+        )
+        .is_empty());
         let mut d = deployment("web", 2, json!({"containers": []}));
         d["spec"]["template"]["metadata"]["annotations"] = json!({DO_NOT_DISRUPT: "true"});
         let found = run(&[&DoNotDisrupt], &policy(), vec![d]);

@@ -1,10 +1,10 @@
-use crate::yaml::Lookup as _;
 use super::readiness_probe::{containers, exposing_service};
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::{at, Workload};
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 rule! {
     /// HA202 graceful-shutdown: a Tier-1 pod shows no sign of shutting down gracefully.
@@ -54,20 +54,34 @@ impl Rule for GracefulShutdown {
             return Vec::new();
         }
         let obj = cx.obj(w);
-        let grace_set = at(obj, &format!("{}.spec.terminationGracePeriodSeconds", w.template_path())).filter(|g| !g.is_null());
+        let grace_set = at(
+            obj,
+            &format!("{}.spec.terminationGracePeriodSeconds", w.template_path()),
+        )
+        .filter(|g| !g.is_null());
         let grace = grace_set.and_then(Json::as_i64);
         let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
             .filter_map(|c| {
                 let hook = c.at("/lifecycle/preStop").filter(|h| !h.is_null())?;
-                Some((c.get("name").and_then(Json::as_str).unwrap_or("?"), pre_stop_sleep(hook)))
+                Some((
+                    c.get("name").and_then(Json::as_str).unwrap_or("?"),
+                    pre_stop_sleep(hook),
+                ))
             })
             .collect();
         if grace == Some(0) {
             return vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` sets terminationGracePeriodSeconds: 0: its containers are killed without any time to finish requests", w.service))];
         }
         let effective = grace.unwrap_or(DEFAULT_GRACE);
-        if let Some((name, Some(sleep))) = hooks.iter().find(|(_, s)| s.is_some_and(|s| s >= effective)) {
-            let source = if grace.is_some() { "terminationGracePeriodSeconds" } else { "the default grace period" };
+        if let Some((name, Some(sleep))) = hooks
+            .iter()
+            .find(|(_, s)| s.is_some_and(|s| s >= effective))
+        {
+            let source = if grace.is_some() {
+                "terminationGracePeriodSeconds"
+            } else {
+                "the default grace period"
+            };
             return vec![Finding::on(&Self::META, Severity::Warning, w, format!("container `{name}` of `{}` sleeps {sleep}s in preStop, which uses up {source} ({effective}s): the application is killed without its SIGTERM drain time", w.service))];
         }
         if !hooks.is_empty() || grace_set.is_some() {
@@ -84,9 +98,22 @@ fn pre_stop_sleep(hook: &Json) -> Option<i64> {
     if let Some(s) = hook.at("/sleep/seconds") {
         return s.as_i64();
     }
-    let words: Vec<&str> = hook.at("/exec/command").and_then(Json::as_array)?.iter().filter_map(Json::as_str).flat_map(str::split_whitespace).collect();
-    let at = words.iter().position(|w| *w == "sleep" || w.ends_with("/sleep"))?;
-    words.get(at + 1)?.trim_end_matches([';', '&']).trim_end_matches('s').parse().ok()
+    let words: Vec<&str> = hook
+        .at("/exec/command")
+        .and_then(Json::as_array)?
+        .iter()
+        .filter_map(Json::as_str)
+        .flat_map(str::split_whitespace)
+        .collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "sleep" || w.ends_with("/sleep"))?;
+    words
+        .get(at + 1)?
+        .trim_end_matches([';', '&'])
+        .trim_end_matches('s')
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -107,7 +134,11 @@ mod tests {
         p
     }
 
-    fn findings(grace: Option<i64>, pre_stop: Option<Json<'static>>, with_service: bool) -> Vec<Finding> {
+    fn findings(
+        grace: Option<i64>,
+        pre_stop: Option<Json<'static>>,
+        with_service: bool,
+    ) -> Vec<Finding> {
         let mut objects = vec![deployment("api", 2, pod(grace, pre_stop))];
         if with_service {
             objects.push(service("api", "ClusterIP", json!({})));
@@ -118,17 +149,33 @@ mod tests {
     #[test]
     fn sleep_durations_are_read_from_both_hook_forms() {
         assert_eq!(pre_stop_sleep(&json!({"sleep": {"seconds": 10}})), Some(10));
-        assert_eq!(pre_stop_sleep(&json!({"exec": {"command": ["/bin/sh", "-c", "sleep 10"]}})), Some(10));
-        assert_eq!(pre_stop_sleep(&json!({"exec": {"command": ["/bin/sleep", "15s"]}})), Some(15));
-        assert_eq!(pre_stop_sleep(&json!({"exec": {"command": ["/app", "drain"]}})), None);
-        assert_eq!(pre_stop_sleep(&json!({"httpGet": {"path": "/drain", "port": 80}})), None);
+        assert_eq!(
+            pre_stop_sleep(&json!({"exec": {"command": ["/bin/sh", "-c", "sleep 10"]}})),
+            Some(10)
+        );
+        assert_eq!(
+            pre_stop_sleep(&json!({"exec": {"command": ["/bin/sleep", "15s"]}})),
+            Some(15)
+        );
+        assert_eq!(
+            pre_stop_sleep(&json!({"exec": {"command": ["/app", "drain"]}})),
+            None
+        );
+        assert_eq!(
+            pre_stop_sleep(&json!({"httpGet": {"path": "/drain", "port": 80}})),
+            None
+        );
     }
 
     #[test]
     fn provably_wrong_settings_warn() {
         let f = findings(Some(0), None, false);
         assert_eq!(f[0].severity, Severity::Warning);
-        let f = findings(Some(30), Some(json!({"exec": {"command": ["sh", "-c", "sleep 30"]}})), false);
+        let f = findings(
+            Some(30),
+            Some(json!({"exec": {"command": ["sh", "-c", "sleep 30"]}})),
+            false,
+        );
         assert_eq!(f[0].severity, Severity::Warning, "{:?}", f);
         let f = findings(None, Some(json!({"sleep": {"seconds": 45}})), false);
         assert!(f[0].message.contains("default grace period"));
@@ -136,9 +183,19 @@ mod tests {
 
     #[test]
     fn sound_settings_and_unserved_pods_are_quiet() {
-        assert_eq!(findings(Some(60), Some(json!({"sleep": {"seconds": 10}})), true), vec![]);
+        assert_eq!(
+            findings(Some(60), Some(json!({"sleep": {"seconds": 10}})), true),
+            vec![]
+        );
         assert_eq!(findings(Some(60), None, true), vec![]);
-        assert_eq!(findings(None, Some(json!({"exec": {"command": ["/app", "drain"]}})), true), vec![]);
+        assert_eq!(
+            findings(
+                None,
+                Some(json!({"exec": {"command": ["/app", "drain"]}})),
+                true
+            ),
+            vec![]
+        );
         assert_eq!(findings(None, None, false), vec![]);
         let f = findings(None, None, true);
         assert_eq!((f.len(), f[0].severity), (1, Severity::Info));

@@ -1,11 +1,13 @@
-use crate::yaml::Lookup as _;
-use super::{generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity};
+use super::{
+    generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity,
+};
 use crate::classify::Decision;
+use crate::json;
 use crate::policy::{Hpa, Tier};
 use crate::workload::{at, Workload};
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
-use crate::json;
 
 rule! {
     /// HA108 horizontal-pod-autoscaler: a service the policy autoscales has no HPA.
@@ -64,7 +66,11 @@ impl Rule for HorizontalPodAutoscaler {
         if w.hook.is_some() {
             return out;
         }
-        let hpa = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.hpa.as_ref());
+        let hpa = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| cx.policy.services.get(k))
+            .and_then(|s| s.hpa.as_ref());
         let scaled = matches!(d.tier, Tier::Stateless | Tier::LeaderElected) && w.kind.scalable();
         if scaled {
             raise_chart_hpas(cx, w, d, &mut out);
@@ -74,7 +80,18 @@ impl Rule for HorizontalPodAutoscaler {
             return out;
         }
         if !scaled {
-            out.push(Finding::on(&Self::META, Severity::Error, w, format!("the policy asks for an HPA on `{}`, a {} {}: several copies would run ({})", w.service, d.tier.as_str(), w.kind.as_str(), d.why)));
+            out.push(Finding::on(
+                &Self::META,
+                Severity::Error,
+                w,
+                format!(
+                    "the policy asks for an HPA on `{}`, a {} {}: several copies would run ({})",
+                    w.service,
+                    d.tier.as_str(),
+                    w.kind.as_str(),
+                    d.why
+                ),
+            ));
             return out;
         }
         out.extend(self.one(cx, w, d, hpa));
@@ -92,7 +109,10 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
         if !targets(o, w, ns) || generated(o) {
             continue;
         }
-        let min = o.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1);
+        let min = o
+            .at("/spec/minReplicas")
+            .and_then(Json::as_u64)
+            .unwrap_or(1);
         if min >= u64::from(floor) {
             continue;
         }
@@ -102,14 +122,23 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
             p
         };
         let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
-        let max = o.at("/spec/maxReplicas").and_then(Json::as_u64).unwrap_or(0);
+        let max = o
+            .at("/spec/maxReplicas")
+            .and_then(Json::as_u64)
+            .unwrap_or(0);
         let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
         if max < u64::from(floor) {
             edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
             msg.push_str(&format!(", and maxReplicas {max} with it"));
         }
         let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-        let mut f = Finding::about(&HorizontalPodAutoscaler::META, Severity::Warning, Some(doc), format!("HorizontalPodAutoscaler/{name}"), msg);
+        let mut f = Finding::about(
+            &HorizontalPodAutoscaler::META,
+            Severity::Warning,
+            Some(doc),
+            format!("HorizontalPodAutoscaler/{name}"),
+            msg,
+        );
         f.service = Some(w.service.clone());
         f.fix = Some(Fix::Edit { doc, edits });
         out.push(f);
@@ -119,17 +148,34 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
 impl HorizontalPodAutoscaler {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
         let ns = cx.release.namespace.as_deref();
-        if let Some(other) = cx.autoscaler_targets().into_iter().find(|o| targets(o, w, ns)) {
+        if let Some(other) = cx
+            .autoscaler_targets()
+            .into_iter()
+            .find(|o| targets(o, w, ns))
+        {
             if generated(other) {
                 return Vec::new();
             }
             let kind = other.get("kind").and_then(Json::as_str).unwrap_or("?");
-            let name = other.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let name = other
+                .at("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("?");
             return vec![Finding::on(&Self::META, Severity::Info, w, format!("{kind}/{name} from the chart already scales `{}`; not adding a second autoscaler", w.service))];
         }
         let obj = cx.obj(w);
-        let resources: Vec<(&str, u32)> = [("cpu", hpa.cpu), ("memory", hpa.memory)].into_iter().filter_map(|(r, t)| Some((r, t?))).collect();
-        let missing: Vec<String> = resources.iter().flat_map(|(r, _)| containers_without(obj, w, r).into_iter().map(move |c| format!("{r} in container `{c}`"))).collect();
+        let resources: Vec<(&str, u32)> = [("cpu", hpa.cpu), ("memory", hpa.memory)]
+            .into_iter()
+            .filter_map(|(r, t)| Some((r, t?)))
+            .collect();
+        let missing: Vec<String> = resources
+            .iter()
+            .flat_map(|(r, _)| {
+                containers_without(obj, w, r)
+                    .into_iter()
+                    .map(move |c| format!("{r} in container `{c}`"))
+            })
+            .collect();
         if !missing.is_empty() {
             return vec![Finding::on(
                 &Self::META,
@@ -141,7 +187,15 @@ impl HorizontalPodAutoscaler {
         let floor = cx.floor(w, d).unwrap_or(1);
         let min = hpa.min_replicas.max(floor).max(1);
         if hpa.max_replicas < min {
-            return vec![Finding::on(&Self::META, Severity::Error, w, format!("maxReplicas {} is below minReplicas {min} (the floor)", hpa.max_replicas))];
+            return vec![Finding::on(
+                &Self::META,
+                Severity::Error,
+                w,
+                format!(
+                    "maxReplicas {} is below minReplicas {min} (the floor)",
+                    hpa.max_replicas
+                ),
+            )];
         }
         let name = shorten(&w.name, "-hpa", 253);
         let namespace = cx.namespace_of(w);
@@ -157,10 +211,32 @@ impl HorizontalPodAutoscaler {
             "max_replicas": hpa.max_replicas,
             "metrics": resources.iter().map(|(r, t)| json!({"resource": r, "utilization": t})).collect::<Vec<_>>(),
         });
-        let Some(new) = cx.render::<K8sHpa>("hpa.yaml", &ctx, w.doc) else { return Vec::new() };
-        let raised = if floor > hpa.min_replicas { format!(" (the policy's minReplicas {} raised to the floor {floor})", hpa.min_replicas) } else { String::new() };
-        let targets = resources.iter().map(|(r, t)| format!("{r} {t}%")).collect::<Vec<_>>().join(", ");
-        let mut out = vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is not autoscaled: adds {name}, {min}-{} replicas on {targets}{raised}", w.service, hpa.max_replicas)).adding(new)];
+        let Some(new) = cx.render::<K8sHpa>("hpa.yaml", &ctx, w.doc) else {
+            return Vec::new();
+        };
+        let raised = if floor > hpa.min_replicas {
+            format!(
+                " (the policy's minReplicas {} raised to the floor {floor})",
+                hpa.min_replicas
+            )
+        } else {
+            String::new()
+        };
+        let targets = resources
+            .iter()
+            .map(|(r, t)| format!("{r} {t}%"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut out = vec![Finding::on(
+            &Self::META,
+            Severity::Warning,
+            w,
+            format!(
+                "`{}` is not autoscaled: adds {name}, {min}-{} replicas on {targets}{raised}",
+                w.service, hpa.max_replicas
+            ),
+        )
+        .adding(new)];
         if obj.at("/spec/replicas").is_some() {
             out.push(
                 Finding::on(&Self::META, Severity::Warning, w, "spec.replicas next to an HPA is re-applied by every helm upgrade and fights it: removed (the first upgrade resets the scale once, helm/helm#12650)")
@@ -176,12 +252,32 @@ impl HorizontalPodAutoscaler {
 fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<String> {
     let null = Json::Null;
     let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null);
-    let regular = spec.get("containers").and_then(Json::as_array).into_iter().flatten();
-    let sidecars = spec.get("initContainers").and_then(Json::as_array).into_iter().flatten().filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
+    let regular = spec
+        .get("containers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten();
+    let sidecars = spec
+        .get("initContainers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
     regular
         .chain(sidecars)
-        .filter(|c| ["requests", "limits"].iter().all(|k| c.at(&format!("/resources/{k}")).and_then(|r| r.get(resource)).is_none_or(Json::is_null)))
-        .map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?").to_string())
+        .filter(|c| {
+            ["requests", "limits"].iter().all(|k| {
+                c.at(&format!("/resources/{k}"))
+                    .and_then(|r| r.get(resource))
+                    .is_none_or(Json::is_null)
+            })
+        })
+        .map(|c| {
+            c.get("name")
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_string()
+        })
         .collect()
 }
 
@@ -191,8 +287,21 @@ mod tests {
     use crate::workload::Kind;
 
     fn deployment(containers: Json<'static>) -> (Workload, Json<'static>) {
-        let w = Workload { doc: 0, base: vec![], kind: Kind::Deployment, name: "web".into(), namespace: None, service: "web".into(), named_by: String::new(), hook: None, pod_labels: Default::default() };
-        (w, json!({"spec": {"template": {"spec": {"containers": containers}}}}))
+        let w = Workload {
+            doc: 0,
+            base: vec![],
+            kind: Kind::Deployment,
+            name: "web".into(),
+            namespace: None,
+            service: "web".into(),
+            named_by: String::new(),
+            hook: None,
+            pod_labels: Default::default(),
+        };
+        (
+            w,
+            json!({"spec": {"template": {"spec": {"containers": containers}}}}),
+        )
     }
 
     #[test]
@@ -205,11 +314,21 @@ spec:
   selector: {matchLabels: {app: scheduler}}
   template: {metadata: {labels: {app: scheduler}}, spec: {containers: [{name: s, image: s, resources: {requests: {cpu: 1}}}]}}
 ";
-        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {scheduler: {hpa: {minReplicas: 2, maxReplicas: 4, cpu: 70}}}\n"))).unwrap();
+        let policy = crate::policy::load(
+            Some("generic"),
+            Some((
+                "p.yaml",
+                "services: {scheduler: {hpa: {minReplicas: 2, maxReplicas: 4, cpu: 70}}}\n",
+            )),
+        )
+        .unwrap();
         let a = crate::pipeline::analyze(stream.as_bytes(), &policy, None, None).unwrap();
         let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
         assert_eq!(refusals.len(), 1);
-        assert!(refusals[0].contains("a singleton Deployment"), "{refusals:?}");
+        assert!(
+            refusals[0].contains("a singleton Deployment"),
+            "{refusals:?}"
+        );
         assert!(a.added.is_empty());
     }
 
@@ -226,8 +345,10 @@ spec:
 
     #[test]
     fn sidecar_init_containers_count_but_plain_init_containers_do_not() {
-        let (w, mut obj) = deployment(json!([{"name": "a", "resources": {"requests": {"cpu": "1"}}}]));
-        obj["spec"]["template"]["spec"]["initContainers"] = json!([{"name": "init"}, {"name": "proxy", "restartPolicy": "Always"}]);
+        let (w, mut obj) =
+            deployment(json!([{"name": "a", "resources": {"requests": {"cpu": "1"}}}]));
+        obj["spec"]["template"]["spec"]["initContainers"] =
+            json!([{"name": "init"}, {"name": "proxy", "restartPolicy": "Always"}]);
         assert_eq!(containers_without(&obj, &w, "cpu"), vec!["proxy"]);
     }
 }

@@ -1,10 +1,10 @@
-use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME, ZONE};
 use super::readiness_probe::containers;
 use super::{rule, targets, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::workload::{Kind, Workload};
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 rule! {
     /// HA204 ingress-controller: the ingress controller can be taken out by one node or zone.
@@ -51,14 +51,35 @@ impl Rule for IngressController {
             return Vec::new();
         }
         let obj = cx.obj(w);
-        let Some(image) = containers(obj, w).filter_map(|c| c.get("image").and_then(Json::as_str)).find(|i| ingress_controller_image(i)) else { return Vec::new() };
+        let Some(image) = containers(obj, w)
+            .filter_map(|c| c.get("image").and_then(Json::as_str))
+            .find(|i| ingress_controller_image(i))
+        else {
+            return Vec::new();
+        };
         let ns = cx.release.namespace.as_deref();
-        let (copies, owner) = match cx.autoscaler_targets().into_iter().find(|o| targets(o, w, ns)) {
-            Some(hpa) => (hpa.at("/spec/minReplicas").and_then(Json::as_u64).unwrap_or(1), "HPA minReplicas"),
-            None => (obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1), "replicas"),
+        let (copies, owner) = match cx
+            .autoscaler_targets()
+            .into_iter()
+            .find(|o| targets(o, w, ns))
+        {
+            Some(hpa) => (
+                hpa.at("/spec/minReplicas")
+                    .and_then(Json::as_u64)
+                    .unwrap_or(1),
+                "HPA minReplicas",
+            ),
+            None => (
+                obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1),
+                "replicas",
+            ),
         };
         let pod = Pod::of(obj, w);
-        let unspread: Vec<&str> = [(HOSTNAME, "nodes"), (ZONE, "zones")].into_iter().filter(|(k, _)| !pod.covers(k)).map(|(_, what)| what).collect();
+        let unspread: Vec<&str> = [(HOSTNAME, "nodes"), (ZONE, "zones")]
+            .into_iter()
+            .filter(|(k, _)| !pod.covers(k))
+            .map(|(_, what)| what)
+            .collect();
         let mut problems = Vec::new();
         if copies < 2 {
             problems.push(format!("runs {copies} copy ({owner})"));
@@ -83,7 +104,11 @@ pub(super) fn ingress_controller_image(image: &str) -> bool {
     }
     .to_ascii_lowercase();
     let last = repo.rsplit('/').next().unwrap_or(&repo);
-    last == "traefik" || last == "nginx-ingress-controller" || last == "nginx-ingress" || repo.ends_with("ingress-nginx/controller") || repo.ends_with("ingress-nginx/controller-chroot")
+    last == "traefik"
+        || last == "nginx-ingress-controller"
+        || last == "nginx-ingress"
+        || repo.ends_with("ingress-nginx/controller")
+        || repo.ends_with("ingress-nginx/controller-chroot")
 }
 
 #[cfg(test)]
@@ -93,7 +118,8 @@ mod tests {
     use crate::json;
 
     fn traefik(replicas: u32, spec_extra: Json<'static>) -> Json<'static> {
-        let mut pod = json!({"containers": [{"name": "traefik", "image": "docker.io/traefik:v3.1"}]});
+        let mut pod =
+            json!({"containers": [{"name": "traefik", "image": "docker.io/traefik:v3.1"}]});
         if let Some(o) = spec_extra.as_object() {
             for (k, v) in o {
                 pod[k.as_str()] = v.clone();
@@ -105,8 +131,12 @@ mod tests {
     #[test]
     fn images() {
         assert!(ingress_controller_image("traefik:v3.1"));
-        assert!(ingress_controller_image("docker.io/library/traefik:v3.1@sha256:abc"));
-        assert!(ingress_controller_image("registry.k8s.io/ingress-nginx/controller:v1.12.0@sha256:abc"));
+        assert!(ingress_controller_image(
+            "docker.io/library/traefik:v3.1@sha256:abc"
+        ));
+        assert!(ingress_controller_image(
+            "registry.k8s.io/ingress-nginx/controller:v1.12.0@sha256:abc"
+        ));
         assert!(ingress_controller_image("nginx/nginx-ingress:4.0.0"));
         assert!(ingress_controller_image("localhost:5000/traefik"));
         assert!(!ingress_controller_image("nginx:1.27"));
@@ -115,9 +145,18 @@ mod tests {
 
     #[test]
     fn a_single_unspread_controller_is_reported() {
-        let found = run(&[&IngressController], &policy(), vec![traefik(1, json!({}))]);
+        let found = run(
+            &[&IngressController],
+            &policy(),
+            vec![traefik(1, json!({}))],
+        );
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.contains("runs 1 copy") && found[0].message.contains("nodes and zones"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("runs 1 copy")
+                && found[0].message.contains("nodes and zones"),
+            "{}",
+            found[0].message
+        );
         assert!(found[0].fix.is_none());
     }
 
@@ -130,14 +169,29 @@ mod tests {
         ]});
         let mut ds = traefik(1, json!({}));
         ds["kind"] = json!("DaemonSet");
-        assert_eq!(run(&[&IngressController], &policy(), vec![traefik(2, spread), ds]), vec![]);
+        assert_eq!(
+            run(
+                &[&IngressController],
+                &policy(),
+                vec![traefik(2, spread), ds]
+            ),
+            vec![]
+        );
     }
 
     #[test]
     fn an_hpa_with_min_one_counts() {
         let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "traefik"},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "traefik"}, "minReplicas": 1, "maxReplicas": 5}});
-        let found = run(&[&IngressController], &policy(), vec![traefik(3, json!({})), hpa]);
-        assert!(found[0].message.contains("HPA minReplicas"), "{}", found[0].message);
+        let found = run(
+            &[&IngressController],
+            &policy(),
+            vec![traefik(3, json!({})), hpa],
+        );
+        assert!(
+            found[0].message.contains("HPA minReplicas"),
+            "{}",
+            found[0].message
+        );
     }
 }

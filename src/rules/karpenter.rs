@@ -1,7 +1,7 @@
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
+use crate::json;
 use crate::policy::Taint;
 use crate::templates::karpenter::{EC2NodeClass, NodePool};
-use crate::json;
 
 rule! {
     /// HA112 karpenter: Karpenter is on, but its node class and pools are not in the release.
@@ -50,7 +50,9 @@ impl Rule for Karpenter {
     }
 
     fn stream(&self, cx: &Cx) -> Vec<Finding> {
-        let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else { return Vec::new() };
+        let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         if !cx.exists("EC2NodeClass", None, &k.node_class_name) {
             let ctx = json!({
@@ -61,18 +63,36 @@ impl Rule for Karpenter {
                 "root_volume_type": k.root_volume_type,
                 "root_volume_size": k.root_volume_size,
             });
-            let Some(new) = cx.render::<EC2NodeClass>("ec2nodeclass.yaml", &ctx, 0) else { return out };
-            let msg = format!("adds EC2NodeClass {} (AL2023, IMDSv2, encrypted {} root volume) for cluster {}", k.node_class_name, k.root_volume_type, k.cluster_name);
-            out.push(Finding::about(&Self::META, Severity::Info, None, format!("EC2NodeClass/{}", k.node_class_name), msg).adding(new));
+            let Some(new) = cx.render::<EC2NodeClass>("ec2nodeclass.yaml", &ctx, 0) else {
+                return out;
+            };
+            let msg = format!(
+                "adds EC2NodeClass {} (AL2023, IMDSv2, encrypted {} root volume) for cluster {}",
+                k.node_class_name, k.root_volume_type, k.cluster_name
+            );
+            out.push(
+                Finding::about(
+                    &Self::META,
+                    Severity::Info,
+                    None,
+                    format!("EC2NodeClass/{}", k.node_class_name),
+                    msg,
+                )
+                .adding(new),
+            );
         }
         for (name, pool) in &k.pools {
             if cx.exists("NodePool", None, name) {
                 continue;
             }
-            let taint = pool.taint.as_deref().and_then(Taint::parse).map(|t| match t.value {
-                Some(v) => json!({"key": t.key, "value": v, "effect": t.effect}),
-                None => json!({"key": t.key, "effect": t.effect}),
-            });
+            let taint = pool
+                .taint
+                .as_deref()
+                .and_then(Taint::parse)
+                .map(|t| match t.value {
+                    Some(v) => json!({"key": t.key, "value": v, "effect": t.effect}),
+                    None => json!({"key": t.key, "effect": t.effect}),
+                });
             let ctx = json!({
                 "name": name,
                 "labels": generated_labels(None),
@@ -88,9 +108,28 @@ impl Rule for Karpenter {
                 "cpu_limit": pool.cpu_limit,
                 "memory_limit": pool.memory_limit,
             });
-            let Some(new) = cx.render::<NodePool>("nodepool.yaml", &ctx, 0) else { return out };
-            let msg = format!("adds NodePool {name} ({}; {})", pool.capacity_types.join("/"), if k.zones.is_empty() { "every zone of the discovered subnets".to_string() } else { k.zones.join(", ") });
-            out.push(Finding::about(&Self::META, Severity::Info, None, format!("NodePool/{name}"), msg).adding(new));
+            let Some(new) = cx.render::<NodePool>("nodepool.yaml", &ctx, 0) else {
+                return out;
+            };
+            let msg = format!(
+                "adds NodePool {name} ({}; {})",
+                pool.capacity_types.join("/"),
+                if k.zones.is_empty() {
+                    "every zone of the discovered subnets".to_string()
+                } else {
+                    k.zones.join(", ")
+                }
+            );
+            out.push(
+                Finding::about(
+                    &Self::META,
+                    Severity::Info,
+                    None,
+                    format!("NodePool/{name}"),
+                    msg,
+                )
+                .adding(new),
+            );
         }
         out
     }

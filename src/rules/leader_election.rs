@@ -1,4 +1,3 @@
-use crate::yaml::Lookup as _;
 use super::ingress_controller::ingress_controller_image;
 use super::readiness_probe::containers;
 use super::{rule, Cx, Finding, Rule, Severity};
@@ -6,6 +5,7 @@ use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::Workload;
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 rule! {
     /// HA203 leader-election: several copies of a controller that may all act at once.
@@ -74,9 +74,16 @@ impl Rule for LeaderElection {
         if cs.iter().any(|c| ingress_controller_image(image(c))) {
             return Vec::new();
         }
-        let controller = cs.iter().find(|c| controller_like(c.get("name").and_then(Json::as_str).unwrap_or(""), image(c)));
+        let controller = cs.iter().find(|c| {
+            controller_like(c.get("name").and_then(Json::as_str).unwrap_or(""), image(c))
+        });
         let mentions = cs.iter().any(|c| {
-            let env_names = c.get("env").and_then(Json::as_array).into_iter().flatten().filter_map(|e| e.get("name").and_then(Json::as_str));
+            let env_names = c
+                .get("env")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.get("name").and_then(Json::as_str));
             args(c).into_iter().chain(env_names).any(mentions_election)
         });
         match (controller, mentions) {
@@ -90,17 +97,24 @@ impl Rule for LeaderElection {
 }
 
 fn args<'v>(c: &'v Json<'_>) -> Vec<&'v str> {
-    ["command", "args"].iter().filter_map(|k| c.get(*k).and_then(Json::as_array)).flatten().filter_map(Json::as_str).collect()
+    ["command", "args"]
+        .iter()
+        .filter_map(|k| c.get(*k).and_then(Json::as_array))
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect()
 }
 
 /// The argument that turns a known leader-election flag off: `--flag=false` or `--flag false`.
 fn disabled(args: &[&str], flags: &[String]) -> Option<String> {
     args.iter().enumerate().find_map(|(i, a)| {
         if let Some((flag, value)) = a.split_once('=') {
-            return (flags.iter().any(|f| f == flag) && value.trim().eq_ignore_ascii_case("false")).then(|| a.to_string());
+            return (flags.iter().any(|f| f == flag) && value.trim().eq_ignore_ascii_case("false"))
+                .then(|| a.to_string());
         }
         let next = args.get(i + 1)?;
-        (flags.iter().any(|f| f == a) && next.eq_ignore_ascii_case("false")).then(|| format!("{a} {next}"))
+        (flags.iter().any(|f| f == a) && next.eq_ignore_ascii_case("false"))
+            .then(|| format!("{a} {next}"))
     })
 }
 
@@ -117,7 +131,11 @@ fn controller_like(container: &str, image: &str) -> bool {
     let image_name = last.split(':').next().unwrap_or(last);
     let looks = |n: &str| {
         let n = n.to_ascii_lowercase();
-        n.ends_with("-controller") || n.ends_with("controller-manager") || n.ends_with("-operator") || n == "controller" || n == "operator"
+        n.ends_with("-controller")
+            || n.ends_with("controller-manager")
+            || n.ends_with("-operator")
+            || n == "controller"
+            || n == "operator"
     };
     looks(container) || looks(image_name) || container == "manager"
 }
@@ -134,17 +152,41 @@ mod tests {
 
     #[test]
     fn explicitly_disabled_election_with_several_copies_warns() {
-        let found = run(&[&LeaderElection], &policy(), vec![dep("ctl", 2, json!({"name": "ctl", "image": "x/ctl:1", "args": ["--leader-elect=false"]}))]);
+        let found = run(
+            &[&LeaderElection],
+            &policy(),
+            vec![dep(
+                "ctl",
+                2,
+                json!({"name": "ctl", "image": "x/ctl:1", "args": ["--leader-elect=false"]}),
+            )],
+        );
         assert_eq!((found.len(), found[0].severity), (1, Severity::Warning));
         assert!(found[0].message.contains("--leader-elect=false"));
-        let found = run(&[&LeaderElection], &policy(), vec![dep("ctl", 3, json!({"name": "ctl", "image": "x/ctl:1", "args": ["--leader-election", "false"]}))]);
+        let found = run(
+            &[&LeaderElection],
+            &policy(),
+            vec![dep(
+                "ctl",
+                3,
+                json!({"name": "ctl", "image": "x/ctl:1", "args": ["--leader-election", "false"]}),
+            )],
+        );
         assert_eq!(found[0].severity, Severity::Warning);
         assert!(found.iter().all(|f| f.fix.is_none()));
     }
 
     #[test]
     fn controller_without_any_election_setting_gets_a_note() {
-        let found = run(&[&LeaderElection], &policy(), vec![dep("ops", 2, json!({"name": "manager", "image": "example/foo-operator:1", "args": ["--metrics-bind-address=:8080"]}))]);
+        let found = run(
+            &[&LeaderElection],
+            &policy(),
+            vec![dep(
+                "ops",
+                2,
+                json!({"name": "manager", "image": "example/foo-operator:1", "args": ["--metrics-bind-address=:8080"]}),
+            )],
+        );
         assert_eq!((found.len(), found[0].severity), (1, Severity::Info));
     }
 
@@ -152,16 +194,36 @@ mod tests {
     fn no_false_positives() {
         let quiet = vec![
             // one copy
-            dep("a", 1, json!({"name": "a", "image": "x/a-controller:1", "args": ["--leader-elect=false"]})),
+            dep(
+                "a",
+                1,
+                json!({"name": "a", "image": "x/a-controller:1", "args": ["--leader-elect=false"]}),
+            ),
             // a web app with two copies
             dep("web", 2, json!({"name": "web", "image": "x/web:1"})),
             // election configured another way
-            dep("b", 2, json!({"name": "b-controller", "image": "x/b:1", "args": ["--leader-election-namespace=kube-system"]})),
-            dep("c", 2, json!({"name": "c-controller", "image": "x/c:1", "env": [{"name": "ENABLE_LEADER_ELECTION", "value": "true"}]})),
+            dep(
+                "b",
+                2,
+                json!({"name": "b-controller", "image": "x/b:1", "args": ["--leader-election-namespace=kube-system"]}),
+            ),
+            dep(
+                "c",
+                2,
+                json!({"name": "c-controller", "image": "x/c:1", "env": [{"name": "ENABLE_LEADER_ELECTION", "value": "true"}]}),
+            ),
             // ingress controllers run many active copies
-            dep("ing", 2, json!({"name": "controller", "image": "registry.k8s.io/ingress-nginx/controller:v1.12.0"})),
+            dep(
+                "ing",
+                2,
+                json!({"name": "controller", "image": "registry.k8s.io/ingress-nginx/controller:v1.12.0"}),
+            ),
             // recognised as leader-elected by the classifier
-            dep("d", 2, json!({"name": "d-controller", "image": "x/d:1", "args": ["--leader-elect"]})),
+            dep(
+                "d",
+                2,
+                json!({"name": "d-controller", "image": "x/d:1", "args": ["--leader-elect"]}),
+            ),
         ];
         assert_eq!(run(&[&LeaderElection], &policy(), quiet), vec![]);
     }
@@ -169,10 +231,16 @@ mod tests {
     #[test]
     fn flags_and_names() {
         let flags = vec!["--leader-elect".to_string()];
-        assert_eq!(disabled(&["--leader-elect=False"], &flags), Some("--leader-elect=False".into()));
+        assert_eq!(
+            disabled(&["--leader-elect=False"], &flags),
+            Some("--leader-elect=False".into())
+        );
         assert_eq!(disabled(&["--leader-elect=true"], &flags), None);
         assert_eq!(disabled(&["--leader-elect"], &flags), None);
-        assert!(controller_like("x", "quay.io/jetstack/cert-manager-controller:v1.15.0"));
+        assert!(controller_like(
+            "x",
+            "quay.io/jetstack/cert-manager-controller:v1.15.0"
+        ));
         assert!(controller_like("kube-controller-manager", "x:1"));
         assert!(!controller_like("api", "makeplane/backend:1"));
     }

@@ -1,13 +1,15 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::workload::objects;
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
 
 const PREFIX: &str = "service.beta.kubernetes.io/";
-pub const CROSS_ZONE: &str = "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled";
+pub const CROSS_ZONE: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled";
 pub const LB_ATTRIBUTES: &str = "service.beta.kubernetes.io/aws-load-balancer-attributes";
-pub const CLB_IDLE_TIMEOUT: &str = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout";
+pub const CLB_IDLE_TIMEOUT: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout";
 const CROSS_ZONE_ATTRIBUTE: &str = "load_balancing.cross_zone.enabled";
 const TCP_IDLE_ATTRIBUTE: &str = "tcp.idle_timeout.seconds";
 
@@ -74,22 +76,40 @@ impl Rule for LoadBalancer {
         let mut out = Vec::new();
         for (doc, value) in cx.documents() {
             for (base, svc) in objects(value) {
-                if svc.get("kind").and_then(Json::as_str) != Some("Service") || svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                if svc.get("kind").and_then(Json::as_str) != Some("Service")
+                    || svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer")
+                {
                     continue;
                 }
-                let annotations = svc.at("/metadata/annotations").and_then(Json::as_object).cloned().unwrap_or_default();
+                let annotations = svc
+                    .at("/metadata/annotations")
+                    .and_then(Json::as_object)
+                    .cloned()
+                    .unwrap_or_default();
                 let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
-                let controller = match (svc.at("/spec/loadBalancerClass").and_then(Json::as_str), ann(&format!("{PREFIX}aws-load-balancer-type"))) {
-                    (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => Controller::Lbc,
+                let controller = match (
+                    svc.at("/spec/loadBalancerClass").and_then(Json::as_str),
+                    ann(&format!("{PREFIX}aws-load-balancer-type")),
+                ) {
+                    (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => {
+                        Controller::Lbc
+                    }
                     (Some(_), _) => continue,
                     (None, Some("nlb")) => Controller::InTreeNlb,
                     (None, _) => Controller::Clb,
                 };
-                let name = svc.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                let name = svc
+                    .at("/metadata/name")
+                    .and_then(Json::as_str)
+                    .unwrap_or("?");
                 let object = format!("Service/{name}");
                 let set = |k: &str, v: String| {
                     let mut p = base.clone();
-                    p.extend([Seg::Key("metadata".into()), Seg::Key("annotations".into()), Seg::Key(k.into())]);
+                    p.extend([
+                        Seg::Key("metadata".into()),
+                        Seg::Key("annotations".into()),
+                        Seg::Key(k.into()),
+                    ]);
                     Edit::Set(p, Json::from(v))
                 };
                 let mut edits = Vec::new();
@@ -116,7 +136,13 @@ impl Rule for LoadBalancer {
                 }
                 let ns = cx.object_namespace(svc);
                 let timeout = cx.workloads.iter().find_map(|(w, d)| {
-                    let t = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k))?.load_balancer.as_ref()?.idle_timeout_seconds?;
+                    let t = d
+                        .policy_key
+                        .as_deref()
+                        .and_then(|k| cx.policy.services.get(k))?
+                        .load_balancer
+                        .as_ref()?
+                        .idle_timeout_seconds?;
                     let same_ns = cx.namespace_of(w).as_deref() == ns;
                     (same_ns && selects(svc, &w.pod_labels)).then_some((t, w.service.clone()))
                 });
@@ -150,7 +176,13 @@ impl Rule for LoadBalancer {
                     }
                 }
                 if !edits.is_empty() {
-                    let mut f = Finding::about(&Self::META, Severity::Warning, Some(doc), object, format!("AWS load balancer: adds {}", what.join(", ")));
+                    let mut f = Finding::about(
+                        &Self::META,
+                        Severity::Warning,
+                        Some(doc),
+                        object,
+                        format!("AWS load balancer: adds {}", what.join(", ")),
+                    );
                     f.fix = Some(super::Fix::Edit { doc, edits });
                     out.push(f);
                 }
@@ -162,13 +194,22 @@ impl Rule for LoadBalancer {
 
 /// Does the Service's selector pick the workload's pods? An empty selector manages no endpoints.
 fn selects(svc: &Json<'_>, pod_labels: &crate::yaml::Map<'_>) -> bool {
-    let Some(selector) = svc.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty()) else { return false };
+    let Some(selector) = svc
+        .at("/spec/selector")
+        .and_then(Json::as_object)
+        .filter(|s| !s.is_empty())
+    else {
+        return false;
+    };
     selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v))
 }
 
 /// The value of `key` in a `k1=v1,k2=v2` annotation.
 fn attribute<'a>(list: &'a str, key: &str) -> Option<&'a str> {
-    list.split(',').filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| k.trim() == key).map(|(_, v)| v.trim())
+    list.split(',')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim())
 }
 
 fn with_attribute(list: &str, key: &str, value: &str) -> String {
@@ -187,7 +228,13 @@ mod tests {
 
     #[test]
     fn attribute_lists_merge() {
-        assert_eq!(attribute("a=1, load_balancing.cross_zone.enabled=false", CROSS_ZONE_ATTRIBUTE), Some("false"));
+        assert_eq!(
+            attribute(
+                "a=1, load_balancing.cross_zone.enabled=false",
+                CROSS_ZONE_ATTRIBUTE
+            ),
+            Some("false")
+        );
         assert_eq!(attribute("", CROSS_ZONE_ATTRIBUTE), None);
         assert_eq!(with_attribute("", "k", "v"), "k=v");
         assert_eq!(with_attribute("a=1,", "k", "v"), "a=1,k=v");
@@ -198,7 +245,10 @@ mod tests {
         let labels = json!({"app": "live", "tier": "web"});
         let w = labels.as_object().unwrap();
         assert!(selects(&json!({"spec": {"selector": {"app": "live"}}}), w));
-        assert!(!selects(&json!({"spec": {"selector": {"app": "live", "x": "y"}}}), w));
+        assert!(!selects(
+            &json!({"spec": {"selector": {"app": "live", "x": "y"}}}),
+            w
+        ));
         assert!(!selects(&json!({"spec": {"selector": {}}}), w));
         assert!(!selects(&json!({"spec": {}}), w));
     }

@@ -1,11 +1,12 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::workload::{objects, HOOK_ANNOTATION};
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 /// In-tree AWS cloud provider (Classic ELB) and the AWS Load Balancer Controller's legacy form.
-pub const AWS_CROSS_ZONE: &str = "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled";
+pub const AWS_CROSS_ZONE: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled";
 /// AWS Load Balancer Controller (NLB): `load_balancing.cross_zone.enabled=true` among the attributes.
 pub const AWS_LB_ATTRIBUTES: &str = "service.beta.kubernetes.io/aws-load-balancer-attributes";
 
@@ -60,7 +61,9 @@ impl Rule for LoadBalancerCrossZone {
         let mut out = Vec::new();
         for (doc, value) in cx.documents() {
             for (_, o) in objects(value) {
-                if o.get("kind").and_then(Json::as_str) != Some("Service") || o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                if o.get("kind").and_then(Json::as_str) != Some("Service")
+                    || o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer")
+                {
                     continue;
                 }
                 let annotations = o.at("/metadata/annotations").and_then(Json::as_object);
@@ -77,7 +80,15 @@ impl Rule for LoadBalancerCrossZone {
                     ),
                     None => continue,
                 };
-                out.push(Finding { rule: &Self::META, severity, doc: Some(doc), object: format!("Service/{name}"), service: None, message: format!("Service `{name}` {message}"), fix: None });
+                out.push(Finding {
+                    rule: &Self::META,
+                    severity,
+                    doc: Some(doc),
+                    object: format!("Service/{name}"),
+                    service: None,
+                    message: format!("Service `{name}` {message}"),
+                    fix: None,
+                });
             }
         }
         out
@@ -92,9 +103,15 @@ fn cross_zone(service: &Json) -> Option<bool> {
         "false" => Some(false),
         _ => None,
     };
-    let attrs = a.get(AWS_LB_ATTRIBUTES).and_then(Json::as_str).and_then(|s| {
-        s.split(',').filter_map(|kv| kv.split_once('=')).find(|(k, _)| k.trim() == "load_balancing.cross_zone.enabled").and_then(|(_, v)| flag(v))
-    });
+    let attrs = a
+        .get(AWS_LB_ATTRIBUTES)
+        .and_then(Json::as_str)
+        .and_then(|s| {
+            s.split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| k.trim() == "load_balancing.cross_zone.enabled")
+                .and_then(|(_, v)| flag(v))
+        });
     attrs.or_else(|| a.get(AWS_CROSS_ZONE).and_then(Json::as_str).and_then(flag))
 }
 
@@ -109,12 +126,25 @@ mod tests {
         let objects = vec![
             service("plain", "LoadBalancer", json!({})),
             service("off", "LoadBalancer", json!({AWS_CROSS_ZONE: "false"})),
-            service("on", "LoadBalancer", json!({AWS_LB_ATTRIBUTES: "deletion_protection.enabled=true, load_balancing.cross_zone.enabled=true"})),
+            service(
+                "on",
+                "LoadBalancer",
+                json!({AWS_LB_ATTRIBUTES: "deletion_protection.enabled=true, load_balancing.cross_zone.enabled=true"}),
+            ),
             service("internal", "ClusterIP", json!({})),
         ];
         let found = run(&[&LoadBalancerCrossZone], &policy(), objects);
-        let got: Vec<(&str, Severity)> = found.iter().map(|f| (f.object.as_str(), f.severity)).collect();
-        assert_eq!(got, vec![("Service/plain", Severity::Info), ("Service/off", Severity::Warning)]);
+        let got: Vec<(&str, Severity)> = found
+            .iter()
+            .map(|f| (f.object.as_str(), f.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Service/plain", Severity::Info),
+                ("Service/off", Severity::Warning)
+            ]
+        );
         assert_eq!(found[1].doc, Some(1));
     }
 
@@ -123,12 +153,28 @@ mod tests {
         for cloud in [Cloud::Aws, Cloud::Gcp, Cloud::Azure] {
             let mut p = policy();
             p.cloud = cloud;
-            let found = run(&[&LoadBalancerCrossZone], &p, vec![service("plain", "LoadBalancer", json!({}))]);
+            let found = run(
+                &[&LoadBalancerCrossZone],
+                &p,
+                vec![service("plain", "LoadBalancer", json!({}))],
+            );
             assert_eq!(found, vec![], "{cloud:?}");
         }
         let mut p = policy();
         p.cloud = Cloud::Gcp;
-        let found = run(&[&LoadBalancerCrossZone], &p, vec![service("off", "LoadBalancer", json!({AWS_CROSS_ZONE: "false"}))]);
-        assert_eq!(found.len(), 1, "an explicit off is reported on every cloud but aws");
+        let found = run(
+            &[&LoadBalancerCrossZone],
+            &p,
+            vec![service(
+                "off",
+                "LoadBalancer",
+                json!({AWS_CROSS_ZONE: "false"}),
+            )],
+        );
+        assert_eq!(
+            found.len(),
+            1,
+            "an explicit off is reported on every cloud but aws"
+        );
     }
 }

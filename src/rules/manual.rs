@@ -14,7 +14,15 @@ macro_rules! manual {
             }
 
             fn stream(&self, _cx: &Cx) -> Vec<Finding> {
-                vec![Finding { rule: &Self::META, severity: Severity::Info, doc: None, object: String::new(), service: None, message: concat!("manual: ", $message).to_string(), fix: None }]
+                vec![Finding {
+                    rule: &Self::META,
+                    severity: Severity::Info,
+                    doc: None,
+                    object: String::new(),
+                    service: None,
+                    message: concat!("manual: ", $message).to_string(),
+                    fix: None,
+                }]
             }
         }
     };
@@ -113,7 +121,10 @@ rule! {
     /// took. Source: seed 000, "Backup and disaster recovery" and the go-live checklist.
     pub struct RestoreDrill("HA904", "restore-drill");
 }
-manual!(RestoreDrill, "a restore drill has succeeded before go-live (and runs at least once per quarter)");
+manual!(
+    RestoreDrill,
+    "a restore drill has succeeded before go-live (and runs at least once per quarter)"
+);
 
 rule! {
     /// HA905 failure-drill: the release has survived a zone being drained.
@@ -159,7 +170,10 @@ rule! {
     /// the HA checklist ("Monitoring and alerting enabled").
     pub struct Monitoring("HA906", "monitoring");
 }
-manual!(Monitoring, "monitoring and alerting cover unavailable replicas, Pending pods, blocked PDBs and failovers");
+manual!(
+    Monitoring,
+    "monitoring and alerting cover unavailable replicas, Pending pods, blocked PDBs and failovers"
+);
 
 rule! {
     /// HA907 cloud-load-balancer: the load balancer in front of the cluster serves every zone.
@@ -192,12 +206,23 @@ mod tests {
 
     #[test]
     fn each_item_is_one_note_without_an_object() {
-        let rules: [&dyn Rule; 7] = [&ThreeZones, &ManagedServicesHa, &Backups, &RestoreDrill, &FailureDrill, &Monitoring, &CloudLoadBalancer];
+        let rules: [&dyn Rule; 7] = [
+            &ThreeZones,
+            &ManagedServicesHa,
+            &Backups,
+            &RestoreDrill,
+            &FailureDrill,
+            &Monitoring,
+            &CloudLoadBalancer,
+        ];
         for rule in rules {
             let found = run(&[rule], &policy(), vec![]);
             assert_eq!(found.len(), 1);
             let f = &found[0];
-            assert_eq!((f.severity, f.doc, f.object.as_str(), f.fix.is_none()), (Severity::Info, None, "", true));
+            assert_eq!(
+                (f.severity, f.doc, f.object.as_str(), f.fix.is_none()),
+                (Severity::Info, None, "", true)
+            );
             assert!(f.message.starts_with("manual: "));
             assert!(rule.meta().code.starts_with("HA90"));
         }

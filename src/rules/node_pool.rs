@@ -1,10 +1,10 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
+use crate::json;
 use crate::policy::{Taint, Tier};
 use crate::workload::{at, Workload};
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
-use crate::json;
 
 pub const NODEPOOL_LABEL: &str = "karpenter.sh/nodepool";
 
@@ -40,17 +40,31 @@ impl Rule for NodePoolPlacement {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else { return Vec::new() };
+        let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else {
+            return Vec::new();
+        };
         if d.tier == Tier::Skip || w.hook.is_some() {
             return Vec::new();
         }
-        let Some((pool_name, pool)) = d.policy_key.as_deref().and_then(|key| cx.policy.services.get(key)).and_then(|s| s.pool.as_deref()).and_then(|p| k.pools.get_key_value(p)) else { return Vec::new() };
+        let Some((pool_name, pool)) = d
+            .policy_key
+            .as_deref()
+            .and_then(|key| cx.policy.services.get(key))
+            .and_then(|s| s.pool.as_deref())
+            .and_then(|p| k.pools.get_key_value(p))
+        else {
+            return Vec::new();
+        };
         let spec = format!("{}.spec", w.template_path());
         let null = Json::Null;
         let pod = at(cx.obj(w), &spec).unwrap_or(&null);
         let mut edits = Vec::new();
         let mut what = Vec::new();
-        match pod.at("/nodeSelector").and_then(|s| s.get(NODEPOOL_LABEL)).and_then(Json::as_str) {
+        match pod
+            .at("/nodeSelector")
+            .and_then(|s| s.get(NODEPOOL_LABEL))
+            .and_then(Json::as_str)
+        {
             Some(p) if p == pool_name => {}
             Some(other) => {
                 return vec![Finding::on(&Self::META, Severity::Warning, w, format!("the pod template pins pool `{other}` but the policy assigns `{pool_name}`; left as the chart has it"))];
@@ -63,16 +77,35 @@ impl Rule for NodePoolPlacement {
             }
         }
         if let Some(taint) = pool.taint.as_deref().and_then(Taint::parse) {
-            let tolerations = pod.get("tolerations").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
+            let tolerations = pod
+                .get("tolerations")
+                .and_then(Json::as_array)
+                .map_or(&[][..], Vec::as_slice);
             if !tolerations.iter().any(|t| tolerates(t, &taint)) {
-                edits.push(Edit::Append(w.path(&format!("{spec}.tolerations")), toleration(&taint)));
-                what.push(format!("a toleration for {}", pool.taint.as_deref().unwrap_or_default()));
+                edits.push(Edit::Append(
+                    w.path(&format!("{spec}.tolerations")),
+                    toleration(&taint),
+                ));
+                what.push(format!(
+                    "a toleration for {}",
+                    pool.taint.as_deref().unwrap_or_default()
+                ));
             }
         }
         if edits.is_empty() {
             return Vec::new();
         }
-        vec![Finding::on(&Self::META, Severity::Warning, w, format!("policy puts `{}` in Karpenter pool {pool_name}: adds {}", w.service, what.join(" and "))).edit(w, edits)]
+        vec![Finding::on(
+            &Self::META,
+            Severity::Warning,
+            w,
+            format!(
+                "policy puts `{}` in Karpenter pool {pool_name}: adds {}",
+                w.service,
+                what.join(" and ")
+            ),
+        )
+        .edit(w, edits)]
     }
 }
 
@@ -105,13 +138,31 @@ mod tests {
         let t = Taint::parse("workload-class=batch:NoSchedule").unwrap();
         assert!(tolerates(&toleration(&t), &t));
         assert!(tolerates(&json!({"operator": "Exists"}), &t));
-        assert!(tolerates(&json!({"key": "workload-class", "operator": "Exists"}), &t));
-        assert!(tolerates(&json!({"key": "workload-class", "value": "batch"}), &t));
-        assert!(!tolerates(&json!({"key": "workload-class", "value": "other"}), &t));
-        assert!(!tolerates(&json!({"key": "workload-class", "operator": "Equal", "value": "batch", "effect": "NoExecute"}), &t));
-        assert!(!tolerates(&json!({"key": "other", "operator": "Exists"}), &t));
+        assert!(tolerates(
+            &json!({"key": "workload-class", "operator": "Exists"}),
+            &t
+        ));
+        assert!(tolerates(
+            &json!({"key": "workload-class", "value": "batch"}),
+            &t
+        ));
+        assert!(!tolerates(
+            &json!({"key": "workload-class", "value": "other"}),
+            &t
+        ));
+        assert!(!tolerates(
+            &json!({"key": "workload-class", "operator": "Equal", "value": "batch", "effect": "NoExecute"}),
+            &t
+        ));
+        assert!(!tolerates(
+            &json!({"key": "other", "operator": "Exists"}),
+            &t
+        ));
         let bare = Taint::parse("dedicated:NoExecute").unwrap();
-        assert_eq!(toleration(&bare), json!({"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}));
+        assert_eq!(
+            toleration(&bare),
+            json!({"key": "dedicated", "operator": "Exists", "effect": "NoExecute"})
+        );
         assert!(Taint::parse("k=v:Sometimes").is_none());
     }
 }

@@ -1,12 +1,12 @@
-use crate::yaml::Lookup as _;
 use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
+use crate::json;
 use crate::policy::{Budget, IntOrPercent, Tier};
 use crate::selector;
 use crate::workload::Workload;
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
-use crate::json;
 
 rule! {
     /// HA107 pod-disruption-budget: a replicated workload has no PodDisruptionBudget.
@@ -59,10 +59,15 @@ impl Rule for PodDisruptionBudget {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || w.hook.is_some() || !w.kind.scalable() {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected)
+            || w.hook.is_some()
+            || !w.kind.scalable()
+        {
             return Vec::new();
         }
-        let Some(floor) = cx.floor(w, d).filter(|f| *f >= 2) else { return Vec::new() };
+        let Some(floor) = cx.floor(w, d).filter(|f| *f >= 2) else {
+            return Vec::new();
+        };
         self.one(cx, w, d, floor).into_iter().collect()
     }
 }
@@ -74,13 +79,17 @@ impl PodDisruptionBudget {
         let ns = cx.namespace_of(w);
         let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
             cx.object_namespace(o) == ns.as_deref()
-                && o.at("/spec/selector").is_some_and(|s| selector::matches(s, &w.pod_labels))
+                && o.at("/spec/selector")
+                    .is_some_and(|s| selector::matches(s, &w.pod_labels))
         });
         if let Some(pdb) = covering {
             if generated(pdb) {
                 return None;
             }
-            let name = pdb.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+            let name = pdb
+                .at("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("?");
             let existing = Budget {
                 max_unavailable: pdb.at("/spec/maxUnavailable").and_then(int_or_percent),
                 min_available: pdb.at("/spec/minAvailable").and_then(int_or_percent),
@@ -100,8 +109,13 @@ impl PodDisruptionBudget {
                 format!("no PDB for leader-elected `{}`: its standbys are not Ready, so a budget would block evicting the leader forever (set tiers.leaderElected.standbysReady: true if they are)", w.service),
             ));
         }
-        let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
-        let budget = svc.and_then(|s| s.pdb.clone()).unwrap_or_else(|| scaled.pdb.clone());
+        let svc = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| cx.policy.services.get(k));
+        let budget = svc
+            .and_then(|s| s.pdb.clone())
+            .unwrap_or_else(|| scaled.pdb.clone());
         match allowed(&budget, floor) {
             Some(n) if n > 0 => {}
             _ => {
@@ -146,7 +160,10 @@ fn show(v: &IntOrPercent) -> String {
 
 fn int_or_percent(v: &Json) -> Option<IntOrPercent> {
     match v {
-        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(IntOrPercent::Int),
+        Json::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(IntOrPercent::Int),
         Json::String(s) => Some(IntOrPercent::Percent(s.to_string())),
         _ => None,
     }
@@ -167,7 +184,10 @@ mod tests {
     use super::*;
 
     fn b(max: Option<IntOrPercent>, min: Option<IntOrPercent>) -> Budget {
-        Budget { max_unavailable: max, min_available: min }
+        Budget {
+            max_unavailable: max,
+            min_available: min,
+        }
     }
 
     #[test]
@@ -234,16 +254,34 @@ spec:
 
     #[test]
     fn only_replicated_stateless_workloads_get_a_budget() {
-        let policy = crate::policy::load(Some("generic"), Some(("p.yaml", "services: {beat: {tier: singleton}}\n"))).unwrap();
-        let a = crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
-        let added: Vec<(&str, &str)> = a.added.iter().map(|d| (d.kind.as_str(), d.name.as_str())).collect();
+        let policy = crate::policy::load(
+            Some("generic"),
+            Some(("p.yaml", "services: {beat: {tier: singleton}}\n")),
+        )
+        .unwrap();
+        let a =
+            crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let added: Vec<(&str, &str)> = a
+            .added
+            .iter()
+            .map(|d| (d.kind.as_str(), d.name.as_str()))
+            .collect();
         // Not the singleton, the hook, the DaemonSet, the Job or the database.
         assert_eq!(added, [("PodDisruptionBudget", "web-pdb")]);
         let pdb = &a.added[0].value;
-        assert_eq!(pdb["metadata"]["namespace"], "ns", "an absent namespace is the release's");
-        assert_eq!(pdb["spec"]["selector"], json!({"matchLabels": {"app": "web"}}));
+        assert_eq!(
+            pdb["metadata"]["namespace"], "ns",
+            "an absent namespace is the release's"
+        );
+        assert_eq!(
+            pdb["spec"]["selector"],
+            json!({"matchLabels": {"app": "web"}})
+        );
         assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
-        assert_eq!(pdb["metadata"]["labels"], json!({"app.kubernetes.io/managed-by": "helm-ha", "helm-ha.io/for": "web"}));
+        assert_eq!(
+            pdb["metadata"]["labels"],
+            json!({"app.kubernetes.io/managed-by": "helm-ha", "helm-ha.io/for": "web"})
+        );
     }
 
     #[test]
@@ -251,16 +289,19 @@ spec:
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
         let input = format!("{STREAM}{all}");
-        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a =
+            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
         let input = format!("{STREAM}{elsewhere}");
-        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a =
+            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
         let input = format!("{STREAM}{null}");
-        let a = crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a =
+            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
         assert_eq!(a.added.len(), 1);
     }
 

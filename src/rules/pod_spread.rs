@@ -1,10 +1,10 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
+use crate::json;
 use crate::policy::{Spread, Tier};
 use crate::selector;
 use crate::workload::{at, Kind, Workload};
-use crate::json;
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Map};
 
 pub const HOSTNAME: &str = "kubernetes.io/hostname";
@@ -54,14 +54,21 @@ impl Rule for PodSpread {
         if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) {
             return out;
         }
-        let (Some(floor), Some(scaled)) = (cx.floor(w, d), cx.policy.scaled(d.tier)) else { return out };
-        let svc = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k));
+        let (Some(floor), Some(scaled)) = (cx.floor(w, d), cx.policy.scaled(d.tier)) else {
+            return out;
+        };
+        let svc = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| cx.policy.services.get(k));
         let mode = svc.and_then(|s| s.spread).unwrap_or(scaled.spread);
         if floor < 2 || mode == Spread::None || !w.kind.scalable() {
             return out;
         }
         let obj = cx.obj(w);
-        let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else { return out };
+        let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else {
+            return out;
+        };
         let pod = Pod::of(obj, w);
         let when = match scaled.when_unsatisfiable {
             crate::policy::WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
@@ -76,7 +83,11 @@ impl Rule for PodSpread {
             let term = json!({"labelSelector": sel, "topologyKey": key});
             let aa = format!("{}.spec.affinity.podAntiAffinity", w.template_path());
             let (path, item, how) = match (mode, key) {
-                (Spread::AntiAffinity, HOSTNAME) => (format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"), term, "required anti-affinity"),
+                (Spread::AntiAffinity, HOSTNAME) => (
+                    format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"),
+                    term,
+                    "required anti-affinity",
+                ),
                 (Spread::AntiAffinity | Spread::SoftAntiAffinity, _) => (
                     format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution"),
                     json!({"weight": 100, "podAffinityTerm": term}),
@@ -91,14 +102,29 @@ impl Rule for PodSpread {
                     if w.kind == Kind::Deployment {
                         c["matchLabelKeys"] = json!(["pod-template-hash"]);
                     }
-                    (format!("{}.spec.topologySpreadConstraints", w.template_path()), c, "topology spread constraint")
+                    (
+                        format!("{}.spec.topologySpreadConstraints", w.template_path()),
+                        c,
+                        "topology spread constraint",
+                    )
                 }
             };
             edits.push(Edit::Append(w.path(&path), item));
             added.push(format!("{how} per {what}"));
         }
         if !edits.is_empty() {
-            let msg = format!("replicas of `{}` may share a {}: adds {}", w.service, if added.len() == 2 { "node or zone" } else if added[0].ends_with("node") { "node" } else { "zone" }, added.join(" and "));
+            let msg = format!(
+                "replicas of `{}` may share a {}: adds {}",
+                w.service,
+                if added.len() == 2 {
+                    "node or zone"
+                } else if added[0].ends_with("node") {
+                    "node"
+                } else {
+                    "zone"
+                },
+                added.join(" and ")
+            );
             out.push(Finding::on(&Self::META, Severity::Warning, w, msg).edit(w, edits));
         }
         out
@@ -114,36 +140,54 @@ pub struct Pod<'p, 'a> {
 impl<'p, 'a> Pod<'p, 'a> {
     pub fn of(obj: &'p Json<'a>, w: &'p Workload) -> Self {
         let spec = at(obj, &format!("{}.spec", w.template_path()));
-        Pod { labels: &w.pod_labels, spec }
+        Pod {
+            labels: &w.pod_labels,
+            spec,
+        }
     }
 
     fn list(&self, pointer: &str) -> impl Iterator<Item = &'p Json<'a>> {
-        self.spec.and_then(|s| s.at(pointer)).and_then(Json::as_array).into_iter().flatten()
+        self.spec
+            .and_then(|s| s.at(pointer))
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
     }
 
     /// Anti-affinity terms (required and preferred) on `key` that select this pod's own labels.
     pub fn anti_affinity(&self, key: &str, required: bool) -> bool {
         let terms: Vec<&Json<'a>> = if required {
-            self.list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution").collect()
+            self.list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+                .collect()
         } else {
-            self.list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution").filter_map(|t| t.get("podAffinityTerm")).collect()
+            self.list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution")
+                .filter_map(|t| t.get("podAffinityTerm"))
+                .collect()
         };
         terms.into_iter().any(|t| self.own(t, key))
     }
 
     /// Is `key` already spread over, by anything that counts the pod's own replicas?
     pub fn covers(&self, key: &str) -> bool {
-        self.anti_affinity(key, true) || self.anti_affinity(key, false) || self.list("/topologySpreadConstraints").any(|t| self.own(t, key))
+        self.anti_affinity(key, true)
+            || self.anti_affinity(key, false)
+            || self
+                .list("/topologySpreadConstraints")
+                .any(|t| self.own(t, key))
     }
 
     fn has_constraint(&self, key: &str, when: &str) -> bool {
         self.list("/topologySpreadConstraints").any(|t| {
-            t.get("topologyKey").and_then(Json::as_str) == Some(key) && t.get("whenUnsatisfiable").and_then(Json::as_str) == Some(when)
+            t.get("topologyKey").and_then(Json::as_str) == Some(key)
+                && t.get("whenUnsatisfiable").and_then(Json::as_str) == Some(when)
         })
     }
 
     fn own(&self, term: &Json<'_>, key: &str) -> bool {
-        term.get("topologyKey").and_then(Json::as_str) == Some(key) && term.get("labelSelector").is_some_and(|s| selector::matches(s, self.labels))
+        term.get("topologyKey").and_then(Json::as_str) == Some(key)
+            && term
+                .get("labelSelector")
+                .is_some_and(|s| selector::matches(s, self.labels))
     }
 }
 
@@ -162,37 +206,78 @@ mod tests {
 
     #[test]
     fn topology_spread_selects_the_workloads_own_pods_and_skips_old_revisions() {
-        let found = run(&[&PodSpread], &policy(), vec![deployment("web", 2, json!({"containers": []}))]);
+        let found = run(
+            &[&PodSpread],
+            &policy(),
+            vec![deployment("web", 2, json!({"containers": []}))],
+        );
         let e = edits(&found);
         assert_eq!(e.len(), 2);
-        let Edit::Append(path, item) = &e[0] else { panic!() };
-        assert_eq!(path, &crate::yaml::path("spec.template.spec.topologySpreadConstraints"));
-        assert_eq!(item, &json!({"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {"app": "web"}}, "matchLabelKeys": ["pod-template-hash"]}));
+        let Edit::Append(path, item) = &e[0] else {
+            panic!()
+        };
+        assert_eq!(
+            path,
+            &crate::yaml::path("spec.template.spec.topologySpreadConstraints")
+        );
+        assert_eq!(
+            item,
+            &json!({"maxSkew": 1, "topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": "web"}}, "matchLabelKeys": ["pod-template-hash"]})
+        );
     }
 
     #[test]
     fn the_guides_block_is_required_per_node_and_preferred_per_zone() {
         let mut p = policy();
         p.tiers.stateless.spread = Spread::AntiAffinity;
-        let e = edits(&run(&[&PodSpread], &p, vec![deployment("web", 2, json!({"containers": []}))]));
+        let e = edits(&run(
+            &[&PodSpread],
+            &p,
+            vec![deployment("web", 2, json!({"containers": []}))],
+        ));
         let aa = "spec.template.spec.affinity.podAntiAffinity";
-        assert_eq!(e, vec![
-            Edit::Append(crate::yaml::path(&format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution")), json!({"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME})),
-            Edit::Append(crate::yaml::path(&format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution")), json!({"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": ZONE}})),
-        ]);
+        assert_eq!(
+            e,
+            vec![
+                Edit::Append(
+                    crate::yaml::path(&format!(
+                        "{aa}.requiredDuringSchedulingIgnoredDuringExecution"
+                    )),
+                    json!({"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME})
+                ),
+                Edit::Append(
+                    crate::yaml::path(&format!(
+                        "{aa}.preferredDuringSchedulingIgnoredDuringExecution"
+                    )),
+                    json!({"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": ZONE}})
+                ),
+            ]
+        );
     }
 
     #[test]
     fn existing_terms_for_own_pods_are_kept_and_foreign_ones_do_not_count() {
         let own = json!({"containers": [], "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME}]}}});
-        let e = edits(&run(&[&PodSpread], &policy(), vec![deployment("web", 2, own)]));
+        let e = edits(&run(
+            &[&PodSpread],
+            &policy(),
+            vec![deployment("web", 2, own)],
+        ));
         assert_eq!(e.len(), 1, "only the zone is missing");
         let foreign = json!({"containers": [], "topologySpreadConstraints": [
             {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "other"}}}]});
-        let e = edits(&run(&[&PodSpread], &policy(), vec![deployment("web", 2, foreign)]));
-        assert_eq!(e.len(), 2, "a constraint over other pods does not spread these");
+        let e = edits(&run(
+            &[&PodSpread],
+            &policy(),
+            vec![deployment("web", 2, foreign)],
+        ));
+        assert_eq!(
+            e.len(),
+            2,
+            "a constraint over other pods does not spread these"
+        );
     }
 
     #[test]
@@ -200,7 +285,16 @@ mod tests {
         let clash = json!({"containers": [], "topologySpreadConstraints": [
             {"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app": "other"}}}]});
         let found = run(&[&PodSpread], &policy(), vec![deployment("web", 2, clash)]);
-        assert!(found.iter().any(|f| f.fix.is_none() && f.message.contains("the API rejects duplicates")), "{found:?}");
-        assert_eq!(edits(&found[1..]).len(), 1, "the hostname constraint is still added");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.fix.is_none() && f.message.contains("the API rejects duplicates")),
+            "{found:?}"
+        );
+        assert_eq!(
+            edits(&found[1..]).len(),
+            1,
+            "the hostname constraint is still added"
+        );
     }
 }

@@ -1,10 +1,10 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::selector;
 use crate::workload::{at, Workload};
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 rule! {
     /// HA201 readiness-probe: a Tier-1 container has no readiness probe.
@@ -44,22 +44,43 @@ impl Rule for ReadinessProbe {
             return Vec::new();
         }
         let obj = cx.obj(w);
-        let missing: Vec<&str> = containers(obj, w).filter(|c| c.get("readinessProbe").is_none_or(Json::is_null)).map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?")).collect();
+        let missing: Vec<&str> = containers(obj, w)
+            .filter(|c| c.get("readinessProbe").is_none_or(Json::is_null))
+            .map(|c| c.get("name").and_then(Json::as_str).unwrap_or("?"))
+            .collect();
         if missing.is_empty() {
             return Vec::new();
         }
-        let names = missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        let names = missing
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let (severity, why) = match exposing_service(cx, w) {
             Some(svc) => (Severity::Warning, format!("Service `{svc}` sends traffic to pods that are not ready yet, or hung")),
             None => (Severity::Info, "pods count as Ready when the process starts, so rollouts and drains do not wait for them".to_string()),
         };
-        vec![Finding::on(&Self::META, severity, w, format!("container(s) {names} of `{}` have no readinessProbe: {why}", w.service))]
+        vec![Finding::on(
+            &Self::META,
+            severity,
+            w,
+            format!(
+                "container(s) {names} of `{}` have no readinessProbe: {why}",
+                w.service
+            ),
+        )]
     }
 }
 
 /// The regular containers of a workload's pod template.
-pub(super) fn containers<'v, 'a>(obj: &'v Json<'a>, w: &Workload) -> impl Iterator<Item = &'v Json<'a>> {
-    at(obj, &format!("{}.spec.containers", w.template_path())).and_then(Json::as_array).into_iter().flatten()
+pub(super) fn containers<'v, 'a>(
+    obj: &'v Json<'a>,
+    w: &Workload,
+) -> impl Iterator<Item = &'v Json<'a>> {
+    at(obj, &format!("{}.spec.containers", w.template_path()))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// The name of a Service in the stream whose selector picks the workload's pods (same
@@ -69,9 +90,17 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
     let w_ns = cx.namespace_of(w);
     cx.services_selecting(labels).into_iter().find_map(|o| {
         let ns = cx.object_namespace(o);
-        let sel = o.at("/spec/selector").and_then(Json::as_object).filter(|s| !s.is_empty())?;
+        let sel = o
+            .at("/spec/selector")
+            .and_then(Json::as_object)
+            .filter(|s| !s.is_empty())?;
         let as_selector = crate::json!({ "matchLabels": sel });
-        (ns == w_ns.as_deref() && selector::matches(&as_selector, labels)).then(|| o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?").to_string())
+        (ns == w_ns.as_deref() && selector::matches(&as_selector, labels)).then(|| {
+            o.at("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_string()
+        })
     })
 }
 
@@ -84,17 +113,38 @@ mod tests {
     #[test]
     fn warns_for_served_pods_and_notes_unserved_ones() {
         let objects = vec![
-            deployment("api", 2, json!({"containers": [{"name": "api", "image": "app:1"}, {"name": "sidecar", "image": "proxy:1", "readinessProbe": {"tcpSocket": {"port": 1}}}]})),
+            deployment(
+                "api",
+                2,
+                json!({"containers": [{"name": "api", "image": "app:1"}, {"name": "sidecar", "image": "proxy:1", "readinessProbe": {"tcpSocket": {"port": 1}}}]}),
+            ),
             service("api", "ClusterIP", json!({})),
-            deployment("worker", 2, json!({"containers": [{"name": "worker", "image": "app:1"}]})),
+            deployment(
+                "worker",
+                2,
+                json!({"containers": [{"name": "worker", "image": "app:1"}]}),
+            ),
         ];
         let found = run(&[&ReadinessProbe], &policy(), objects);
         assert_eq!(found.len(), 2);
-        assert_eq!((found[0].object.as_str(), found[0].severity), ("Deployment/api", Severity::Warning));
-        assert!(found[0].message.contains("`api`") && !found[0].message.contains("sidecar"), "{}", found[0].message);
+        assert_eq!(
+            (found[0].object.as_str(), found[0].severity),
+            ("Deployment/api", Severity::Warning)
+        );
+        assert!(
+            found[0].message.contains("`api`") && !found[0].message.contains("sidecar"),
+            "{}",
+            found[0].message
+        );
         assert!(found[0].message.contains("Service `api`"));
-        assert_eq!((found[1].object.as_str(), found[1].severity), ("Deployment/worker", Severity::Info));
-        assert!(found.iter().all(|f| f.fix.is_none()), "never injects a probe");
+        assert_eq!(
+            (found[1].object.as_str(), found[1].severity),
+            ("Deployment/worker", Severity::Info)
+        );
+        assert!(
+            found.iter().all(|f| f.fix.is_none()),
+            "never injects a probe"
+        );
     }
 
     #[test]
@@ -104,7 +154,11 @@ mod tests {
         // matches must give the same answers as asking every Service.
         let mut objects = Vec::new();
         for name in ["a", "b", "c"] {
-            let mut d = deployment(name, 2, json!({"containers": [{"name": name, "image": "app:1"}]}));
+            let mut d = deployment(
+                name,
+                2,
+                json!({"containers": [{"name": name, "image": "app:1"}]}),
+            );
             d["spec"]["template"]["metadata"]["labels"]["instance"] = json!("rel");
             objects.push(d);
         }
@@ -114,7 +168,10 @@ mod tests {
             objects.push(s);
         };
         svc("to-a", json!({"instance": "rel", "app": "a"}));
-        svc("to-b-half", json!({"instance": "rel", "app": "b", "tier": "x"}));
+        svc(
+            "to-b-half",
+            json!({"instance": "rel", "app": "b", "tier": "x"}),
+        );
         svc("numeric", json!({"app": 1}));
         svc("to-c", json!({"app": "c", "instance": "rel"}));
         svc("to-all", json!({"instance": "rel"}));
@@ -128,13 +185,25 @@ mod tests {
     #[test]
     fn probed_hooks_singletons_and_stateful_are_quiet() {
         let probed = json!({"containers": [{"name": "a", "image": "app:1", "readinessProbe": {"httpGet": {"path": "/ready", "port": 80}}}]});
-        let mut hook = deployment("hooked", 1, json!({"containers": [{"name": "a", "image": "app:1"}]}));
+        let mut hook = deployment(
+            "hooked",
+            1,
+            json!({"containers": [{"name": "a", "image": "app:1"}]}),
+        );
         hook["metadata"]["annotations"] = json!({"helm.sh/hook": "pre-install"});
         let objects = vec![
             deployment("web", 2, probed),
             hook,
-            deployment("beat", 1, json!({"containers": [{"name": "beat", "image": "app:1"}]})),
-            deployment("db", 1, json!({"containers": [{"name": "db", "image": "postgres:16"}]})),
+            deployment(
+                "beat",
+                1,
+                json!({"containers": [{"name": "beat", "image": "app:1"}]}),
+            ),
+            deployment(
+                "db",
+                1,
+                json!({"containers": [{"name": "db", "image": "postgres:16"}]}),
+            ),
         ];
         assert_eq!(run(&[&ReadinessProbe], &policy(), objects), vec![]);
     }
@@ -143,7 +212,11 @@ mod tests {
     fn a_service_in_another_namespace_does_not_count() {
         let mut svc = service("api", "ClusterIP", json!({}));
         svc["metadata"]["namespace"] = json!("other");
-        let mut dep = deployment("api", 2, json!({"containers": [{"name": "api", "image": "app:1"}]}));
+        let mut dep = deployment(
+            "api",
+            2,
+            json!({"containers": [{"name": "api", "image": "app:1"}]}),
+        );
         dep["metadata"]["namespace"] = json!("prod");
         let found = run(&[&ReadinessProbe], &policy(), vec![dep, svc]);
         assert_eq!(found[0].severity, Severity::Info);

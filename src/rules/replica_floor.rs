@@ -1,8 +1,8 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::Workload;
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -31,11 +31,20 @@ impl Rule for ReplicaFloor {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected) || !w.kind.scalable() || cx.autoscaled(w, d) {
+        if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected)
+            || !w.kind.scalable()
+            || cx.autoscaled(w, d)
+        {
             return Vec::new();
         }
-        let Some(floor) = cx.floor(w, d) else { return Vec::new() };
-        let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
+        let Some(floor) = cx.floor(w, d) else {
+            return Vec::new();
+        };
+        let replicas = cx
+            .obj(w)
+            .at("/spec/replicas")
+            .and_then(Json::as_i64)
+            .unwrap_or(1);
         if replicas >= i64::from(floor) {
             return Vec::new();
         }
@@ -48,31 +57,62 @@ impl Rule for ReplicaFloor {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use crate::rules::Fix;
     use crate::json;
+    use crate::rules::Fix;
 
     #[test]
     fn raises_to_the_floor_and_never_lowers() {
-        let found = run(&[&ReplicaFloor], &policy(), vec![deployment("web", 1, json!({"containers": []})), deployment("api", 5, json!({"containers": []}))]);
+        let found = run(
+            &[&ReplicaFloor],
+            &policy(),
+            vec![
+                deployment("web", 1, json!({"containers": []})),
+                deployment("api", 5, json!({"containers": []})),
+            ],
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].object, "Deployment/web");
-        assert_eq!(found[0].fix, Some(Fix::Edit { doc: 0, edits: vec![Edit::Set(crate::yaml::path("spec.replicas"), json!(2))] }));
+        assert_eq!(
+            found[0].fix,
+            Some(Fix::Edit {
+                doc: 0,
+                edits: vec![Edit::Set(crate::yaml::path("spec.replicas"), json!(2))]
+            })
+        );
     }
 
     #[test]
     fn an_absent_count_is_one_and_a_service_floor_wins() {
         let mut web = deployment("web", 1, json!({"containers": []}));
-        web["spec"].as_object_mut().unwrap().shift_remove("replicas");
+        web["spec"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("replicas");
         let mut p = policy();
-        p.services.insert("web".into(), crate::policy::Service { replicas: Some(4), ..Default::default() });
+        p.services.insert(
+            "web".into(),
+            crate::policy::Service {
+                replicas: Some(4),
+                ..Default::default()
+            },
+        );
         let found = run(&[&ReplicaFloor], &p, vec![web]);
-        assert!(found[0].message.starts_with("1 replica(s) < floor 4"), "{}", found[0].message);
+        assert!(
+            found[0].message.starts_with("1 replica(s) < floor 4"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
     fn a_count_an_autoscaler_owns_is_left_alone() {
         let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 4}});
-        assert!(run(&[&ReplicaFloor], &policy(), vec![deployment("web", 1, json!({"containers": []})), hpa]).is_empty());
+        assert!(run(
+            &[&ReplicaFloor],
+            &policy(),
+            vec![deployment("web", 1, json!({"containers": []})), hpa]
+        )
+        .is_empty());
     }
 }

@@ -1,9 +1,9 @@
-use crate::yaml::Lookup as _;
 use super::pod_spread::{Pod, HOSTNAME};
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::{Kind, Workload};
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -44,14 +44,27 @@ impl Rule for RolloutDeadlock {
             return Vec::new();
         }
         let strategy = obj.at("/spec/strategy");
-        if strategy.and_then(|s| s.get("type")).and_then(Json::as_str).is_some_and(|t| t != "RollingUpdate") {
+        if strategy
+            .and_then(|s| s.get("type"))
+            .and_then(Json::as_str)
+            .is_some_and(|t| t != "RollingUpdate")
+        {
             return Vec::new();
         }
         // Under an autoscaler the count can drop to its minimum, which HA108 keeps at the floor or
         // above: judge the rollout at the floor.
-        let static_count = if cx.autoscaled(w, d) { None } else { obj.at("/spec/replicas").and_then(Json::as_u64) };
-        let replicas = static_count.or_else(|| cx.floor(w, d).map(u64::from)).unwrap_or(1);
-        let max_unavailable = strategy.and_then(|s| s.at("/rollingUpdate/maxUnavailable")).cloned().unwrap_or(Json::from("25%"));
+        let static_count = if cx.autoscaled(w, d) {
+            None
+        } else {
+            obj.at("/spec/replicas").and_then(Json::as_u64)
+        };
+        let replicas = static_count
+            .or_else(|| cx.floor(w, d).map(u64::from))
+            .unwrap_or(1);
+        let max_unavailable = strategy
+            .and_then(|s| s.at("/rollingUpdate/maxUnavailable"))
+            .cloned()
+            .unwrap_or(Json::from("25%"));
         if resolve_down(&max_unavailable, replicas) != Some(0) {
             return Vec::new();
         }
@@ -70,7 +83,11 @@ impl Rule for RolloutDeadlock {
 fn resolve_down(v: &Json, total: u64) -> Option<u64> {
     match v {
         Json::Number(n) => n.as_u64(),
-        Json::String(s) => s.strip_suffix('%')?.parse::<u64>().ok().map(|p| total * p / 100),
+        Json::String(s) => s
+            .strip_suffix('%')?
+            .parse::<u64>()
+            .ok()
+            .map(|p| total * p / 100),
         _ => None,
     }
 }
@@ -93,8 +110,8 @@ mod rule_tests {
     use super::super::pod_spread::PodSpread;
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use crate::policy::Spread;
     use crate::json;
+    use crate::policy::Spread;
 
     fn hard() -> crate::policy::Policy {
         let mut p = policy();
@@ -104,18 +121,39 @@ mod rule_tests {
 
     #[test]
     fn hard_node_anti_affinity_with_the_default_strategy_rolls_one_pod_at_a_time() {
-        let found = run(&[&PodSpread, &RolloutDeadlock], &hard(), vec![deployment("web", 3, json!({"containers": []}))]);
+        let found = run(
+            &[&PodSpread, &RolloutDeadlock],
+            &hard(),
+            vec![deployment("web", 3, json!({"containers": []}))],
+        );
         assert_eq!(found.len(), 1);
-        let Some(crate::rules::Fix::Edit { edits, .. }) = &found[0].fix else { panic!() };
-        assert!(edits.contains(&Edit::Set(crate::yaml::path("spec.strategy.rollingUpdate.maxSurge"), json!(0))));
-        assert!(edits.contains(&Edit::Set(crate::yaml::path("spec.strategy.rollingUpdate.maxUnavailable"), json!(1))));
+        let Some(crate::rules::Fix::Edit { edits, .. }) = &found[0].fix else {
+            panic!()
+        };
+        assert!(edits.contains(&Edit::Set(
+            crate::yaml::path("spec.strategy.rollingUpdate.maxSurge"),
+            json!(0)
+        )));
+        assert!(edits.contains(&Edit::Set(
+            crate::yaml::path("spec.strategy.rollingUpdate.maxUnavailable"),
+            json!(1)
+        )));
     }
 
     #[test]
     fn soft_spread_or_a_strategy_that_can_take_a_pod_down_is_fine() {
-        assert!(run(&[&PodSpread, &RolloutDeadlock], &policy(), vec![deployment("web", 3, json!({"containers": []}))]).is_empty());
+        assert!(run(
+            &[&PodSpread, &RolloutDeadlock],
+            &policy(),
+            vec![deployment("web", 3, json!({"containers": []}))]
+        )
+        .is_empty());
         let mut d = deployment("web", 4, json!({"containers": []}));
-        d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}});
-        assert!(run(&[&PodSpread, &RolloutDeadlock], &hard(), vec![d]).is_empty(), "25% of 4 is 1");
+        d["spec"]["strategy"] =
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}});
+        assert!(
+            run(&[&PodSpread, &RolloutDeadlock], &hard(), vec![d]).is_empty(),
+            "25% of 4 is 1"
+        );
     }
 }

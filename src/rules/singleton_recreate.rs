@@ -1,8 +1,8 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::{Kind, Workload};
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -31,14 +31,29 @@ impl Rule for SingletonRecreate {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        if d.tier != Tier::Singleton || w.kind != Kind::Deployment || cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate") {
+        if d.tier != Tier::Singleton
+            || w.kind != Kind::Deployment
+            || cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate")
+        {
             return Vec::new();
         }
-        let mut edits = vec![Edit::Set(w.path("spec.strategy.type"), Json::from("Recreate"))];
+        let mut edits = vec![Edit::Set(
+            w.path("spec.strategy.type"),
+            Json::from("Recreate"),
+        )];
         if cx.obj(w).at("/spec/strategy/rollingUpdate").is_some() {
             edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
         }
-        vec![Finding::on(&Self::META, Severity::Warning, w, format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service)).edit(w, edits)]
+        vec![Finding::on(
+            &Self::META,
+            Severity::Warning,
+            w,
+            format!(
+                "singleton `{}` rolls by starting a second copy first; use Recreate",
+                w.service
+            ),
+        )
+        .edit(w, edits)]
     }
 }
 
@@ -46,21 +61,35 @@ impl Rule for SingletonRecreate {
 mod tests {
     use super::super::testkit::{deployment, policy, run};
     use super::*;
-    use crate::rules::Fix;
     use crate::json;
+    use crate::rules::Fix;
 
     #[test]
     fn recreate_replaces_the_rolling_update() {
         let mut d = deployment("beat", 1, json!({"containers": []}));
         d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}});
         let found = run(&[&SingletonRecreate], &policy(), vec![d]);
-        assert_eq!(found[0].fix, Some(Fix::Edit { doc: 0, edits: vec![
-            Edit::Set(crate::yaml::path("spec.strategy.type"), json!("Recreate")),
-            Edit::Remove(crate::yaml::path("spec.strategy.rollingUpdate")),
-        ] }));
+        assert_eq!(
+            found[0].fix,
+            Some(Fix::Edit {
+                doc: 0,
+                edits: vec![
+                    Edit::Set(crate::yaml::path("spec.strategy.type"), json!("Recreate")),
+                    Edit::Remove(crate::yaml::path("spec.strategy.rollingUpdate")),
+                ]
+            })
+        );
         let mut done = deployment("beat", 1, json!({"containers": []}));
         done["spec"]["strategy"] = json!({"type": "Recreate"});
         assert!(run(&[&SingletonRecreate], &policy(), vec![done]).is_empty());
-        assert!(run(&[&SingletonRecreate], &policy(), vec![deployment("web", 1, json!({"containers": []}))]).is_empty(), "not a singleton");
+        assert!(
+            run(
+                &[&SingletonRecreate],
+                &policy(),
+                vec![deployment("web", 1, json!({"containers": []}))]
+            )
+            .is_empty(),
+            "not a singleton"
+        );
     }
 }

@@ -1,9 +1,9 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::Workload;
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 rule! {
     /// HA102 singleton-replicas: a singleton asked to run more than one copy.
@@ -35,8 +35,17 @@ impl Rule for SingletonReplicas {
         if d.tier != Tier::Singleton || !w.kind.scalable() {
             return Vec::new();
         }
-        let replicas = cx.obj(w).at("/spec/replicas").and_then(Json::as_i64).unwrap_or(1);
-        let allowed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.allow_replicas).unwrap_or(1);
+        let replicas = cx
+            .obj(w)
+            .at("/spec/replicas")
+            .and_then(Json::as_i64)
+            .unwrap_or(1);
+        let allowed = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| cx.policy.services.get(k))
+            .and_then(|s| s.allow_replicas)
+            .unwrap_or(1);
         if replicas <= i64::from(allowed) {
             return Vec::new();
         }
@@ -52,17 +61,49 @@ mod tests {
 
     #[test]
     fn a_singleton_asked_for_two_copies_is_an_error_without_a_fix() {
-        let found = run(&[&SingletonReplicas], &policy(), vec![deployment("beat", 2, json!({"containers": []}))]);
+        let found = run(
+            &[&SingletonReplicas],
+            &policy(),
+            vec![deployment("beat", 2, json!({"containers": []}))],
+        );
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].severity, found[0].fix.is_none()), (Severity::Error, true));
-        assert!(run(&[&SingletonReplicas], &policy(), vec![deployment("beat", 1, json!({"containers": []}))]).is_empty());
+        assert_eq!(
+            (found[0].severity, found[0].fix.is_none()),
+            (Severity::Error, true)
+        );
+        assert!(run(
+            &[&SingletonReplicas],
+            &policy(),
+            vec![deployment("beat", 1, json!({"containers": []}))]
+        )
+        .is_empty());
     }
 
     #[test]
     fn the_policy_can_allow_more() {
         let mut p = policy();
-        p.services.insert("beat".into(), crate::policy::Service { tier: Some(Tier::Singleton), allow_replicas: Some(2), ..Default::default() });
-        assert!(run(&[&SingletonReplicas], &p, vec![deployment("beat", 2, json!({"containers": []}))]).is_empty());
-        assert_eq!(run(&[&SingletonReplicas], &p, vec![deployment("beat", 3, json!({"containers": []}))]).len(), 1);
+        p.services.insert(
+            "beat".into(),
+            crate::policy::Service {
+                tier: Some(Tier::Singleton),
+                allow_replicas: Some(2),
+                ..Default::default()
+            },
+        );
+        assert!(run(
+            &[&SingletonReplicas],
+            &p,
+            vec![deployment("beat", 2, json!({"containers": []}))]
+        )
+        .is_empty());
+        assert_eq!(
+            run(
+                &[&SingletonReplicas],
+                &p,
+                vec![deployment("beat", 3, json!({"containers": []}))]
+            )
+            .len(),
+            1
+        );
     }
 }

@@ -35,8 +35,16 @@ impl Rule for StatefulInChart {
         if d.tier != Tier::Stateful {
             return Vec::new();
         }
-        let severity = if cx.policy.strict { Severity::Error } else { Severity::Warning };
-        let managed = d.policy_key.as_deref().and_then(|k| cx.policy.services.get(k)).and_then(|s| s.managed.clone());
+        let severity = if cx.policy.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let managed = d
+            .policy_key
+            .as_deref()
+            .and_then(|k| cx.policy.services.get(k))
+            .and_then(|s| s.managed.clone());
         let instead = managed.unwrap_or_else(|| "a managed, multi-AZ equivalent".to_string());
         vec![Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA (one replica, one disk, one zone); use {instead}", w.service))]
     }
@@ -49,24 +57,56 @@ mod tests {
     use crate::json;
 
     fn redis() -> crate::yaml::Json<'static> {
-        deployment("cache", 1, json!({"containers": [{"name": "r", "image": "docker.io/library/redis:7"}]}))
+        deployment(
+            "cache",
+            1,
+            json!({"containers": [{"name": "r", "image": "docker.io/library/redis:7"}]}),
+        )
     }
 
     #[test]
     fn in_chart_databases_are_reported_and_left_alone() {
-        let found = run(&[&StatefulInChart], &policy(), vec![redis(), deployment("web", 1, json!({"containers": []}))]);
+        let found = run(
+            &[&StatefulInChart],
+            &policy(),
+            vec![redis(), deployment("web", 1, json!({"containers": []}))],
+        );
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].severity, found[0].object.as_str(), found[0].fix.is_none()), (Severity::Warning, "Deployment/cache", true));
-        assert!(found[0].message.contains("use a managed, multi-AZ equivalent"), "{}", found[0].message);
+        assert_eq!(
+            (
+                found[0].severity,
+                found[0].object.as_str(),
+                found[0].fix.is_none()
+            ),
+            (Severity::Warning, "Deployment/cache", true)
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("use a managed, multi-AZ equivalent"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
     fn strict_makes_it_an_error_and_the_policy_names_the_replacement() {
         let mut p = policy();
         p.strict = true;
-        p.services.insert("cache".into(), crate::policy::Service { tier: Some(Tier::Stateful), managed: Some("ElastiCache Multi-AZ".into()), ..Default::default() });
+        p.services.insert(
+            "cache".into(),
+            crate::policy::Service {
+                tier: Some(Tier::Stateful),
+                managed: Some("ElastiCache Multi-AZ".into()),
+                ..Default::default()
+            },
+        );
         let found = run(&[&StatefulInChart], &p, vec![redis()]);
         assert_eq!(found[0].severity, Severity::Error);
-        assert!(found[0].message.ends_with("use ElastiCache Multi-AZ"), "{}", found[0].message);
+        assert!(
+            found[0].message.ends_with("use ElastiCache Multi-AZ"),
+            "{}",
+            found[0].message
+        );
     }
 }

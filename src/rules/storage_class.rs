@@ -1,11 +1,11 @@
-use crate::yaml::Lookup as _;
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
+use crate::json;
 use crate::policy::STORAGE_PRESETS;
 use crate::workload::{objects, Kind, Workload, HOOK_ANNOTATION};
+use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
-use crate::json;
 
 rule! {
     /// HA110 storage-class: zonal volumes without a class that waits for the pod.
@@ -60,23 +60,53 @@ impl Rule for StorageClass {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, _: &Decision) -> Vec<Finding> {
-        let Some(sc) = cx.policy.storage_class.as_ref().filter(|sc| sc.assign_to_claims) else { return Vec::new() };
-        if w.kind != Kind::StatefulSet || w.hook.is_some() || cx.policy.excluded(&w.service, &w.name) {
+        let Some(sc) = cx
+            .policy
+            .storage_class
+            .as_ref()
+            .filter(|sc| sc.assign_to_claims)
+        else {
+            return Vec::new();
+        };
+        if w.kind != Kind::StatefulSet
+            || w.hook.is_some()
+            || cx.policy.excluded(&w.service, &w.name)
+        {
             return Vec::new();
         }
         claim_findings(sc, w.doc, &w.base, template_claims(cx.obj(w)))
     }
 
     fn stream(&self, cx: &Cx) -> Vec<Finding> {
-        let Some(sc) = &cx.policy.storage_class else { return Vec::new() };
+        let Some(sc) = &cx.policy.storage_class else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
-        if let Some((_, provisioner, params)) = STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset) {
+        if let Some((_, provisioner, params)) =
+            STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset)
+        {
             if !cx.exists("StorageClass", None, &sc.name) {
-                let parameters: crate::yaml::Map = params.iter().map(|(k, v)| (*k, Json::from(*v))).collect();
+                let parameters: crate::yaml::Map =
+                    params.iter().map(|(k, v)| (*k, Json::from(*v))).collect();
                 let ctx = json!({"name": sc.name, "labels": generated_labels(None), "default": sc.default, "provisioner": provisioner, "parameters": parameters});
-                let Some(new) = cx.render::<K8sStorageClass>("storageclass.yaml", &ctx, 0) else { return out };
-                let msg = format!("adds StorageClass {} ({provisioner}, WaitForFirstConsumer, Retain{})", sc.name, if sc.default { ", cluster default" } else { "" });
-                out.push(Finding::about(&Self::META, Severity::Info, None, format!("StorageClass/{}", sc.name), msg).adding(new));
+                let Some(new) = cx.render::<K8sStorageClass>("storageclass.yaml", &ctx, 0) else {
+                    return out;
+                };
+                let msg = format!(
+                    "adds StorageClass {} ({provisioner}, WaitForFirstConsumer, Retain{})",
+                    sc.name,
+                    if sc.default { ", cluster default" } else { "" }
+                );
+                out.push(
+                    Finding::about(
+                        &Self::META,
+                        Severity::Info,
+                        None,
+                        format!("StorageClass/{}", sc.name),
+                        msg,
+                    )
+                    .adding(new),
+                );
             }
         }
         if !sc.assign_to_claims {
@@ -85,14 +115,29 @@ impl Rule for StorageClass {
         for (doc, value) in cx.documents() {
             for (base, o) in objects(value) {
                 let kind = o.get("kind").and_then(Json::as_str);
-                let hook = o.at("/metadata/annotations").and_then(|a| a.get(HOOK_ANNOTATION)).is_some();
+                let hook = o
+                    .at("/metadata/annotations")
+                    .and_then(|a| a.get(HOOK_ANNOTATION))
+                    .is_some();
                 let claims = match kind {
                     Some("PersistentVolumeClaim") if !hook => {
                         let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                        vec![(vec![Seg::Key("spec".into())], o.get("spec").unwrap_or(&NULL), format!("PersistentVolumeClaim/{name}"))]
+                        vec![(
+                            vec![Seg::Key("spec".into())],
+                            o.get("spec").unwrap_or(&NULL),
+                            format!("PersistentVolumeClaim/{name}"),
+                        )]
                     }
                     // A StatefulSet that is a workload is the workload part's.
-                    Some("StatefulSet") if Kind::parse(o.get("apiVersion").and_then(Json::as_str).unwrap_or(""), "StatefulSet").is_none() => template_claims(o),
+                    Some("StatefulSet")
+                        if Kind::parse(
+                            o.get("apiVersion").and_then(Json::as_str).unwrap_or(""),
+                            "StatefulSet",
+                        )
+                        .is_none() =>
+                    {
+                        template_claims(o)
+                    }
                     _ => Vec::new(),
                 };
                 out.extend(claim_findings(sc, doc, &base, claims));
@@ -108,18 +153,37 @@ static NULL: Json<'static> = Json::Null;
 /// the object), the spec, and how to name it.
 fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Vec<Seg>, &'o Json<'o>, String)> {
     let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-    let templates = o.at("/spec/volumeClaimTemplates").and_then(Json::as_array).into_iter().flatten().enumerate();
+    let templates = o
+        .at("/spec/volumeClaimTemplates")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate();
     templates
         .map(|(i, t)| {
             let claim = t.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-            let path = vec![Seg::Key("spec".into()), Seg::Key("volumeClaimTemplates".into()), Seg::Index(i), Seg::Key("spec".into())];
-            (path, t.get("spec").unwrap_or(&NULL), format!("StatefulSet/{name} volumeClaimTemplate {claim}"))
+            let path = vec![
+                Seg::Key("spec".into()),
+                Seg::Key("volumeClaimTemplates".into()),
+                Seg::Index(i),
+                Seg::Key("spec".into()),
+            ];
+            (
+                path,
+                t.get("spec").unwrap_or(&NULL),
+                format!("StatefulSet/{name} volumeClaimTemplate {claim}"),
+            )
         })
         .collect()
 }
 
 /// What to do about each claim (spec at `rel` under the object at `base` of document `doc`).
-fn claim_findings(sc: &crate::policy::StorageClass, doc: usize, base: &[Seg], claims: Vec<(Vec<Seg>, &Json<'_>, String)>) -> Vec<Finding> {
+fn claim_findings(
+    sc: &crate::policy::StorageClass,
+    doc: usize,
+    base: &[Seg],
+    claims: Vec<(Vec<Seg>, &Json<'_>, String)>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (rel, spec, what) in claims {
         let object = what.split(' ').next().unwrap_or_default().to_string();
@@ -128,7 +192,13 @@ fn claim_findings(sc: &crate::policy::StorageClass, doc: usize, base: &[Seg], cl
         path.push(Seg::Key("storageClassName".into()));
         match spec.get("storageClassName") {
             None | Some(Json::Null) => {
-                let f = Finding::about(&StorageClass::META, Severity::Warning, Some(doc), object, format!("{what} names no storage class: points it at {}", sc.name));
+                let f = Finding::about(
+                    &StorageClass::META,
+                    Severity::Warning,
+                    Some(doc),
+                    object,
+                    format!("{what} names no storage class: points it at {}", sc.name),
+                );
                 out.push(with_edit(f, doc, path, &sc.name));
             }
             Some(Json::String(s)) if s.is_empty() => {
@@ -146,6 +216,9 @@ fn claim_findings(sc: &crate::policy::StorageClass, doc: usize, base: &[Seg], cl
 }
 
 fn with_edit(mut f: Finding, doc: usize, path: Vec<Seg>, name: &str) -> Finding {
-    f.fix = Some(super::Fix::Edit { doc, edits: vec![Edit::Set(path, Json::from(name))] });
+    f.fix = Some(super::Fix::Edit {
+        doc,
+        edits: vec![Edit::Set(path, Json::from(name))],
+    });
     f
 }

@@ -1,6 +1,6 @@
-use crate::yaml::Lookup as _;
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::yaml::Json;
+use crate::yaml::Lookup as _;
 
 pub const DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 
@@ -39,25 +39,51 @@ impl Rule for StorageClassBinding {
 
     fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let mut out = Vec::new();
-        let classes = cx.located(&["StorageClass"]).into_iter().map(|(doc, _, o)| (doc, o));
+        let classes = cx
+            .located(&["StorageClass"])
+            .into_iter()
+            .map(|(doc, _, o)| (doc, o));
         let mut default_ok = false;
         for (doc, o) in classes {
             if o.get("kind").and_then(Json::as_str) != Some("StorageClass") {
                 continue;
             }
             let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
-            let mode = o.get("volumeBindingMode").and_then(Json::as_str).unwrap_or("Immediate");
-            let is_default = o.at("/metadata/annotations").and_then(|a| a.get(DEFAULT_CLASS)).and_then(Json::as_str) == Some("true");
+            let mode = o
+                .get("volumeBindingMode")
+                .and_then(Json::as_str)
+                .unwrap_or("Immediate");
+            let is_default = o
+                .at("/metadata/annotations")
+                .and_then(|a| a.get(DEFAULT_CLASS))
+                .and_then(Json::as_str)
+                == Some("true");
             if mode == "WaitForFirstConsumer" {
                 default_ok |= is_default;
                 continue;
             }
             let message = format!("StorageClass `{name}` binds volumes `{mode}`: a zonal disk is created before its pod is scheduled and can pin the pod to the wrong zone; use WaitForFirstConsumer");
-            out.push(Finding { rule: &Self::META, severity: Severity::Warning, doc, object: format!("StorageClass/{name}"), service: None, message, fix: None });
+            out.push(Finding {
+                rule: &Self::META,
+                severity: Severity::Warning,
+                doc,
+                object: format!("StorageClass/{name}"),
+                service: None,
+                message,
+                fix: None,
+            });
         }
         if !default_ok {
             let message = "manual: the cluster's default StorageClass must use `volumeBindingMode: WaitForFirstConsumer` (check with `kubectl get storageclass`), and the chart's storage class value must point at it".to_string();
-            out.push(Finding { rule: &Self::META, severity: Severity::Info, doc: None, object: String::new(), service: None, message, fix: None });
+            out.push(Finding {
+                rule: &Self::META,
+                severity: Severity::Info,
+                doc: None,
+                object: String::new(),
+                service: None,
+                message,
+                fix: None,
+            });
         }
         out
     }
@@ -82,14 +108,34 @@ mod tests {
 
     #[test]
     fn immediate_binding_warns_and_the_default_class_is_a_manual_item() {
-        let found = run(&[&StorageClassBinding], &policy(), vec![class("gp2", None, true), class("gp3", Some("WaitForFirstConsumer"), false)]);
+        let found = run(
+            &[&StorageClassBinding],
+            &policy(),
+            vec![
+                class("gp2", None, true),
+                class("gp3", Some("WaitForFirstConsumer"), false),
+            ],
+        );
         assert_eq!(found.len(), 2);
-        assert_eq!((found[0].object.as_str(), found[0].severity, found[0].doc), ("StorageClass/gp2", Severity::Warning, Some(0)));
-        assert_eq!((found[1].object.as_str(), found[1].severity, found[1].doc), ("", Severity::Info, None));
+        assert_eq!(
+            (found[0].object.as_str(), found[0].severity, found[0].doc),
+            ("StorageClass/gp2", Severity::Warning, Some(0))
+        );
+        assert_eq!(
+            (found[1].object.as_str(), found[1].severity, found[1].doc),
+            ("", Severity::Info, None)
+        );
     }
 
     #[test]
     fn a_default_wait_for_first_consumer_class_settles_it() {
-        assert_eq!(run(&[&StorageClassBinding], &policy(), vec![class("gp3", Some("WaitForFirstConsumer"), true)]), vec![]);
+        assert_eq!(
+            run(
+                &[&StorageClassBinding],
+                &policy(),
+                vec![class("gp3", Some("WaitForFirstConsumer"), true)]
+            ),
+            vec![]
+        );
     }
 }

@@ -6,7 +6,11 @@ use crate::yaml::Json;
 
 /// Run `rules` in order through the pipeline (applying fixes as it does) over `objects` (one
 /// document each) and return the findings of the last rule.
-pub fn run(rules: &[&'static dyn Rule], policy: &Policy, objects: Vec<Json<'static>>) -> Vec<Finding> {
+pub fn run(
+    rules: &[&'static dyn Rule],
+    policy: &Policy,
+    objects: Vec<Json<'static>>,
+) -> Vec<Finding> {
     let mut stream = String::new();
     for value in &objects {
         let raw = crate::yaml::to_yaml(value);
@@ -15,15 +19,28 @@ pub fn run(rules: &[&'static dyn Rule], policy: &Policy, objects: Vec<Json<'stat
         stream.push_str("---\n");
         stream.push_str(&raw);
     }
-    let analysis = crate::pipeline::analyze_rules(stream.as_bytes(), policy, rules).expect("the rules run");
+    let analysis =
+        crate::pipeline::analyze_rules(stream.as_bytes(), policy, rules).expect("the rules run");
     let last = rules.last().expect("a rule").meta().code;
-    analysis.findings.into_iter().filter(|f| f.rule.code == last).collect()
+    analysis
+        .findings
+        .into_iter()
+        .filter(|f| f.rule.code == last)
+        .collect()
 }
 
 /// A policy like the generic profile's detection lists, without reading the profile (YAML).
 pub fn policy() -> Policy {
-    let mut p = Policy { profile: Some("generic".into()), service_labels: vec!["app".into()], ..Policy::default() };
-    p.detect.leader_election_args = vec!["--leader-elect".into(), "--leader-election".into(), "--enable-leader-election".into()];
+    let mut p = Policy {
+        profile: Some("generic".into()),
+        service_labels: vec!["app".into()],
+        ..Policy::default()
+    };
+    p.detect.leader_election_args = vec![
+        "--leader-elect".into(),
+        "--leader-election".into(),
+        "--enable-leader-election".into(),
+    ];
     p.detect.stateful_images = vec!["postgres".into(), "redis".into()];
     p.detect.singleton_names = vec!["*beat*".into(), "*migrat*".into()];
     p

@@ -51,7 +51,11 @@ fn get_mut<'v, 'a>(root: &'v mut Json<'a>, path: &[Seg]) -> Option<&'v mut Json<
 }
 
 /// Put `value` at the last segment of `path` under `parent`.
-fn put<'v, 'a>(parent: &'v mut Json<'a>, path: &[Seg], value: Json<'a>) -> Result<&'v mut Json<'a>, YamlError> {
+fn put<'v, 'a>(
+    parent: &'v mut Json<'a>,
+    path: &[Seg],
+    value: Json<'a>,
+) -> Result<&'v mut Json<'a>, YamlError> {
     if parent.is_null() {
         *parent = Json::Object(Map::new());
     }

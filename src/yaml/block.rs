@@ -50,14 +50,26 @@ pub(crate) fn read_value(text: &str) -> Option<Json<'_>> {
 /// Does `text` mean exactly `expected` (no duplicate keys)? `false` also when this cannot tell
 /// without the full meaning.
 pub(crate) fn means(text: &str, expected: &Json<'_>) -> bool {
-    run(text, super::value::Matches::new(expected)).and_then(|m| m.finish()).is_some()
+    run(text, super::value::Matches::new(expected))
+        .and_then(|m| m.finish())
+        .is_some()
 }
 
 fn run<'t, S: Sink<'t>>(text: &'t str, out: S) -> Option<S> {
     if !simple_text(text) {
         return None;
     }
-    let mut r = Reader { text, s: text.as_bytes(), pos: 0, end: 0, ind: 0, line: 1, out, depth: 0, ascii: text.is_ascii() };
+    let mut r = Reader {
+        text,
+        s: text.as_bytes(),
+        pos: 0,
+        end: 0,
+        ind: 0,
+        line: 1,
+        out,
+        depth: 0,
+        ascii: text.is_ascii(),
+    };
     r.start_line(0);
     r.document()?;
     Some(r.out)
@@ -68,9 +80,22 @@ fn run<'t, S: Sink<'t>>(text: &'t str, out: S) -> Option<S> {
 fn simple_text(text: &str) -> bool {
     // Whole chunks without an early exit, so the compiler can vectorise the scan.
     let control = |c: &u8| (*c < 0x20 && *c != b'\n' && *c != b'\t') || *c == 0x7f;
-    text.as_bytes().chunks(64).all(|chunk| !chunk.iter().fold(false, |bad, c| bad | control(c)))
+    text.as_bytes()
+        .chunks(64)
+        .all(|chunk| !chunk.iter().fold(false, |bad, c| bad | control(c)))
         && (text.is_ascii()
-            || text.chars().all(|c| !matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')))
+            || text.chars().all(|c| {
+                !matches!(
+                    c,
+                    '\u{80}'
+                        ..='\u{9f}'
+                            | '\u{2028}'
+                            | '\u{2029}'
+                            | '\u{feff}'
+                            | '\u{fffe}'
+                            | '\u{ffff}'
+                )
+            }))
 }
 
 /// A character that cannot start a plain scalar here (YAML's c-indicator, plus tab). `-` is one
@@ -78,7 +103,8 @@ fn simple_text(text: &str) -> bool {
 fn indicator(c: u8, next: Option<u8>) -> bool {
     match c {
         b'-' => matches!(next, None | Some(b' ' | b'\n' | b'\t')),
-        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'\t' => true,
+        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|'
+        | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b'\t' => true,
         _ => false,
     }
 }
@@ -154,7 +180,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
     fn start_line(&mut self, pos: usize) {
         self.pos = pos;
         self.end = memchr::memchr(b'\n', &self.s[pos..]).map_or(self.s.len(), |i| pos + i);
-        self.ind = self.s[pos..self.end].iter().take_while(|&&c| c == b' ').count();
+        self.ind = self.s[pos..self.end]
+            .iter()
+            .take_while(|&&c| c == b' ')
+            .count();
     }
 
     /// The end of the current line (everything this reader reads is on one line at a time).
@@ -208,13 +237,20 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
     }
 
     fn mark(&self, at: usize) -> Marker {
-        let col = if self.ascii { at - self.pos } else { self.text[self.pos..at].chars().count() };
+        let col = if self.ascii {
+            at - self.pos
+        } else {
+            self.text[self.pos..at].chars().count()
+        };
         Marker::new(at, self.line, col).with_byte_offset(Some(at))
     }
 
     /// A span from `start` (on the current line) to `end`; only the end's offset is used.
     fn span(&self, start: usize, end: usize) -> Span {
-        Span::new(self.mark(start), Marker::new(end, 0, 0).with_byte_offset(Some(end)))
+        Span::new(
+            self.mark(start),
+            Marker::new(end, 0, 0).with_byte_offset(Some(end)),
+        )
     }
 
     fn emit(&mut self, ev: Event<'t>, span: Span) -> Option<()> {
@@ -224,7 +260,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
     /// The end of a block collection: the builder takes its extent from the last child.
     fn close(&mut self, ev: Event<'t>) -> Option<()> {
         let at = self.pos;
-        self.emit(ev, Span::empty(Marker::new(at, 0, 0).with_byte_offset(Some(at))))
+        self.emit(
+            ev,
+            Span::empty(Marker::new(at, 0, 0).with_byte_offset(Some(at))),
+        )
     }
 
     /// Skip blank and comment lines: `Some(false)` at the end of the document.
@@ -249,7 +288,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
     }
 
     fn document(&mut self) -> Option<()> {
-        self.emit(Event::DocumentStart(false, None), Span::empty(Marker::new(0, 1, 0).with_byte_offset(Some(0))))?;
+        self.emit(
+            Event::DocumentStart(false, None),
+            Span::empty(Marker::new(0, 1, 0).with_byte_offset(Some(0))),
+        )?;
         if self.marker(b"---")? {
             self.next_line();
         }
@@ -283,7 +325,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
     /// A block mapping indented `n` whose first key starts at `first` on the current line.
     fn mapping(&mut self, n: usize, first: usize) -> Option<()> {
         self.nest()?;
-        self.emit(Event::MappingStart(StructureStyle::Block, 0, None), self.span(first, first))?;
+        self.emit(
+            Event::MappingStart(StructureStyle::Block, 0, None),
+            self.span(first, first),
+        )?;
         let mut at = first;
         loop {
             self.entry(n, at)?;
@@ -325,7 +370,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                     // granit starts an indented sequence at its dash, an indentless one at the
                     // first entry's content.
                     let at = if indentless { c } else { dash };
-                    self.emit(Event::SequenceStart(StructureStyle::Block, 0, None), self.span(at, at))?;
+                    self.emit(
+                        Event::SequenceStart(StructureStyle::Block, 0, None),
+                        self.span(at, at),
+                    )?;
                 }
                 if self.dash(c) {
                     return None;
@@ -371,7 +419,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                 return self.sequence(n, true);
             }
         }
-        self.emit(Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None), empty)
+        self.emit(
+            Event::Scalar(Cow::Borrowed("~"), ScalarStyle::Plain, 0, None),
+            empty,
+        )
     }
 
     /// The key starting at `k`: a one-line quoted or plain scalar followed by `:` and a blank.
@@ -383,15 +434,29 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                 let (value, end) = self.quoted(k, q)?;
                 let colon = self.skip_spaces(end);
                 let style = quote_style(q);
-                (self.s.get(colon) == Some(&b':') && sep(colon + 1)).then_some(Key { value, style, start: k, end, colon })
+                (self.s.get(colon) == Some(&b':') && sep(colon + 1)).then_some(Key {
+                    value,
+                    style,
+                    start: k,
+                    end,
+                    colon,
+                })
             }
             c if c == b'-' || indicator(c, self.s.get(k + 1).copied()) => None,
             _ => {
                 // A tab or a ` #` comment before the `:` is granit's business.
-                let Some((j, Stop::Colon)) = plain_stop(&self.s[k..e]) else { return None };
+                let Some((j, Stop::Colon)) = plain_stop(&self.s[k..e]) else {
+                    return None;
+                };
                 let colon = k + j;
                 let key = self.text[k..colon].trim_end_matches(' ');
-                (key.len() <= MAX_KEY).then_some(Key { value: Cow::Borrowed(key), style: ScalarStyle::Plain, start: k, end: k + key.len(), colon })
+                (key.len() <= MAX_KEY).then_some(Key {
+                    value: Cow::Borrowed(key),
+                    style: ScalarStyle::Plain,
+                    start: k,
+                    end: k + key.len(),
+                    colon,
+                })
             }
         }
     }
@@ -410,7 +475,9 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                 let end = self.flow(v)?;
                 self.line_tail(end)?;
             }
-            b'?' | b':' if !matches!(self.s.get(v + 1), None | Some(b' ' | b'\n' | b'\t')) => return self.plain(v, parent),
+            b'?' | b':' if !matches!(self.s.get(v + 1), None | Some(b' ' | b'\n' | b'\t')) => {
+                return self.plain(v, parent)
+            }
             c if indicator(c, self.s.get(v + 1).copied()) => return None,
             _ => return self.plain(v, parent),
         }
@@ -428,7 +495,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
             Some(_) => return None,
         };
         let body = self.text[v..v + end].trim_end_matches(' ');
-        self.emit(Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None), self.span(v, v + body.len()))?;
+        self.emit(
+            Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None),
+            self.span(v, v + body.len()),
+        )?;
         self.after_value(parent)
     }
 
@@ -465,7 +535,11 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
             if raw.contains('\t') {
                 return None;
             }
-            let value = if raw.contains("''") { Cow::Owned(raw.replace("''", "'")) } else { Cow::Borrowed(raw) };
+            let value = if raw.contains("''") {
+                Cow::Owned(raw.replace("''", "'"))
+            } else {
+                Cow::Borrowed(raw)
+            };
             return Some((value, at + 2 + i));
         }
         let close = memchr::memchr2(b'"', b'\\', body)?;
@@ -483,7 +557,9 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                 '\\' => {
                     let (_, esc) = chars.next()?;
                     let hex = |chars: &mut std::str::CharIndices, n: usize| -> Option<char> {
-                        let digits: String = (0..n).map(|_| chars.next().map(|(_, d)| d)).collect::<Option<_>>()?;
+                        let digits: String = (0..n)
+                            .map(|_| chars.next().map(|(_, d)| d))
+                            .collect::<Option<_>>()?;
                         char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
                     };
                     out.push(match esc {
@@ -522,9 +598,17 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
         self.nest()?;
         let map = self.s[at] == b'{';
         let (start, end, close) = if map {
-            (Event::MappingStart(StructureStyle::Flow, 0, None), Event::MappingEnd, b'}')
+            (
+                Event::MappingStart(StructureStyle::Flow, 0, None),
+                Event::MappingEnd,
+                b'}',
+            )
         } else {
-            (Event::SequenceStart(StructureStyle::Flow, 0, None), Event::SequenceEnd, b']')
+            (
+                Event::SequenceStart(StructureStyle::Flow, 0, None),
+                Event::SequenceEnd,
+                b']',
+            )
         };
         self.emit(start, self.span(at, at + 1))?;
         let mut i = self.skip_spaces(at + 1);
@@ -537,8 +621,10 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
                     // value. A plain key ending in a quote (`a"a":"b"`) is no quoted key: the
                     // `:` belongs to the plain scalar (found by proptest).
                     i = self.skip_spaces(i);
-                    let quoted = matches!(self.s[item], b'"' | b'\'') && matches!(self.s.get(i.wrapping_sub(1)), Some(b'"' | b'\''));
-                    if self.s.get(i) != Some(&b':') || !(quoted || self.s.get(i + 1) == Some(&b' ')) {
+                    let quoted = matches!(self.s[item], b'"' | b'\'')
+                        && matches!(self.s.get(i.wrapping_sub(1)), Some(b'"' | b'\''));
+                    if self.s.get(i) != Some(&b':') || !(quoted || self.s.get(i + 1) == Some(&b' '))
+                    {
                         return None;
                     }
                     i = self.flow_node(self.skip_spaces(i + 1))?;
@@ -576,12 +662,17 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
             b'-' if matches!(self.s.get(i + 1), Some(b',' | b'[' | b']' | b'{' | b'}')) => None,
             c if indicator(c, self.s.get(i + 1).copied()) => None,
             _ => {
-                let len = self.s[i..].iter().position(|c| matches!(c, b',' | b']' | b'}' | b':' | b'\n'))?;
+                let len = self.s[i..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b']' | b'}' | b':' | b'\n'))?;
                 let body = self.text[i..i + len].trim_end_matches(' ');
                 if body.is_empty() || body.contains(['#', '[', '{', '\t']) {
                     return None;
                 }
-                self.emit(Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None), self.span(i, i + body.len()))?;
+                self.emit(
+                    Event::Scalar(Cow::Borrowed(body), ScalarStyle::Plain, 0, None),
+                    self.span(i, i + body.len()),
+                )?;
                 Some(i + body.len())
             }
         }
@@ -671,7 +762,11 @@ impl<'t, S: Sink<'t>> Reader<'t, S> {
         }
         let start = start.unwrap_or_else(|| self.mark(end.min(self.pos + self.indent())));
         let span = Span::new(start, Marker::new(end, 0, 0).with_byte_offset(Some(end)));
-        let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
+        let style = if literal {
+            ScalarStyle::Literal
+        } else {
+            ScalarStyle::Folded
+        };
         self.emit(Event::Scalar(Cow::Owned(value), style, 0, None), span)
     }
 }
@@ -690,7 +785,11 @@ mod tests {
                     if at < len {
                         s[at] = stop;
                     }
-                    assert_eq!(stop_byte(&s), memchr::memchr3(b':', b'\t', b'#', &s), "length {len}, stop at {at}");
+                    assert_eq!(
+                        stop_byte(&s),
+                        memchr::memchr3(b':', b'\t', b'#', &s),
+                        "length {len}, stop at {at}"
+                    );
                 }
             }
         }
@@ -698,7 +797,11 @@ mod tests {
 
     fn same(text: &str) {
         let fast = read(text).unwrap_or_else(|| panic!("the block reader declined:\n{text}"));
-        assert_eq!(Ok(fast), super::super::tree::build_with_granit(text), "{text}");
+        assert_eq!(
+            Ok(fast),
+            super::super::tree::build_with_granit(text),
+            "{text}"
+        );
     }
 
     #[test]
@@ -738,7 +841,17 @@ mod tests {
 
     #[test]
     fn errors_are_left_to_granit() {
-        for text in ["a: {a: -}\n", "a: [-, x]\n", "a: {a\"a\":\"b\"}\n", "a: 1\n... 8000\n", "a: 1\n b: 2\n", "a: 'open\n", "a: \"bad \\q\"\n", "- a\nb: 1\n", "a: [x,]\n"] {
+        for text in [
+            "a: {a: -}\n",
+            "a: [-, x]\n",
+            "a: {a\"a\":\"b\"}\n",
+            "a: 1\n... 8000\n",
+            "a: 1\n b: 2\n",
+            "a: 'open\n",
+            "a: \"bad \\q\"\n",
+            "- a\nb: 1\n",
+            "a: [x,]\n",
+        ] {
             assert!(read(text).is_none(), "accepted: {text:?}");
         }
     }

@@ -15,8 +15,13 @@ use super::Json;
 
 /// Read a `T` from `value`. Errors are `serde_json`'s, so they read as they did from the copy
 /// (`null`, not serde's "unit value").
-pub fn from_json<'de, T: de::Deserialize<'de>>(value: &'de Json<'_>) -> Result<T, serde_json::Error> {
-    T::deserialize(Deserializer::<serde_json::Error> { value, error: PhantomData })
+pub fn from_json<'de, T: de::Deserialize<'de>>(
+    value: &'de Json<'_>,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(Deserializer::<serde_json::Error> {
+        value,
+        error: PhantomData,
+    })
 }
 
 pub struct Deserializer<'v, 'a, E> {
@@ -28,7 +33,10 @@ impl<'de, 'a, E: de::Error> IntoDeserializer<'de, E> for &'de Json<'a> {
     type Deserializer = Deserializer<'de, 'a, E>;
 
     fn into_deserializer(self) -> Self::Deserializer {
-        Deserializer { value: self, error: PhantomData }
+        Deserializer {
+            value: self,
+            error: PhantomData,
+        }
     }
 }
 
@@ -67,16 +75,32 @@ impl<'de, 'a, E: de::Error> de::Deserializer<'de> for Deserializer<'de, 'a, E> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, E> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, E> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, E> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, E> {
         match self.value {
             Json::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             Json::Object(m) => match m.iter().next() {
-                Some((variant, value)) if m.len() == 1 => visitor.visit_enum(de::value::MapAccessDeserializer::new(MapDeserializer::new(std::iter::once((variant.as_str(), value))))),
-                _ => Err(E::invalid_value(de::Unexpected::Map, &"map with a single key")),
+                Some((variant, value)) if m.len() == 1 => {
+                    visitor.visit_enum(de::value::MapAccessDeserializer::new(MapDeserializer::new(
+                        std::iter::once((variant.as_str(), value)),
+                    )))
+                }
+                _ => Err(E::invalid_value(
+                    de::Unexpected::Map,
+                    &"map with a single key",
+                )),
             },
             other => Err(E::invalid_type(unexpected(other), &"string or map")),
         }

@@ -65,7 +65,8 @@ pub(crate) fn saphyr_lines(value: &Json<'_>, style: Style) -> Vec<String> {
 pub(crate) fn indent(lines: &[String], col: usize, style: Style) -> String {
     let pad = " ".repeat(col);
     // Sized once: edited documents keep their new text until the stream is written.
-    let mut out = String::with_capacity(lines.iter().map(|l| col + l.len() + style.nl().len()).sum());
+    let mut out =
+        String::with_capacity(lines.iter().map(|l| col + l.len() + style.nl().len()).sum());
     for l in lines {
         if !l.is_empty() {
             out.push_str(&pad);

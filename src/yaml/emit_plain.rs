@@ -13,7 +13,10 @@ pub(crate) fn lines(value: &Json<'_>, style: Style) -> Option<Vec<String>> {
     if style.step != 2 {
         return None;
     }
-    let mut w = Writer { compact: style.compact, out: Vec::new() };
+    let mut w = Writer {
+        compact: style.compact,
+        out: Vec::new(),
+    };
     match value {
         Json::Object(m) if !m.is_empty() => w.map(m, 0, String::new())?,
         Json::Array(items) if !items.is_empty() => w.seq(items, 0)?,
@@ -105,9 +108,14 @@ fn inline(v: &Json<'_>, line: &mut String) -> Option<()> {
 fn plain(s: &str) -> Option<&str> {
     let b = s.as_bytes();
     let simple = b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'));
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'));
     let keyword = b.len() <= 5
-        && ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"].iter().any(|k| s.eq_ignore_ascii_case(k));
+        && [
+            "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+        ]
+        .iter()
+        .any(|k| s.eq_ignore_ascii_case(k));
     (simple && !keyword).then_some(s)
 }
 
@@ -120,12 +128,20 @@ mod tests {
     use proptest::prelude::*;
 
     fn styles() -> [Style; 2] {
-        [Style::default(), Style { compact: true, ..Style::default() }]
+        [
+            Style::default(),
+            Style {
+                compact: true,
+                ..Style::default()
+            },
+        ]
     }
 
     /// Where the direct writer answers, it says what serde-saphyr says.
     fn agrees(v: &Json<'_>) -> bool {
-        styles().into_iter().all(|style| lines(v, style).is_none_or(|direct| direct == saphyr_lines(v, style)))
+        styles()
+            .into_iter()
+            .all(|style| lines(v, style).is_none_or(|direct| direct == saphyr_lines(v, style)))
     }
 
     #[test]
@@ -133,23 +149,46 @@ mod tests {
         let v = json!({"a": 1, "b": [1, -2, {"c": "x", "d": ["z"], "e": {}}], "f": [], "g": null, "h": true,
             "i": {"j": {"k": "kubernetes.io/hostname"}}, "l": [[], {}], "m": [{"o": [{"p": 1}], "q": {"r": "s"}}], "u": 18446744073709551615u64});
         for style in styles() {
-            assert_eq!(lines(&v, style).as_ref(), Some(&saphyr_lines(&v, style)), "{style:?}");
+            assert_eq!(
+                lines(&v, style).as_ref(),
+                Some(&saphyr_lines(&v, style)),
+                "{style:?}"
+            );
         }
         for scalar in [json!("name"), json!(3), json!(null), json!({}), json!([])] {
-            assert_eq!(lines(&scalar, Style::default()), Some(saphyr_lines(&scalar, Style::default())));
+            assert_eq!(
+                lines(&scalar, Style::default()),
+                Some(saphyr_lines(&scalar, Style::default()))
+            );
         }
     }
 
     #[test]
     fn leaves_everything_else_to_serde_saphyr() {
-        let quoted = ["y", "N", "yes", "On", "off", "TRUE", "null", "NaN", "inf", "", "1", "-a", "a b", "a:b", "x\ny", "é", "a#b", ".x", "<<", "="];
+        let quoted = [
+            "y", "N", "yes", "On", "off", "TRUE", "null", "NaN", "inf", "", "1", "-a", "a b",
+            "a:b", "x\ny", "é", "a#b", ".x", "<<", "=",
+        ];
         for s in quoted {
-            assert_eq!(lines(&json!({ "k": s }), Style::default()), None, "value {s:?}");
+            assert_eq!(
+                lines(&json!({ "k": s }), Style::default()),
+                None,
+                "value {s:?}"
+            );
             assert_eq!(lines(&json!({ s: 1 }), Style::default()), None, "key {s:?}");
         }
         assert_eq!(lines(&json!({"k": 1.5}), Style::default()), None);
         assert_eq!(lines(&json!([[1]]), Style::default()), None);
-        assert_eq!(lines(&json!({"k": 1}), Style { step: 4, ..Style::default() }), None);
+        assert_eq!(
+            lines(
+                &json!({"k": 1}),
+                Style {
+                    step: 4,
+                    ..Style::default()
+                }
+            ),
+            None
+        );
     }
 
     fn scalar() -> impl Strategy<Value = Json<'static>> {
@@ -172,10 +211,20 @@ mod tests {
     /// Lists hold scalars and mappings only, so with names for strings the direct writer
     /// must answer.
     fn simple() -> impl Strategy<Value = Json<'static>> {
-        let leaf = prop_oneof![Just(Json::Null), any::<bool>().prop_map(Json::Bool), any::<i64>().prop_map(Json::from), "[a-z]{6}[a-zA-Z0-9._/-]{0,12}".prop_map(Json::from)];
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            "[a-z]{6}[a-zA-Z0-9._/-]{0,12}".prop_map(Json::from)
+        ];
         leaf.prop_recursive(5, 48, 5, |inner| {
-            let entries = prop::collection::vec(("[a-z]{6}[a-zA-Z0-9._/-]{0,8}", inner), 0..5).prop_map(|e| Json::Object(e.into_iter().collect()));
-            prop_oneof![entries.clone(), prop::collection::vec(prop_oneof![entries, Just(Json::from(1))], 0..5).prop_map(Json::Array)]
+            let entries = prop::collection::vec(("[a-z]{6}[a-zA-Z0-9._/-]{0,8}", inner), 0..5)
+                .prop_map(|e| Json::Object(e.into_iter().collect()));
+            prop_oneof![
+                entries.clone(),
+                prop::collection::vec(prop_oneof![entries, Just(Json::from(1))], 0..5)
+                    .prop_map(Json::Array)
+            ]
         })
     }
 

@@ -266,14 +266,21 @@ impl<'a> Json<'a> {
         if pointer.is_empty() {
             return Some(self);
         }
-        pointer.strip_prefix('/')?.split('/').try_fold(self, |v, token| {
-            let token: Cow<str> = if token.contains('~') { token.replace("~1", "/").replace("~0", "~").into() } else { token.into() };
-            match v {
-                Json::Object(m) => m.get(&token),
-                Json::Array(items) => items.get(array_index(&token)?),
-                _ => None,
-            }
-        })
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .try_fold(self, |v, token| {
+                let token: Cow<str> = if token.contains('~') {
+                    token.replace("~1", "/").replace("~0", "~").into()
+                } else {
+                    token.into()
+                };
+                match v {
+                    Json::Object(m) => m.get(&token),
+                    Json::Array(items) => items.get(array_index(&token)?),
+                    _ => None,
+                }
+            })
     }
 
     pub fn take(&mut self) -> Json<'a> {
@@ -306,7 +313,11 @@ impl<'a> Json<'a> {
             Json::Number(n) => serde_json::Value::Number(n.clone()),
             Json::String(s) => serde_json::Value::String(s.to_string()),
             Json::Array(a) => serde_json::Value::Array(a.iter().map(Json::to_serde).collect()),
-            Json::Object(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.to_string(), v.to_serde())).collect()),
+            Json::Object(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_serde()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -321,11 +332,15 @@ pub(crate) fn array_index(token: &str) -> Option<usize> {
 
 impl<'a> Map<'a> {
     pub fn new() -> Self {
-        Map { entries: Vec::new() }
+        Map {
+            entries: Vec::new(),
+        }
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Map { entries: Vec::with_capacity(n) }
+        Map {
+            entries: Vec::with_capacity(n),
+        }
     }
 
     /// A map of entries the caller knows to have distinct keys (a reader that checked them).
@@ -339,7 +354,13 @@ impl<'a> Map<'a> {
 
     /// The same map with every string owned.
     pub fn into_owned(self) -> Map<'static> {
-        Map { entries: self.entries.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+        Map {
+            entries: self
+                .entries
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -351,11 +372,17 @@ impl<'a> Map<'a> {
     }
 
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.entries.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
-        self.entries.iter_mut().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -376,7 +403,11 @@ impl<'a> Map<'a> {
     }
 
     /// The value of `key`, inserted as `default()` at the end when absent.
-    pub fn entry_or_insert_with(&mut self, key: impl Into<Str<'a>>, default: impl FnOnce() -> Json<'a>) -> &mut Json<'a> {
+    pub fn entry_or_insert_with(
+        &mut self,
+        key: impl Into<Str<'a>>,
+        default: impl FnOnce() -> Json<'a>,
+    ) -> &mut Json<'a> {
         let key = key.into();
         let i = match self.position(&key) {
             Some(i) => i,
@@ -410,7 +441,9 @@ impl<'a> Map<'a> {
         self.entries.iter().map(|(_, v)| v)
     }
 
-    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Json<'a>> + ExactSizeIterator {
+    pub fn values_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = &mut Json<'a>> + ExactSizeIterator {
         self.entries.iter_mut().map(|(_, v)| v)
     }
 
@@ -470,7 +503,8 @@ impl<'a, K: Into<Str<'a>>> FromIterator<(K, Json<'a>)> for Map<'a> {
     fn from_iter<T: IntoIterator<Item = (K, Json<'a>)>>(iter: T) -> Self {
         // Collected at once (sized by the iterator: long-lived maps are built this way), then
         // de-duplicated in the rare case it is needed.
-        let entries: Vec<(Str<'a>, Json<'a>)> = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        let entries: Vec<(Str<'a>, Json<'a>)> =
+            iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
         if !crate::yaml::value::has_duplicate(entries.iter().map(|(k, _)| k.as_str())) {
             return Map { entries };
         }
@@ -490,7 +524,12 @@ impl PartialEq for Map<'_> {
             return false;
         }
         // The common case: the same keys in the same order.
-        if self.entries.iter().zip(&other.entries).all(|((a, x), (b, y))| a == b && x == y) {
+        if self
+            .entries
+            .iter()
+            .zip(&other.entries)
+            .all(|((a, x), (b, y))| a == b && x == y)
+        {
             return true;
         }
         self.entries.iter().all(|(k, v)| other.get(k) == Some(v))
@@ -518,8 +557,14 @@ impl PartialEq<serde_json::Value> for Json<'_> {
             (Json::Bool(a), serde_json::Value::Bool(b)) => a == b,
             (Json::Number(a), serde_json::Value::Number(b)) => a == b,
             (Json::String(a), serde_json::Value::String(b)) => a.as_str() == b,
-            (Json::Array(a), serde_json::Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y),
-            (Json::Object(a), serde_json::Value::Object(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k.as_str()).is_some_and(|w| v == w)),
+            (Json::Array(a), serde_json::Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            (Json::Object(a), serde_json::Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, v)| b.get(k.as_str()).is_some_and(|w| v == w))
+            }
             _ => false,
         }
     }
@@ -660,7 +705,12 @@ impl From<serde_json::Value> for Json<'static> {
             serde_json::Value::Number(n) => Json::Number(n),
             serde_json::Value::String(s) => Json::String(Str::from(s)),
             serde_json::Value::Array(a) => Json::Array(a.into_iter().map(Json::from).collect()),
-            serde_json::Value::Object(m) => Json::Object(Map { entries: m.into_iter().map(|(k, v)| (Str::from(k), Json::from(v))).collect() }),
+            serde_json::Value::Object(m) => Json::Object(Map {
+                entries: m
+                    .into_iter()
+                    .map(|(k, v)| (Str::from(k), Json::from(v)))
+                    .collect(),
+            }),
         }
     }
 }
@@ -736,14 +786,25 @@ mod tests {
 
     #[test]
     fn maps_compare_as_maps_and_keep_their_order() {
-        let a: Map = [("a", Json::from(1)), ("b", Json::from("x"))].into_iter().collect();
-        let b: Map = [("b", Json::from("x")), ("a", Json::from(1))].into_iter().collect();
+        let a: Map = [("a", Json::from(1)), ("b", Json::from("x"))]
+            .into_iter()
+            .collect();
+        let b: Map = [("b", Json::from("x")), ("a", Json::from(1))]
+            .into_iter()
+            .collect();
         assert_eq!(a, b);
         assert_eq!(a.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(Json::Object(a.clone()), serde_json::json!({"b": "x", "a": 1}));
+        assert_eq!(
+            Json::Object(a.clone()),
+            serde_json::json!({"b": "x", "a": 1})
+        );
         let mut c = a.clone();
         assert_eq!(c.insert("a", Json::from(2)), Some(Json::from(1)));
-        assert_eq!(c.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["a", "b"], "an insert over a key keeps its place");
+        assert_eq!(
+            c.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["a", "b"],
+            "an insert over a key keeps its place"
+        );
         assert_ne!(a, c);
         assert_eq!(c.shift_remove("a"), Some(Json::from(2)));
         assert_eq!(Json::Object(c).to_string(), r#"{"b":"x"}"#);
@@ -753,8 +814,22 @@ mod tests {
     fn pointer_and_index_follow_serde_json() {
         let v = json!({"a": {"b/c": [10, 20], "~": true}});
         let s = v.to_serde();
-        for p in ["", "/a", "/a/b~1c", "/a/b~1c/1", "/a/b~1c/01", "/a/b~1c/+1", "/a/~0", "/x", "a"] {
-            assert_eq!(v.pointer(p).map(Json::to_serde), s.pointer(p).cloned(), "{p}");
+        for p in [
+            "",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/1",
+            "/a/b~1c/01",
+            "/a/b~1c/+1",
+            "/a/~0",
+            "/x",
+            "a",
+        ] {
+            assert_eq!(
+                v.pointer(p).map(Json::to_serde),
+                s.pointer(p).cloned(),
+                "{p}"
+            );
         }
         assert!(v["a"]["missing"].is_null());
         let mut w = Json::Null;

@@ -38,11 +38,14 @@ impl<'a> Lookup<'a> for Json<'a> {
         if pointer.is_empty() || pointer.as_bytes().contains(&b'~') {
             return self.pointer(pointer);
         }
-        pointer.strip_prefix('/')?.split('/').try_fold(self, |v, token| match v {
-            Json::Object(m) => m.get(token),
-            Json::Array(items) => items.get(json::array_index(token)?),
-            _ => None,
-        })
+        pointer
+            .strip_prefix('/')?
+            .split('/')
+            .try_fold(self, |v, token| match v {
+                Json::Object(m) => m.get(token),
+                Json::Array(items) => items.get(json::array_index(token)?),
+                _ => None,
+            })
     }
 }
 
@@ -172,14 +175,22 @@ pub fn parse(text: &str) -> Result<Parsed<'_>, YamlError> {
     let mut r = resolve::Resolver::new(&tree);
     let value = r.resolve(root, 0, Some(&resolve::At::Root))?;
     let duplicates = r.duplicates;
-    Ok(Parsed { value, duplicates, tree })
+    Ok(Parsed {
+        value,
+        duplicates,
+        tree,
+    })
 }
 
 /// What `text` means when nobody needs its spans: [`parse`] without the tree, which is not even
 /// built when the block reader can read the document straight into its meaning.
 pub fn parse_value(text: &str) -> Result<Parsed<'_>, YamlError> {
     match block::read_value(text) {
-        Some(value) => Ok(Parsed { value, duplicates: Vec::new(), tree: tree::Tree::default() }),
+        Some(value) => Ok(Parsed {
+            value,
+            duplicates: Vec::new(),
+            tree: tree::Tree::default(),
+        }),
         None => {
             let mut parsed = parse(text)?;
             parsed.forget_spans();
@@ -214,7 +225,12 @@ pub fn edit(text: &str, parsed: &Parsed<'_>, edits: &[Edit]) -> Result<Edited, Y
 /// [`edit`], given what the document means after the edits when the caller has it already
 /// (the pipeline applied the same edits to the same value): copying and editing the document's
 /// meaning once more is then saved.
-pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&Json<'_>>) -> Result<Edited, YamlError> {
+pub fn edit_to(
+    text: &str,
+    parsed: &Parsed<'_>,
+    edits: &[Edit],
+    after: Option<&Json<'_>>,
+) -> Result<Edited, YamlError> {
     let (pieces, reserialized) = edit_in_pieces(text, parsed, edits, after)?;
     let text = pieces.concat();
     Ok(match reserialized {
@@ -227,7 +243,12 @@ pub fn edit_to(text: &str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&J
 /// between them (a large stream's edited documents are kept until the whole stream is written,
 /// and most of each is the original). With the reason, when the document had to be
 /// re-serialised (one piece).
-pub fn edit_in_pieces<'t>(text: &'t str, parsed: &Parsed<'_>, edits: &[Edit], after: Option<&Json<'_>>) -> Result<(Vec<Cow<'t, str>>, Option<String>), YamlError> {
+pub fn edit_in_pieces<'t>(
+    text: &'t str,
+    parsed: &Parsed<'_>,
+    edits: &[Edit],
+    after: Option<&Json<'_>>,
+) -> Result<(Vec<Cow<'t, str>>, Option<String>), YamlError> {
     if let Some(d) = parsed.duplicates.first() {
         return Err(YamlError {
             line: d.line,
@@ -267,8 +288,12 @@ pub fn edit_in_pieces<'t>(text: &'t str, parsed: &Parsed<'_>, edits: &[Edit], af
                 return Ok((pieces, None));
             }
             match parse_value(&out) {
-                Ok(p) if p.value == *expected && p.duplicates.is_empty() => return Ok((pieces, None)),
-                Ok(p) if p.value != *expected => "the spliced text did not mean the expected value".to_string(),
+                Ok(p) if p.value == *expected && p.duplicates.is_empty() => {
+                    return Ok((pieces, None))
+                }
+                Ok(p) if p.value != *expected => {
+                    "the spliced text did not mean the expected value".to_string()
+                }
                 Ok(_) => "the spliced text has a duplicate key".to_string(),
                 Err(e) => format!("the spliced text does not parse ({})", e.message),
             }
@@ -354,9 +379,19 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
         // And with its last leaf changed.
         fn change_last_leaf(v: &mut Json<'_>) {
             match v {
-                Json::Object(m) if !m.is_empty() => change_last_leaf(m.values_mut().last().expect("non-empty")),
-                Json::Array(a) if !a.is_empty() => change_last_leaf(a.last_mut().expect("non-empty")),
-                v => *v = if v.is_string() { Json::from(1) } else { Json::from("x") },
+                Json::Object(m) if !m.is_empty() => {
+                    change_last_leaf(m.values_mut().last().expect("non-empty"))
+                }
+                Json::Array(a) if !a.is_empty() => {
+                    change_last_leaf(a.last_mut().expect("non-empty"))
+                }
+                v => {
+                    *v = if v.is_string() {
+                        Json::from(1)
+                    } else {
+                        Json::from("x")
+                    }
+                }
             }
         }
         let mut leaf = value.clone();
@@ -366,16 +401,36 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
         }
         match parse(text) {
             Ok(p) if p.value == value && p.duplicates.is_empty() => {}
-            Ok(p) => return Err(format!("the direct meaning differs:\ndirect: {value}\nfull:   {}", p.value)),
-            Err(e) => return Err(format!("the direct meaning was read where the full path fails: {e:?}")),
+            Ok(p) => {
+                return Err(format!(
+                    "the direct meaning differs:\ndirect: {value}\nfull:   {}",
+                    p.value
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the direct meaning was read where the full path fails: {e:?}"
+                ))
+            }
         }
     }
     match tree::build_with_granit(text) {
         Ok(slow) if slow == fast => Ok(true),
         Ok(slow) => {
-            let i = fast.nodes.iter().zip(&slow.nodes).position(|(a, b)| a != b).unwrap_or(fast.nodes.len().min(slow.nodes.len()));
-            Err(format!("trees differ at node {i}:\nblock reader: {:?}\ngranit:       {:?}", fast.nodes.get(i), slow.nodes.get(i)))
+            let i = fast
+                .nodes
+                .iter()
+                .zip(&slow.nodes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(fast.nodes.len().min(slow.nodes.len()));
+            Err(format!(
+                "trees differ at node {i}:\nblock reader: {:?}\ngranit:       {:?}",
+                fast.nodes.get(i),
+                slow.nodes.get(i)
+            ))
         }
-        Err(e) => Err(format!("the block reader accepted what granit refuses: {e:?}")),
+        Err(e) => Err(format!(
+            "the block reader accepted what granit refuses: {e:?}"
+        )),
     }
 }

@@ -28,7 +28,9 @@ fn go_int(plain: &str) -> Option<i128> {
         b'+' => (false, &plain[1..]),
         _ => (false, plain),
     };
-    let prefixed = |p: u8| body.len() > 1 && body.as_bytes()[0] == b'0' && body.as_bytes()[1].eq_ignore_ascii_case(&p);
+    let prefixed = |p: u8| {
+        body.len() > 1 && body.as_bytes()[0] == b'0' && body.as_bytes()[1].eq_ignore_ascii_case(&p)
+    };
     let (digits, radix) = if prefixed(b'x') {
         (&body[2..], 16)
     } else if prefixed(b'o') {
@@ -94,7 +96,11 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
     let Some(first) = value.chars().next() else {
         return Scalar::Null;
     };
-    if !matches!(first, '+' | '-' | '0'..='9' | 'y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O' | '~' | '.' | '<') {
+    if !matches!(
+        first,
+        '+' | '-' | '0'
+            ..='9' | 'y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O' | '~' | '.' | '<'
+    ) {
         return Scalar::Str;
     }
     match value {
@@ -122,7 +128,11 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
         };
     }
     if matches!(first, '+' | '-' | '0'..='9') {
-        let plain = if value.contains('_') { std::borrow::Cow::Owned(value.replace('_', "")) } else { std::borrow::Cow::Borrowed(value) };
+        let plain = if value.contains('_') {
+            std::borrow::Cow::Owned(value.replace('_', ""))
+        } else {
+            std::borrow::Cow::Borrowed(value)
+        };
         if let Some(v) = go_int(&plain) {
             return Scalar::Int(v);
         }
@@ -146,7 +156,9 @@ pub(crate) fn untagged(value: &str, style: ScalarStyle) -> Scalar {
 }
 
 fn scalar_of(node: &Node<'_>, value: &str, style: ScalarStyle) -> Result<Scalar, YamlError> {
-    let Some(tag) = node.tag.as_deref() else { return Ok(untagged(value, style)) };
+    let Some(tag) = node.tag.as_deref() else {
+        return Ok(untagged(value, style));
+    };
     let resolved = go_resolve(value);
     let fail = || {
         error_at(
@@ -176,10 +188,22 @@ fn scalar_of(node: &Node<'_>, value: &str, style: ScalarStyle) -> Result<Scalar,
     })
 }
 
-fn scalar_json<'t>(node: &Node<'_>, value: &Cow<'t, str>, s: Scalar) -> Result<Json<'t>, YamlError> {
+fn scalar_json<'t>(
+    node: &Node<'_>,
+    value: &Cow<'t, str>,
+    s: Scalar,
+) -> Result<Json<'t>, YamlError> {
     let json = match s {
         Scalar::Str | Scalar::Merge => Json::String(Str::from(value.clone())),
-        s => json_of(value, s).ok_or_else(|| error_at(node.line, node.col, "non-finite number (infinity or NaN); Kubernetes cannot read it"))?.into_owned(),
+        s => json_of(value, s)
+            .ok_or_else(|| {
+                error_at(
+                    node.line,
+                    node.col,
+                    "non-finite number (infinity or NaN); Kubernetes cannot read it",
+                )
+            })?
+            .into_owned(),
     };
     Ok(json)
 }
@@ -220,7 +244,9 @@ pub(crate) fn key_string(v: &Json<'_>) -> Option<String> {
 /// editor); `None` for keys JSON cannot hold.
 pub(crate) fn key_of<'r>(tree: &'r Tree<'_>, k: NodeId) -> Option<Cow<'r, str>> {
     let n = &tree.nodes[tree.deref(k)];
-    let Kind::Scalar { value, style } = &n.kind else { return None };
+    let Kind::Scalar { value, style } = &n.kind else {
+        return None;
+    };
     match scalar_of(n, value, *style).ok()? {
         Scalar::Str | Scalar::Merge => Some(Cow::Borrowed(value)),
         s => key_string(&scalar_json(n, value, s).ok()?).map(Cow::Owned),
@@ -257,7 +283,10 @@ pub(crate) struct Resolver<'r, 't> {
 
 impl<'r, 't> Resolver<'r, 't> {
     pub fn new(tree: &'r Tree<'t>) -> Self {
-        Resolver { tree, duplicates: Vec::new() }
+        Resolver {
+            tree,
+            duplicates: Vec::new(),
+        }
     }
 
     pub fn is_merge_key(&self, id: NodeId) -> bool {
@@ -267,10 +296,19 @@ impl<'r, 't> Resolver<'r, 't> {
 
     /// `at` is where the node sits, for duplicate reports; `None` inside alias expansions (the
     /// anchored original reports its own duplicates once).
-    pub fn resolve(&mut self, id: NodeId, depth: usize, at: Option<&At<'_>>) -> Result<Json<'t>, YamlError> {
+    pub fn resolve(
+        &mut self,
+        id: NodeId,
+        depth: usize,
+        at: Option<&At<'_>>,
+    ) -> Result<Json<'t>, YamlError> {
         let node = &self.tree.nodes[id];
         if depth > MAX_DEPTH {
-            return Err(error_at(node.line, node.col, "nesting deeper than 500 levels"));
+            return Err(error_at(
+                node.line,
+                node.col,
+                "nesting deeper than 500 levels",
+            ));
         }
         match &node.kind {
             Kind::Scalar { value, style } => {
@@ -290,7 +328,12 @@ impl<'r, 't> Resolver<'r, 't> {
         }
     }
 
-    fn resolve_map(&mut self, entries: &[(NodeId, NodeId)], depth: usize, at: Option<&At<'_>>) -> Result<Json<'t>, YamlError> {
+    fn resolve_map(
+        &mut self,
+        entries: &[(NodeId, NodeId)],
+        depth: usize,
+        at: Option<&At<'_>>,
+    ) -> Result<Json<'t>, YamlError> {
         // Sized up front: a map grown by doubling keeps up to half its slots empty, and every
         // document's meaning is held for the whole run (docs/benchmarks.md, memory).
         let mut out = Keyed::with_capacity(entries.len());
@@ -310,10 +353,20 @@ impl<'r, 't> Resolver<'r, 't> {
             if out.contains(&key) {
                 // A merged key is overridden, not duplicated: only an earlier explicit key counts.
                 if let Some(p) = at {
-                    let first = entries[..i].iter().find(|(pk, _)| !self.is_merge_key(*pk) && key_of(self.tree, *pk).as_deref() == Some(key.as_str()));
+                    let first = entries[..i].iter().find(|(pk, _)| {
+                        !self.is_merge_key(*pk)
+                            && key_of(self.tree, *pk).as_deref() == Some(key.as_str())
+                    });
                     if let Some(&(pk, _)) = first {
                         let path = At::Key(p, &key).dotted();
-                        self.duplicates.insert(mark, Duplicate { path, first_line: self.tree.nodes[pk].line, line });
+                        self.duplicates.insert(
+                            mark,
+                            Duplicate {
+                                path,
+                                first_line: self.tree.nodes[pk].line,
+                                line,
+                            },
+                        );
                     }
                 }
             }
@@ -327,17 +380,18 @@ impl<'r, 't> Resolver<'r, 't> {
         let n = &self.tree.nodes[k];
         match v {
             Json::String(s) => Ok(s),
-            v => key_string(&v).map(Str::from).ok_or_else(|| error_at(n.line, n.col, "mapping key is null or a collection; JSON cannot hold it")),
+            v => key_string(&v).map(Str::from).ok_or_else(|| {
+                error_at(
+                    n.line,
+                    n.col,
+                    "mapping key is null or a collection; JSON cannot hold it",
+                )
+            }),
         }
     }
 
     /// go-yaml v2 `merge`: a mapping, or a sequence of mappings where earlier ones win.
-    fn merge(
-        &mut self,
-        v: NodeId,
-        out: &mut Keyed<'t>,
-        depth: usize,
-    ) -> Result<(), YamlError> {
+    fn merge(&mut self, v: NodeId, out: &mut Keyed<'t>, depth: usize) -> Result<(), YamlError> {
         let target = self.tree.deref(v);
         let n = &self.tree.nodes[target];
         let wrong = || {
@@ -378,7 +432,10 @@ impl<'t> Keyed<'t> {
     const INDEXED_FROM: usize = 32;
 
     fn with_capacity(n: usize) -> Self {
-        Keyed { entries: Vec::with_capacity(n), index: None }
+        Keyed {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -402,7 +459,13 @@ impl<'t> Keyed<'t> {
         }
         self.entries.push((key, value));
         if self.index.is_none() && self.entries.len() >= Self::INDEXED_FROM {
-            self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+            self.index = Some(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            );
         }
     }
 

@@ -68,11 +68,17 @@ fn pointer<'j, 'a>(value: &'j Json<'a>, path: &[Seg]) -> Option<&'j Json<'a>> {
 // Byte searches: `pos` may be inside a multi-byte character (e.g. `end - 1` of a plain scalar
 // ending in `ߞ`, found by fuzzing); a `\n` byte is always a character of its own.
 fn line_start(text: &str, pos: usize) -> usize {
-    text.as_bytes()[..pos].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    text.as_bytes()[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
 }
 
 fn line_end_after(text: &str, pos: usize) -> usize {
-    text.as_bytes()[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i + 1)
+    text.as_bytes()[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| pos + i + 1)
 }
 
 /// End of a quoted scalar starting at `start` (granit's end can run over a same-line comment).
@@ -97,11 +103,7 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
 }
 
 impl<'t, 'a> Splicer<'t, 'a> {
-    pub fn new(
-        text: &'t str,
-        tree: &'a Tree<'a>,
-        expected: &'a Json<'a>,
-    ) -> Self {
+    pub fn new(text: &'t str, tree: &'a Tree<'a>, expected: &'a Json<'a>) -> Self {
         let style = detect_style(text, tree);
         Splicer {
             text,
@@ -185,10 +187,9 @@ impl<'t, 'a> Splicer<'t, 'a> {
                     },
                     Seg::Key(k),
                 ) => {
-                    let found = entries
-                        .iter()
-                        .rev()
-                        .find(|(kn, _)| super::resolve::key_of(self.tree, *kn).as_deref() == Some(k));
+                    let found = entries.iter().rev().find(|(kn, _)| {
+                        super::resolve::key_of(self.tree, *kn).as_deref() == Some(k)
+                    });
                     match found {
                         Some(&(kn, vn)) => {
                             entry = Some((kn, vn, node));

@@ -151,7 +151,13 @@ impl<'t> Builder<'t> {
     /// so the node list is not grown (and copied) a dozen times.
     pub(crate) fn new(text: &str) -> Self {
         let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        Builder { nodes: Vec::with_capacity(2 * lines + 2), stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0 }
+        Builder {
+            nodes: Vec::with_capacity(2 * lines + 2),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            documents: 0,
+        }
     }
 
     /// The tree, once every event is in.
@@ -160,10 +166,19 @@ impl<'t> Builder<'t> {
         for n in &mut nodes {
             move_to_dash(text, n);
         }
-        Tree { nodes, root: self.root }
+        Tree {
+            nodes,
+            root: self.root,
+        }
     }
 
-    fn push_node(&mut self, kind: Kind<'t>, span: &Span, anchor: usize, tag: Option<String>) -> NodeId {
+    fn push_node(
+        &mut self,
+        kind: Kind<'t>,
+        span: &Span,
+        anchor: usize,
+        tag: Option<String>,
+    ) -> NodeId {
         let start = offset(span);
         let end = span.end.byte_offset().unwrap_or(start);
         self.nodes.push(Node {
@@ -266,7 +281,11 @@ impl<'t> Builder<'t> {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let value = if empty_value(style, span) { Cow::Borrowed("") } else { value };
+                let value = if empty_value(style, span) {
+                    Cow::Borrowed("")
+                } else {
+                    value
+                };
                 let kind = Kind::Scalar { value, style };
                 let id = self.push_node(kind, span, anchor, tag_of(tag.as_deref()));
                 self.complete(id)?;

@@ -147,7 +147,11 @@ enum Expect<'e, 'a> {
 
 impl<'e, 'a> Matches<'e, 'a> {
     pub(crate) fn new(expected: &'e Json<'a>) -> Self {
-        Matches { expected, stack: Vec::new(), done: false }
+        Matches {
+            expected,
+            stack: Vec::new(),
+            done: false,
+        }
     }
 
     pub(crate) fn finish(self) -> Option<()> {
@@ -180,12 +184,20 @@ impl<'t> Sink<'t> for Matches<'_, '_> {
     fn event(&mut self, ev: Event<'t>, span: &Span) -> Option<()> {
         match ev {
             Event::Scalar(value, style, 0, None) => {
-                let text = if empty_value(style, span) { "" } else { value.as_ref() };
+                let text = if empty_value(style, span) {
+                    ""
+                } else {
+                    value.as_ref()
+                };
                 let resolved = untagged(text, style);
                 match self.next()? {
                     Err(key) => (matches!(resolved, Scalar::Str) && text == key).then_some(()),
-                    Ok(Json::String(s)) => (matches!(resolved, Scalar::Str) && text == s.as_str()).then_some(()),
-                    Ok(v) if !matches!(resolved, Scalar::Str | Scalar::Merge) => (json_of(text, resolved)? == *v).then_some(()),
+                    Ok(Json::String(s)) => {
+                        (matches!(resolved, Scalar::Str) && text == s.as_str()).then_some(())
+                    }
+                    Ok(v) if !matches!(resolved, Scalar::Str | Scalar::Merge) => {
+                        (json_of(text, resolved)? == *v).then_some(())
+                    }
                     Ok(_) => None,
                 }
             }

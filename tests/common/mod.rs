@@ -22,7 +22,9 @@ pub fn missing(what: &str) -> Option<PathBuf> {
 
 /// `../shared` (or `$HELM_HA_SHARED`).
 pub fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("HELM_HA_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"));
+    let dir = std::env::var_os("HELM_HA_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"));
     if dir.join("fixtures/plane-enterprise").is_dir() {
         Some(dir)
     } else {
@@ -32,10 +34,19 @@ pub fn shared() -> Option<PathBuf> {
 
 /// The shared plane-enterprise fixtures: (short name, path).
 pub fn fixtures() -> Vec<(String, PathBuf)> {
-    let Some(dir) = shared() else { return Vec::new() };
+    let Some(dir) = shared() else {
+        return Vec::new();
+    };
     ["default", "full", "ha"]
         .iter()
-        .map(|n| (format!("plane-enterprise-{n}"), dir.join(format!("fixtures/plane-enterprise/plane-enterprise-{n}.yaml"))))
+        .map(|n| {
+            (
+                format!("plane-enterprise-{n}"),
+                dir.join(format!(
+                    "fixtures/plane-enterprise/plane-enterprise-{n}.yaml"
+                )),
+            )
+        })
         .collect()
 }
 
@@ -45,7 +56,11 @@ pub fn validator_python() -> Option<PathBuf> {
         std::env::var_os("HELM_HA_VALIDATE_PY").map(PathBuf::from),
         Some(root().join("target/validate-venv/bin/python")),
     ];
-    candidates.into_iter().flatten().find(|p| p.exists()).or_else(|| missing("the validator venv (target/validate-venv)"))
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.exists())
+        .or_else(|| missing("the validator venv (target/validate-venv)"))
 }
 
 /// Run the shared validator (strict, Kubernetes 1.35) on a stream: (ok, report).
@@ -59,9 +74,18 @@ pub fn validate(stream: &str) -> Option<(bool, String)> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run the validator");
-    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some((out.status.success(), report))
 }
 
@@ -88,8 +112,12 @@ pub fn helm_ha_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
 /// Run `cmd`, feeding `stdin` from a thread (so a large input cannot deadlock against a full
 /// stdout pipe), and collect what it printed.
 pub fn run_command(mut cmd: Command, stdin: &[u8]) -> Run {
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
     let mut sin = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {
@@ -111,18 +139,35 @@ pub fn golden(path: &Path, actual: &str) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| panic!("missing golden file {}; run with HELM_HA_BLESS=1 to create it", path.display()));
-    pretty_assertions::assert_eq!(expected, actual, "golden file {} differs (HELM_HA_BLESS=1 regenerates it)", path.display());
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with HELM_HA_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    pretty_assertions::assert_eq!(
+        expected,
+        actual,
+        "golden file {} differs (HELM_HA_BLESS=1 regenerates it)",
+        path.display()
+    );
 }
 
 /// Unified diff of two streams, for goldens that must not copy their input.
 pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
-    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string()
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }
 
 /// Column-0 `---` document count (a cheap, parser-free count for "nothing lost" checks).
 pub fn chunks(stream: &str) -> usize {
-    stream.lines().filter(|l| *l == "---" || l.starts_with("--- ")).count()
+    stream
+        .lines()
+        .filter(|l| *l == "---" || l.starts_with("--- "))
+        .count()
 }
 
 /// What the shared validator's `k8syaml.py` (go-yaml v2 rules, written in Python) makes of one
@@ -138,7 +183,12 @@ pub fn k8syaml(doc: &str) -> Option<serde_json::Value> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("run python");
-    child.stdin.take().unwrap().write_all(doc.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(doc.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "k8syaml failed on\n{doc}");
     Some(serde_json::from_slice(&out.stdout).unwrap())
