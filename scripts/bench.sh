@@ -20,12 +20,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 RUNS="${RUNS:-21}"
 BIG_RUNS="${BIG_RUNS:-5}"
-SHARED="${HELM_HA_SHARED:-$ROOT/../shared}"
-FIXTURE="$SHARED/fixtures/plane-enterprise/plane-enterprise-full.yaml"
+FIXTURE="$ROOT/tests/data/fixtures/plane-enterprise/plane-enterprise-full.yaml"
 OUT="$ROOT/target/bench"
 
 die() { echo "bench.sh: ERROR: $*" >&2; exit 1; }
-[ -f "$FIXTURE" ] || die "fixture not found: $FIXTURE (set HELM_HA_SHARED)"
+[ -f "$FIXTURE" ] || die "fixture not found: $FIXTURE"
 command -v python3 >/dev/null || die "python3 is needed for the timing loop"
 if [ ! -x /usr/bin/time ]; then
   echo "== bench.sh: installing GNU time (peak RSS)" >&2

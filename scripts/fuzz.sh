@@ -7,7 +7,7 @@
 #
 # Targets (fuzz/fuzz_targets/): split (stream splitter), edit (document editor), policy (policy
 # loader), block_reader (the fast YAML reader against granit). Corpora live in fuzz/corpus/<target> (not committed) and are seeded from
-# golden/cases/*/input.yaml, the profiles and the shared fixtures on every run. A crash leaves
+# golden/cases/*/input.yaml, the profiles and the plane-enterprise fixtures on every run. A crash leaves
 # its input in fuzz/artifacts/<target>/ and makes this script fail; turn it into a regression
 # test in tests/fuzz_regressions.rs.
 #
@@ -43,8 +43,7 @@ seed() { # seed TARGET FILE [PREFIX-BYTE]
     cp "$2" "$dir/$name"
   fi
 }
-SHARED="${HELM_HA_SHARED:-$ROOT/../shared}"
-for f in golden/cases/*/input.yaml examples/*/rendered.yaml "$SHARED"/fixtures/plane-enterprise/plane-enterprise-*.yaml; do
+for f in golden/cases/*/input.yaml examples/*/rendered.yaml tests/data/fixtures/plane-enterprise/plane-enterprise-*.yaml; do
   [ -f "$f" ] || continue
   seed split "$f"
   seed block_reader "$f"

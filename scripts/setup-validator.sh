@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
-# Create the shared manifest validator's virtualenv at target/validate-venv.
+# Create the manifest validator's virtualenv at target/validate-venv.
 #
 #   scripts/setup-validator.sh          # idempotent: skips when the venv already works
 #   FORCE=1 scripts/setup-validator.sh  # rebuild unconditionally
 #
-# The validator lives in ../shared/validate (a sibling of the repo root); its own
+# The validator lives in tests/validate (see its README for where it comes from); its own
 # setup.sh pins every package in requirements.txt and self-tests the result.
 # Tests use it via HELM_HA_VALIDATE_PY=target/validate-venv/bin/python.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${HELM_HA_SHARED:-$ROOT/../shared}"
-VALIDATE="$SHARED/validate"
+VALIDATE="$ROOT/tests/validate"
 VENV="$ROOT/target/validate-venv"
 STAMP="$VENV/.helm-ha-requirements.sha256"
 PY="${PYTHON:-python3}"
@@ -19,7 +18,7 @@ PY="${PYTHON:-python3}"
 die() { echo "setup-validator: ERROR: $*" >&2; exit 1; }
 log() { echo "setup-validator: $*" >&2; }
 
-[ -d "$VALIDATE" ] || die "validator not found at $VALIDATE (expected the shared/ directory next to the repo root, or set HELM_HA_SHARED)"
+[ -d "$VALIDATE" ] || die "validator not found at $VALIDATE"
 VALIDATE="$(cd "$VALIDATE" && pwd)"
 [ -f "$VALIDATE/setup.sh" ] || die "$VALIDATE/setup.sh missing"
 [ -f "$VALIDATE/requirements.txt" ] || die "$VALIDATE/requirements.txt missing"

@@ -6,9 +6,9 @@
 #   scripts/test.sh e2e_helm4       # e.g. a test-name filter
 #
 # 1. fetches real helm3/helm4/kubectl into target/tools/bin   (scripts/fetch-tools.sh)
-# 2. builds the shared validator venv at target/validate-venv (scripts/setup-validator.sh)
+# 2. builds the manifest validator venv at target/validate-venv (scripts/setup-validator.sh)
 # 3. exports their absolute paths for the Rust tests:
-#      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY, HELM_HA_SHARED
+#      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY
 # 4. runs cargo test --release --all-targets "$@", then the README's example command
 # 5. builds the shipped binary (scripts/build-release.sh) and compares its output with the tested one
 # 6. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
@@ -26,15 +26,10 @@ bash "$ROOT/scripts/fetch-tools.sh"
 echo "== test.sh: setting up the manifest validator" >&2
 bash "$ROOT/scripts/setup-validator.sh"
 
-SHARED_DIR="${HELM_HA_SHARED:-$ROOT/../shared}"
-[ -d "$SHARED_DIR" ] || die "shared directory not found at $SHARED_DIR"
-
 export HELM3="$ROOT/target/tools/bin/helm3"
 export HELM4="$ROOT/target/tools/bin/helm4"
 export KUBECTL="$ROOT/target/tools/bin/kubectl"
 export HELM_HA_VALIDATE_PY="$ROOT/target/validate-venv/bin/python"
-HELM_HA_SHARED="$(cd "$SHARED_DIR" && pwd)"
-export HELM_HA_SHARED
 
 for v in HELM3 HELM4 KUBECTL HELM_HA_VALIDATE_PY; do
   [ -x "${!v}" ] || die "$v=${!v} is not executable"
@@ -45,7 +40,7 @@ done
 unset HELM_PLUGINS HELM_DATA_HOME HELM_CONFIG_HOME HELM_CACHE_HOME HELM_PLUGIN_NAME HELM_PLUGIN_DIR
 
 echo "== test.sh: HELM3=$HELM3 HELM4=$HELM4 KUBECTL=$KUBECTL" >&2
-echo "== test.sh: HELM_HA_VALIDATE_PY=$HELM_HA_VALIDATE_PY HELM_HA_SHARED=$HELM_HA_SHARED" >&2
+echo "== test.sh: HELM_HA_VALIDATE_PY=$HELM_HA_VALIDATE_PY" >&2
 echo "== test.sh: cargo test --release --all-targets $*" >&2
 cargo test --release --all-targets "$@"
 
@@ -61,7 +56,7 @@ grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's 
 echo "== test.sh: the shipped (static) build writes the same streams" >&2
 shipped="$(bash "$ROOT/scripts/build-release.sh")"
 tested="$ROOT/target/release/helm-ha"
-for input in examples/plane-enterprise/rendered.yaml "$HELM_HA_SHARED/fixtures/plane-enterprise/plane-enterprise-full.yaml"; do
+for input in examples/plane-enterprise/rendered.yaml tests/data/fixtures/plane-enterprise/plane-enterprise-full.yaml; do
   a=$("$shipped" --profile plane-enterprise "$input" 2>/dev/null) || { echo "test.sh: $shipped failed on $input" >&2; exit 1; }
   b=$("$tested" --profile plane-enterprise "$input" 2>/dev/null) || { echo "test.sh: $tested failed on $input" >&2; exit 1; }
   [ "$a" = "$b" ] && grep -q '^kind: PodDisruptionBudget' <<<"$a" \

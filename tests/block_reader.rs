@@ -44,10 +44,7 @@ fn tally(name: &str, text: &str) -> (usize, Vec<String>) {
 
 #[test]
 fn real_chart_output_takes_the_fast_path_and_agrees() {
-    let Some(shared) = common::shared() else {
-        return;
-    };
-    let dir = shared.join("fixtures/plane-enterprise");
+    let dir = common::data().join("fixtures/plane-enterprise");
     for file in [
         "plane-enterprise-default.yaml",
         "plane-enterprise-full.yaml",

@@ -9,7 +9,7 @@ use serde_json::Value;
 const TIER1: [&str; 2] = ["stateless", "leader-elected"];
 
 fn fixture() -> Option<Vec<u8>> {
-    let dir = common::shared()?;
+    let dir = common::data();
     let path = dir.join("fixtures/plane-enterprise/plane-enterprise-default.yaml");
     Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }

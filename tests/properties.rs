@@ -648,7 +648,7 @@ fn random_streams_keep_every_document_and_pass_the_validator() {
 /// go-yaml meaning of each non-empty document of `text`, via the shared k8syaml.py.
 fn go_yaml_meaning(text: &str) -> Option<Vec<Value>> {
     let py = common::validator_python()?;
-    let dir = common::shared()?.join("validate");
+    let dir = common::validator_dir();
     let script = "import sys, json\nsys.path.insert(0, sys.argv[1])\nimport k8syaml\ndocs, fatal = k8syaml.load_stream(sys.stdin.read())\nassert fatal is None, fatal\nprint(json.dumps([d.data for d in docs]))\n";
     let mut child = Command::new(py)
         .args(["-c", script, dir.to_str().unwrap()])

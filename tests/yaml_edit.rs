@@ -294,8 +294,7 @@ fn plane_affinity_from_the_seed() {
 }
 
 fn fixture(name: &str) -> Option<String> {
-    // `$HELM_HA_SHARED` or `../shared`, like every other test (a failure under CI, else a skip).
-    let p = common::shared()?
+    let p = common::data()
         .join("fixtures/plane-enterprise")
         .join(name);
     Some(std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))

@@ -635,8 +635,7 @@ mod tests {
     /// and generated streams.
     fn corpus() -> Vec<(String, Vec<u8>)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let shared = std::env::var_os("HELM_HA_SHARED")
-            .map_or_else(|| root.join("../shared"), std::path::PathBuf::from);
+        let shared = root.join("tests/data");
         let mut paths: Vec<std::path::PathBuf> = ["default", "full", "ha"]
             .iter()
             .map(|n| {

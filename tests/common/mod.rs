@@ -20,23 +20,19 @@ pub fn missing(what: &str) -> Option<PathBuf> {
     None
 }
 
-/// `../shared` (or `$HELM_HA_SHARED`).
-pub fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("HELM_HA_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared"));
-    if dir.join("fixtures/plane-enterprise").is_dir() {
-        Some(dir)
-    } else {
-        missing(&format!("the shared fixtures ({})", dir.display()))
-    }
+/// The test data kept in the repository (`tests/data`: chart renders with their provenance).
+pub fn data() -> PathBuf {
+    root().join("tests/data")
 }
 
-/// The shared plane-enterprise fixtures: (short name, path).
+/// The manifest validator kept in the repository (`tests/validate`).
+pub fn validator_dir() -> PathBuf {
+    root().join("tests/validate")
+}
+
+/// The plane-enterprise fixtures: (short name, path).
 pub fn fixtures() -> Vec<(String, PathBuf)> {
-    let Some(dir) = shared() else {
-        return Vec::new();
-    };
+    let dir = data();
     ["default", "full", "ha"]
         .iter()
         .map(|n| {
@@ -50,7 +46,7 @@ pub fn fixtures() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-/// Python of the shared validator's venv.
+/// Python of the validator's venv.
 pub fn validator_python() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("HELM_HA_VALIDATE_PY").map(PathBuf::from),
@@ -63,10 +59,10 @@ pub fn validator_python() -> Option<PathBuf> {
         .or_else(|| missing("the validator venv (target/validate-venv)"))
 }
 
-/// Run the shared validator (strict, Kubernetes 1.35) on a stream: (ok, report).
+/// Run the validator (strict, Kubernetes 1.35) on a stream: (ok, report).
 pub fn validate(stream: &str) -> Option<(bool, String)> {
     let py = validator_python()?;
-    let script = shared()?.join("validate/validate.py");
+    let script = validator_dir().join("validate.py");
     let mut child = Command::new(py)
         .args([script.to_str().unwrap(), "-k", "1.35", "-q", "-"])
         .stdin(Stdio::piped())
@@ -170,15 +166,14 @@ pub fn chunks(stream: &str) -> usize {
         .count()
 }
 
-/// What the shared validator's `k8syaml.py` (go-yaml v2 rules, written in Python) makes of one
+/// What the validator's `k8syaml.py` (go-yaml v2 rules, written in Python) makes of one
 /// document: an independent second opinion on our resolver.
 pub fn k8syaml(doc: &str) -> Option<serde_json::Value> {
     let py = validator_python()?;
-    let shared = shared()?;
     let mut child = Command::new(py)
         .arg(root().join("tests/data/yaml/gen.py"))
         .arg("-")
-        .env("K8SYAML_DIR", shared.join("validate"))
+        .env("K8SYAML_DIR", validator_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
