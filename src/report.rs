@@ -238,7 +238,22 @@ pub fn text(a: &Analysis, origins: &Origins, style: Style) -> String {
     out
 }
 
-/// `check --format json`.
+/// The replica count the replica floor sets on `w`, if it raises it.
+fn raised_to(a: &Analysis, w: &crate::workload::Workload) -> Option<u64> {
+    let floor = crate::rules::by_code("HA101")?.meta();
+    a.findings
+        .iter()
+        .filter(|f| f.rule == floor && f.doc == Some(w.doc) && f.object == w.describe())
+        .find_map(|f| match &f.fix {
+            Some(Fix::Edit { edits, .. }) => edits.iter().find_map(|e| match e {
+                Edit::Set(_, v) => v.as_u64(),
+                _ => None,
+            }),
+            _ => None,
+        })
+}
+
+/// `check --format json`: every workload's decision, then every finding.
 pub fn json(a: &Analysis, origins: &Origins) -> String {
     let findings: Vec<_> = a
         .findings
@@ -261,7 +276,25 @@ pub fn json(a: &Analysis, origins: &Origins) -> String {
             })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&json!({ "findings": findings })).expect("JSON");
+    let workloads: Vec<_> = a
+        .workloads
+        .iter()
+        .map(|(w, d)| {
+            json!({
+                "object": w.describe(),
+                "namespace": w.namespace,
+                "service": w.service,
+                "tier": d.tier.as_str(),
+                "explicit": d.explicit,
+                "why": d.why,
+                "replicas": d.copies,
+                "raisedTo": raised_to(a, w),
+            })
+        })
+        .collect();
+    let mut s =
+        serde_json::to_string_pretty(&json!({ "workloads": workloads, "findings": findings }))
+            .expect("JSON");
     s.push('\n');
     s
 }

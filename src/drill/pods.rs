@@ -297,11 +297,18 @@ pub fn model(
         .iter()
         .flat_map(|v| workload::objects(v).map(|(_, o)| o))
         .collect();
-    let claims = classify::claims(&objects);
+    let facts = classify::Facts::of(
+        &values.iter().collect::<Vec<_>>(),
+        release.namespace.as_deref(),
+    );
     let mut model = Model::default();
     for w in workload::find(&values, &policy.service_labels, &release) {
         let obj = w.object(&values[w.doc]);
-        let decision = classify::classify(&w, obj, policy, &claims);
+        let inputs = classify::Inputs {
+            policy,
+            facts: &facts,
+        };
+        let decision = classify::classify(&w, obj, &inputs);
         if let Some(why) = skip_reason(&w) {
             model.skipped.push(format!("{} ({why})", w.describe()));
             continue;
@@ -311,7 +318,7 @@ pub fn model(
             obj,
             &decision,
             &objects,
-            &claims,
+            &facts,
             &default_ns,
             release.namespace.as_deref(),
         ));
@@ -383,7 +390,7 @@ pub fn template(
     obj: &Json,
     d: &Decision,
     all: &[&Json],
-    claims: &classify::Claims,
+    facts: &classify::Facts,
     default_ns: &str,
     release_ns: Option<&str>,
 ) -> Template {
@@ -415,11 +422,13 @@ pub fn template(
                 .and_then(Json::as_str)
         })
         .any(|c| {
-            claims.get(c).is_some_and(|modes| {
-                modes
-                    .iter()
-                    .any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod")
-            })
+            facts
+                .claim_modes(&facts.landing(w.namespace.as_deref()), c)
+                .is_some_and(|modes| {
+                    modes
+                        .iter()
+                        .any(|m| m == "ReadWriteOnce" || m == "ReadWriteOncePod")
+                })
         });
     let claim_templates = obj
         .at("/spec/volumeClaimTemplates")

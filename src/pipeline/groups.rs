@@ -6,7 +6,7 @@
 //! while it runs.
 
 use super::Written;
-use crate::classify::{self, Claims, Decision};
+use crate::classify::{self, Decision, Facts};
 use crate::error::Failure;
 use crate::policy::Policy;
 use crate::rules::{Base, Cx, Finding, Fix, Rule};
@@ -31,7 +31,7 @@ pub(super) struct Setting<'s, 'a> {
     pub base: &'s Base<'a>,
     pub docs: &'s [Doc<'a>],
     pub workloads: &'s [(Workload, Option<Decision>)],
-    pub claims: &'s Claims,
+    pub facts: &'s Facts,
     /// How each document was read; one holding nothing but workloads is written by its group
     /// when the group is done.
     pub shapes: &'s [super::read::Shape],
@@ -132,7 +132,11 @@ pub(super) fn run<'a>(s: &Setting<'_, 'a>, group: Group<'a>) -> Outcome<'a> {
                 .find(|(d, _)| *d == w.doc)
                 .expect("the group holds its documents")
                 .1;
-            let d = classify::classify(&w, w.object(value), s.policy, s.claims);
+            let inputs = classify::Inputs {
+                policy: s.policy,
+                facts: s.facts,
+            };
+            let d = classify::classify(&w, w.object(value), &inputs);
             (w, d)
         })
         .collect();

@@ -165,12 +165,9 @@ impl<'a> Reading<'a> {
         rules: &[&'static dyn Rule],
         keep: Keep,
     ) -> Result<Analysis<'a>, Failure> {
-        let claims = crate::classify::claims(
-            &self
-                .docs
-                .iter()
-                .flat_map(|d| workload::objects(d.value()).map(|(_, o)| o))
-                .collect::<Vec<_>>(),
+        let facts = crate::classify::Facts::of(
+            &self.docs.iter().map(|d| d.value()).collect::<Vec<_>>(),
+            self.release.namespace.as_deref(),
         );
         // The rules see no more of documents no rule reads, nor of workloads' documents outside
         // their group (the stream's rules see workloads through `cx.workloads`); the documents
@@ -222,7 +219,7 @@ impl<'a> Reading<'a> {
             base: &base,
             docs: &self.docs,
             workloads: &self.workloads,
-            claims: &claims,
+            facts: &facts,
             shapes: &self.shapes,
             keep,
         };
@@ -568,12 +565,9 @@ mod tests {
             "a test stream small enough to keep whole"
         );
         let rules = rules::all();
-        let claims = crate::classify::claims(
-            &reading
-                .docs
-                .iter()
-                .flat_map(|d| workload::objects(d.value()).map(|(_, o)| o))
-                .collect::<Vec<_>>(),
+        let facts = crate::classify::Facts::of(
+            &reading.docs.iter().map(|d| d.value()).collect::<Vec<_>>(),
+            reading.release.namespace.as_deref(),
         );
         let base = Base::new(
             reading
@@ -585,7 +579,11 @@ mod tests {
         let workloads: Vec<(Workload, Decision)> = std::mem::take(&mut reading.workloads)
             .into_iter()
             .map(|(w, _)| {
-                let d = crate::classify::classify(&w, w.object(base.value(w.doc)), policy, &claims);
+                let inputs = crate::classify::Inputs {
+                    policy,
+                    facts: &facts,
+                };
+                let d = crate::classify::classify(&w, w.object(base.value(w.doc)), &inputs);
                 (w, d)
             })
             .collect();

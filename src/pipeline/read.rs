@@ -173,9 +173,10 @@ fn check_object(doc: &Doc<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A Secret's `data` must decode; the message names the key, never the value.
+/// A Secret's `data` must decode; the message names the key, never the value. An empty `data:`
+/// (null) is no data, as the API server reads it.
 fn check_secret(obj: &Json<'_>) -> Result<(), String> {
-    let Some(data) = obj.get("data") else {
+    let Some(data) = obj.get("data").filter(|d| !d.is_null()) else {
         return Ok(());
     };
     let Some(map) = data.as_object() else {

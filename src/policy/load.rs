@@ -67,7 +67,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
     if let Some(obj) = merged.as_object_mut() {
         obj.insert("profile", Json::from(wanted));
     }
-    let policy: Policy = yaml::from_json(&merged).map_err(|e| {
+    let mut policy: Policy = yaml::from_json(&merged).map_err(|e| {
         Failure::policy(
             file.map_or(wanted, |f| f.0),
             None,
@@ -83,6 +83,25 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
         };
         Failure::policy(name, line, &key, what, fix)
     })?;
+    if let Some((name, parsed)) = &located {
+        let keys = parsed.value.get("services").and_then(Json::as_object);
+        policy.user_services = keys
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for key in &policy.user_services {
+            if let Some((owner, _)) = policy.service(key).filter(|(owner, _)| owner != key) {
+                return Err(Failure::policy(
+                    name,
+                    parsed.line_of(&yaml::path(&format!("services.{key}"))),
+                    &format!("services.{key}"),
+                    format!("`{key}` is another spelling of the profile's `services.{owner}`, which takes precedence: these settings would be ignored"),
+                    format!("write them under `services.{owner}`"),
+                ));
+            }
+        }
+    }
     Ok(policy)
 }
 

@@ -30,6 +30,10 @@ pub struct Policy {
     pub exclude: Vec<String>,
     pub storage_class: Option<StorageClass>,
     pub karpenter: Option<Karpenter>,
+    /// The `services` keys the user's policy file names (not the profile's), so that one that
+    /// matches no workload can be reported.
+    #[serde(skip)]
+    pub user_services: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -55,6 +59,10 @@ pub enum Tier {
     Stateful,
     /// Never touched.
     Skip,
+    /// Looks stateless, but nothing shows a second copy is safe: kept as it is and reported.
+    /// Only evidence decides it; a policy or an annotation names one of the others.
+    #[serde(skip_deserializing)]
+    Unverified,
 }
 
 impl Tier {
@@ -65,7 +73,21 @@ impl Tier {
             Tier::LeaderElected => "leader-elected",
             Tier::Stateful => "stateful",
             Tier::Skip => "skip",
+            Tier::Unverified => "unverified",
         }
+    }
+
+    /// A tier a user may name (a policy entry or an annotation).
+    pub fn parse(name: &str) -> Option<Tier> {
+        [
+            Tier::Stateless,
+            Tier::Singleton,
+            Tier::LeaderElected,
+            Tier::Stateful,
+            Tier::Skip,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
     }
 }
 
@@ -104,9 +126,7 @@ impl Default for Tiers {
         Tiers {
             stateless: Scaled::default(),
             leader_elected: Scaled::default(),
-            singleton: Singleton {
-                do_not_disrupt: true,
-            },
+            singleton: Singleton::default(),
         }
     }
 }
@@ -144,14 +164,20 @@ impl Default for Scaled {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Singleton {
-    /// Add `karpenter.sh/do-not-disrupt: "true"` to singleton and run-once pods.
+    /// Add `karpenter.sh/do-not-disrupt: "true"` to the pods of Jobs and CronJobs: Karpenter
+    /// must not stop a finite run half-way.
     pub do_not_disrupt: bool,
+    /// Also add it to long-running singletons the user declared (policy entry or annotation).
+    /// A pin on a pod that never ends keeps its node from ever being consolidated or replaced
+    /// on drift, so the generic profile leaves it off.
+    pub do_not_disrupt_long_running: bool,
 }
 
 impl Default for Singleton {
     fn default() -> Self {
         Singleton {
             do_not_disrupt: true,
+            do_not_disrupt_long_running: true,
         }
     }
 }

@@ -191,7 +191,8 @@ impl<'a> Cx<'_, 'a> {
             .map(|(w, d)| (w, d))
     }
 
-    /// The replica floor the policy sets for this workload (None for tiers without one).
+    /// The replica floor for this workload: its `helm-ha.io/replicas` annotation, else the
+    /// policy's (per service, else per tier); None for tiers without one.
     pub fn floor(&self, w: &Workload, d: &Decision) -> Option<u32> {
         let scaled = self.policy.scaled(d.tier)?;
         let svc = d
@@ -199,7 +200,8 @@ impl<'a> Cx<'_, 'a> {
             .as_deref()
             .and_then(|k| self.policy.services.get(k));
         Some(
-            svc.and_then(|s| s.replicas)
+            d.floor
+                .or(svc.and_then(|s| s.replicas))
                 .unwrap_or(scaled.replicas)
                 .max(u32::from(w.kind.scalable())),
         )

@@ -10,9 +10,16 @@ rule! {
     /// HA106 do-not-disrupt: Karpenter may evict a singleton or a running Job.
     ///
     /// ## What it does
-    /// Adds the pod-template annotation `karpenter.sh/do-not-disrupt: "true"` to singletons and
-    /// run-to-completion Jobs and CronJobs (policy `tiers.singleton.doNotDisrupt`). It reports,
-    /// without changing it, the annotation on stateless or leader-elected pods.
+    /// Adds the pod-template annotation `karpenter.sh/do-not-disrupt: "true"` to run-to-completion
+    /// Jobs and CronJobs (policy `tiers.singleton.doNotDisrupt`, on in every profile) and to
+    /// long-running singletons the user declared (a policy entry or the `helm-ha.io/tier`
+    /// annotation) when `tiers.singleton.doNotDisruptLongRunning` is on (plane-enterprise, as its
+    /// guide says; off in the generic profile). It reports, without changing it, the annotation
+    /// on stateless or leader-elected pods.
+    ///
+    /// Finite Jobs are the clear case: the pin ends when the run does. A pin on a pod that never
+    /// ends keeps its node from ever being consolidated or replaced on drift, so it is only
+    /// added where the user named the singleton and the profile asks for it.
     ///
     /// ## Why it matters
     /// Karpenter consolidates nodes voluntarily. A singleton has no second copy to serve while it
@@ -25,8 +32,8 @@ rule! {
     ///
     /// ## Fix
     /// `spec.template.metadata.annotations["karpenter.sh/do-not-disrupt"]: "true"`.
-    /// Source: seed 000, "How Karpenter interacts with AZ spread". (`do-not-evict` was removed in
-    /// Karpenter v1.)
+    /// Source: Plane Commercial Edition: High Availability guide, "How Karpenter interacts with AZ
+    /// spread"; Karpenter docs, "Disruption" (`do-not-evict` was removed in Karpenter v1).
     pub struct DoNotDisrupt("HA106", "do-not-disrupt");
 }
 
@@ -41,7 +48,7 @@ impl Rule for DoNotDisrupt {
             .and_then(|a| a.get(DO_NOT_DISRUPT))
             .and_then(Json::as_str);
         match d.tier {
-            Tier::Singleton if cx.policy.tiers.singleton.do_not_disrupt && current != Some("true") => {
+            Tier::Singleton if pinned(cx, w, d) && current != Some("true") => {
                 let mut path = w.path(&annotations);
                 path.push(Seg::Key(DO_NOT_DISRUPT.into()));
                 let what = if w.kind.runs_to_completion() { "a run-to-completion job" } else { "a singleton" };
@@ -56,6 +63,16 @@ impl Rule for DoNotDisrupt {
             )],
             _ => Vec::new(),
         }
+    }
+}
+
+/// Does the policy pin this singleton: a finite run, or a declared long-running one?
+fn pinned(cx: &Cx, w: &Workload, d: &Decision) -> bool {
+    let s = &cx.policy.tiers.singleton;
+    if w.kind.runs_to_completion() {
+        s.do_not_disrupt
+    } else {
+        s.do_not_disrupt_long_running && d.explicit
     }
 }
 

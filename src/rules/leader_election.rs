@@ -24,7 +24,8 @@ rule! {
     ///   not show, so this is only a prompt to verify.
     ///
     /// Ingress controllers are left out (many active copies is their normal mode), and so are
-    /// hooks, singletons and excluded services. (A workload the classifier took for
+    /// hooks, singletons and excluded services. The note is not given where the classifier
+    /// found election by other evidence (RBAC that lets the pods write a Lease). (A workload the classifier took for
     /// leader-elected because of `--leader-elect` followed by a separate `false` argument is
     /// caught by the first check.)
     /// It never changes anything: turning election on needs RBAC for Leases and the right
@@ -87,7 +88,9 @@ impl Rule for LeaderElection {
             args(c).into_iter().chain(env_names).any(mentions_election)
         });
         match (controller, mentions) {
-            (Some(c), false) => {
+            // A leader-elected workload was classified on evidence (a flag, an env var, Lease
+            // RBAC) the note would contradict.
+            (Some(c), false) if d.tier != Tier::LeaderElected => {
                 let name = c.get("name").and_then(Json::as_str).unwrap_or("?");
                 vec![Finding::on(&Self::META, Severity::Info, w, format!("{copies} copies of `{}` (container `{name}` looks like a controller) and no argument or env var mentions leader election: verify only one copy acts", w.service))]
             }

@@ -14,6 +14,7 @@ use crate::yaml::{Edit, Json};
 mod cx;
 pub use cx::{Base, Cx};
 
+mod chart_budget;
 mod do_not_disrupt;
 mod hpa;
 mod karpenter;
@@ -34,9 +35,11 @@ mod leader_election;
 mod load_balancer_cross_zone;
 mod manual;
 mod readiness_probe;
+mod steering;
 mod storage_class_binding;
 #[cfg(test)]
 mod testkit;
+mod unverified;
 // -- end check-only rules --
 
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
@@ -119,6 +122,9 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &ingress_controller::IngressController,
         &load_balancer_cross_zone::LoadBalancerCrossZone,
         &storage_class_binding::StorageClassBinding,
+        &chart_budget::ChartBudget,
+        &unverified::Unverified,
+        &steering::Steering,
         &manual::ThreeZones,
         &manual::ManagedServicesHa,
         &manual::Backups,
@@ -253,13 +259,7 @@ impl Finding {
 /// that starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
 /// compare every fixture's analysis with and without the trimming.
 pub const METADATA_ONLY_KINDS: &[&str] = &[
-    "ConfigMap",
-    "Secret",
     "ServiceAccount",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
     "CustomResourceDefinition",
     "NetworkPolicy",
     "Ingress",

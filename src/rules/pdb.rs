@@ -28,8 +28,8 @@ rule! {
     /// It adds nothing when a PDB in the stream (same namespace; an absent namespace is the
     /// release's) already selects the pod template's labels, with the API server's selector
     /// semantics (matchLabels AND matchExpressions; `{}` selects every pod). A second PDB over
-    /// the same pods makes every eviction fail. If that chart PDB allows no disruption at the
-    /// floor, it says so.
+    /// the same pods makes every eviction fail. Whether that chart PDB lets a drain through is
+    /// HA207's question, asked of every workload.
     ///
     /// It refuses (error, `render` exits 1) a budget that allows 0 disruptions at the floor:
     /// percentages round up, as the disruption controller does, and `minAvailable` equal to the
@@ -48,8 +48,9 @@ rule! {
     /// `selector.matchLabels: {app.name: plane-plane-api}`.
     ///
     /// ## Fix
-    /// The PodDisruptionBudget above. Source: seed 000, "PodDisruptionBudgets"; peers.md rules
-    /// 1-5, 15, 16.
+    /// The PodDisruptionBudget above. Source: Plane Commercial Edition: High Availability guide,
+    /// "PodDisruptionBudgets"; the Kubernetes docs, "Specifying a Disruption Budget for your
+    /// Application".
     pub struct PodDisruptionBudget("HA107", "pod-disruption-budget");
 }
 
@@ -90,15 +91,7 @@ impl PodDisruptionBudget {
                 .at("/metadata/name")
                 .and_then(Json::as_str)
                 .unwrap_or("?");
-            let existing = Budget {
-                max_unavailable: pdb.at("/spec/maxUnavailable").and_then(int_or_percent),
-                min_available: pdb.at("/spec/minAvailable").and_then(int_or_percent),
-            };
-            let (severity, msg) = match allowed(&existing, floor) {
-                Some(0) => (Severity::Warning, format!("PodDisruptionBudget/{name} from the chart selects these pods and allows 0 disruptions at {floor} replicas: node drains will block; fix the chart's budget")),
-                _ => (Severity::Info, format!("PodDisruptionBudget/{name} from the chart already selects these pods; not adding a second one (evictions fail with two)")),
-            };
-            return Some(Finding::on(&Self::META, severity, w, msg));
+            return Some(Finding::on(&Self::META, Severity::Info, w, format!("PodDisruptionBudget/{name} from the chart already selects these pods; not adding a second one (evictions fail with two)")));
         }
         let scaled = cx.policy.scaled(d.tier)?;
         if d.tier == Tier::LeaderElected && !scaled.standbys_ready {
@@ -155,6 +148,14 @@ fn show(v: &IntOrPercent) -> String {
     match v {
         IntOrPercent::Int(n) => n.to_string(),
         IntOrPercent::Percent(p) => p.clone(),
+    }
+}
+
+/// The budget of a PodDisruptionBudget object.
+pub(super) fn budget_of(pdb: &Json) -> Budget {
+    Budget {
+        max_unavailable: pdb.at("/spec/maxUnavailable").and_then(int_or_percent),
+        min_available: pdb.at("/spec/minAvailable").and_then(int_or_percent),
     }
 }
 

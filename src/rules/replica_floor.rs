@@ -10,7 +10,10 @@ rule! {
     ///
     /// ## What it does
     /// Raises `spec.replicas` of stateless and leader-elected Deployments, StatefulSets and
-    /// ReplicaSets to the policy's floor (per service, else per tier). It never lowers a count.
+    /// ReplicaSets to their floor (the `helm-ha.io/replicas` annotation, else the policy's per
+    /// service, else per tier). It never lowers a count. In the generic profile a workload is
+    /// only in those tiers on evidence that a second copy is safe (see the classifier), and the
+    /// message names that evidence.
     /// An absent `spec.replicas` counts as 1. Workloads an autoscaler owns are left to the HPA
     /// rule, which raises `minReplicas` instead (a static count would fight the HPA).
     ///
@@ -21,7 +24,8 @@ rule! {
     /// `api` with `replicas: 1` under the plane-enterprise profile becomes `replicas: 3`.
     ///
     /// ## Fix
-    /// `spec.replicas: <floor>`. Source: seed 000, "Run at least replicas: 2 per service".
+    /// `spec.replicas: <floor>`. Source: Plane Commercial Edition: High Availability guide, "Run
+    /// at least replicas: 2 per service".
     pub struct ReplicaFloor("HA101", "replica-floor");
 }
 
@@ -48,7 +52,12 @@ impl Rule for ReplicaFloor {
         if replicas >= i64::from(floor) {
             return Vec::new();
         }
-        vec![Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} replica(s) < floor {floor} for {} service `{}`: one node loss takes it down", d.tier.as_str(), w.service))
+        let evidence = if d.policy_key.is_some() && d.explicit {
+            String::new()
+        } else {
+            format!(" ({})", d.why)
+        };
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} replica(s) < floor {floor} for {} service `{}`{evidence}: one node loss takes it down", d.tier.as_str(), w.service))
             .edit(w, vec![Edit::Set(w.path("spec.replicas"), Json::from(floor))])]
     }
 }

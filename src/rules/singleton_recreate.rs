@@ -6,22 +6,30 @@ use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
-    /// HA105 singleton-recreate: a singleton Deployment that rolls by surging.
+    /// HA105 singleton-recreate: a Deployment that must not run two pods at once rolls by surging.
     ///
     /// ## What it does
-    /// Sets `strategy: {type: Recreate}` on singleton Deployments (and removes
-    /// `strategy.rollingUpdate`, which the API forbids next to Recreate).
+    /// Sets `strategy: {type: Recreate}` (and removes `strategy.rollingUpdate`, which the API
+    /// forbids next to Recreate) on
+    /// - Deployments declared singletons (a policy's `services.<name>.tier: singleton` or the
+    ///   `helm-ha.io/tier: singleton` annotation): a singleton helm-ha only infers is reported,
+    ///   not changed, since Recreate trades the chart's zero-downtime rollout for the guess;
+    /// - single-replica Deployments that mount a ReadWriteOnce claim, whatever their tier.
     ///
     /// ## Why it matters
     /// A rolling update starts the new pod before stopping the old one: for a minute, two
-    /// schedulers run and periodic jobs fire twice. Recreate stops the old pod first.
+    /// schedulers run and periodic jobs fire twice. On a ReadWriteOnce claim it is worse: a new
+    /// pod scheduled to another node cannot attach the disk the old pod holds, never becomes
+    /// Ready, and the rollout hangs until its deadline (the Kubernetes docs, "Persistent
+    /// Volumes: Access Modes"; the bitnami charts document `updateStrategy.type: Recreate` for
+    /// this). Recreate stops the old pod first.
     ///
     /// ## Example
     /// `beat-worker` with the default RollingUpdate strategy.
     ///
     /// ## Fix
-    /// `strategy: {type: Recreate}`. Source: seed 000, Tier 2 ("running two copies doubles job
-    /// execution").
+    /// `strategy: {type: Recreate}`. Source: Plane Commercial Edition: High Availability guide,
+    /// Tier 2 ("running two copies doubles job execution").
     pub struct SingletonRecreate("HA105", "singleton-recreate");
 }
 
@@ -31,7 +39,10 @@ impl Rule for SingletonRecreate {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        if d.tier != Tier::Singleton
+        let one_disk = d.tier == Tier::Stateful && d.copies <= 1;
+        let claim = d.rwo_claim.as_deref().filter(|_| one_disk);
+        let declared = d.tier == Tier::Singleton && d.explicit;
+        if !(declared || claim.is_some())
             || w.kind != Kind::Deployment
             || cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate")
         {
@@ -48,10 +59,10 @@ impl Rule for SingletonRecreate {
             &Self::META,
             Severity::Warning,
             w,
-            format!(
-                "singleton `{}` rolls by starting a second copy first; use Recreate",
-                w.service
-            ),
+            match claim {
+                Some(claim) => format!("`{}` mounts ReadWriteOnce claim `{claim}` and rolls by starting a second pod first: on another node that pod cannot attach the disk and the rollout hangs (Multi-Attach); use Recreate", w.service),
+                None => format!("singleton `{}` rolls by starting a second copy first; use Recreate", w.service),
+            },
         )
         .edit(w, edits)]
     }

@@ -9,8 +9,11 @@ rule! {
     /// HA102 singleton-replicas: a singleton asked to run more than one copy.
     ///
     /// ## What it does
-    /// Fails when a workload in the singleton tier (scheduler, Celery beat, coordinator) sets
-    /// `spec.replicas` above 1, unless the policy allows it (`services.<name>.allowReplicas`).
+    /// Fails when a workload the user declared a singleton (a policy's `services.<name>.tier`, or
+    /// the `helm-ha.io/tier: singleton` annotation) sets `spec.replicas` above 1, unless the
+    /// policy allows it (`services.<name>.allowReplicas`). When the singleton tier is only
+    /// helm-ha's inference (a scheduler-like name, a controller's RBAC, an app on SQLite), it
+    /// warns and changes nothing: a guess never refuses a stream.
     ///
     /// ## Why it matters
     /// Running two copies of a scheduler doubles job execution: every periodic task fires twice.
@@ -22,7 +25,8 @@ rule! {
     /// ## Fix
     /// Set the chart value back to 1, or, if the software elects a leader itself, declare the
     /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
-    /// Source: seed 000, "Tier 2 - Singletons (replicas: 1 only)".
+    /// Source: Plane Commercial Edition: High Availability guide, "Tier 2 - Singletons
+    /// (replicas: 1 only)".
     pub struct SingletonReplicas("HA102", "singleton-replicas");
 }
 
@@ -49,7 +53,10 @@ impl Rule for SingletonReplicas {
         if replicas <= i64::from(allowed) {
             return Vec::new();
         }
-        vec![Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))]
+        if d.explicit {
+            return vec![Finding::on(&Self::META, Severity::Error, w, format!("singleton `{}` asks for {replicas} replicas; two copies would run its jobs twice (policy allows {allowed})", w.service))];
+        }
+        vec![Finding::on(&Self::META, Severity::Warning, w, format!("{replicas} copies of `{}`, which helm-ha takes for a singleton ({}); kept as the chart renders it. If it must run once, set its replicas to 1; if the copies are safe, annotate its pod template `helm-ha.io/tier: stateless`", w.service, d.why))]
     }
 }
 

@@ -12,9 +12,12 @@ rule! {
     /// single-replica StatefulSet with volumeClaimTemplates). helm-ha leaves them untouched.
     ///
     /// ## Why it matters
-    /// They run one replica on one ReadWriteOnce disk in one zone, with no replication,
+    /// A single copy runs on one ReadWriteOnce disk in one zone, with no replication,
     /// failover or quorum: losing that zone loses the service and possibly its data. Scaling
-    /// them would not help; two copies of a database on two disks are two databases.
+    /// them would not help; two copies of a database on two disks are two databases. Where the
+    /// chart already runs several copies (a Raft or Sentinel cluster, a KRaft quorum), the
+    /// message says so (a note, not a warning): helm-ha keeps the count and cannot see from the
+    /// manifest whether the quorum survives a zone.
     ///
     /// ## Example
     /// `postgres` (label `pgdb`) in the Plane chart with `services.postgres.local_setup: true`.
@@ -22,7 +25,8 @@ rule! {
     /// ## Fix
     /// Point the chart at a managed multi-AZ service (the message names one) and turn the
     /// in-chart one off. With `--strict` (or `strict: true`) helm-ha refuses the stream (exit 1).
-    /// Source: seed 000, "Tier 3 - Local stateful (not HA)".
+    /// Source: Plane Commercial Edition: High Availability guide, "Tier 3 - Local stateful (not
+    /// HA)".
     pub struct StatefulInChart("HA001", "stateful-in-chart");
 }
 
@@ -46,7 +50,17 @@ impl Rule for StatefulInChart {
             .and_then(|k| cx.policy.services.get(k))
             .and_then(|s| s.managed.clone());
         let instead = managed.unwrap_or_else(|| "a managed, multi-AZ equivalent".to_string());
-        vec![Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA (one replica, one disk, one zone); use {instead}", w.service))]
+        if d.copies >= 2 {
+            // Replicated by the chart: whether that survives a zone is the app's clustering,
+            // which a manifest does not show.
+            let severity = if cx.policy.strict {
+                Severity::Error
+            } else {
+                Severity::Info
+            };
+            return vec![Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` runs {} copies ({}): their replication or quorum is the chart's; check it survives losing a zone, or use {instead}", w.service, d.copies, d.why))];
+        }
+        vec![Finding::on(&Self::META, severity, w, format!("in-chart stateful service `{}` is not HA: one copy ({}); losing its node or zone takes it down; use {instead}", w.service, d.why))]
     }
 }
 

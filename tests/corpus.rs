@@ -1,0 +1,172 @@
+//! The generic profile on real charts (tests/data/corpus): every render goes through, the
+//! output is valid and idempotent, and every workload's decision is the one a reviewer wrote
+//! down from the app's own semantics (tests/data/corpus/expected).
+
+mod common;
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Expected {
+    render: String,
+    workloads: Vec<Workload>,
+}
+
+#[derive(Deserialize)]
+struct Workload {
+    object: String,
+    tier: String,
+    replicas: serde_json::Value,
+}
+
+fn expectations() -> Vec<(PathBuf, Expected)> {
+    let dir = common::data().join("corpus/expected");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let e: Expected = serde_saphyr::from_str(&text)
+                .unwrap_or_else(|err| panic!("{}: {err}", p.display()));
+            (p, e)
+        })
+        .collect()
+}
+
+/// Every render of the corpus (not the values files).
+fn renders() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(common::data().join("corpus"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.ends_with(".yaml") && !name.ends_with(".values.yaml")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `check --format json` of a render: its workloads' decisions.
+fn decisions(render: &std::path::Path) -> Vec<Value> {
+    let run = common::helm_ha(
+        &["check", "--format", "json", render.to_str().unwrap()],
+        b"",
+    );
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", render.display(), run.stderr));
+    report["workloads"].as_array().unwrap().clone()
+}
+
+#[test]
+fn every_render_has_reviewed_expectations() {
+    let reviewed: Vec<String> = expectations().into_iter().map(|(_, e)| e.render).collect();
+    let rendered: Vec<String> = renders()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    pretty_assertions::assert_eq!(reviewed, rendered);
+}
+
+#[test]
+fn decisions_match_the_reviewed_expectations() {
+    let (mut want, mut got) = (Vec::new(), Vec::new());
+    for (path, e) in expectations() {
+        let render = common::data().join("corpus").join(&e.render);
+        let decided = decisions(&render);
+        for w in &e.workloads {
+            let replicas = match &w.replicas {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            want.push(format!(
+                "{} {}: {} / {}",
+                e.render, w.object, w.tier, replicas
+            ));
+            // Helm test pods are not workloads: the reviewer lists them as skipped.
+            let Some(d) = decided.iter().find(|d| d["object"] == w.object.as_str()) else {
+                let what = if w.object.starts_with("Pod/") && w.tier == "skip" {
+                    "skip / keep".to_string()
+                } else {
+                    format!("not found in the decisions of {}", path.display())
+                };
+                got.push(format!("{} {}: {what}", e.render, w.object));
+                continue;
+            };
+            let raised = match &d["raisedTo"] {
+                Value::Null => "keep".to_string(),
+                n => n.to_string(),
+            };
+            got.push(format!(
+                "{} {}: {} / {}",
+                e.render,
+                w.object,
+                d["tier"].as_str().unwrap(),
+                raised
+            ));
+        }
+        assert_eq!(
+            decided.len(),
+            e.workloads
+                .iter()
+                .filter(|w| !w.object.starts_with("Pod/"))
+                .count(),
+            "{}: every workload has an expectation",
+            e.render
+        );
+    }
+    pretty_assertions::assert_eq!(want.join("\n"), got.join("\n"));
+}
+
+/// The decisions with the evidence helm-ha states for them, as a reviewed snapshot: a change of
+/// a decision or of its wording shows up in review (`HELM_HA_BLESS=1` rewrites it).
+#[test]
+fn decision_snapshot() {
+    let mut out = String::new();
+    for render in renders() {
+        out.push_str(&format!(
+            "# {}\n",
+            render.file_name().unwrap().to_string_lossy()
+        ));
+        for d in decisions(&render) {
+            let raised = match &d["raisedTo"] {
+                Value::Null => String::new(),
+                n => format!(" -> {n}"),
+            };
+            out.push_str(&format!(
+                "{}: {} ({}{raised}): {}\n",
+                d["object"].as_str().unwrap(),
+                d["tier"].as_str().unwrap(),
+                d["replicas"],
+                d["why"].as_str().unwrap()
+            ));
+        }
+    }
+    common::golden(&common::data().join("corpus/decisions.txt"), &out);
+}
+
+#[test]
+fn every_render_goes_through_valid_and_idempotent() {
+    for render in renders() {
+        let name = render.file_name().unwrap().to_string_lossy().into_owned();
+        let input = std::fs::read(&render).unwrap();
+        let first = common::helm_ha(&[], &input);
+        assert_eq!(first.code, 0, "{name}: {}", first.stderr);
+        let second = common::helm_ha(&[], first.stdout.as_bytes());
+        assert_eq!(second.code, 0, "{name} (second run): {}", second.stderr);
+        assert!(
+            first.stdout == second.stdout,
+            "{name}: a second run changes the output"
+        );
+        if let Some((ok, report)) = common::validate(&first.stdout) {
+            assert!(ok, "{name}: the validator rejects the output:\n{report}");
+        }
+    }
+}
