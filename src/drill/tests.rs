@@ -427,6 +427,9 @@ fn recreate_and_single_replica_rollouts_dip_to_0() {
     let mut one_at_a_time = deploy("api", 1, json!({}));
     one_at_a_time["spec"]["strategy"] =
         json!({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}});
+    // A Tier-1 service by the chart's word: one copy that must stay up.
+    one_at_a_time["spec"]["template"]["metadata"]["annotations"] =
+        json!({"helm-ha.io/tier": "stateless"});
     let m = model(vec![recreate, one_at_a_time, deploy("ok", 1, json!({}))]);
     let r = super::run(&m, &cluster(3, 2));
     assert!(

@@ -78,7 +78,7 @@ fn pinned(cx: &Cx, w: &Workload, d: &Decision) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{deployment, policy, run};
+    use super::super::testkit::{declaring, deployment, policy, run};
     use super::*;
     use crate::json;
     use crate::rules::Fix;
@@ -99,10 +99,16 @@ mod tests {
             "spec": {"template": {"metadata": {"labels": {"app": "seed"}}, "spec": {"containers": []}}}});
         let cron = json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "report"},
             "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "report"}}, "spec": {"containers": []}}}}}});
+        let mut p = declaring(policy(), &[("beat", Tier::Singleton)]);
+        p.tiers.singleton.do_not_disrupt_long_running = true;
         let found = run(
             &[&DoNotDisrupt],
-            &policy(),
-            vec![deployment("beat", 1, json!({"containers": []})), job, cron],
+            &p,
+            vec![
+                deployment("beat", 1, json!({"containers": []})),
+                job.clone(),
+                cron.clone(),
+            ],
         );
         let key = |p: &str| {
             let mut path = crate::yaml::path(p);
@@ -121,6 +127,15 @@ mod tests {
             set_path(&found[2]),
             key("spec.jobTemplate.spec.template.metadata.annotations")
         );
+        // The generic profile pins finite runs only, and never a singleton it merely infers.
+        p.tiers.singleton.do_not_disrupt_long_running = false;
+        let only_jobs = run(
+            &[&DoNotDisrupt],
+            &p,
+            vec![deployment("beat", 1, json!({"containers": []})), job, cron],
+        );
+        let objects: Vec<&str> = only_jobs.iter().map(|f| f.object.as_str()).collect();
+        assert_eq!(objects, ["Job/seed", "CronJob/report"]);
     }
 
     #[test]

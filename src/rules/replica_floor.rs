@@ -64,7 +64,7 @@ impl Rule for ReplicaFloor {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{deployment, policy, run};
+    use super::super::testkit::{declaring, deployment, policy, run};
     use super::*;
     use crate::json;
     use crate::rules::Fix;
@@ -73,10 +73,14 @@ mod tests {
     fn raises_to_the_floor_and_never_lowers() {
         let found = run(
             &[&ReplicaFloor],
-            &policy(),
+            &declaring(
+                policy(),
+                &[("web", Tier::Stateless), ("api", Tier::Stateless)],
+            ),
             vec![
                 deployment("web", 1, json!({"containers": []})),
                 deployment("api", 5, json!({"containers": []})),
+                deployment("lone", 1, json!({"containers": []})),
             ],
         );
         assert_eq!(found.len(), 1);
@@ -97,14 +101,8 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .shift_remove("replicas");
-        let mut p = policy();
-        p.services.insert(
-            "web".into(),
-            crate::policy::Service {
-                replicas: Some(4),
-                ..Default::default()
-            },
-        );
+        let mut p = declaring(policy(), &[("web", Tier::Stateless)]);
+        p.services["web"].replicas = Some(4);
         let found = run(&[&ReplicaFloor], &p, vec![web]);
         assert!(
             found[0].message.starts_with("1 replica(s) < floor 4"),
@@ -114,12 +112,31 @@ mod tests {
     }
 
     #[test]
+    fn evidence_raises_and_the_message_names_it() {
+        let mut web = deployment(
+            "web",
+            1,
+            json!({"containers": [{"name": "n", "image": "nginx:1.27"}]}),
+        );
+        let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}}});
+        let found = run(&[&ReplicaFloor], &policy(), vec![web.clone(), svc.clone()]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, "1 replica(s) < floor 2 for stateless service `web` (`nginx` is a web server or proxy behind Service web): one node loss takes it down");
+        // The same image with nothing in front of it is not evidence.
+        assert!(run(&[&ReplicaFloor], &policy(), vec![web.clone()]).is_empty());
+        // A floor the chart asks for through its pod annotations.
+        web["spec"]["template"]["metadata"]["annotations"] = json!({"helm-ha.io/replicas": "3"});
+        let found = run(&[&ReplicaFloor], &policy(), vec![web]);
+        assert!(found[0].message.starts_with("1 replica(s) < floor 3 for stateless service `web` (annotation `helm-ha.io/replicas: \"3\"` on its pod template"), "{}", found[0].message);
+    }
+
+    #[test]
     fn a_count_an_autoscaler_owns_is_left_alone() {
         let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "minReplicas": 2, "maxReplicas": 4}});
         assert!(run(
             &[&ReplicaFloor],
-            &policy(),
+            &declaring(policy(), &[("web", Tier::Stateless)]),
             vec![deployment("web", 1, json!({"containers": []})), hpa]
         )
         .is_empty());

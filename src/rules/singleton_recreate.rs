@@ -70,7 +70,7 @@ impl Rule for SingletonRecreate {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{deployment, policy, run};
+    use super::super::testkit::{declaring, deployment, policy, run};
     use super::*;
     use crate::json;
     use crate::rules::Fix;
@@ -79,7 +79,8 @@ mod tests {
     fn recreate_replaces_the_rolling_update() {
         let mut d = deployment("beat", 1, json!({"containers": []}));
         d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}});
-        let found = run(&[&SingletonRecreate], &policy(), vec![d]);
+        let declared = declaring(policy(), &[("beat", Tier::Singleton)]);
+        let found = run(&[&SingletonRecreate], &declared, vec![d.clone()]);
         assert_eq!(
             found[0].fix,
             Some(Fix::Edit {
@@ -92,7 +93,11 @@ mod tests {
         );
         let mut done = deployment("beat", 1, json!({"containers": []}));
         done["spec"]["strategy"] = json!({"type": "Recreate"});
-        assert!(run(&[&SingletonRecreate], &policy(), vec![done]).is_empty());
+        assert!(run(&[&SingletonRecreate], &declared, vec![done]).is_empty());
+        assert!(
+            run(&[&SingletonRecreate], &policy(), vec![d]).is_empty(),
+            "a singleton only inferred from its name keeps the chart's strategy"
+        );
         assert!(
             run(
                 &[&SingletonRecreate],
@@ -101,6 +106,35 @@ mod tests {
             )
             .is_empty(),
             "not a singleton"
+        );
+    }
+
+    #[test]
+    fn a_single_copy_on_a_read_write_once_claim_recreates() {
+        let claim = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}});
+        let pod = json!({"containers": [], "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]});
+        let found = run(
+            &[&SingletonRecreate],
+            &policy(),
+            vec![deployment("db", 1, pod.clone()), claim.clone()],
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("mounts ReadWriteOnce claim `data`"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            run(
+                &[&SingletonRecreate],
+                &policy(),
+                vec![deployment("db", 2, pod), claim]
+            )
+            .is_empty(),
+            "two copies on one ReadWriteOnce claim are the chart's choice, not a rollout to fix"
         );
     }
 }

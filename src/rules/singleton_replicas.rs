@@ -62,15 +62,16 @@ impl Rule for SingletonReplicas {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{deployment, policy, run};
+    use super::super::testkit::{declaring, deployment, policy, run};
     use super::*;
     use crate::json;
 
     #[test]
     fn a_singleton_asked_for_two_copies_is_an_error_without_a_fix() {
+        let declared = declaring(policy(), &[("beat", Tier::Singleton)]);
         let found = run(
             &[&SingletonReplicas],
-            &policy(),
+            &declared,
             vec![deployment("beat", 2, json!({"containers": []}))],
         );
         assert_eq!(found.len(), 1);
@@ -80,8 +81,29 @@ mod tests {
         );
         assert!(run(
             &[&SingletonReplicas],
-            &policy(),
+            &declared,
             vec![deployment("beat", 1, json!({"containers": []}))]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn an_inferred_singleton_with_copies_warns_and_never_refuses() {
+        // Grafana on SQLite at 2 replicas: the catalogue's verdict, not the user's.
+        let grafana = deployment(
+            "grafana",
+            2,
+            json!({"containers": [{"name": "g", "image": "grafana/grafana:12"}]}),
+        );
+        let found = run(&[&SingletonReplicas], &policy(), vec![grafana]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert!(found[0].message.starts_with("2 copies of `grafana`, which helm-ha takes for a singleton (`grafana` on SQLite in the pod"), "{}", found[0].message);
+        // A scheduler-like name is no evidence against the chart's own 2 copies.
+        assert!(run(
+            &[&SingletonReplicas],
+            &policy(),
+            vec![deployment("beat", 2, json!({"containers": []}))]
         )
         .is_empty());
     }

@@ -69,3 +69,17 @@ pub fn service(name: &str, type_: &str, annotations: Json<'static>) -> Json<'sta
         "spec": {"type": type_, "selector": {"app": name}, "ports": [{"port": 80}]}
     })
 }
+
+/// `policy` with `services.<name>.tier: <tier>` for each pair: the user's word for it.
+pub fn declaring(mut policy: Policy, services: &[(&str, crate::policy::Tier)]) -> Policy {
+    for (name, tier) in services {
+        policy.services.insert(
+            (*name).into(),
+            crate::policy::Service {
+                tier: Some(*tier),
+                ..Default::default()
+            },
+        );
+    }
+    policy
+}
