@@ -32,9 +32,10 @@ fn secret_doc() -> String {
 
 const SECRET_LINES: usize = 9;
 
+/// A Deployment the generic profile hardens: the chart runs two copies.
 fn deployment(name: &str) -> String {
     format!(
-        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: {name}\n        image: example/{name}:1\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: {name}\n        image: example/{name}:1\n"
     )
 }
 
@@ -152,7 +153,7 @@ fn rows() -> Vec<Row> {
         ),
         row(
             "duplicate key in a document a rule edits",
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 1\n  replicas: 1\n  selector:\n    matchLabels:\n      app: shop\n  template:\n    metadata:\n      labels:\n        app: shop\n    spec:\n      containers:\n      - name: shop\n        image: example/shop:1\n",
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  replicas: 2\n  replicas: 2\n  selector:\n    matchLabels:\n      app: shop\n  template:\n    metadata:\n      labels:\n        app: shop\n    spec:\n      containers:\n      - name: shop\n        image: example/shop:1\n",
             2,
             1..=8,
             "Deployment/shop",

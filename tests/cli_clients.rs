@@ -126,7 +126,7 @@ fn check_lines_point_into_each_input_file() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
     )
     .unwrap();
-    std::fs::write(&b, "# lead\n\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: web:1}]\n").unwrap();
+    std::fs::write(&b, "# lead\n\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}, annotations: {helm-ha.io/replicas: \"2\"}}\n    spec:\n      containers: [{name: web, image: web:1}]\n").unwrap();
     let run = helm_ha(
         &[
             "check",
