@@ -263,6 +263,18 @@ fn bad_manifests_fail_with_one_clear_line() {
 }
 
 #[test]
+fn a_secret_with_empty_data_is_accepted_as_no_data() {
+    // harbor and velero render `data:` with nothing under it; the API server reads it as no data.
+    let input = format!(
+        "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: Opaque\ndata:\n{}",
+        deployment("web")
+    );
+    let run = helm_ha(&[], input.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: Opaque\ndata:\n---\n"), "the Secret comes out byte for byte:\n{}", run.stdout);
+}
+
+#[test]
 fn a_utf8_bom_is_accepted() {
     let mut input = b"\xef\xbb\xbf".to_vec();
     input.extend_from_slice(deployment("web").as_bytes());

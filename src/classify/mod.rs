@@ -540,6 +540,172 @@ fn stateful_image(image: &str, known: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json;
+
+    /// The decisions of the generic profile on `objects` (one document each), by `Kind/name`.
+    fn decide(objects: &[Json<'static>]) -> Vec<(String, Tier, String)> {
+        let stream: String = objects
+            .iter()
+            .map(|o| format!("---\n{}", crate::yaml::to_yaml(o)))
+            .collect();
+        let policy = crate::policy::load(Some("generic"), None).unwrap();
+        let a = crate::pipeline::analyze_rules(stream.as_bytes(), &policy, &[]).unwrap();
+        a.workloads
+            .iter()
+            .map(|(w, d)| (w.describe(), d.tier, d.why.clone()))
+            .collect()
+    }
+
+    fn deployment(name: &str, replicas: u32, pod: Json<'static>) -> Json<'static> {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}}, "spec": pod}}})
+    }
+
+    fn service(name: &str) -> Json<'static> {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"selector": {"app": name}, "ports": [{"port": 80}]}})
+    }
+
+    #[test]
+    fn an_election_switch_read_from_a_config_map_decides() {
+        let pod = |cm: &str| {
+            json!({"containers": [{"name": "c", "image": "quay.io/argoproj/argocd:v3",
+                "args": ["/usr/local/bin/argocd-applicationset-controller"],
+                "env": [{"name": "ARGOCD_APPLICATIONSET_CONTROLLER_ENABLE_LEADER_ELECTION",
+                    "valueFrom": {"configMapKeyRef": {"name": cm, "key": "applicationsetcontroller.enable.leader.election", "optional": true}}}]}]})
+        };
+        let params = |v: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "params", "namespace": "ns"},
+                "data": {"applicationsetcontroller.enable.leader.election": v}})
+        };
+        let off = decide(&[deployment("appset", 1, pod("params")), params("false")]);
+        assert_eq!(off[0].1, Tier::Singleton, "{off:?}");
+        assert!(off[0].2.contains("from ConfigMap params key `applicationsetcontroller.enable.leader.election`: false"), "{}", off[0].2);
+        let on = decide(&[deployment("appset", 1, pod("params")), params("true")]);
+        assert_eq!(on[0].1, Tier::LeaderElected, "{on:?}");
+    }
+
+    #[test]
+    fn a_replica_count_the_app_reads_itself_keeps_the_count() {
+        let pod = json!({"containers": [{"name": "c", "image": "quay.io/argoproj/argocd:v3",
+            "env": [{"name": "ARGOCD_CONTROLLER_REPLICAS", "value": "1"}]}]});
+        let sts = {
+            let mut d = deployment("application-controller", 1, pod);
+            d["kind"] = json!("StatefulSet");
+            d
+        };
+        let got = decide(&[sts]);
+        assert_eq!(got[0].1, Tier::Singleton);
+        assert!(
+            got[0].2.starts_with(
+                "env ARGOCD_CONTROLLER_REPLICAS=1: the app reads its replica or shard count"
+            ),
+            "{}",
+            got[0].2
+        );
+    }
+
+    #[test]
+    fn catalogue_verdicts_rest_on_the_apps_settings() {
+        let grafana = |ini: &str| {
+            vec![
+                deployment(
+                    "grafana",
+                    1,
+                    json!({"containers": [{"name": "g", "image": "docker.io/grafana/grafana:12.1"}],
+                    "volumes": [{"name": "config", "configMap": {"name": "grafana"}}]}),
+                ),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "grafana", "namespace": "ns"}, "data": {"grafana.ini": ini}}),
+                service("grafana"),
+            ]
+        };
+        let sqlite = decide(&grafana("[server]\ndomain = x\n"));
+        assert_eq!(sqlite[0].1, Tier::Singleton, "{sqlite:?}");
+        let shared = decide(&grafana("[database]\ntype = postgres\nhost = db:5432\n"));
+        assert_eq!(shared[0].1, Tier::Stateless, "{shared:?}");
+        assert!(
+            shared[0]
+                .2
+                .contains("`[database] type = postgres` in ConfigMap grafana (grafana.ini)"),
+            "{}",
+            shared[0].2
+        );
+
+        let ksm = |args: Json<'static>| {
+            deployment(
+                "ksm",
+                1,
+                json!({"containers": [{"name": "k", "image": "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0", "args": args}]}),
+            )
+        };
+        assert_eq!(
+            decide(&[ksm(json!(["--port=8080"])), service("ksm")])[0].1,
+            Tier::Singleton
+        );
+
+        let dex = |storage: &str| {
+            use base64::Engine as _;
+            let config = base64::engine::general_purpose::STANDARD.encode(format!(
+                "issuer: https://dex\nstorage:\n  type: {storage}\n"
+            ));
+            vec![
+                deployment(
+                    "dex",
+                    1,
+                    json!({"containers": [{"name": "d", "image": "ghcr.io/dexidp/dex:v2.43.0"}],
+                    "volumes": [{"name": "config", "secret": {"secretName": "dex"}}]}),
+                ),
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "dex", "namespace": "ns"}, "data": {"config.yaml": config}}),
+            ]
+        };
+        assert_eq!(decide(&dex("memory"))[0].1, Tier::Singleton);
+        assert_eq!(decide(&dex("kubernetes"))[0].1, Tier::Stateless);
+    }
+
+    #[test]
+    fn what_the_chart_turned_off_or_scoped_to_a_zone_is_left_alone() {
+        let off = decide(&[deployment("old", 0, json!({"containers": []}))]);
+        assert_eq!(
+            (off[0].1, off[0].2.as_str()),
+            (
+                Tier::Skip,
+                "`spec.replicas: 0`: the chart turned Deployment/old off; left at 0"
+            )
+        );
+        let zone = decide(&[deployment(
+            "ingester-zone-a",
+            1,
+            json!({"containers": [{"name": "i", "image": "grafana/loki:3",
+            "args": ["-target=ingester", "-ingester.availability-zone=zone-a"]}]}),
+        )]);
+        assert_eq!(zone[0].1, Tier::Skip, "{zone:?}");
+    }
+
+    #[test]
+    fn a_name_guess_never_outweighs_the_charts_own_copies() {
+        let got = decide(&[
+            deployment(
+                "query-scheduler",
+                2,
+                json!({"containers": [{"name": "q", "image": "grafana/loki:3", "args": ["-target=query-scheduler"]}]}),
+            ),
+            service("query-scheduler"),
+        ]);
+        assert_eq!(got[0].1, Tier::Stateless, "{got:?}");
+        let lone = decide(&[deployment("scheduler", 1, json!({"containers": []}))]);
+        assert_eq!(lone[0].1, Tier::Singleton);
+    }
+
+    #[test]
+    fn steering_annotations_override_evidence() {
+        let mut d = deployment("worker", 1, json!({"containers": []}));
+        d["spec"]["template"]["metadata"]["annotations"] =
+            json!({"helm-ha.io/tier": "leader-elected"});
+        assert_eq!(decide(&[d.clone()])[0].1, Tier::LeaderElected);
+        d["metadata"]["annotations"] = json!({"helm-ha.io/skip": "true"});
+        assert_eq!(decide(&[d])[0].1, Tier::Skip);
+    }
 
     #[test]
     fn stateful_images_match_whole_names_or_dash_suffixes() {

@@ -608,6 +608,23 @@ mod loading {
     }
 
     #[test]
+    fn an_entry_a_profile_alias_shadows_is_refused_with_the_key_to_use() {
+        let err = user("profile: plane-enterprise\nservices:\n  email-app:\n    replicas: 4\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p.yaml line 3, key `services.email-app`")
+                && err.contains(
+                    "`email-app` is another spelling of the profile's `services.email_service`"
+                )
+                && err.contains("write them under `services.email_service`"),
+            "{err}"
+        );
+        let ok = user("profile: plane-enterprise\nservices:\n  email_service:\n    replicas: 4\n  extra: {tier: singleton}\n").unwrap();
+        assert_eq!(ok.user_services, ["email_service", "extra"]);
+    }
+
+    #[test]
     fn a_partial_file_changes_only_what_it_names() {
         let p = user(
             "profile: plane-enterprise\ntiers:\n  stateless:\n    spread: soft-anti-affinity\n",
