@@ -6,11 +6,9 @@ use super::facts::Facts;
 use super::pod::{image_name, image_path, Pod};
 use crate::policy::Tier;
 
-/// What the catalogue knows about a workload's app.
+/// What the catalogue knows about a workload's app: a stateless verdict means copies are safe.
 pub struct Known {
     pub tier: Tier,
-    /// True when the verdict allows more copies (scale on it); false when it says keep the count.
-    pub scale: bool,
     pub why: String,
 }
 
@@ -30,9 +28,12 @@ const WEB_SERVERS: &[&str] = &[
     "harbor-portal",
 ];
 
-/// API servers whose state is all in their database and cache, with shared keys (their docs run
-/// them replicated behind a Service).
-const APP_SERVERS: &[&str] = &["harbor-core"];
+/// Servers whose state is all outside the pod, which their projects run replicated behind a
+/// Service, and why.
+const APP_SERVERS: &[(&str, &str)] = &[
+    ("harbor-core", "keeps its state in its database and cache and shares its keys through the stream's Secrets (Harbor docs, \"Deploying Harbor with High Availability via Helm\")"),
+    ("cert-manager-webhook", "serves admission requests with a CA it reads from a shared Secret (cert-manager docs, \"Best Practice: High Availability\")"),
+];
 
 /// `-target=` values of the Grafana Mimir, Loki, Tempo and Cortex binaries whose instances are
 /// stateless and interchangeable (their docs run each with two or more replicas).
@@ -55,35 +56,28 @@ pub fn lookup(pod: &Pod<'_, '_>, facts: &Facts, service: Option<&str>) -> Option
             .find(|i| names.contains(&image_name(i)) || names.contains(&image_path(i).as_str()))
             .copied()
     };
-    let stateless = |why: String| {
-        Some(Known {
-            tier: Tier::Stateless,
-            scale: true,
-            why,
-        })
-    };
-    let singleton = |why: String| {
-        Some(Known {
-            tier: Tier::Singleton,
-            scale: false,
-            why,
-        })
-    };
+    let known = |tier, why: String| Some(Known { tier, why });
+    let stateless = |why: String| known(Tier::Stateless, why);
+    let singleton = |why: String| known(Tier::Singleton, why);
     if let Some(image) = named(&["grafana"]) {
         return grafana(pod, facts, image, service);
     }
     if let Some(image) = named(&["kube-state-metrics"]) {
-        let sharded = words
+        let name = image_name(image);
+        // kube-state-metrics README, "Horizontal sharding" and "Automated sharding".
+        if let Some(w) = words.iter().find(|w| w.starts_with("--pod=")) {
+            return stateless(format!("`{name}` shards itself by its StatefulSet ordinal (`{w}`): copies split the series"));
+        }
+        if let Some(w) = words
             .iter()
-            .find(|w| w.starts_with("--total-shards") || w.starts_with("--shard"));
-        return match sharded {
-            Some(w) => Some(Known {
-                tier: Tier::Stateless,
-                scale: false,
-                why: format!("`{}` sharded by `{w}`: the shard count is tied to the replica count; keep both together", image_name(image)),
-            }),
-            None => singleton(format!("`{}` without `--shard`/`--total-shards`: every copy exports every series, so a second copy doubles them all", image_name(image))),
-        };
+            .find(|w| w.starts_with("--total-shards") || w.starts_with("--shard"))
+        {
+            return known(Tier::Skip, format!("`{name}` sharded by hand (`{w}`): the shard count is tied to the replica count; keep both together"));
+        }
+        return singleton(format!("`{name}` without sharding flags: every copy exports every series, so a second copy doubles them all"));
+    }
+    if let Some(image) = named(&["prometheus-operator"]) {
+        return singleton(format!("`{}` elects no leader: two copies reconcile the same Prometheus objects (prometheus-operator issue #2491)", image_name(image)));
     }
     if let Some(image) = named(&["dex"]) {
         return dex(pod, facts, image);
@@ -95,11 +89,7 @@ pub fn lookup(pod: &Pod<'_, '_>, facts: &Facts, service: Option<&str>) -> Option
         ] {
             if words.iter().any(|w| w.ends_with(command)) {
                 let service = service?;
-                return Some(Known {
-                    tier,
-                    scale: true,
-                    why: format!("`{}` runs `{command}`, a stateless Argo CD server behind Service {service}", image_name(image)),
-                });
+                return known(tier, format!("`{}` runs `{command}`, a stateless Argo CD server behind Service {service}", image_name(image)));
             }
         }
         return None;
@@ -120,12 +110,15 @@ pub fn lookup(pod: &Pod<'_, '_>, facts: &Facts, service: Option<&str>) -> Option
         }
         return None;
     }
-    if let Some(image) = named(APP_SERVERS) {
+    let servers: Vec<&str> = APP_SERVERS.iter().map(|(name, _)| *name).collect();
+    if let Some(image) = named(&servers) {
         let service = service?;
-        return stateless(format!(
-            "`{}` keeps its state in its database and cache and shares its keys through the stream's Secrets; behind Service {service}",
-            image_name(image)
-        ));
+        let name = image_name(image);
+        let why = APP_SERVERS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, why)| why);
+        return stateless(format!("`{name}` {why}; behind Service {service}"));
     }
     if let Some(image) = named(WEB_SERVERS) {
         let service = service?;
@@ -166,7 +159,6 @@ fn grafana(pod: &Pod<'_, '_>, facts: &Facts, image: &str, service: Option<&str>)
         let service = service?;
         return Some(Known {
             tier: Tier::Stateless,
-            scale: true,
             why: format!(
                 "`{name}` with a shared {db} database ({shown}), behind Service {service}"
             ),
@@ -174,7 +166,6 @@ fn grafana(pod: &Pod<'_, '_>, facts: &Facts, image: &str, service: Option<&str>)
     }
     Some(Known {
         tier: Tier::Singleton,
-        scale: false,
         why: format!("`{name}` on SQLite in the pod ({shown}): a second copy would have its own users, sessions and dashboards; point `[database]` at MySQL or PostgreSQL to scale it"),
     })
 }
@@ -182,25 +173,34 @@ fn grafana(pod: &Pod<'_, '_>, facts: &Facts, image: &str, service: Option<&str>)
 /// Dex keeps sessions and keys in its storage; `memory` and `sqlite3` live in the pod (Dex
 /// docs, "Storage options").
 fn dex(pod: &Pod<'_, '_>, facts: &Facts, image: &str) -> Option<Known> {
+    let name = image_name(image);
+    if pod.words().any(|w| w == "rundex") {
+        return Some(Known {
+            tier: Tier::Singleton,
+            why: format!("`{name}` run by Argo CD (`rundex`) keeps its data in memory: two copies would have inconsistent data (Argo CD docs, \"High Availability\")"),
+        });
+    }
     let (storage, from) = config_files(pod, facts)
         .into_iter()
         .find_map(|(_, text, from)| {
             let doc = crate::yaml::parse(&text).ok()?;
-            let kind = doc.value.get("storage")?.get("type")?.as_str()?.to_string();
-            Some((kind, from))
+            let storage = doc.value.as_object()?.get("storage");
+            let kind = storage.and_then(|s| s.get("type")).and_then(|t| t.as_str());
+            Some((kind.map(str::to_string), from))
         })?;
-    let name = image_name(image);
-    if matches!(storage.as_str(), "memory" | "sqlite3") {
-        return Some(Known {
+    Some(match storage.as_deref() {
+        None => Known {
+            tier: Tier::Unverified,
+            why: format!("`{name}` with no `storage` in its configuration ({from}): nothing shows a second copy would share its sessions and keys"),
+        },
+        Some(kind @ ("memory" | "sqlite3")) => Known {
             tier: Tier::Singleton,
-            scale: false,
-            why: format!("`{name}` with `storage.type: {storage}` ({from}): its sessions and signing keys live in the pod, so a second copy would reject the first one's tokens"),
-        });
-    }
-    Some(Known {
-        tier: Tier::Stateless,
-        scale: true,
-        why: format!("`{name}` with shared `storage.type: {storage}` ({from})"),
+            why: format!("`{name}` with `storage.type: {kind}` ({from}): its sessions and signing keys live in the pod, so a second copy would reject the first one's tokens"),
+        },
+        Some(kind) => Known {
+            tier: Tier::Stateless,
+            why: format!("`{name}` with shared `storage.type: {kind}` ({from})"),
+        },
     })
 }
 

@@ -349,6 +349,12 @@ fn evidence(
             None => return (Tier::Skip, format!("mounts claim `{claim}`, which is not in the stream (its access mode is unknown); not scaled")),
         }
     }
+    // What the catalogue knows of the app outweighs the general signs below: ingress-nginx
+    // holds a Lease only to decide who writes Ingress status, and every copy serves.
+    let service = facts.service_selecting(&pod.namespace, &w.pod_labels);
+    if let Some(known) = catalogue::lookup(&pod, facts, service) {
+        return (known.tier, known.why);
+    }
     // Leader election.
     let election = election(&pod, policy, facts);
     if let Some(Election::On(why)) = &election {
@@ -368,12 +374,6 @@ fn evidence(
             },
             why,
         );
-    }
-    let service = facts.service_selecting(&pod.namespace, &w.pod_labels);
-    if let Some(known) = catalogue::lookup(&pod, facts, service) {
-        if known.scale || copies <= 1 || known.tier != Tier::Stateless {
-            return (known.tier, known.why);
-        }
     }
     if let Some(Election::Off(why)) = &election {
         if copies <= 1 {

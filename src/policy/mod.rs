@@ -113,7 +113,7 @@ pub enum WhenUnsatisfiable {
 }
 
 // Every policy struct defaults its fields: a user file only names what it changes.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Tiers {
     pub stateless: Scaled,
@@ -121,15 +121,6 @@ pub struct Tiers {
     pub singleton: Singleton,
 }
 
-impl Default for Tiers {
-    fn default() -> Self {
-        Tiers {
-            stateless: Scaled::default(),
-            leader_elected: Scaled::default(),
-            singleton: Singleton::default(),
-        }
-    }
-}
 
 /// Settings of a tier that runs several copies.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
