@@ -12,7 +12,7 @@ mod facts;
 mod pod;
 
 pub use facts::{grants, Facts};
-pub use pod::{flag, image_name, truthy, Pod};
+pub use pod::{flag, image_name, truthy, words, Pod};
 
 use crate::policy::{glob, Policy, Tier};
 use crate::workload::{at, Kind, Workload};

@@ -121,7 +121,6 @@ pub struct Tiers {
     pub singleton: Singleton,
 }
 
-
 /// Settings of a tier that runs several copies.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]

@@ -1,7 +1,7 @@
 use super::ingress_controller::ingress_controller_image;
 use super::readiness_probe::containers;
 use super::{rule, Cx, Finding, Rule, Severity};
-use crate::classify::Decision;
+use crate::classify::{mentions_election, words, Decision};
 use crate::policy::Tier;
 use crate::workload::Workload;
 use crate::yaml::Json;
@@ -66,7 +66,10 @@ impl Rule for LeaderElection {
             return Vec::new();
         }
         let cs: Vec<&Json> = containers(obj, w).collect();
-        if let Some(arg) = cs.iter().find_map(|c| disabled(&args(c), flags)) {
+        if let Some(arg) = cs
+            .iter()
+            .find_map(|c| disabled(&words(c).collect::<Vec<_>>(), flags))
+        {
             return vec![Finding::on(&Self::META, Severity::Warning, w, format!("{copies} copies of `{}` with leader election turned off (`{arg}`): every copy acts on the same objects", w.service))];
         }
         fn image<'j>(c: &&'j Json) -> &'j str {
@@ -85,7 +88,7 @@ impl Rule for LeaderElection {
                 .into_iter()
                 .flatten()
                 .filter_map(|e| e.get("name").and_then(Json::as_str));
-            args(c).into_iter().chain(env_names).any(mentions_election)
+            words(c).chain(env_names).any(mentions_election)
         });
         match (controller, mentions) {
             // A leader-elected workload was classified on evidence (a flag, an env var, Lease
@@ -99,15 +102,6 @@ impl Rule for LeaderElection {
     }
 }
 
-fn args<'v>(c: &'v Json<'_>) -> Vec<&'v str> {
-    ["command", "args"]
-        .iter()
-        .filter_map(|k| c.get(*k).and_then(Json::as_array))
-        .flatten()
-        .filter_map(Json::as_str)
-        .collect()
-}
-
 /// The argument that turns a known leader-election flag off: `--flag=false` or `--flag false`.
 fn disabled(args: &[&str], flags: &[String]) -> Option<String> {
     args.iter().enumerate().find_map(|(i, a)| {
@@ -119,11 +113,6 @@ fn disabled(args: &[&str], flags: &[String]) -> Option<String> {
         (flags.iter().any(|f| f == a) && next.eq_ignore_ascii_case("false"))
             .then(|| format!("{a} {next}"))
     })
-}
-
-fn mentions_election(s: &str) -> bool {
-    let s = s.to_ascii_lowercase().replace('_', "-");
-    s.contains("leader-elect") || s.contains("leaderelect") || s.contains("leader-election")
 }
 
 /// `*-controller`, `*controller-manager`, `*-operator` (container or image name), or the
