@@ -181,6 +181,11 @@ impl Requirement {
             node.labels.get(&self.key).map(String::as_str)
         };
         let number = |s: &str| s.parse::<i64>().ok();
+        // A value that is no label value makes the requirement unparseable
+        // (`labels.NewRequirement`), and an unparseable term matches no node.
+        if !self.field && !self.values.iter().all(|v| label_value(v)) {
+            return false;
+        }
         match (self.operator.as_str(), value) {
             ("In", Some(v)) => self.values.iter().any(|x| x == v),
             ("NotIn", Some(v)) => !self.values.iter().any(|x| x == v),
@@ -194,6 +199,16 @@ impl Requirement {
             _ => false,
         }
     }
+}
+
+/// `validation.IsValidLabelValue`: at most 63 characters, alphanumerics with `-`, `_`, `.`
+/// inside, starting and ending alphanumeric; empty is valid.
+fn label_value(v: &str) -> bool {
+    let inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    v.len() <= 63
+        && v.chars().all(inner)
+        && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+        && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
 }
 
 #[derive(Clone, Debug, PartialEq)]
