@@ -352,9 +352,14 @@ pub fn model(
         .iter()
         .flat_map(|v| workload::objects(v).map(|(_, o)| o))
         .collect();
-    let claims = classify::claims(&objects);
     let mut model = Model::default();
-    let mut overheads = BTreeMap::new();
+    let mut stream = Stream {
+        all: &objects,
+        claims: classify::claims(&objects),
+        overheads: Overheads::new(),
+        default_ns: default_ns.clone(),
+        release_ns: release.namespace.clone(),
+    };
     for o in &objects {
         let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
         match o.get("kind").and_then(Json::as_str) {
@@ -366,7 +371,7 @@ pub fn model(
             }
             Some("RuntimeClass") => {
                 if let Some(fixed) = o.at("/overhead/podFixed") {
-                    overheads.insert(name.to_string(), resources(fixed));
+                    stream.overheads.insert(name.to_string(), resources(fixed));
                 }
             }
             _ => {}
@@ -374,21 +379,12 @@ pub fn model(
     }
     for w in workload::find(&values, &policy.service_labels, &release) {
         let obj = w.object(&values[w.doc]);
-        let decision = classify::classify(&w, obj, policy, &claims);
+        let decision = classify::classify(&w, obj, policy, &stream.claims);
         if let Some(why) = skip_reason(&w) {
             model.skipped.push(format!("{} ({why})", w.describe()));
             continue;
         }
-        model.templates.push(template(
-            &w,
-            obj,
-            &decision,
-            &objects,
-            &claims,
-            &overheads,
-            &default_ns,
-            release.namespace.as_deref(),
-        ));
+        model.templates.push(template(&w, obj, &decision, &stream));
     }
     for o in &objects {
         if o.get("kind").and_then(Json::as_str) == Some("PodDisruptionBudget") {
@@ -458,28 +454,31 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
 /// CPU (millicores) and memory (bytes) per RuntimeClass name: its `overhead.podFixed`.
 pub type Overheads = BTreeMap<String, (u64, u64)>;
 
+/// What a template reads from the rest of the stream.
+pub struct Stream<'a> {
+    /// Every object, for the HPAs that set a replica count.
+    pub all: &'a [&'a Json],
+    /// Access modes of the PersistentVolumeClaims, by name.
+    pub claims: classify::Claims,
+    pub overheads: Overheads,
+    /// The namespace of objects that name none.
+    pub default_ns: String,
+    pub release_ns: Option<String>,
+}
+
 /// The pod template of workload `w` (object `obj`).
-#[allow(clippy::too_many_arguments)]
-pub fn template(
-    w: &Workload,
-    obj: &Json,
-    d: &Decision,
-    all: &[&Json],
-    claims: &classify::Claims,
-    overheads: &Overheads,
-    default_ns: &str,
-    release_ns: Option<&str>,
-) -> Template {
+pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Template {
+    let (all, claims, default_ns) = (stream.all, &stream.claims, stream.default_ns.as_str());
     let null = Json::Null;
     let tpl = workload::at(obj, w.template_path()).unwrap_or(&null);
     let spec = tpl.get("spec").unwrap_or(&null);
     let list = |p: &str| spec.at(p).and_then(Json::as_array).into_iter().flatten();
-    let (replicas, replicas_from) = replicas(w, obj, all, release_ns);
+    let (replicas, replicas_from) = replicas(w, obj, all, stream.release_ns.as_deref());
     // The RuntimeClass admission controller copies the class's overhead into `spec.overhead`.
     let overhead = spec
         .get("runtimeClassName")
         .and_then(Json::as_str)
-        .and_then(|c| overheads.get(c).copied())
+        .and_then(|c| stream.overheads.get(c).copied())
         .or_else(|| spec.get("overhead").map(resources))
         .unwrap_or((0, 0));
     let (cpu, memory) = requests(spec);
