@@ -323,7 +323,7 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
             .collect()
     };
     let ready_of =
-        |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.running(&s.pods[i])).count();
+        |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.healthy(&s.pods[i])).count();
     let (surge, unavailable) = match &strategy {
         Strategy::Rolling(ms, mu) => match fenceposts(ms, mu, tpl.replicas) {
             Ok(f) => f,
@@ -367,11 +367,11 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
             let new_unavailable = (new.len() - ready_of(&s, &new)) as i64;
             let max_down = all_pods - min_available - new_unavailable;
             if max_down > 0 {
-                // cleanupUnhealthyReplicas: old pods that are not running go first.
+                // cleanupUnhealthyReplicas: old pods that are not Ready go first.
                 let mut unhealthy: Vec<usize> = old
                     .iter()
                     .copied()
-                    .filter(|&i| !s.running(&s.pods[i]))
+                    .filter(|&i| !s.healthy(&s.pods[i]))
                     .collect();
                 unhealthy.truncate(max_down as usize);
                 changed |= !unhealthy.is_empty();
@@ -416,7 +416,7 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
     })
 }
 
-/// The old pods a ReplicaSet scale-down deletes first: Pending, then on the node with the most
+/// The old pods a ReplicaSet scale-down deletes first: Pending or not Ready, then on the node with the most
 /// pods of the workload, then the newest.
 fn pick_victims(s: &State, old: &[usize], n: usize) -> Vec<usize> {
     let mut ranked: Vec<(bool, usize, usize)> = old
@@ -429,7 +429,7 @@ fn pick_victims(s: &State, old: &[usize], n: usize) -> Vec<usize> {
                     p.template == s.pods[i].template && p.node.is_some() && p.node == s.pods[i].node
                 })
                 .count();
-            (s.running(&s.pods[i]), usize::MAX - crowd, usize::MAX - i)
+            (s.healthy(&s.pods[i]), usize::MAX - crowd, usize::MAX - i)
         })
         .collect();
     ranked.sort();
