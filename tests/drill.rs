@@ -207,3 +207,46 @@ fn cluster_file_pools_with_taints_keep_untolerating_pods_out() {
         api["schedule"]
     );
 }
+
+/// A Deployment of `replicas` pods with `strategy` and extra pod spec fields, as a stream.
+fn deployment(strategy: &str, pod_spec: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: shop}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: web}}}}\n  strategy: {strategy}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: example/web:1}}]\n{pod_spec}"
+    )
+}
+
+#[test]
+fn a_strategy_the_api_server_rejects_fails_the_rollout_with_its_error() {
+    let stream = deployment(
+        "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}",
+        "",
+    );
+    let (code, report) = drill(stream.as_bytes(), &[]);
+    assert_eq!(code, 1, "{report}");
+    let web = row(&report, "web");
+    assert_eq!(web["rollout"]["mark"], "fail");
+    assert_eq!(web["rollout"]["reason"], "invalid Deployment, the API server rejects it: spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0");
+    assert_eq!(web["errors"][0], "invalid Deployment: spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0");
+    let (_, report) = drill(
+        deployment("{rollingUpdate: {maxSurge: \"1\"}}", "").as_bytes(),
+        &[],
+    );
+    assert!(
+        row(&report, "web")["rollout"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("spec.strategy.rollingUpdate.maxSurge: Invalid value: \"1\": a valid percent string must be a numeric string followed by an ending '%'"),
+        "{}",
+        row(&report, "web")["rollout"]
+    );
+}
+
+#[test]
+fn a_lost_zone_stays_a_spread_domain_so_a_hard_zone_spread_leaves_the_replacement_pending() {
+    let spread = "      topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}]\n";
+    let (code, report) = drill(deployment("{}", spread).as_bytes(), &[]);
+    assert_eq!(code, 0, "two zones keep pods: degraded, not failed");
+    let zone_loss = &row(&report, "web")["zone_loss"];
+    assert_eq!(zone_loss["mark"], "warn");
+    assert_eq!(zone_loss["reason"], "1 pod(s) Pending: 0/6 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 4 node(s) didn't match pod topology spread constraints after zone-a is lost");
+}

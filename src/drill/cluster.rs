@@ -11,6 +11,8 @@ pub const HOSTNAME: &str = "kubernetes.io/hostname";
 pub const ZONE: &str = "topology.kubernetes.io/zone";
 /// The taint `kubectl cordon` stands for (the NodeUnschedulable filter checks its toleration).
 pub const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+/// The taint the node lifecycle controller puts on a node it cannot reach.
+pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Taint {
@@ -57,7 +59,7 @@ pub struct Node {
     pub max_pods: u32,
     /// `kubectl cordon`: `spec.unschedulable`.
     pub cordoned: bool,
-    /// Lost with its zone: no longer part of the cluster.
+    /// Lost with its zone: NotReady and unreachable, its pods gone; still a node.
     pub gone: bool,
 }
 

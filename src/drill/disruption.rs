@@ -34,7 +34,7 @@ pub fn status(state: &State, pdb: &Pdb) -> Status {
         .iter()
         .filter(|p| pdb.selects(&state.template(p).namespace, &p.labels))
         .collect();
-    let healthy = pods.iter().filter(|p| state.running(p)).count() as u32;
+    let healthy = pods.iter().filter(|p| state.healthy(p)).count() as u32;
     let mut owners: Vec<usize> = pods.iter().map(|p| p.template).collect();
     owners.sort_unstable();
     owners.dedup();
@@ -62,6 +62,9 @@ pub fn status(state: &State, pdb: &Pdb) -> Status {
 }
 
 /// May pod `i` be evicted now? `Ok` names the budget that allowed it, if any; `Err` says why not.
+/// A running pod that is not Ready goes without spending a disruption under
+/// `unhealthyPodEvictionPolicy: AlwaysAllow`, or under the default IfHealthyBudget while the
+/// budget is met (`currentHealthy ≥ desiredHealthy > 0`, pkg/registry/core/pod/storage/eviction.go).
 pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
     let pod = &state.pods[i];
     let ns = &state.template(pod).namespace;
@@ -75,7 +78,9 @@ pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
         [] => Ok(None),
         [pdb] => {
             let s = status(state, pdb);
-            if s.allowed > 0 {
+            let unhealthy_goes = !pod.ready
+                && (pdb.always_allow_unhealthy || (s.desired > 0 && s.healthy >= s.desired));
+            if s.allowed > 0 || unhealthy_goes {
                 Ok(Some(s.describe(pdb)))
             } else {
                 Err(s.describe(pdb))

@@ -120,12 +120,22 @@ pub fn all(base: &State) -> Vec<Run> {
     runs
 }
 
-/// Every node of `zone` disappears at once; controllers recreate the lost pods elsewhere.
+/// Every node of `zone` becomes unreachable at once: the node lifecycle controller marks it
+/// NotReady and taints it `node.kubernetes.io/unreachable` (NoSchedule, NoExecute); its pods
+/// are lost and the controllers recreate them. The nodes stay in the cluster, so they still
+/// count as topology spread domains.
 pub fn zone_loss(base: &State, zone: &str) -> Run {
     let mut s = base.clone();
     let mut fx = effects(&s);
     for node in s.nodes.iter_mut().filter(|n| n.zone == zone) {
         node.gone = true;
+        for effect in ["NoSchedule", "NoExecute"] {
+            node.taints.push(super::cluster::Taint {
+                key: super::cluster::UNREACHABLE.into(),
+                value: String::new(),
+                effect: effect.into(),
+            });
+        }
     }
     for t in 0..fx.len() {
         if s.pods
@@ -241,31 +251,49 @@ pub fn drain(base: &State, nodes: &[usize], target: String) -> Run {
     }
 }
 
-/// `ResolveFenceposts`: maxSurge rounds up, maxUnavailable down; both 0 makes maxUnavailable 1.
-pub fn fenceposts(max_surge: &Json, max_unavailable: &Json, desired: u32) -> (u32, u32) {
-    let scaled = |v: &Json, up: bool| -> u32 {
+/// `ResolveFenceposts` (pkg/controller/deployment/util): maxSurge rounds up, maxUnavailable
+/// down, both 0 makes maxUnavailable 1; a string that is not a percentage is an error.
+pub fn fenceposts(
+    max_surge: &Json,
+    max_unavailable: &Json,
+    desired: u32,
+) -> Result<(u32, u32), String> {
+    let scaled = |v: &Json, up: bool| -> Result<u32, String> {
+        let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         match v {
-            Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-            Json::String(s) => match s.strip_suffix('%').and_then(|p| p.parse::<u64>().ok()) {
-                Some(p) if up => {
-                    u32::try_from((u64::from(desired) * p).div_ceil(100)).unwrap_or(u32::MAX)
-                }
-                Some(p) => u32::try_from(u64::from(desired) * p / 100).unwrap_or(u32::MAX),
-                None => s.parse().unwrap_or(0),
-            },
-            _ => 0,
+            Json::Number(n) => Ok(n.as_u64().map_or(0, clamp)),
+            Json::String(s) => {
+                let p: u64 = s
+                    .strip_suffix('%')
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(|| format!("invalid value for IntOrString: invalid value {s:?}"))?;
+                let n = u64::from(desired) * p;
+                Ok(clamp(if up { n.div_ceil(100) } else { n / 100 }))
+            }
+            _ => Ok(0),
         }
     };
-    let surge = scaled(max_surge, true);
-    let unavailable = scaled(max_unavailable, false);
-    (
+    let surge = scaled(max_surge, true)?;
+    let unavailable = scaled(max_unavailable, false)?;
+    Ok((
         surge,
         if surge == 0 && unavailable == 0 {
             1
         } else {
             unavailable
         },
-    )
+    ))
+}
+
+/// `MaxUnavailable` (pkg/controller/deployment/util): the resolved maxUnavailable, never more
+/// than the replicas; 0 for Recreate, for no replicas and for an unusable strategy.
+pub fn max_unavailable(strategy: &Strategy, replicas: u32) -> u32 {
+    match strategy {
+        Strategy::Rolling(ms, mu) if replicas > 0 => {
+            fenceposts(ms, mu, replicas).map_or(0, |(_, unavailable)| unavailable.min(replicas))
+        }
+        _ => 0,
+    }
 }
 
 /// A rollout of Deployment template `t` to a new revision, as the Deployment controller runs it.
@@ -278,6 +306,16 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
     let mut s = base.clone();
     let mut fx = effects(&s);
     fx[t].touched = true;
+    if let Strategy::Invalid(why) = &strategy {
+        fx[t].blocked = Some(format!(
+            "invalid Deployment, the API server rejects it: {why}"
+        ));
+        return Some(Run {
+            drill: Drill::Rollout,
+            target: tpl.workload.clone(),
+            effects: fx,
+        });
+    }
     let desired = tpl.replicas as usize;
     let of = |s: &State, rev: u32| -> Vec<usize> {
         (0..s.pods.len())
@@ -285,9 +323,19 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
             .collect()
     };
     let ready_of =
-        |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.running(&s.pods[i])).count();
+        |s: &State, idx: &[usize]| idx.iter().filter(|&&i| s.healthy(&s.pods[i])).count();
     let (surge, unavailable) = match &strategy {
-        Strategy::Rolling(ms, mu) => fenceposts(ms, mu, tpl.replicas),
+        Strategy::Rolling(ms, mu) => match fenceposts(ms, mu, tpl.replicas) {
+            Ok(f) => f,
+            Err(why) => {
+                fx[t].blocked = Some(format!("the Deployment controller cannot roll it: {why}"));
+                return Some(Run {
+                    drill: Drill::Rollout,
+                    target: tpl.workload.clone(),
+                    effects: fx,
+                });
+            }
+        },
         _ => (0, 0),
     };
     if strategy == Strategy::Recreate {
@@ -319,11 +367,11 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
             let new_unavailable = (new.len() - ready_of(&s, &new)) as i64;
             let max_down = all_pods - min_available - new_unavailable;
             if max_down > 0 {
-                // cleanupUnhealthyReplicas: old pods that are not running go first.
+                // cleanupUnhealthyReplicas: old pods that are not Ready go first.
                 let mut unhealthy: Vec<usize> = old
                     .iter()
                     .copied()
-                    .filter(|&i| !s.running(&s.pods[i]))
+                    .filter(|&i| !s.healthy(&s.pods[i]))
                     .collect();
                 unhealthy.truncate(max_down as usize);
                 changed |= !unhealthy.is_empty();
@@ -368,7 +416,7 @@ pub fn rollout(base: &State, t: usize) -> Option<Run> {
     })
 }
 
-/// The old pods a ReplicaSet scale-down deletes first: Pending, then on the node with the most
+/// The old pods a ReplicaSet scale-down deletes first: Pending or not Ready, then on the node with the most
 /// pods of the workload, then the newest.
 fn pick_victims(s: &State, old: &[usize], n: usize) -> Vec<usize> {
     let mut ranked: Vec<(bool, usize, usize)> = old
@@ -381,7 +429,7 @@ fn pick_victims(s: &State, old: &[usize], n: usize) -> Vec<usize> {
                     p.template == s.pods[i].template && p.node.is_some() && p.node == s.pods[i].node
                 })
                 .count();
-            (s.running(&s.pods[i]), usize::MAX - crowd, usize::MAX - i)
+            (s.healthy(&s.pods[i]), usize::MAX - crowd, usize::MAX - i)
         })
         .collect();
     ranked.sort();

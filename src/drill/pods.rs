@@ -27,7 +27,8 @@ pub struct Term {
 pub enum Namespaces {
     /// Neither `namespaces` nor `namespaceSelector`: the pod's own namespace.
     Own,
-    /// A list, plus a namespace selector (evaluated over `kubernetes.io/metadata.name`).
+    /// A list, plus a namespace selector over the namespace's labels (its Namespace object's
+    /// labels when the stream has one, and always `kubernetes.io/metadata.name`).
     Some(Vec<String>, Option<Json>),
 }
 
@@ -56,17 +57,16 @@ impl Term {
         })
     }
 
-    /// Does the term (of a pod in `own_ns`) select a pod in `ns` labelled `labels`?
-    pub fn selects(&self, own_ns: &str, ns: &str, labels: &Labels) -> bool {
+    /// Does the term (of a pod in `own_ns`) select a pod labelled `labels` in namespace `ns`,
+    /// whose Namespace carries `ns_labels`?
+    pub fn selects(&self, own_ns: &str, ns: &str, ns_labels: &Labels, labels: &Labels) -> bool {
         let ns_ok = match &self.namespaces {
             Namespaces::Own => ns == own_ns,
             Namespaces::Some(list, sel) => {
-                let mut ns_labels = Labels::new();
-                ns_labels.insert("kubernetes.io/metadata.name", Json::from(ns.to_string()));
                 list.iter().any(|n| n == ns)
                     || sel
                         .as_ref()
-                        .is_some_and(|s| crate::selector::matches(s, &ns_labels))
+                        .is_some_and(|s| crate::selector::matches(s, ns_labels))
             }
         };
         ns_ok && crate::selector::matches(&self.selector, labels)
@@ -181,6 +181,11 @@ impl Requirement {
             node.labels.get(&self.key).map(String::as_str)
         };
         let number = |s: &str| s.parse::<i64>().ok();
+        // A value that is no label value makes the requirement unparseable
+        // (`labels.NewRequirement`), and an unparseable term matches no node.
+        if !self.field && !self.values.iter().all(|v| label_value(v)) {
+            return false;
+        }
         match (self.operator.as_str(), value) {
             ("In", Some(v)) => self.values.iter().any(|x| x == v),
             ("NotIn", Some(v)) => !self.values.iter().any(|x| x == v),
@@ -196,10 +201,22 @@ impl Requirement {
     }
 }
 
+/// `validation.IsValidLabelValue`: at most 63 characters, alphanumerics with `-`, `_`, `.`
+/// inside, starting and ending alphanumeric; empty is valid.
+fn label_value(v: &str) -> bool {
+    let inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    v.len() <= 63
+        && v.chars().all(inner)
+        && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+        && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Strategy {
     /// `maxSurge`, `maxUnavailable` as written (defaults 25%).
     Rolling(Json, Json),
+    /// A rolling update the API server rejects (`ValidateRollingUpdateDeployment`), and why.
+    Invalid(String),
     Recreate,
     /// StatefulSets, ReplicaSets: not simulated by the rollout drill.
     Other,
@@ -224,12 +241,36 @@ pub struct Template {
     /// Required node affinity: any term (OR) whose requirements all hold (AND).
     pub node_affinity: Option<Vec<Vec<Requirement>>>,
     pub tolerations: Vec<Toleration>,
+    /// Required pod affinity: every term must find a matching pod in the node's domain.
+    pub affinity_required: Vec<Term>,
     pub anti_required: Vec<Term>,
     pub anti_preferred: Vec<(i64, Term)>,
     pub spread: Vec<Constraint>,
     /// Each pod keeps a ReadWriteOnce volume that binds to the zone it first runs in.
     pub zonal_volume: bool,
     pub strategy: Strategy,
+    /// Host ports of its containers and native sidecars (NodePorts).
+    pub host_ports: Vec<HostPort>,
+}
+
+/// A container port bound on the node: `hostPort` with its protocol and `hostIP`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPort {
+    pub protocol: String,
+    /// `0.0.0.0` when unset: every address of the node.
+    pub ip: String,
+    pub port: u64,
+}
+
+impl HostPort {
+    /// `HostPortInfo.CheckConflict`: the same protocol and port, on the same address or with
+    /// either side on every address.
+    pub fn conflicts(&self, other: &HostPort) -> bool {
+        const ANY: &str = "0.0.0.0";
+        self.protocol == other.protocol
+            && self.port == other.port
+            && (self.ip == other.ip || self.ip == ANY || other.ip == ANY)
+    }
 }
 
 impl Template {
@@ -247,6 +288,8 @@ pub struct Pdb {
     pub selector: Json,
     pub min_available: Option<IntOrPercent>,
     pub max_unavailable: Option<IntOrPercent>,
+    /// `unhealthyPodEvictionPolicy: AlwaysAllow` (default IfHealthyBudget).
+    pub always_allow_unhealthy: bool,
 }
 
 impl Pdb {
@@ -278,6 +321,18 @@ pub struct Model {
     pub pdbs: Vec<Pdb>,
     /// Workloads not simulated and why (DaemonSets, Jobs, hooks).
     pub skipped: Vec<String>,
+    /// Labels of the Namespace objects in the stream, by name.
+    pub namespaces: BTreeMap<String, Labels>,
+}
+
+impl Model {
+    /// The labels a `namespaceSelector` sees on namespace `ns`: its Namespace object's, and
+    /// `kubernetes.io/metadata.name`, which the API server sets on every namespace.
+    pub fn namespace_labels(&self, ns: &str) -> Labels {
+        let mut labels = self.namespaces.get(ns).cloned().unwrap_or_default();
+        labels.insert("kubernetes.io/metadata.name", Json::from(ns.to_string()));
+        labels
+    }
 }
 
 /// Build the model from a parsed stream.
@@ -297,31 +352,46 @@ pub fn model(
         .iter()
         .flat_map(|v| workload::objects(v).map(|(_, o)| o))
         .collect();
-    let facts = classify::Facts::of(
-        &values.iter().collect::<Vec<_>>(),
-        release.namespace.as_deref(),
-    );
     let mut model = Model::default();
+    let mut stream = Stream {
+        all: &objects,
+        facts: classify::Facts::of(
+            &values.iter().collect::<Vec<_>>(),
+            release.namespace.as_deref(),
+        ),
+        overheads: Overheads::new(),
+        default_ns: default_ns.clone(),
+        release_ns: release.namespace.clone(),
+    };
+    for o in &objects {
+        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        match o.get("kind").and_then(Json::as_str) {
+            Some("Namespace") => {
+                let labels = o.at("/metadata/labels").and_then(Json::as_object);
+                model
+                    .namespaces
+                    .insert(name.to_string(), labels.cloned().unwrap_or_default());
+            }
+            Some("RuntimeClass") => {
+                if let Some(fixed) = o.at("/overhead/podFixed") {
+                    stream.overheads.insert(name.to_string(), resources(fixed));
+                }
+            }
+            _ => {}
+        }
+    }
     for w in workload::find(&values, &policy.service_labels, &release) {
         let obj = w.object(&values[w.doc]);
         let inputs = classify::Inputs {
             policy,
-            facts: &facts,
+            facts: &stream.facts,
         };
         let decision = classify::classify(&w, obj, &inputs);
         if let Some(why) = skip_reason(&w) {
             model.skipped.push(format!("{} ({why})", w.describe()));
             continue;
         }
-        model.templates.push(template(
-            &w,
-            obj,
-            &decision,
-            &objects,
-            &facts,
-            &default_ns,
-            release.namespace.as_deref(),
-        ));
+        model.templates.push(template(&w, obj, &decision, &stream));
     }
     for o in &objects {
         if o.get("kind").and_then(Json::as_str) == Some("PodDisruptionBudget") {
@@ -381,25 +451,45 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
         selector: spec.get("selector").cloned().unwrap_or(Json::Null),
         min_available: int_or_percent(spec.get("minAvailable")),
         max_unavailable: int_or_percent(spec.get("maxUnavailable")),
+        always_allow_unhealthy: spec
+            .get("unhealthyPodEvictionPolicy")
+            .and_then(Json::as_str)
+            == Some("AlwaysAllow"),
     }
 }
 
+/// CPU (millicores) and memory (bytes) per RuntimeClass name: its `overhead.podFixed`.
+pub type Overheads = BTreeMap<String, (u64, u64)>;
+
+/// What a template reads from the rest of the stream.
+pub struct Stream<'a> {
+    /// Every object, for the HPAs that set a replica count.
+    pub all: &'a [&'a Json],
+    /// What the stream tells about its workloads (claims, autoscalers, RBAC, settings).
+    pub facts: classify::Facts,
+    pub overheads: Overheads,
+    /// The namespace of objects that name none.
+    pub default_ns: String,
+    pub release_ns: Option<String>,
+}
+
 /// The pod template of workload `w` (object `obj`).
-pub fn template(
-    w: &Workload,
-    obj: &Json,
-    d: &Decision,
-    all: &[&Json],
-    facts: &classify::Facts,
-    default_ns: &str,
-    release_ns: Option<&str>,
-) -> Template {
+pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Template {
+    let (all, facts, default_ns) = (stream.all, &stream.facts, stream.default_ns.as_str());
     let null = Json::Null;
     let tpl = workload::at(obj, w.template_path()).unwrap_or(&null);
     let spec = tpl.get("spec").unwrap_or(&null);
     let list = |p: &str| spec.at(p).and_then(Json::as_array).into_iter().flatten();
-    let (replicas, replicas_from) = replicas(w, obj, all, release_ns);
+    let (replicas, replicas_from) = replicas(w, obj, all, stream.release_ns.as_deref());
+    // The RuntimeClass admission controller copies the class's overhead into `spec.overhead`.
+    let overhead = spec
+        .get("runtimeClassName")
+        .and_then(Json::as_str)
+        .and_then(|c| stream.overheads.get(c).copied())
+        .or_else(|| spec.get("overhead").map(resources))
+        .unwrap_or((0, 0));
     let (cpu, memory) = requests(spec);
+    let (cpu, memory) = (cpu + overhead.0, memory + overhead.1);
     let node_affinity = spec.at("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms").and_then(Json::as_array).map(|terms| {
         terms
             .iter()
@@ -445,7 +535,11 @@ pub fn template(
                         .cloned()
                         .unwrap_or(Json::from("25%"))
                 };
-                Strategy::Rolling(get("maxSurge"), get("maxUnavailable"))
+                let (surge, unavailable) = (get("maxSurge"), get("maxUnavailable"));
+                match validate_rolling_update(&surge, &unavailable) {
+                    Ok(()) => Strategy::Rolling(surge, unavailable),
+                    Err(why) => Strategy::Invalid(why),
+                }
             }
         },
         _ => Strategy::Other,
@@ -499,6 +593,11 @@ pub fn template(
                     .to_string(),
             })
             .collect(),
+        affinity_required: list(
+            "/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+        )
+        .filter_map(Term::parse)
+        .collect(),
         anti_required: list(
             "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
         )
@@ -519,7 +618,102 @@ pub fn template(
             .collect(),
         zonal_volume: volumes_zonal || (w.kind == Kind::StatefulSet && claim_templates),
         strategy,
+        host_ports: host_ports(spec),
     }
+}
+
+/// `ValidateRollingUpdateDeployment` (pkg/apis/apps/validation) on the defaulted values: each
+/// an integer ≥ 0 or a percent string, `maxUnavailable` at most 100%, not both 0.
+pub fn validate_rolling_update(max_surge: &Json, max_unavailable: &Json) -> Result<(), String> {
+    let field = |k: &str| format!("spec.strategy.rollingUpdate.{k}");
+    let value = |k: &str, v: &Json| -> Result<i64, String> {
+        match v {
+            Json::Number(n) => match n.as_i64() {
+                Some(n) if n >= 0 => Ok(n),
+                _ => Err(format!("{}: Invalid value: {n}: must be greater than or equal to 0", field(k))),
+            },
+            Json::String(s) => s
+                .strip_suffix('%')
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| format!("{}: Invalid value: \"{s}\": a valid percent string must be a numeric string followed by an ending '%'", field(k))),
+            other => Err(format!("{}: Invalid value: {other}: must be an integer or a percent string", field(k))),
+        }
+    };
+    let unavailable = value("maxUnavailable", max_unavailable)?;
+    let surge = value("maxSurge", max_surge)?;
+    if unavailable == 0 && surge == 0 {
+        return Err(format!(
+            "{}: Invalid value: 0: may not be 0 when `maxSurge` is 0",
+            field("maxUnavailable")
+        ));
+    }
+    if max_unavailable.as_str().is_some() && unavailable > 100 {
+        return Err(format!(
+            "{}: Invalid value: {max_unavailable}: must not be greater than 100%",
+            field("maxUnavailable")
+        ));
+    }
+    Ok(())
+}
+
+/// Host ports of the containers and of restartable init containers (native sidecars run
+/// alongside them); ordinary init containers have exited by then and hold no port.
+fn host_ports(spec: &Json) -> Vec<HostPort> {
+    let containers = spec
+        .get("containers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten();
+    let sidecars = spec
+        .get("initContainers")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| is_sidecar(c));
+    containers
+        .chain(sidecars)
+        .flat_map(|c| {
+            c.get("ports")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|p| {
+            let port = p
+                .get("hostPort")
+                .and_then(Json::as_u64)
+                .filter(|p| *p > 0)?;
+            Some(HostPort {
+                protocol: p
+                    .get("protocol")
+                    .and_then(Json::as_str)
+                    .unwrap_or("TCP")
+                    .to_string(),
+                ip: p
+                    .get("hostIP")
+                    .and_then(Json::as_str)
+                    .filter(|ip| !ip.is_empty())
+                    .unwrap_or("0.0.0.0")
+                    .to_string(),
+                port,
+            })
+        })
+        .collect()
+}
+
+/// A native sidecar: an init container with `restartPolicy: Always`.
+fn is_sidecar(c: &Json) -> bool {
+    c.get("restartPolicy").and_then(Json::as_str) == Some("Always")
+}
+
+/// A resource list (`{cpu, memory}`) as millicores and bytes.
+fn resources(list: &Json) -> (u64, u64) {
+    let get = |k: &str| list.get(k).and_then(quantity::of);
+    (
+        get("cpu").map_or(0, quantity::millicores),
+        get("memory").map_or(0, quantity::bytes),
+    )
 }
 
 /// `spec.replicas` (absent = 1), or the `minReplicas` of an HPA (KEDA: `minReplicaCount`) that
@@ -555,36 +749,38 @@ fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -
     }
 }
 
-/// The pod's effective requests: the sum over containers (requests, else limits, as the API
-/// server defaults them), or the largest init container if that is more.
+/// The pod's effective requests (`PodRequests` in k8s.io/component-helpers/resource): each
+/// container's requests (limits stand in, as the API server defaults them); native sidecars
+/// run beside the containers, so they add to the containers' sum, and each ordinary init
+/// container needs its own requests plus the sidecars started before it; the larger wins.
 fn requests(spec: &Json) -> (u64, u64) {
-    let of = |c: &Json, res: &str| -> (u64, u64) {
-        let get = |field: &str| {
-            c.at(&format!("/resources/{field}/{res}"))
-                .and_then(quantity::of)
+    let of = |c: &Json| -> (u64, u64) {
+        let get = |res: &str| {
+            let field = |f: &str| {
+                c.at(&format!("/resources/{f}/{res}"))
+                    .and_then(quantity::of)
+            };
+            field("requests").or_else(|| field("limits")).unwrap_or(0.0)
         };
-        let v = get("requests").or_else(|| get("limits")).unwrap_or(0.0);
-        if res == "cpu" {
-            (quantity::millicores(v), 0)
+        (
+            quantity::millicores(get("cpu")),
+            quantity::bytes(get("memory")),
+        )
+    };
+    let add = |a: (u64, u64), b: (u64, u64)| (a.0 + b.0, a.1 + b.1);
+    let max = |a: (u64, u64), b: (u64, u64)| (a.0.max(b.0), a.1.max(b.1));
+    let list = |k: &str| spec.get(k).and_then(Json::as_array).into_iter().flatten();
+    let main = list("containers").map(of).fold((0, 0), add);
+    let (mut sidecars, mut init) = ((0, 0), (0, 0));
+    for c in list("initContainers") {
+        if is_sidecar(c) {
+            sidecars = add(sidecars, of(c));
+            init = max(init, sidecars);
         } else {
-            (0, quantity::bytes(v))
+            init = max(init, add(of(c), sidecars));
         }
-    };
-    let sum = |k: &str| -> Vec<(u64, u64)> {
-        spec.get(k)
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-            .map(|c| (of(c, "cpu").0, of(c, "memory").1))
-            .collect()
-    };
-    let main = sum("containers")
-        .into_iter()
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let init = sum("initContainers")
-        .into_iter()
-        .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-    (main.0.max(init.0), main.1.max(init.1))
+    }
+    max(add(main, sidecars), init)
 }
 
 #[cfg(test)]
@@ -623,12 +819,17 @@ mod tests {
     fn terms_default_to_the_pods_namespace() {
         let t = Term::parse(&json!({"topologyKey": "k", "labelSelector": {}})).unwrap();
         let l = Labels::new();
-        assert!(t.selects("a", "a", &l));
-        assert!(!t.selects("a", "b", &l));
+        assert!(t.selects("a", "a", &l, &l));
+        assert!(!t.selects("a", "b", &l, &l));
         let all =
             Term::parse(&json!({"topologyKey": "k", "labelSelector": {}, "namespaceSelector": {}}))
                 .unwrap();
-        assert!(all.selects("a", "b", &l));
+        assert!(all.selects("a", "b", &l, &l));
+        let team = Term::parse(&json!({"topologyKey": "k", "labelSelector": {}, "namespaceSelector": {"matchLabels": {"team": "x"}}}))
+            .unwrap();
+        let x = json!({"team": "x"}).as_object().unwrap().clone();
+        assert!(team.selects("a", "b", &x, &l));
+        assert!(!team.selects("a", "b", &l, &l));
         assert_eq!(Term::parse(&json!({"labelSelector": {}})), None);
     }
 }

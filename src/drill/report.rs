@@ -54,6 +54,8 @@ pub struct Row {
     pub replicas_from: String,
     /// Zones its pods run in before any drill.
     pub zones: Vec<String>,
+    /// What the API server would reject in the workload (an invalid rollout strategy).
+    pub errors: Vec<String>,
     pub schedule: Cell,
     pub zone_loss: Cell,
     pub drain: Cell,
@@ -160,8 +162,13 @@ fn row(base: &State, runs: &[Run], t: usize, tpl: &Template) -> Row {
         } else {
             cell(Drill::Drain)
         },
+        errors: match &tpl.strategy {
+            Strategy::Invalid(why) => vec![format!("invalid Deployment: {why}")],
+            _ => Vec::new(),
+        },
         rollout: match tpl.strategy {
             Strategy::Other => na(&format!("{}: not a Deployment", tpl.kind.as_str())),
+            Strategy::Invalid(_) => cell(Drill::Rollout),
             _ if ready == 0 => na("no pod runs"),
             _ => cell(Drill::Rollout),
         },
@@ -277,10 +284,12 @@ fn verdict(
             format!("≥{worst}/{ready} ready through every drain; {why}")
         }
         Drill::Rollout => match &tpl.strategy {
-            Strategy::Rolling(ms, mu) => {
-                let (s, u) = super::drills::fenceposts(ms, mu, tpl.replicas);
-                format!("maxSurge {s}, maxUnavailable {u}: ≥{worst}/{ready} ready throughout")
-            }
+            Strategy::Rolling(ms, mu) => match super::drills::fenceposts(ms, mu, tpl.replicas) {
+                Ok((s, u)) => {
+                    format!("maxSurge {s}, maxUnavailable {u}: ≥{worst}/{ready} ready throughout")
+                }
+                Err(why) => why,
+            },
             _ => format!("≥{worst}/{ready} ready throughout"),
         },
     };

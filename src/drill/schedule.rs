@@ -1,5 +1,5 @@
 //! Placing pods on nodes as kube-scheduler's filters would, in its plugin order
-//! (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit, VolumeZone,
+//! (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, VolumeZone,
 //! PodTopologySpread, InterPodAffinity), then a deterministic stand-in for its scoring: fewest
 //! preferred-anti-affinity conflicts and least skew for ScheduleAnyway spread, then the system
 //! default spreading, then the least allocated node, then the node name.
@@ -25,6 +25,8 @@ pub struct Pod {
     pub revision: u32,
     /// Why it is Pending (the scheduler's message), when it is.
     pub pending: Option<String>,
+    /// Its Ready condition: a running pod that is not Ready counts against its budgets.
+    pub ready: bool,
 }
 
 /// The cluster with its pods.
@@ -41,10 +43,13 @@ enum Why {
     Unschedulable,
     Taint(String),
     NodeAffinity,
+    Ports,
+    TooManyPods,
     Insufficient(&'static str),
     VolumeZone,
     SpreadLabel,
     Spread,
+    Affinity,
     AntiAffinity,
     ExistingAntiAffinity,
 }
@@ -55,6 +60,8 @@ impl Why {
             Why::Unschedulable => "node(s) were unschedulable".into(),
             Why::Taint(t) => format!("node(s) had untolerated taint {t}"),
             Why::NodeAffinity => "node(s) didn't match Pod's node affinity/selector".into(),
+            Why::Ports => "node(s) didn't have free ports for the requested pod ports".into(),
+            Why::TooManyPods => "Too many pods".into(),
             Why::Insufficient(what) => format!("Insufficient {what}"),
             Why::VolumeZone => "node(s) had volume node affinity conflict".into(),
             Why::SpreadLabel => {
@@ -62,6 +69,7 @@ impl Why {
                     .into()
             }
             Why::Spread => "node(s) didn't match pod topology spread constraints".into(),
+            Why::Affinity => "node(s) didn't match pod affinity rules".into(),
             Why::ExistingAntiAffinity => {
                 "node(s) didn't satisfy existing pods anti-affinity rules".into()
             }
@@ -100,6 +108,7 @@ impl<'m> State<'m> {
             zone_pin: None,
             revision,
             pending: None,
+            ready: true,
         }
     }
 
@@ -107,16 +116,21 @@ impl<'m> State<'m> {
         &self.model.templates[pod.template]
     }
 
-    /// Is the pod running (on a node that still exists)?
+    /// Is the pod running (on a node that is still reachable)?
     pub fn running(&self, pod: &Pod) -> bool {
         pod.node.is_some_and(|n| !self.nodes[n].gone)
     }
 
-    /// Running pods of a template: the ready count (pods are ready as soon as they run).
+    /// Running and Ready: what a budget counts as healthy and a Service sends traffic to.
+    pub fn healthy(&self, pod: &Pod) -> bool {
+        pod.ready && self.running(pod)
+    }
+
+    /// The ready count of a template.
     pub fn ready(&self, template: usize) -> usize {
         self.pods
             .iter()
-            .filter(|p| p.template == template && self.running(p))
+            .filter(|p| p.template == template && self.healthy(p))
             .count()
     }
 
@@ -128,8 +142,10 @@ impl<'m> State<'m> {
                     Ok(node) => {
                         let zone = self.nodes[node].zone.clone();
                         let pod = &mut self.pods[i];
+                        // A replacement is a new pod; the drill takes it as Ready once placed.
                         pod.node = Some(node);
                         pod.pending = None;
+                        pod.ready = true;
                         if self.model.templates[pod.template].zonal_volume {
                             pod.zone_pin.get_or_insert(zone);
                         }
@@ -145,10 +161,9 @@ impl<'m> State<'m> {
         let pod = &self.pods[i];
         let mut fits = Vec::new();
         let mut why: BTreeMap<Why, usize> = BTreeMap::new();
-        let live: Vec<usize> = (0..self.nodes.len())
-            .filter(|&n| !self.nodes[n].gone)
-            .collect();
-        for &n in &live {
+        // A NotReady node stays in the scheduler's snapshot; its unreachable taint keeps
+        // pods off it.
+        for n in 0..self.nodes.len() {
             match self.filter(pod, n) {
                 Ok(()) => fits.push(n),
                 Err(w) => *why.entry(w).or_default() += 1,
@@ -163,7 +178,7 @@ impl<'m> State<'m> {
             parts.sort();
             return Err(format!(
                 "0/{} nodes are available: {}",
-                live.len(),
+                self.nodes.len(),
                 parts.join(", ")
             ));
         }
@@ -171,6 +186,11 @@ impl<'m> State<'m> {
             .into_iter()
             .min_by_key(|&n| (self.score(pod, n), self.nodes[n].name.clone()))
             .expect("not empty"))
+    }
+
+    /// Would pod `i` pass every filter on node `n`? `Err` is the scheduler's reason.
+    pub fn fits(&self, i: usize, n: usize) -> Result<(), String> {
+        self.filter(&self.pods[i], n).map_err(|w| w.text())
     }
 
     fn filter(&self, pod: &Pod, n: usize) -> Result<(), Why> {
@@ -190,15 +210,24 @@ impl<'m> State<'m> {
         if !node_affinity(t, node) {
             return Err(Why::NodeAffinity);
         }
+        let on_node = || self.pods.iter().filter(move |p| p.node == Some(n));
+        if on_node().any(|other| {
+            let o = self.template(other);
+            t.host_ports
+                .iter()
+                .any(|hp| o.host_ports.iter().any(|x| hp.conflicts(x)))
+        }) {
+            return Err(Why::Ports);
+        }
         let (mut cpu, mut memory, mut count) = (t.cpu, t.memory, 1);
-        for other in self.pods.iter().filter(|p| p.node == Some(n)) {
+        for other in on_node() {
             let o = self.template(other);
             cpu += o.cpu;
             memory += o.memory;
             count += 1;
         }
         if count > node.max_pods {
-            return Err(Why::Insufficient("pods"));
+            return Err(Why::TooManyPods);
         }
         if cpu > node.cpu {
             return Err(Why::Insufficient("cpu"));
@@ -222,32 +251,86 @@ impl<'m> State<'m> {
                 return Err(Why::Spread);
             }
         }
-        // The pod's own required anti-affinity, then existing pods' (InterPodAffinity's order).
+        // InterPodAffinity: the pod's required affinity, its own required anti-affinity, then
+        // existing pods' anti-affinity against it. Every assigned pod counts, Ready or not.
+        if !self.affinity_satisfied(pod, node) {
+            return Err(Why::Affinity);
+        }
+        let model = self.model;
+        let assigned = || self.pods.iter().filter(|p| p.node.is_some());
+        let own_ns = model.namespace_labels(&t.namespace);
         for term in &t.anti_required {
-            let hit = self.pods.iter().filter(|p| self.running(p)).any(|other| {
+            let hit = assigned().any(|other| {
                 let o = self.template(other);
-                term.selects(&t.namespace, &o.namespace, &other.labels)
-                    && same_domain(
-                        node,
-                        &self.nodes[other.node.expect("running")],
-                        &term.topology_key,
-                    )
+                term.selects(
+                    &t.namespace,
+                    &o.namespace,
+                    &model.namespace_labels(&o.namespace),
+                    &other.labels,
+                ) && same_domain(
+                    node,
+                    &self.nodes[other.node.expect("assigned")],
+                    &term.topology_key,
+                )
             });
             if hit {
                 return Err(Why::AntiAffinity);
             }
         }
-        for other in self.pods.iter().filter(|p| self.running(p)) {
+        for other in assigned() {
             let o = self.template(other);
-            let on = &self.nodes[other.node.expect("running")];
+            let on = &self.nodes[other.node.expect("assigned")];
             if o.anti_required.iter().any(|term| {
-                term.selects(&o.namespace, &t.namespace, &pod.labels)
+                term.selects(&o.namespace, &t.namespace, &own_ns, &pod.labels)
                     && same_domain(node, on, &term.topology_key)
             }) {
                 return Err(Why::ExistingAntiAffinity);
             }
         }
         Ok(())
+    }
+
+    /// `satisfyPodAffinity`: the node carries every term's topology key and, for each term, a
+    /// pod matching all the terms runs in the node's domain. The first pod of a group whose
+    /// terms select itself may go anywhere those keys exist while no such pod runs anywhere.
+    fn affinity_satisfied(&self, pod: &Pod, node: &Node) -> bool {
+        let t = self.template(pod);
+        if t.affinity_required.is_empty() {
+            return true;
+        }
+        if !t
+            .affinity_required
+            .iter()
+            .all(|term| node.labels.contains_key(&term.topology_key))
+        {
+            return false;
+        }
+        let model = self.model;
+        let matches_all = |ns: &str, labels: &Labels| {
+            let ns_labels = model.namespace_labels(ns);
+            t.affinity_required
+                .iter()
+                .all(|term| term.selects(&t.namespace, ns, &ns_labels, labels))
+        };
+        let matching: Vec<&Node> = self
+            .pods
+            .iter()
+            .filter(|p| matches_all(&self.template(p).namespace, &p.labels))
+            .filter_map(|p| p.node.map(|n| &self.nodes[n]))
+            .collect();
+        let counted = |term: &super::pods::Term| {
+            matching
+                .iter()
+                .any(|on| on.labels.contains_key(&term.topology_key))
+        };
+        if t.affinity_required.iter().all(|term| {
+            matching
+                .iter()
+                .any(|on| same_domain(node, on, &term.topology_key))
+        }) {
+            return true;
+        }
+        !t.affinity_required.iter().any(counted) && matches_all(&t.namespace, &pod.labels)
     }
 
     /// Matching pods per domain of `c`'s topology key, and the global minimum (0 when fewer
@@ -262,7 +345,9 @@ impl<'m> State<'m> {
         let t = self.template(pod);
         let sel = c.selector_for(&pod.labels);
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for (n, node) in self.nodes.iter().enumerate().filter(|(_, n)| !n.gone) {
+        // NotReady nodes stay domains: they carry the key, and under the default
+        // nodeTaintsPolicy Ignore their unreachable taint does not exclude them.
+        for (n, node) in self.nodes.iter().enumerate() {
             if !all
                 .iter()
                 .all(|k| node.labels.contains_key(&k.topology_key))
@@ -310,14 +395,16 @@ impl<'m> State<'m> {
             let o = self.template(other);
             let on = &self.nodes[other.node.expect("running")];
             for (w, term) in &t.anti_preferred {
-                if term.selects(&t.namespace, &o.namespace, &other.labels)
+                let ns_labels = self.model.namespace_labels(&o.namespace);
+                if term.selects(&t.namespace, &o.namespace, &ns_labels, &other.labels)
                     && same_domain(node, on, &term.topology_key)
                 {
                     penalty += w;
                 }
             }
             for (w, term) in &o.anti_preferred {
-                if term.selects(&o.namespace, &t.namespace, &pod.labels)
+                let ns_labels = self.model.namespace_labels(&t.namespace);
+                if term.selects(&o.namespace, &t.namespace, &ns_labels, &pod.labels)
                     && same_domain(node, on, &term.topology_key)
                 {
                     penalty += w;

@@ -275,14 +275,15 @@ fn pdb_allowed_disruptions_follow_the_disruption_controller() {
 
 #[test]
 fn fenceposts_round_surge_up_and_unavailable_down() {
-    assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 3), (1, 0));
-    assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 4), (1, 1));
+    assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 3), Ok((1, 0)));
+    assert_eq!(fenceposts(&json!("25%"), &json!("25%"), 4), Ok((1, 1)));
     assert_eq!(
         fenceposts(&json!(0), &json!("10%"), 3),
-        (0, 1),
+        Ok((0, 1)),
         "both 0 makes maxUnavailable 1"
     );
-    assert_eq!(fenceposts(&json!(0), &json!(1), 3), (0, 1));
+    assert_eq!(fenceposts(&json!(0), &json!(1), 3), Ok((0, 1)));
+    assert!(fenceposts(&json!("1"), &json!(1), 3).is_err());
 }
 
 // --- drill failure modes -------------------------------------------------------------------
@@ -356,7 +357,7 @@ fn all_replicas_in_one_zone_go_to_0_when_it_is_lost() {
     let r = super::run(&m, &cluster(3, 2));
     let z = &r.rows[0].zone_loss;
     assert_eq!(z.mark, Mark::Fail);
-    assert!(z.reason.starts_with("0 ready when zone-a is lost: all 2 pods are there; 2 pod(s) Pending: 0/4 nodes are available: 4 node(s) didn't match Pod's node affinity/selector"), "{}", z.reason);
+    assert!(z.reason.starts_with("0 ready when zone-a is lost: all 2 pods are there; 2 pod(s) Pending: 0/6 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 4 node(s) didn't match Pod's node affinity/selector"), "{}", z.reason);
     assert_eq!(r.rows[0].zones, ["zone-a"]);
     assert!(r.failed);
 }
@@ -530,4 +531,190 @@ fn pods_that_tolerate_the_cordon_make_a_drain_never_end() {
     let base = State::new(&m, cluster(1, 1).nodes);
     let run = drills::drain(&base, &[0], "node zone-a-1".into());
     assert_eq!(run.effects[0].blocked.as_deref(), Some("drain of zone-a-1 never ends: its pods tolerate node.kubernetes.io/unschedulable and come back"));
+}
+
+// --- gaps closed against the upstream tables ---------------------------------------------
+
+#[test]
+fn required_pod_affinity_follows_its_target_and_the_first_pod_may_start() {
+    let follow = json!({"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "cache"}}, "topologyKey": ZONE}]}}});
+    let m = model(vec![
+        deploy("cache", 1, json!({"nodeSelector": {(ZONE): "zone-b"}})),
+        deploy("web", 2, follow.clone()),
+    ]);
+    let s = State::new(&m, cluster(3, 1).nodes);
+    assert_eq!(placement(&s, 1), ["zone-b-1", "zone-b-1"]);
+    // Nothing matches and the pod does not select itself: Pending everywhere.
+    let alone = model(vec![deploy("web", 1, follow)]);
+    let s = State::new(&alone, cluster(2, 1).nodes);
+    assert_eq!(
+        s.pods[0].pending.as_deref(),
+        Some("0/2 nodes are available: 2 node(s) didn't match pod affinity rules")
+    );
+    // A group with affinity to itself: the first pod starts, the others join it.
+    let own = json!({"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": ZONE}]}}});
+    let m = model(vec![deploy("web", 3, own)]);
+    let s = State::new(&m, cluster(3, 1).nodes);
+    assert_eq!(placement(&s, 0), ["zone-a-1", "zone-a-1", "zone-a-1"]);
+}
+
+#[test]
+fn namespace_selectors_read_the_namespace_objects_in_the_stream() {
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns", "labels": {"team": "a"}}});
+    let guard = json!({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "b"}}, "topologyKey": "kubernetes.io/hostname",
+         "namespaceSelector": {"matchLabels": {"team": "a"}}}]}}});
+    let m = model(vec![
+        ns,
+        deploy("guard", 1, guard.clone()),
+        deploy("b", 1, json!({})),
+    ]);
+    assert_eq!(m.namespace_labels("ns").get("team"), Some(&Json::from("a")));
+    let s = State::new(&m, cluster(1, 1).nodes);
+    assert_eq!(placement(&s, 1), ["-"], "team=a selects namespace ns");
+    let without = model(vec![deploy("guard", 1, guard), deploy("b", 1, json!({}))]);
+    let s = State::new(&without, cluster(1, 1).nodes);
+    assert_eq!(
+        placement(&s, 1),
+        ["zone-a-1"],
+        "no Namespace object, no team label"
+    );
+}
+
+#[test]
+fn sidecars_add_to_the_containers_and_runtime_class_overhead_counts() {
+    let rc = json!({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "kata"}, "handler": "kata",
+        "overhead": {"podFixed": {"cpu": "250m", "memory": "160Mi"}}});
+    let spec = json!({
+        "runtimeClassName": "kata",
+        "initContainers": [
+            {"name": "proxy", "image": "x", "restartPolicy": "Always", "resources": {"requests": {"cpu": "500m"}}},
+            {"name": "migrate", "image": "x", "resources": {"requests": {"cpu": "1"}}}
+        ],
+        "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]
+    });
+    let m = model(vec![rc, deploy("web", 1, spec)]);
+    // max(1 + 0.5 sidecar, 1 init + 0.5 sidecar started before it) + 0.25 overhead.
+    assert_eq!(m.templates[0].cpu, 1750);
+    assert_eq!(m.templates[0].memory, (1024 + 160) << 20);
+}
+
+#[test]
+fn host_ports_keep_two_pods_off_one_node() {
+    let port = json!({"containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080}]}]});
+    let m = model(vec![deploy("edge", 3, port)]);
+    let s = State::new(&m, cluster(1, 2).nodes);
+    assert_eq!(placement(&s, 0), ["zone-a-1", "zone-a-2", "-"]);
+    assert_eq!(
+        s.pods[2].pending.as_deref(),
+        Some(
+            "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports"
+        )
+    );
+}
+
+#[test]
+fn strategies_the_api_server_rejects_fail_the_rollout() {
+    let with = |ru: Json| {
+        let mut d = deploy("web", 2, json!({}));
+        d["spec"]["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": ru});
+        d
+    };
+    for (ru, why) in [
+        (
+            json!({"maxSurge": 0, "maxUnavailable": 0}),
+            "may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            json!({"maxSurge": "0%", "maxUnavailable": 0}),
+            "may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            json!({"maxSurge": "1", "maxUnavailable": 0}),
+            "a valid percent string must be",
+        ),
+        (
+            json!({"maxSurge": "oops"}),
+            "a valid percent string must be",
+        ),
+        (
+            json!({"maxUnavailable": "110%"}),
+            "must not be greater than 100%",
+        ),
+    ] {
+        let m = model(vec![with(ru.clone())]);
+        let r = super::run(&m, &cluster(3, 1));
+        let row = &r.rows[0];
+        assert_eq!(row.rollout.mark, Mark::Fail, "{ru}");
+        assert!(
+            row.rollout.reason.starts_with(
+                "invalid Deployment, the API server rejects it: spec.strategy.rollingUpdate."
+            ),
+            "{ru}: {}",
+            row.rollout.reason
+        );
+        assert!(
+            row.rollout.reason.contains(why),
+            "{ru}: {}",
+            row.rollout.reason
+        );
+        assert_eq!(row.errors.len(), 1);
+        assert!(r.failed);
+    }
+}
+
+#[test]
+fn a_lost_zone_stays_a_spread_domain_and_strands_the_replacement() {
+    // The lost zone's nodes stay, NotReady and tainted unreachable: with nodeTaintsPolicy
+    // Ignore (the default) zone-a is still a domain with 0 pods, so the replacement may not
+    // go to zone-b or zone-c (skew 2) and stays Pending.
+    let m = model(vec![deploy("web", 3, spread(ZONE, json!({})))]);
+    let r = super::run(&m, &cluster(3, 2));
+    let z = &r.rows[0].zone_loss;
+    assert_eq!(z.mark, Mark::Warn);
+    assert_eq!(z.reason, "1 pod(s) Pending: 0/6 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 4 node(s) didn't match pod topology spread constraints after zone-a is lost");
+    let honor = model(vec![deploy(
+        "web",
+        3,
+        spread(ZONE, json!({"nodeTaintsPolicy": "Honor"})),
+    )]);
+    assert_eq!(
+        super::run(&honor, &cluster(3, 2)).rows[0].zone_loss.mark,
+        Mark::Ok
+    );
+}
+
+#[test]
+fn not_ready_pods_follow_the_unhealthy_pod_eviction_policy() {
+    let build = |policy: Option<&str>| {
+        let mut budget = json!({"minAvailable": 2});
+        if let Some(p) = policy {
+            budget["unhealthyPodEvictionPolicy"] = json!(p);
+        }
+        model(vec![deploy("web", 3, json!({})), pdb("web", "web", budget)])
+    };
+    // Two Ready pods meet minAvailable 2: the not-Ready third may go, the Ready ones may not.
+    let m = build(None);
+    let mut s = State::new(&m, cluster(3, 1).nodes);
+    s.pods[0].ready = false;
+    let st = super::disruption::status(&s, &m.pdbs[0]);
+    assert_eq!((st.healthy, st.desired, st.allowed), (2, 2, 0));
+    assert!(super::disruption::evict(&s, 0).is_ok());
+    assert!(super::disruption::evict(&s, 1).is_err());
+    // Below the budget, IfHealthyBudget keeps even the not-Ready pod; AlwaysAllow lets it go.
+    s.pods[1].ready = false;
+    assert!(super::disruption::evict(&s, 0).is_err());
+    let m = build(Some("AlwaysAllow"));
+    let mut s = State::new(&m, cluster(3, 1).nodes);
+    s.pods[0].ready = false;
+    s.pods[1].ready = false;
+    assert!(super::disruption::evict(&s, 0).is_ok());
+    assert!(super::disruption::evict(&s, 2).is_err());
+    // A drain of the not-Ready pod's node goes through; one of a Ready pod blocks.
+    let run = drills::drain(&s, &[0], "node zone-a-1".into());
+    assert_eq!(run.effects[0].blocked, None);
+    let run = drills::drain(&s, &[2], "node zone-c-1".into());
+    assert!(run.effects[0].blocked.is_some());
 }
