@@ -159,6 +159,29 @@ fn every_render_goes_through_valid_and_idempotent() {
         let input = std::fs::read(&render).unwrap();
         let first = common::helm_ha(&[], &input);
         assert_eq!(first.code, 0, "{name}: {}", first.stderr);
+        // Every document no rule edits comes out byte for byte.
+        let check = common::helm_ha(
+            &["check", "--format", "json", render.to_str().unwrap()],
+            b"",
+        );
+        let report: Value = serde_json::from_str(&check.stdout).unwrap();
+        let edited: Vec<u64> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["fixable"] == true)
+            .filter_map(|f| f["document"].as_u64())
+            .collect();
+        let text = String::from_utf8_lossy(&input);
+        for (i, doc) in documents(&text).iter().enumerate() {
+            if !edited.contains(&(i as u64 + 1)) {
+                assert!(
+                    first.stdout.contains(doc.as_str()),
+                    "{name}: document {} changed though no rule edits it",
+                    i + 1
+                );
+            }
+        }
         let second = common::helm_ha(&[], first.stdout.as_bytes());
         assert_eq!(second.code, 0, "{name} (second run): {}", second.stderr);
         assert!(
@@ -197,4 +220,20 @@ fn failures(report: &str) -> Vec<String> {
             format!("{object}:{what}")
         })
         .collect()
+}
+
+/// The documents of a stream as written, each from its `---` line to the next.
+fn documents(text: &str) -> Vec<String> {
+    let mut docs: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---") || docs.is_empty() {
+            docs.push(String::new());
+        }
+        docs.last_mut().unwrap().push_str(line);
+    }
+    docs.retain(|d| {
+        d.lines()
+            .any(|l| !l.starts_with("---") && !l.starts_with('#') && !l.trim().is_empty())
+    });
+    docs
 }
