@@ -15,9 +15,7 @@ pub mod drill;
 pub mod error;
 #[doc(hidden)]
 pub mod gen_stream;
-pub mod memory;
 pub mod output_dir;
-pub mod parallel;
 pub mod pipeline;
 pub mod policy;
 pub mod report;

@@ -502,8 +502,13 @@ fn check_stream(
     input: &str,
     policy: &policy::Policy,
 ) -> Result<Option<(String, usize)>, TestCaseError> {
-    let analysis = pipeline::analyze(input.as_bytes(), policy, None, None)
-        .map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
+    let analysis = pipeline::analyze(
+        input.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
     if analysis.refusals().next().is_some() {
         return Ok(None); // e.g. a singleton asked to run twice: exit 1 is the right answer
     }
@@ -559,14 +564,24 @@ fn check_stream(
         }
     }
     // Deterministic and idempotent.
-    let again = pipeline::analyze(input.as_bytes(), policy, None, None)
-        .unwrap()
-        .write()
-        .unwrap()
-        .0;
+    let again = pipeline::analyze(
+        input.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap()
+    .write()
+    .unwrap()
+    .0;
     prop_assert_eq!(&again, &out, "two runs differ");
-    let second = pipeline::analyze(out.as_bytes(), policy, None, None)
-        .map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
+    let second = pipeline::analyze(
+        out.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
     let (twice, _) = second.write().unwrap();
     prop_assert_eq!(&twice, &out, "not idempotent");
     Ok(Some((

@@ -1,10 +1,5 @@
 //! What a rule sees: the policy, the release, the stream's documents as the rules before it left
-//! them, and the objects they added.
-//!
-//! The documents as read are shared by every context ([`Base`]), read-only. A context keeps its
-//! own copies of what it holds whole or changes: the pipeline gives a group of workloads their
-//! documents whole and runs their rules on a context of its own, possibly on another thread, then
-//! runs the stream's rules on one more context that has every group's changes.
+//! them (every one of them, whole), the workloads with their decisions and the objects added.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,7 +7,7 @@ use std::collections::HashMap;
 use super::{landing_namespace, targets, Fix, NewDoc};
 use crate::classify::Decision;
 use crate::error::Failure;
-use crate::policy::{Policy, Tier};
+use crate::policy::Policy;
 use crate::templates::Templates;
 use crate::workload::{objects, Release, Workload};
 use crate::yaml::{Json, Lookup as _, Map, Path};
@@ -20,21 +15,40 @@ use crate::yaml::{Json, Lookup as _, Map, Path};
 /// An object of the input stream: `(document, item within it)`.
 type ObjRef = (usize, usize);
 
-/// The stream's documents as read, and indexes over them, shared by every [`Cx`]. Workload
-/// documents hold only their metadata here; the context working on a workload holds its
-/// document whole. No rule changes an object's kind or a Service's selector, so the indexes stay
-/// right whatever the contexts change.
-pub struct Base<'a> {
-    values: Vec<Json<'a>>,
+/// What the rules see, and what they changed.
+pub struct Cx<'c, 'a> {
+    pub policy: &'c Policy,
+    pub release: &'c Release,
+    /// The templates generated objects are rendered from.
+    pub templates: &'c Templates,
+    /// Every input document's meaning, as the rules so far left it.
+    docs: Vec<Json<'a>>,
     /// Kind → its objects, in stream order: rules ask "is there a PDB/HPA/… for this workload"
-    /// once per workload, and scanning the whole stream each time was quadratic.
+    /// once per workload, and scanning the whole stream each time was quadratic. No rule
+    /// changes an object's kind or a Service's selector, so the indexes stay right.
     kinds: HashMap<String, Vec<ObjRef>>,
     /// v1 Services by the rarest `key: value` of their selector (see [`Cx::services_selecting`]).
     services: HashMap<(String, String), Vec<ObjRef>>,
+    /// The stream's workloads, classified.
+    pub workloads: Vec<(Workload, Decision)>,
+    /// Objects added so far, in order.
+    pub added: Vec<NewDoc>,
+    /// Kind → the positions of its objects in `added`.
+    added_kinds: HashMap<String, Vec<usize>>,
+    /// A template that failed to render stops the run; the pipeline checks after every rule.
+    pub failure: RefCell<Option<Failure>>,
 }
 
-impl<'a> Base<'a> {
-    pub fn new(values: Vec<Json<'a>>) -> Self {
+impl<'c, 'a> Cx<'c, 'a> {
+    /// A context over the documents `docs` (their meanings, in stream order) and their
+    /// classified `workloads`.
+    pub fn new(
+        policy: &'c Policy,
+        release: &'c Release,
+        templates: &'c Templates,
+        docs: Vec<Json<'a>>,
+        workloads: Vec<(Workload, Decision)>,
+    ) -> Self {
         let mut kinds: HashMap<String, Vec<ObjRef>> = HashMap::new();
         // Each Service is filed under the rarest `key: value` of its selector, so a label every
         // pod carries (`app.kubernetes.io/instance`) does not make every Service a candidate for
@@ -42,7 +56,7 @@ impl<'a> Base<'a> {
         // Service is left out.
         let mut selectors = Vec::new();
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-        for (doc, value) in values.iter().enumerate() {
+        for (doc, value) in docs.iter().enumerate() {
             for (item, (_, o)) in objects(value).enumerate() {
                 let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
                 kinds.entry(kind.to_string()).or_default().push((doc, item));
@@ -80,115 +94,41 @@ impl<'a> Base<'a> {
                 .or_default()
                 .push(r);
         }
-        Base {
-            values,
-            kinds,
-            services,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    pub fn value(&self, doc: usize) -> &Json<'a> {
-        &self.values[doc]
-    }
-
-    pub fn into_values(self) -> Vec<Json<'a>> {
-        self.values
-    }
-}
-
-/// Documents by index, with their meaning.
-pub type Local<'a> = Vec<(usize, Json<'a>)>;
-
-/// What the rules see, and what they changed.
-pub struct Cx<'c, 'a> {
-    pub policy: &'c Policy,
-    pub release: &'c Release,
-    /// The templates generated objects are rendered from.
-    pub templates: &'c Templates,
-    base: &'c Base<'a>,
-    /// Documents this context holds whole or changed, sorted: a group's workload documents,
-    /// and copies of the documents its rules edited.
-    local: Local<'a>,
-    /// The workloads this context works on (a group's, or all of them), classified.
-    pub workloads: Vec<(Workload, Decision)>,
-    /// Objects added before this context was made (the stream's rules see what the workloads'
-    /// rules added).
-    earlier: &'c [NewDoc],
-    /// Objects added in this context.
-    pub added: Vec<NewDoc>,
-    /// A template that failed to render stops the run; the pipeline checks after every rule.
-    pub failure: RefCell<Option<Failure>>,
-}
-
-impl<'c, 'a> Cx<'c, 'a> {
-    /// A context over `base` that holds `local` (documents whole or changed) and works on
-    /// `workloads`, after `earlier` objects were added.
-    pub fn new(
-        policy: &'c Policy,
-        release: &'c Release,
-        templates: &'c Templates,
-        base: &'c Base<'a>,
-        mut local: Local<'a>,
-        workloads: Vec<(Workload, Decision)>,
-        earlier: &'c [NewDoc],
-    ) -> Self {
-        local.sort_by_key(|(doc, _)| *doc);
         Cx {
             policy,
             release,
             templates,
-            base,
-            local,
+            docs,
+            kinds,
+            services,
             workloads,
-            earlier,
             added: Vec::new(),
+            added_kinds: HashMap::new(),
             failure: RefCell::default(),
         }
     }
 
-    /// The documents this context holds whole or changed, and the workloads (the objects it
-    /// added are in the findings that added them).
-    pub fn into_parts(self) -> (Local<'a>, Vec<(Workload, Decision)>) {
-        (self.local, self.workloads)
+    /// The documents' meanings and the workloads (the objects added are in the findings that
+    /// added them).
+    pub fn into_parts(self) -> (Vec<Json<'a>>, Vec<(Workload, Decision)>) {
+        (self.docs, self.workloads)
     }
 }
 
 impl<'a> Cx<'_, 'a> {
     /// Document `doc` as it is now.
     pub fn value(&self, doc: usize) -> &Json<'a> {
-        match self.local.binary_search_by_key(&doc, |(d, _)| *d) {
-            Ok(i) => &self.local[i].1,
-            Err(_) => self.base.value(doc),
-        }
+        &self.docs[doc]
     }
 
     /// Every input document as it is now, in stream order.
     pub fn documents(&self) -> impl Iterator<Item = (usize, &Json<'a>)> {
-        (0..self.base.len()).map(|doc| (doc, self.value(doc)))
+        self.docs.iter().enumerate()
     }
 
     /// The workload's object as it is now.
     pub fn obj(&self, w: &Workload) -> &Json<'a> {
         w.object(self.value(w.doc))
-    }
-
-    /// This context's workloads of the given tiers.
-    pub fn tiered<'s>(
-        &'s self,
-        tiers: &'s [Tier],
-    ) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
-        self.workloads
-            .iter()
-            .filter(move |(_, d)| tiers.contains(&d.tier))
-            .map(|(w, d)| (w, d))
     }
 
     /// The replica floor the policy sets for this workload (None for tiers without one).
@@ -205,16 +145,11 @@ impl<'a> Cx<'_, 'a> {
         )
     }
 
-    /// Objects added so far, in order.
-    fn added_so_far(&self) -> impl Iterator<Item = &NewDoc> {
-        self.earlier.iter().chain(&self.added)
-    }
-
     /// Every object currently in the stream (input documents, List items, added documents).
     pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
         self.documents()
             .flat_map(|(_, v)| objects(v).map(|(_, o)| o))
-            .chain(self.added_so_far().map(|d| &*d.value))
+            .chain(self.added.iter().map(|d| &*d.value))
     }
 
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
@@ -289,7 +224,6 @@ impl<'a> Cx<'_, 'a> {
                     kind,
                     name,
                     value: value.into(),
-                    written: None,
                 })
             }
             Err(f) => {
@@ -304,7 +238,7 @@ impl<'a> Cx<'_, 'a> {
     pub fn located(&self, kinds: &[&str]) -> Vec<(Option<usize>, Path, &Json<'a>)> {
         let mut refs: Vec<ObjRef> = kinds
             .iter()
-            .filter_map(|k| self.base.kinds.get(*k))
+            .filter_map(|k| self.kinds.get(*k))
             .flatten()
             .copied()
             .collect();
@@ -314,17 +248,16 @@ impl<'a> Cx<'_, 'a> {
                 .nth(item)
                 .map(|(path, o)| (Some(doc), path, o))
         });
-        let added = self
-            .added_so_far()
-            .filter(|n| {
-                kinds.contains(
-                    &n.value
-                        .get("kind")
-                        .and_then(Json::as_str)
-                        .unwrap_or_default(),
-                )
-            })
-            .map(|n| (None, Path::new(), &*n.value));
+        let mut added: Vec<usize> = kinds
+            .iter()
+            .filter_map(|k| self.added_kinds.get(*k))
+            .flatten()
+            .copied()
+            .collect();
+        added.sort_unstable();
+        let added = added
+            .into_iter()
+            .map(|i| (None, Path::new(), &*self.added[i].value));
         input.chain(added).collect()
     }
 
@@ -339,11 +272,7 @@ impl<'a> Cx<'_, 'a> {
     pub fn services_selecting(&self, labels: &Map<'_>) -> Vec<&Json<'a>> {
         let mut refs: Vec<ObjRef> = labels
             .iter()
-            .filter_map(|(k, v)| {
-                self.base
-                    .services
-                    .get(&(k.to_string(), v.as_str()?.to_string()))
-            })
+            .filter_map(|(k, v)| self.services.get(&(k.to_string(), v.as_str()?.to_string())))
             .flatten()
             .copied()
             .collect();
@@ -356,18 +285,12 @@ impl<'a> Cx<'_, 'a> {
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
         match fix {
-            Fix::Edit { doc, edits } => {
-                let i = match self.local.binary_search_by_key(doc, |(d, _)| *d) {
-                    Ok(i) => i,
-                    // Copied on its first edit; later edits change the copy.
-                    Err(i) => {
-                        self.local.insert(i, (*doc, self.base.value(*doc).clone()));
-                        i
-                    }
-                };
-                crate::yaml::apply_in_place(&mut self.local[i].1, edits)
-            }
+            Fix::Edit { doc, edits } => crate::yaml::apply_in_place(&mut self.docs[*doc], edits),
             Fix::Add(new) => {
+                self.added_kinds
+                    .entry(new.kind.clone())
+                    .or_default()
+                    .push(self.added.len());
                 self.added.push(new.clone());
                 Ok(())
             }

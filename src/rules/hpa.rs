@@ -322,7 +322,13 @@ spec:
             )),
         )
         .unwrap();
-        let a = crate::pipeline::analyze(stream.as_bytes(), &policy, None, None).unwrap();
+        let a = crate::pipeline::analyze(
+            stream.as_bytes(),
+            &policy,
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap();
         let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
         assert_eq!(refusals.len(), 1);
         assert!(

@@ -12,7 +12,7 @@ use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 mod cx;
-pub use cx::{Base, Cx};
+pub use cx::Cx;
 
 mod do_not_disrupt;
 mod hpa;
@@ -76,21 +76,17 @@ impl Meta {
 }
 
 /// A rule looks at each workload, at the stream as a whole, or both.
-pub trait Rule: Sync {
+pub trait Rule {
     fn meta(&self) -> &'static Meta;
 
-    /// What the rule finds about one workload, whose document the context holds whole and as the
-    /// rules before this one left it. It may look at the stream's other objects (Services,
-    /// autoscalers, budgets) but not at other workloads' documents: the pipeline runs the
-    /// workloads of a stream in groups, possibly on several threads (`pipeline`).
+    /// What the rule finds about one workload, with the stream as the rules before this one
+    /// left it (every document whole).
     fn workload(&self, _cx: &Cx, _w: &Workload, _d: &Decision) -> Vec<Finding> {
         Vec::new()
     }
 
     /// What the rule finds about the stream as a whole: objects that are no workload, objects it
-    /// adds once. It runs after every workload went through every rule, when workload documents
-    /// are down to their metadata: it sees workloads through `cx.workloads` (names, pod labels,
-    /// decisions) only.
+    /// adds once. It runs after every workload went through every rule's workload part.
     fn stream(&self, _cx: &Cx) -> Vec<Finding> {
         Vec::new()
     }
@@ -162,12 +158,8 @@ pub struct NewDoc {
     pub kind: String,
     pub name: String,
     /// The object; the writer emits it as block YAML. Shared: the finding that adds it, the
-    /// stream's list of added objects and every later context hold it.
+    /// stream's list of added objects and the context hold it.
     pub value: std::sync::Arc<Json<'static>>,
-    /// The document as written, when it was written before the stream was (rendering a large
-    /// stream writes what a group added when the group is done, and keeps of its meaning only
-    /// what the stream's rules may ask: kind, name, namespace).
-    pub written: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -245,52 +237,6 @@ impl Finding {
     pub fn is_manual(&self) -> bool {
         self.doc.is_none() && self.object.is_empty()
     }
-}
-
-/// Kinds no rule reads beyond `apiVersion`, `kind` and `metadata`. The reader keeps only those
-/// fields of their documents once it checked them (a Secret's `data` must decode): they are most
-/// of a chart's bytes (configuration, certificates, CRDs) and were most of its memory. A rule
-/// that starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
-/// compare every fixture's analysis with and without the trimming.
-pub const METADATA_ONLY_KINDS: &[&str] = &[
-    "ConfigMap",
-    "Secret",
-    "ServiceAccount",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "NetworkPolicy",
-    "Ingress",
-    "IngressClass",
-    "PriorityClass",
-    "Namespace",
-    "LimitRange",
-    "ResourceQuota",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ServiceMonitor",
-    "PodMonitor",
-    "PrometheusRule",
-    "Certificate",
-    "Issuer",
-    "ClusterIssuer",
-];
-
-/// Trim a document of a [`METADATA_ONLY_KINDS`] kind to what rules read (and say so); other
-/// documents are left as they are.
-pub fn metadata_only(value: &mut Json<'_>) -> bool {
-    let Some(kind) = value.get("kind").and_then(Json::as_str) else {
-        return false;
-    };
-    if !METADATA_ONLY_KINDS.contains(&kind) {
-        return false;
-    }
-    if let Some(m) = value.as_object_mut() {
-        m.retain(|k, _| matches!(k, "apiVersion" | "kind" | "metadata"));
-    }
-    true
 }
 
 /// Label every generated object carries.

@@ -259,8 +259,16 @@ spec:
             Some(("p.yaml", "services: {beat: {tier: singleton}}\n")),
         )
         .unwrap();
-        let a =
-            crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            STREAM.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         let added: Vec<(&str, &str)> = a
             .added
             .iter()
@@ -289,19 +297,43 @@ spec:
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
         let input = format!("{STREAM}{all}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
         let input = format!("{STREAM}{elsewhere}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
         let input = format!("{STREAM}{null}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert_eq!(a.added.len(), 1);
     }
 
