@@ -126,8 +126,8 @@ fn classify(
         .collect()
 }
 
-/// The workload rules stage: each rule's workload part over every workload, its fixes applied
-/// before the next rule. The findings by rule, each `(workload, finding)` in workload order;
+/// The workload rules stage: each rule's workload part over every workload in scope (no Helm
+/// hook, none the policy excludes), its fixes applied before the next rule. The findings by rule, each `(workload, finding)` in workload order;
 /// or the first failure, with its rule.
 fn workload_rules(
     cx: &mut Cx<'_, '_>,
@@ -140,6 +140,7 @@ fn workload_rules(
             .workloads
             .iter()
             .enumerate()
+            .filter(|(_, (w, _))| cx.in_scope_workload(w))
             .flat_map(|(i, (w, d))| rule.workload(cx, w, d).into_iter().map(move |f| (i, f)))
             .collect();
         if let Some(failure) = cx.failure.get_mut().take() {

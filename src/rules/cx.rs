@@ -15,6 +15,22 @@ use crate::yaml::{Json, Lookup as _, Map, Path};
 /// An object of the input stream: `(document, item within it)`.
 type ObjRef = (usize, usize);
 
+/// An object of the stream as a view gives it: its document (none for an object added by a
+/// rule), its path in the document (empty, or a List item's) and its meaning.
+pub type Located<'v, 'a> = (Option<usize>, Path, &'v Json<'a>);
+
+/// Is `o` one no rule may touch: a Helm hook (helm test pods included: `helm.sh/hook: test`),
+/// or an object the policy's `exclude` list names? Rules see such objects only through
+/// [`Cx::value`] and [`Cx::exists`]; the views leave them out.
+pub fn out_of_scope(policy: &Policy, o: &Json<'_>) -> bool {
+    let hook = o
+        .at("/metadata/annotations")
+        .and_then(|a| a.get(crate::workload::HOOK_ANNOTATION))
+        .is_some();
+    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+    hook || (!name.is_empty() && policy.excluded(name, name))
+}
+
 /// What the rules see, and what they changed.
 pub struct Cx<'c, 'a> {
     pub policy: &'c Policy,
@@ -155,24 +171,20 @@ impl<'a> Cx<'_, 'a> {
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
     /// stream targets it, or the policy asks for an HPA?
     pub fn autoscaled(&self, w: &Workload, d: &Decision) -> bool {
-        self.autoscaled_by(&self.autoscaler_targets(), w, d)
-    }
-
-    /// Every HPA and ScaledObject in the stream, collected once, so a rule asking about each
-    /// workload does not scan the whole stream for each (that was quadratic).
-    pub fn autoscaler_targets(&self) -> Vec<&Json<'a>> {
-        self.of_kind(&["HorizontalPodAutoscaler", "ScaledObject"])
-    }
-
-    /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
-    pub fn autoscaled_by(&self, autoscalers: &[&Json<'_>], w: &Workload, d: &Decision) -> bool {
         let wanted = d
             .policy_key
             .as_deref()
             .and_then(|k| self.policy.services.get(k))
             .is_some_and(|s| s.hpa.is_some());
+        wanted || self.autoscaler_of(w).is_some()
+    }
+
+    /// The first autoscaler in the stream (see [`Cx::autoscalers`]) that scales `w`.
+    pub fn autoscaler_of(&self, w: &Workload) -> Option<Located<'_, 'a>> {
         let ns = self.release.namespace.as_deref();
-        wanted || autoscalers.iter().any(|o| targets(o, w, ns))
+        self.autoscalers()
+            .into_iter()
+            .find(|(_, _, o)| targets(o, w, ns))
     }
 
     /// The namespace the workload's objects live in: its own, else the release's.
@@ -192,7 +204,7 @@ impl<'a> Cx<'_, 'a> {
     /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
     /// None means cluster-scoped; an absent namespace is the release's.
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
-        self.of_kind(&[kind]).into_iter().any(|o| {
+        self.located(&[kind]).into_iter().any(|(_, _, o)| {
             let ns = self.object_namespace(o);
             o.at("/metadata/name").and_then(Json::as_str) == Some(name)
                 && (namespace.is_none() || ns == namespace)
@@ -233,9 +245,49 @@ impl<'a> Cx<'_, 'a> {
         }
     }
 
+    /// May rules look at this workload? Not when it is a Helm hook or the policy excludes it:
+    /// the pipeline runs no rule's workload part for it.
+    pub fn in_scope_workload(&self, w: &Workload) -> bool {
+        w.hook.is_none() && !self.policy.excluded(&w.service, &w.name)
+    }
+
+    /// The stream's Services a rule may touch (see [`out_of_scope`]), in stream order.
+    pub fn services(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["Service"])
+    }
+
+    /// The stream's PodDisruptionBudgets a rule may touch, in stream order.
+    pub fn budgets(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["PodDisruptionBudget"])
+    }
+
+    /// The stream's autoscalers (HorizontalPodAutoscalers, KEDA ScaledObjects) a rule may
+    /// touch, in stream order.
+    pub fn autoscalers(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["HorizontalPodAutoscaler", "ScaledObject"])
+    }
+
+    /// The stream's PersistentVolumeClaims a rule may touch, in stream order.
+    pub fn claims(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["PersistentVolumeClaim"])
+    }
+
+    /// The stream's Namespaces a rule may touch, in stream order.
+    pub fn namespaces(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["Namespace"])
+    }
+
+    /// The objects of `kinds` a rule may touch, in stream order.
+    pub fn in_scope(&self, kinds: &[&str]) -> Vec<Located<'_, 'a>> {
+        let mut found = self.located(kinds);
+        found.retain(|(_, _, o)| !out_of_scope(self.policy, o));
+        found
+    }
+
     /// Every object of `kinds` in the stream, in stream order (input documents, List items,
-    /// added documents), with its document and its path in it (added ones: none).
-    pub fn located(&self, kinds: &[&str]) -> Vec<(Option<usize>, Path, &Json<'a>)> {
+    /// added documents), with its document and its path in it (added ones: none); also those
+    /// out of scope.
+    fn located(&self, kinds: &[&str]) -> Vec<Located<'_, 'a>> {
         let mut refs: Vec<ObjRef> = kinds
             .iter()
             .filter_map(|k| self.kinds.get(*k))
@@ -261,11 +313,6 @@ impl<'a> Cx<'_, 'a> {
         input.chain(added).collect()
     }
 
-    /// Every object of `kinds` in the stream, in stream order (see [`Cx::located`]).
-    pub fn of_kind(&self, kinds: &[&str]) -> Vec<&Json<'a>> {
-        self.located(kinds).into_iter().map(|(_, _, o)| o).collect()
-    }
-
     /// v1 Services with a non-empty selector whose rarest `key: value` is among `labels`, in
     /// stream order: a superset of those that select pods labelled `labels` (the caller checks
     /// the whole selector). Asking every Service about every workload was quadratic.
@@ -280,6 +327,7 @@ impl<'a> Cx<'_, 'a> {
         refs.dedup();
         refs.into_iter()
             .filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(_, o)| o))
+            .filter(|o| !out_of_scope(self.policy, o))
             .collect()
     }
 

@@ -104,9 +104,12 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
     let Some(floor) = cx.floor(w, d) else { return };
     let ns = cx.release.namespace.as_deref();
     // The chart's own: objects added so far are helm-ha's.
-    for (doc, base, o) in cx.located(&["HorizontalPodAutoscaler"]) {
+    for (doc, base, o) in cx.autoscalers() {
         let Some(doc) = doc else { continue };
-        if !targets(o, w, ns) || generated(o) {
+        if o.get("kind").and_then(Json::as_str) != Some("HorizontalPodAutoscaler")
+            || !targets(o, w, ns)
+            || generated(o)
+        {
             continue;
         }
         let min = o
@@ -147,12 +150,7 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
 
 impl HorizontalPodAutoscaler {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
-        let ns = cx.release.namespace.as_deref();
-        if let Some(other) = cx
-            .autoscaler_targets()
-            .into_iter()
-            .find(|o| targets(o, w, ns))
-        {
+        if let Some((_, _, other)) = cx.autoscaler_of(w) {
             if generated(other) {
                 return Vec::new();
             }

@@ -1,6 +1,6 @@
 use super::pod_spread::{Pod, HOSTNAME, ZONE};
 use super::readiness_probe::containers;
-use super::{rule, targets, Cx, Finding, Rule, Severity};
+use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::workload::{Kind, Workload};
 use crate::yaml::Json;
@@ -57,12 +57,7 @@ impl Rule for IngressController {
         else {
             return Vec::new();
         };
-        let ns = cx.release.namespace.as_deref();
-        let (copies, owner) = match cx
-            .autoscaler_targets()
-            .into_iter()
-            .find(|o| targets(o, w, ns))
-        {
+        let (copies, owner) = match cx.autoscaler_of(w).map(|(_, _, o)| o) {
             Some(hpa) => (
                 hpa.at("/spec/minReplicas")
                     .and_then(Json::as_u64)

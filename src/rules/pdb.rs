@@ -77,7 +77,7 @@ impl PodDisruptionBudget {
         let obj = cx.obj(w);
         let selector = obj.at("/spec/selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
-        let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
+        let covering = cx.budgets().into_iter().map(|(_, _, o)| o).find(|o| {
             cx.object_namespace(o) == ns.as_deref()
                 && o.at("/spec/selector")
                     .is_some_and(|s| selector::matches(s, &w.pod_labels))

@@ -40,7 +40,7 @@ impl Rule for StorageClassBinding {
     fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let mut out = Vec::new();
         let classes = cx
-            .located(&["StorageClass"])
+            .in_scope(&["StorageClass"])
             .into_iter()
             .map(|(doc, _, o)| (doc, o));
         let mut default_ok = false;
