@@ -273,17 +273,14 @@ fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
                 .join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all()
-            .iter()
-            .map(|r| {
-                format!(
-                    "{:<6} {:<25} {}\n",
-                    r.meta().code,
-                    r.meta().name,
-                    r.meta().summary()
-                )
-            })
-            .collect(),
+        None => {
+            let mut metas: Vec<&rules::Meta> = rules::all().iter().map(|r| r.meta()).collect();
+            metas.sort_by_key(|m| m.code);
+            metas
+                .iter()
+                .map(|m| format!("{:<6} {:<25} {}\n", m.code, m.name, m.summary()))
+                .collect()
+        }
     };
     Ok(Output::text(stdout, Vec::new(), 0))
 }

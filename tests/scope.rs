@@ -13,10 +13,16 @@ fn hooks_and_excluded_objects_of_every_kind_come_out_untouched_under_every_switc
     let policy = dir.join("every-switch.yaml");
     let policy = policy.to_str().unwrap();
     for profile in ["generic", "plane-enterprise"] {
-        let run = common::helm_ha(&["--profile", profile, "--policy", policy], input.as_bytes());
+        let run = common::helm_ha(
+            &["--profile", profile, "--policy", policy],
+            input.as_bytes(),
+        );
         assert_eq!(run.code, 0, "{profile}: {}", run.stderr);
         let kept = run.stdout.get(..input.len()).unwrap_or(&run.stdout);
-        assert_eq!(kept, input, "{profile}: a hook or excluded object was changed");
+        assert_eq!(
+            kept, input,
+            "{profile}: a hook or excluded object was changed"
+        );
         // The switches are on: helm-ha still adds what the policy asks of the cluster.
         assert!(
             run.stdout[input.len()..].contains("kind: NodePool"),

@@ -27,7 +27,7 @@ rule! {
     /// `spec.template.metadata.annotations["karpenter.sh/do-not-disrupt"]: "true"`.
     /// Source: seed 000, "How Karpenter interacts with AZ spread". (`do-not-evict` was removed in
     /// Karpenter v1.)
-    pub struct DoNotDisrupt("HA106", "do-not-disrupt");
+    pub struct DoNotDisrupt("HA106", "do-not-disrupt", "`karpenter.sh/do-not-disrupt` on singletons and Jobs, never on Tier 1");
 }
 
 impl Rule for DoNotDisrupt {

@@ -53,7 +53,7 @@ rule! {
     /// ## Fix
     /// The HPA above; `spec.replicas` removed. Source: seed 000, "HorizontalPodAutoscalers";
     /// peers.md rules 7, 8, 18.
-    pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler");
+    pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler", "an `autoscaling/v2` HPA for services the policy names (`minReplicas` ≥ floor, `spec.replicas` removed), never a second autoscaler; raises a chart HPA's minimum to the floor; refuses `Utilization` without requests");
 }
 
 impl Rule for HorizontalPodAutoscaler {

@@ -38,7 +38,7 @@ rule! {
     /// `affinity`/`topologySpreadConstraints`. Source: seed 000, "Cluster prerequisites" (4) and
     /// "Ingress and load balancer"; go-live checklist ("Ingress controller runs with
     /// replicas >= 2 spread across AZs").
-    pub struct IngressController("HA204", "ingress-controller");
+    pub struct IngressController("HA204", "ingress-controller", "check only: a Traefik / ingress-nginx controller left with < 2 copies or not spread over nodes and zones");
 }
 
 impl Rule for IngressController {

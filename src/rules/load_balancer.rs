@@ -50,7 +50,7 @@ rule! {
     /// ## Fix
     /// The annotations above. Source: seed 000, "Ingress and load balancer"; AWS Load Balancer
     /// Controller service annotations (v2.10+); Kubernetes cloud-provider-aws service controller.
-    pub struct LoadBalancer("HA111", "load-balancer");
+    pub struct LoadBalancer("HA111", "load-balancer", "AWS cross-zone load balancing and the policy's idle timeout, in the annotations the Service's controller reads");
 }
 
 #[derive(PartialEq)]

@@ -42,12 +42,16 @@ mod testkit;
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
 /// source carries.
 macro_rules! rule {
-    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident($code:literal, $slug:literal);) => {
+    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident($code:literal, $slug:literal, $does:literal);) => {
         $(#[doc = $doc])*
         $vis struct $name;
         impl $name {
-            pub const META: $crate::rules::Meta =
-                $crate::rules::Meta { code: $code, name: $slug, doc: concat!($($doc, "\n"),*) };
+            pub const META: $crate::rules::Meta = $crate::rules::Meta {
+                code: $code,
+                name: $slug,
+                does: $does,
+                doc: concat!($($doc, "\n"),*),
+            };
         }
     };
 }
@@ -60,18 +64,26 @@ pub struct Meta {
     pub code: &'static str,
     /// Stable name, e.g. `replica-floor`.
     pub name: &'static str,
+    /// What it does, in one line of the rules table (docs/rules.md).
+    pub does: &'static str,
     /// The rule's doc comment: what, why, example, fix.
     pub doc: &'static str,
 }
 
 impl Meta {
-    /// The first sentence of the doc comment.
+    /// The first sentence of the doc comment, without the code and name it starts with.
     pub fn summary(&self) -> &'static str {
-        self.doc
+        let first = self
+            .doc
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or("")
+            .unwrap_or("");
+        first
+            .strip_prefix(self.code)
+            .and_then(|l| l.trim_start().strip_prefix(self.name))
+            .and_then(|l| l.strip_prefix(':'))
+            .map_or(first, str::trim_start)
     }
 }
 
@@ -124,6 +136,33 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &manual::CloudLoadBalancer,
         // -- end check-only rules --
     ]
+}
+
+/// The rules table of docs/rules.md: a row per rule in code order, consecutive rules that do
+/// the same (the manual checklist items) in one row.
+pub fn table() -> String {
+    let mut rules: Vec<&'static Meta> = all().into_iter().map(|r| r.meta()).collect();
+    rules.sort_by_key(|m| m.code);
+    let mut rows: Vec<(Vec<&Meta>, &str)> = Vec::new();
+    for m in rules {
+        match rows.last_mut() {
+            Some((same, does)) if *does == m.does => same.push(m),
+            _ => rows.push((vec![m], m.does)),
+        }
+    }
+    let mut out = String::from("| code | name | does |\n|---|---|---|\n");
+    for (rules, does) in rows {
+        let first = rules[0].code;
+        let last = rules[rules.len() - 1].code;
+        let code = if first == last {
+            first.to_string()
+        } else {
+            format!("{first}–{last}")
+        };
+        let names: Vec<&str> = rules.iter().map(|m| m.name).collect();
+        out.push_str(&format!("| {code} | {} | {does} |\n", names.join(", ")));
+    }
+    out
 }
 
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
@@ -316,4 +355,57 @@ pub fn targets(o: &Json<'_>, w: &Workload, default_ns: Option<&str>) -> bool {
 /// objects are only ever compared by this.
 pub fn landing_namespace<'a>(own: Option<&'a str>, release: Option<&'a str>) -> Option<&'a str> {
     own.filter(|n| !n.is_empty()).or(release)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/rules.md: its heading and introduction, then [`table`].
+    fn rules_md() -> String {
+        let intro = "# Rules\n\n\
+            Checks and fixes are the same rules: `check` reports what `render` would change, and `check` on\n\
+            helm-ha's own output finds nothing fixable. `helm-ha explain CODE` prints a rule's full text.\n\n\
+            The table is generated from the rules' registry (`src/rules/mod.rs`, each rule's `does` line);\n\
+            `cargo test --lib rules::tests::the_rules_table_is_current` fails when it is stale, and\n\
+            `HELM_HA_BLESS=1` on that test rewrites it.\n\n";
+        format!("{intro}{}", table())
+    }
+
+    #[test]
+    fn the_rules_table_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+        let want = rules_md();
+        if std::env::var_os("HELM_HA_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        pretty_assertions::assert_eq!(
+            have,
+            want,
+            "docs/rules.md is stale: rerun with HELM_HA_BLESS=1"
+        );
+    }
+
+    #[test]
+    fn every_rule_has_its_own_code_and_name_and_a_summary_that_does_not_repeat_them() {
+        let metas: Vec<&Meta> = all().iter().map(|r| r.meta()).collect();
+        let mut codes: Vec<&str> = metas.iter().map(|m| m.code).collect();
+        let mut names: Vec<&str> = metas.iter().map(|m| m.name).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!((codes.len(), names.len()), (metas.len(), metas.len()));
+        for m in metas {
+            assert!(!m.summary().is_empty(), "{}", m.code);
+            assert!(
+                !m.summary().starts_with(m.code),
+                "{}: {}",
+                m.code,
+                m.summary()
+            );
+            assert!(!m.does.is_empty(), "{}", m.code);
+        }
+    }
 }

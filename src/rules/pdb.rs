@@ -50,7 +50,7 @@ rule! {
     /// ## Fix
     /// The PodDisruptionBudget above. Source: seed 000, "PodDisruptionBudgets"; peers.md rules
     /// 1-5, 15, 16.
-    pub struct PodDisruptionBudget("HA107", "pod-disruption-budget");
+    pub struct PodDisruptionBudget("HA107", "pod-disruption-budget", "a `policy/v1` PDB per replicated Tier-1 workload (its own selector, `unhealthyPodEvictionPolicy: AlwaysAllow`), never over pods a chart PDB already selects; refuses a budget that blocks drains at the floor");
 }
 
 impl Rule for PodDisruptionBudget {

@@ -22,7 +22,7 @@ rule! {
     /// ## Fix
     /// `strategy: {type: Recreate}`. Source: seed 000, Tier 2 ("running two copies doubles job
     /// execution").
-    pub struct SingletonRecreate("HA105", "singleton-recreate");
+    pub struct SingletonRecreate("HA105", "singleton-recreate", "`strategy: Recreate` for singleton Deployments");
 }
 
 impl Rule for SingletonRecreate {

@@ -23,7 +23,7 @@ rule! {
     /// Set the chart value back to 1, or, if the software elects a leader itself, declare the
     /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
     /// Source: seed 000, "Tier 2 - Singletons (replicas: 1 only)".
-    pub struct SingletonReplicas("HA102", "singleton-replicas");
+    pub struct SingletonReplicas("HA102", "singleton-replicas", "refuses a singleton asked to run more than one copy");
 }
 
 impl Rule for SingletonReplicas {

@@ -23,7 +23,7 @@ rule! {
     /// Point the chart at a managed multi-AZ service (the message names one) and turn the
     /// in-chart one off. With `--strict` (or `strict: true`) helm-ha refuses the stream (exit 1).
     /// Source: seed 000, "Tier 3 - Local stateful (not HA)".
-    pub struct StatefulInChart("HA001", "stateful-in-chart");
+    pub struct StatefulInChart("HA001", "stateful-in-chart", "warns about in-chart stateful services (error with `--strict`)");
 }
 
 impl Rule for StatefulInChart {

@@ -51,7 +51,7 @@ rule! {
     /// ## Fix
     /// The StorageClass above; `storageClassName` on claims. Source: seed 000, "Cluster
     /// prerequisites"; peers.md rule 18.
-    pub struct StorageClass("HA110", "storage-class");
+    pub struct StorageClass("HA110", "storage-class", r#"a `WaitForFirstConsumer`/`Retain` StorageClass from a preset; optionally points class-less claims at it (`""` is kept: it means static binding)"#);
 }
 
 impl Rule for StorageClass {
