@@ -118,7 +118,7 @@ case("plane-enterprise full fixture", fixture, runs, [
     ("kustomize post-renderer", [os.path.join(out, "kustomize-pr.sh")]),
 ])
 # The largest real renders of the chart corpus (tests/data/corpus): CRDs, dashboards, policies.
-for chart in ("kyverno-default", "grafana-mimir-ha"):
+for chart in ("kyverno-default", "grafana-mimir-default"):
     case(f"{chart} render", os.path.join(corpus, f"{chart}.yaml"), runs, [("cat", ["cat"]), *with_baseline("helm-ha (generic)", [hh])])
 for mb in (5, 10, 20):
     case(f"generated {mb} MB stream", os.path.join(out, f"stream-{mb}.yaml"), big_runs, [("cat", ["cat"]), *with_baseline("helm-ha (generic)", [hh])])

@@ -96,7 +96,7 @@ fn drill<'i>(
     let cluster = match &args.cluster {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
             Cluster::from_file(
                 &path.display().to_string(),
                 &text,
@@ -278,7 +278,7 @@ fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
             metas.sort_by_key(|m| m.code);
             metas
                 .iter()
-                .map(|m| format!("{:<6} {:<25} {}\n", m.code, m.name, m.summary()))
+                .map(|m| format!("{:<6} {:<25} {}\n", m.code, m.name, m.gist()))
                 .collect()
         }
     };
@@ -387,12 +387,12 @@ fn read_input(
                     let size = f.metadata().ok().map(|m| m.len());
                     read(&mut f, size, target)
                 })
-                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+                .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e)),
             None => {
-                read(stdin, stdin_size(), target).map_err(|e| format!("cannot read stdin: {e}"))
+                read(stdin, stdin_size(), target).map_err(|e| Failure::io("cannot read stdin", e))
             }
         };
-        result.map_err(Failure::Usage)?;
+        result?;
         if out.len() + buf.len() > limit {
             return Err(too_big());
         }

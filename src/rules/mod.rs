@@ -71,14 +71,18 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// The first sentence of the doc comment, without the code and name it starts with.
+    /// The first sentence of the doc comment (it starts with the code and name).
     pub fn summary(&self) -> &'static str {
-        let first = self
-            .doc
+        self.doc
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or("");
+            .unwrap_or("")
+    }
+
+    /// [`Meta::summary`] without the code and name it starts with (for lists that show them).
+    pub fn gist(&self) -> &'static str {
+        let first = self.summary();
         first
             .strip_prefix(self.code)
             .and_then(|l| l.trim_start().strip_prefix(self.name))
@@ -398,13 +402,8 @@ mod tests {
         names.dedup();
         assert_eq!((codes.len(), names.len()), (metas.len(), metas.len()));
         for m in metas {
-            assert!(!m.summary().is_empty(), "{}", m.code);
-            assert!(
-                !m.summary().starts_with(m.code),
-                "{}: {}",
-                m.code,
-                m.summary()
-            );
+            assert!(!m.gist().is_empty(), "{}", m.code);
+            assert!(!m.gist().starts_with(m.code), "{}: {}", m.code, m.gist());
             assert!(!m.does.is_empty(), "{}", m.code);
         }
     }
