@@ -812,7 +812,7 @@ fn trap_values_mean_the_same_after_an_edit() {
 
 #[test]
 fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
-    // Large streams drop span trees after parsing (stream::read); yaml::edit parses again.
+    // The reader keeps no span trees (stream::read); yaml::edit builds the tree again.
     let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
     let edits = vec![
         yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()),
