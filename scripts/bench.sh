@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks anyone can rerun (not timed tests): helm-ha against `cat` (the floor) and the
-# kustomize post-renderer, on the plane-enterprise full fixture and on generated 5/10/20 MB
+# kustomize post-renderer, on the plane-enterprise full fixture, on the two largest real chart
+# renders of tests/data/corpus and on generated 5/10/20 MB
 # streams. Prints one markdown table (docs/benchmarks.md holds a recorded run).
 #
 #   scripts/bench.sh                 # default run counts
 #   RUNS=51 BIG_RUNS=9 scripts/bench.sh
+#   BASELINE=/tmp/helm-ha-old scripts/bench.sh   # also time another shipped build, side by side
 #
 # Each row: median wall time over RUNS rounds (after one warm-up; each round runs every command
 # of the input once, so the machine's slow spells hit all alike), MB/s, peak RSS (GNU time's
@@ -59,11 +61,23 @@ cmp -s <("$HH" --profile plane-enterprise < "$FIXTURE" 2>/dev/null) <("$HH_DYNAM
 "$OUT/kustomize-pr.sh" < "$FIXTURE" > /dev/null
 for mb in 5 10 20; do "$HH" < "$OUT/stream-$mb.yaml" > /dev/null 2>&1; done
 
-HH="$HH" HH_DYNAMIC="$HH_DYNAMIC" FIXTURE="$FIXTURE" OUT="$OUT" RUNS="$RUNS" BIG_RUNS="$BIG_RUNS" python3 - <<'PY'
+BASELINE="${BASELINE:-}"
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BASELINE is not an executable: $BASELINE"
+
+HH="$HH" HH_DYNAMIC="$HH_DYNAMIC" BASELINE="$BASELINE" FIXTURE="$FIXTURE" OUT="$OUT" RUNS="$RUNS" BIG_RUNS="$BIG_RUNS" python3 - <<'PY'
 import os, statistics, subprocess, time
 
 hh, hh_dynamic, fixture, out = os.environ["HH"], os.environ["HH_DYNAMIC"], os.environ["FIXTURE"], os.environ["OUT"]
+corpus = os.path.join(os.path.dirname(fixture), "..", "..", "corpus")
 runs, big_runs = int(os.environ["RUNS"]), int(os.environ["BIG_RUNS"])
+baseline = os.environ["BASELINE"]
+
+def with_baseline(label, argv):
+    """The command, and the same command run by the baseline binary, when one is given."""
+    own = [(label, argv)]
+    if baseline:
+        own.append((f"{label} (baseline)", [baseline] + argv[1:]))
+    return own
 
 def run(argv, stdin_path):
     with open(stdin_path, "rb") as fin, open(os.devnull, "wb") as fout:
@@ -99,12 +113,15 @@ def case(name, path, n, cmds):
 
 case("plane-enterprise full fixture", fixture, runs, [
     ("cat", ["cat"]),
-    ("helm-ha --profile plane-enterprise", [hh, "--profile", "plane-enterprise"]),
+    *with_baseline("helm-ha --profile plane-enterprise", [hh, "--profile", "plane-enterprise"]),
     ("helm-ha --profile plane-enterprise (dynamic)", [hh_dynamic, "--profile", "plane-enterprise"]),
     ("kustomize post-renderer", [os.path.join(out, "kustomize-pr.sh")]),
 ])
+# The largest real renders of the chart corpus (tests/data/corpus): CRDs, dashboards, policies.
+for chart in ("kyverno-default", "grafana-mimir-default"):
+    case(f"{chart} render", os.path.join(corpus, f"{chart}.yaml"), runs, [("cat", ["cat"]), *with_baseline("helm-ha (generic)", [hh])])
 for mb in (5, 10, 20):
-    case(f"generated {mb} MB stream", os.path.join(out, f"stream-{mb}.yaml"), big_runs, [("cat", ["cat"]), ("helm-ha (generic)", [hh])])
+    case(f"generated {mb} MB stream", os.path.join(out, f"stream-{mb}.yaml"), big_runs, [("cat", ["cat"]), *with_baseline("helm-ha (generic)", [hh])])
 
 print(f"| input | size | command | median wall | MB/s | peak RSS | RSS / input | × cat | kustomize ÷ helm-ha |")
 print("|---|---:|---|---:|---:|---:|---:|---:|---:|")

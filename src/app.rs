@@ -96,7 +96,7 @@ fn drill<'i>(
     let cluster = match &args.cluster {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e))?;
             Cluster::from_file(
                 &path.display().to_string(),
                 &text,
@@ -117,7 +117,7 @@ fn drill<'i>(
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };
     read_input(&args.stream.files, stdin, input)?;
-    let docs = crate::stream::read_with(input, true)?;
+    let docs = crate::stream::read(input)?;
     let model = drill::pods::model(
         &docs,
         &policy,
@@ -144,15 +144,7 @@ fn render<'i>(
     let setup = Setup::load(&args.stream)?;
     read_input(&args.stream.files, stdin, buf)?;
     let input: &'i [u8] = buf;
-    // Never freed: the process ends right after printing, freeing every document one by one
-    // took about a tenth of a large run (docs/benchmarks.md), and the output borrows from it.
-    let keep = if args.explain {
-        pipeline::Keep::Everything
-    } else {
-        pipeline::Keep::Output
-    };
-    let analysis: &'i Analysis<'i> =
-        Box::leak(Box::new(setup.analyze(&args.stream, input, keep)?));
+    let analysis = setup.analyze(&args.stream, input)?;
     let mut stderr = analysis.warnings.clone();
     if let Some(f) = analysis.refusals().next() {
         let at = crate::error::Located {
@@ -168,7 +160,7 @@ fn render<'i>(
     }
     let (stdout, notes) = analysis.output()?;
     if args.explain {
-        stderr.extend(report::explain(analysis));
+        stderr.extend(report::explain(&analysis));
     }
     stderr.extend(notes);
     stderr.extend(
@@ -235,7 +227,7 @@ fn check<'i>(
 ) -> Result<Output<'i>, Failure> {
     let setup = Setup::load(&args.stream)?;
     let origins = read_input(&args.stream.files, stdin, input)?;
-    let mut analysis = setup.analyze(&args.stream, input, pipeline::Keep::Everything)?;
+    let mut analysis = setup.analyze(&args.stream, input)?;
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
@@ -281,17 +273,14 @@ fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
                 .join("\n");
             format!("{} {}\n\n{}\n", m.code, m.name, body.trim())
         }
-        None => rules::all()
-            .iter()
-            .map(|r| {
-                format!(
-                    "{:<6} {:<25} {}\n",
-                    r.meta().code,
-                    r.meta().name,
-                    r.meta().summary()
-                )
-            })
-            .collect(),
+        None => {
+            let mut metas: Vec<&rules::Meta> = rules::all().iter().map(|r| r.meta()).collect();
+            metas.sort_by_key(|m| m.code);
+            metas
+                .iter()
+                .map(|m| format!("{:<6} {:<25} {}\n", m.code, m.name, m.gist()))
+                .collect()
+        }
     };
     Ok(Output::text(stdout, Vec::new(), 0))
 }
@@ -310,20 +299,12 @@ impl Setup {
         Ok(Setup { policy, templates })
     }
 
-    fn analyze<'a>(
-        &self,
-        args: &StreamArgs,
-        input: &'a [u8],
-        keep: pipeline::Keep,
-    ) -> Result<Analysis<'a>, Failure> {
-        pipeline::analyze_keeping(
-            input,
-            &self.policy,
-            args.namespace.clone(),
-            args.release.clone(),
-            &self.templates,
-            keep,
-        )
+    fn analyze<'a>(&self, args: &StreamArgs, input: &'a [u8]) -> Result<Analysis<'a>, Failure> {
+        let names = pipeline::Names {
+            namespace: args.namespace.clone(),
+            release: args.release.clone(),
+        };
+        pipeline::analyze(input, &self.policy, &self.templates, &names)
     }
 }
 
@@ -350,10 +331,11 @@ fn load_policy(args: &PolicyArgs) -> Result<Policy, Failure> {
 }
 
 /// The largest input stream helm-ha reads (all files and stdin together), in bytes, unless
-/// `HELM_HA_MAX_INPUT_MIB` says otherwise. A run's peak memory is about 2.5 to 3 times its input
-/// (docs/benchmarks.md), so the limit bounds a run to well under 1 GiB. A Helm release is far
-/// smaller: Helm stores it in one Secret of at most 1 MiB, compressed.
-pub const MAX_INPUT_BYTES: usize = 256 << 20;
+/// `HELM_HA_MAX_INPUT_MIB` says otherwise. A run holds the whole stream's meaning and peaks at
+/// about 6 times its input (docs/benchmarks.md), so the limit bounds a run to about 400 MiB. A
+/// Helm release is far smaller: Helm stores it in one Secret of at most 1 MiB, compressed, and
+/// the largest chart render we know is 6 MB.
+pub const MAX_INPUT_BYTES: usize = 64 << 20;
 
 fn max_input() -> Result<usize, Failure> {
     match std::env::var("HELM_HA_MAX_INPUT_MIB") {
@@ -372,7 +354,6 @@ fn read_input(
     out: &mut Vec<u8>,
 ) -> Result<report::Origins, Failure> {
     let limit = max_input()?;
-    crate::parallel::requested().map_err(Failure::Usage)?;
     let too_big = || {
         Failure::Usage(format!(
             "the input is larger than the {} MiB limit; split the release into smaller ones, or raise the limit with HELM_HA_MAX_INPUT_MIB",
@@ -406,12 +387,12 @@ fn read_input(
                     let size = f.metadata().ok().map(|m| m.len());
                     read(&mut f, size, target)
                 })
-                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+                .map_err(|e| Failure::io(format!("cannot read {}", path.display()), e)),
             None => {
-                read(stdin, stdin_size(), target).map_err(|e| format!("cannot read stdin: {e}"))
+                read(stdin, stdin_size(), target).map_err(|e| Failure::io("cannot read stdin", e))
             }
         };
-        result.map_err(Failure::Usage)?;
+        result?;
         if out.len() + buf.len() > limit {
             return Err(too_big());
         }

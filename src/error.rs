@@ -1,4 +1,11 @@
 //! Failures and their exit codes. Every failure is one line on stderr: what, where, how to fix.
+//!
+//! One type, [`Failure`], for everything that stops a run, by layer: the stream (`Input`), the
+//! policy file (`Policy`), the command line (`Usage`), a file the command line named (`Io`,
+//! with the system's error as its `source()`), a template (`Template`, with the template
+//! engine's message), and the policy's own refusal (`Refused`). [`Failure::exit_code`] is the
+//! one place exit codes come from. Display is hand-written (each message has its own shape),
+//! so a derive crate would save little.
 
 use std::fmt;
 
@@ -25,7 +32,7 @@ impl fmt::Display for Located {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Failure {
     /// The manifest stream cannot be processed safely (exit 2).
     Input {
@@ -43,6 +50,14 @@ pub enum Failure {
     },
     /// Bad command line (exit 2).
     Usage(String),
+    /// A file or directory the command line named could not be read or written (exit 2).
+    Io {
+        /// What could not be done, e.g. `cannot read values.yaml`.
+        what: String,
+        source: std::io::Error,
+    },
+    /// A template could not be rendered into a valid object (exit 2).
+    Template(TemplateError),
     /// The input is understood, and the policy refuses it, e.g. `--strict` (exit 1).
     Refused {
         at: Located,
@@ -84,10 +99,23 @@ impl Failure {
         }
     }
 
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Failure::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// The process's exit code: 1 when the policy refuses a stream it understood, 2 when the
+    /// run could not be done (Helm aborts the release either way).
     pub fn exit_code(&self) -> i32 {
         match self {
             Failure::Refused { .. } => 1,
-            _ => 2,
+            Failure::Input { .. }
+            | Failure::Policy { .. }
+            | Failure::Usage(_)
+            | Failure::Io { .. }
+            | Failure::Template(_) => 2,
         }
     }
 }
@@ -114,8 +142,88 @@ impl fmt::Display for Failure {
                 write!(f, "policy {file}{line}{key}: {what}; {fix}")
             }
             Failure::Usage(msg) => write!(f, "{msg}"),
+            Failure::Io { what, source } => write!(f, "{what}: {source}"),
+            Failure::Template(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::Io { source, .. } => Some(source),
+            Failure::Template(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A template that did not render into a valid object: a user's (from `--templates`), or a
+/// built-in one, which is a bug in helm-ha.
+#[derive(Debug)]
+pub struct TemplateError {
+    /// The template's name, e.g. `pdb.yaml`.
+    pub name: String,
+    /// The file it came from; `None` for a built-in template.
+    pub file: Option<String>,
+    /// What went wrong.
+    pub what: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let TemplateError { name, file, what } = self;
+        match file {
+            Some(file) => write!(
+                f,
+                "template `{name}` ({file}): {what}; fix {file} or remove it from --templates"
+            ),
+            None => write!(
+                f,
+                "template `{name}` (built-in): {what}; this is a bug in helm-ha: please report it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_file_error_keeps_the_system_error_as_its_source() {
+        let e = Failure::io(
+            "cannot read values.yaml",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(e.to_string(), "cannot read values.yaml: entity not found");
+        let source = e.source().expect("a source");
+        assert_eq!(source.to_string(), "entity not found");
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_broken_built_in_template_is_a_template_error_that_says_it_is_a_bug() {
+        let e = Failure::Template(TemplateError {
+            name: "pdb.yaml".into(),
+            file: None,
+            what: "the result is not one object".into(),
+        });
+        assert!(matches!(e.source(), Some(s) if s.is::<TemplateError>()));
+        assert!(e
+            .to_string()
+            .ends_with("this is a bug in helm-ha: please report it"));
+        let user = TemplateError {
+            name: "pdb.yaml".into(),
+            file: Some("t/pdb.yaml".into()),
+            what: "x".into(),
+        };
+        assert_eq!(
+            user.to_string(),
+            "template `pdb.yaml` (t/pdb.yaml): x; fix t/pdb.yaml or remove it from --templates"
+        );
+    }
+}

@@ -9,23 +9,21 @@
 //! rollouts, judged per service.
 
 pub mod app;
-pub mod classify;
+mod classify;
 pub mod cli;
 pub mod drill;
 pub mod error;
 #[doc(hidden)]
 pub mod gen_stream;
-pub mod memory;
 pub mod output_dir;
-pub mod parallel;
 pub mod pipeline;
 pub mod policy;
-pub mod report;
+mod report;
 pub mod rules;
-pub mod selector;
+mod selector;
 pub mod stream;
 pub mod templates;
-pub mod workload;
+mod workload;
 pub mod yaml;
 
 /// Helm 4 annotates every document it sends with its template path and strips it afterwards.

@@ -2,7 +2,6 @@ use clap::Parser;
 use std::io::Write;
 
 fn main() {
-    helm_ha::memory::configure();
     let cli = helm_ha::cli::Cli::parse();
     let mut input = Vec::new();
     let result = helm_ha::app::run(cli, &mut std::io::stdin().lock(), &mut input);
@@ -26,9 +25,8 @@ fn main() {
     std::process::exit(code);
 }
 
-// Reading YAML allocates a node or string per token; mimalloc makes that about 15 % cheaper
-// than glibc malloc end to end. Its v2 line, not the crate's default v3: v3 touched 24 MiB for
-// an 89 KB chart (v2 15 MiB), and faulting in and zeroing those pages was 2 ms of a 12 ms run
-// (docs/benchmarks.md).
+// Reading YAML allocates a node or string per token; mimalloc makes a real chart's run about a
+// tenth faster than the system allocator (docs/benchmarks.md). Its v2 line: v3 touched half as
+// much memory again for a small chart, and faulting in those pages cost time.
 #[global_allocator]
-static GLOBAL: helm_ha::memory::Allocator = helm_ha::memory::Allocator;
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

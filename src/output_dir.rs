@@ -83,10 +83,7 @@ fn safe(path: &str) -> bool {
 /// record the new list. Returns the paths written (joined to `dir`), in order.
 pub fn write(dir: &Path, files: &BTreeMap<String, String>) -> Result<Vec<PathBuf>, Failure> {
     let io = |what: &str, path: &Path, e: std::io::Error| {
-        Failure::Usage(format!(
-            "--output-dir: cannot {what} {}: {e}",
-            path.display()
-        ))
+        Failure::io(format!("--output-dir: cannot {what} {}", path.display()), e)
     };
     std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
     let manifest = dir.join(MANIFEST);

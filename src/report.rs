@@ -97,6 +97,7 @@ pub struct Origins {
 }
 
 impl Origins {
+    #[cfg(test)]
     pub fn stdin() -> Self {
         Origins {
             inputs: vec![("stdin".to_string(), 1)],

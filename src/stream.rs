@@ -7,7 +7,7 @@
 
 use crate::error::{Failure, Located};
 use crate::yaml::Lookup as _;
-use crate::yaml::{self, Json, Str};
+use crate::yaml::{self, Json};
 
 /// One document of the stream: its bytes and what they mean, borrowed from the input.
 pub struct Doc<'a> {
@@ -18,16 +18,6 @@ pub struct Doc<'a> {
     /// The chunk exactly as read: marker line, comments, body, `...` line.
     pub raw: &'a str,
     pub parsed: yaml::Parsed<'a>,
-    /// What the document is, once its meaning was let go ([`Doc::let_go`]).
-    identity: Option<Box<Identity<'a>>>,
-}
-
-/// What messages and the output directory ask of a document.
-struct Identity<'a> {
-    kind: Str<'a>,
-    name: Str<'a>,
-    /// Helm 4's filename annotation.
-    file: Option<Str<'a>>,
 }
 
 impl<'a> Doc<'a> {
@@ -37,7 +27,6 @@ impl<'a> Doc<'a> {
             line,
             raw,
             parsed,
-            identity: None,
         }
     }
 
@@ -45,50 +34,25 @@ impl<'a> Doc<'a> {
         &self.parsed.value
     }
 
-    /// Take the document's meaning, keeping only what it is (kind, name, Helm 4 filename) for
-    /// messages and the output directory: a large stream cannot hold every document's meaning.
-    pub fn let_go(&mut self) -> Json<'a> {
-        let value = self.parsed.value.take();
-        let str_at = |p: &str| value.at(p).and_then(Json::as_string).cloned();
-        let file = value
-            .at("/metadata/annotations")
-            .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
-            .and_then(Json::as_string)
-            .cloned();
-        if !value.is_null() {
-            self.identity = Some(Box::new(Identity {
-                kind: str_at("/kind").unwrap_or_default(),
-                name: str_at("/metadata/name").unwrap_or_default(),
-                file,
-            }));
-        }
-        value
-    }
-
     /// Empty, `null` or comment-only documents carry no object.
     pub fn is_empty(&self) -> bool {
-        self.parsed.value.is_null() && self.identity.is_none()
+        self.parsed.value.is_null()
     }
 
     /// `Kind/name` (or `Kind` alone) for messages; never any data.
     pub fn describe(&self) -> String {
-        match &self.identity {
-            Some(id) => describe_as(&id.kind, &id.name),
-            None => describe(self.value()),
-        }
+        describe(self.value())
     }
 
     /// The template path Helm reported: `# Source:` (Helm 3, pipes) or the Helm 4
     /// `postrenderer.helm.sh/postrender-filename` annotation.
     pub fn source(&self) -> Option<String> {
-        let annotated = || match &self.identity {
-            Some(id) => id.file.as_deref().map(str::to_string),
-            None => self
-                .value()
+        let annotated = || {
+            self.value()
                 .at("/metadata/annotations")
                 .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
                 .and_then(Json::as_str)
-                .map(str::to_string),
+                .map(str::to_string)
         };
         source_comment(self.raw)
             .map(str::to_string)
@@ -102,31 +66,21 @@ impl<'a> Doc<'a> {
 
     /// [`Doc::at`] for the document meaning `value` (while the rules hold its meaning).
     pub fn at_object(&self, line_in_doc: usize, value: &Json<'_>) -> Located {
-        let object = if value.is_null() && self.identity.is_some() {
-            self.describe()
-        } else {
-            describe(value)
-        };
         Located {
             doc: self.index,
             line: self.line + line_in_doc.saturating_sub(1),
-            object,
+            object: describe(value),
         }
     }
 }
 
 /// `Kind/name` (or `Kind` alone) of a document meaning `value`, for messages; never any data.
 pub fn describe(value: &Json<'_>) -> String {
-    describe_as(
-        value.get("kind").and_then(Json::as_str).unwrap_or(""),
-        value
-            .at("/metadata/name")
-            .and_then(Json::as_str)
-            .unwrap_or(""),
-    )
-}
-
-fn describe_as(kind: &str, name: &str) -> String {
+    let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
+    let name = value
+        .at("/metadata/name")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     match (kind, name) {
         ("", _) => "document".to_string(),
         (k, "") => k.to_string(),
@@ -179,36 +133,11 @@ pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
 /// Decode, split and parse a whole input stream. Every document must parse: a stream Kubernetes
 /// would reject is refused here rather than passed on half-understood.
 pub fn read(input: &[u8]) -> Result<Vec<Doc<'_>>, Failure> {
-    read_with(input, false)
+    read_text(decode(input)?)
 }
 
-/// [`read`]; with `trim`, documents of kinds no rule reads keep only what rules see of them
-/// ([`crate::rules::metadata_only`]).
-pub fn read_with(input: &[u8], trim: bool) -> Result<Vec<Doc<'_>>, Failure> {
-    let trimmed = |doc: &mut Doc<'_>| {
-        if trim {
-            crate::rules::metadata_only(&mut doc.parsed.value);
-        }
-    };
-    Ok(read_each(input, input.len() <= KEEP_SPANS_BELOW, trimmed)?
-        .1
-        .into_iter()
-        .map(|(doc, ())| doc)
-        .collect())
-}
-
-/// The input as text, and every document with what [`read_each`]'s `each` made of it.
-pub type Each<'a, R> = (&'a str, Vec<(Doc<'a>, R)>);
-
-/// [`read`], and `each` of every document right after it is read, on the thread that read it
-/// (what the caller keeps of a large stream is up to it), with the input as text. With
-/// `spans`, documents a rule may edit keep their span trees (see [`KEEP_SPANS_BELOW`]).
-pub fn read_each<'a, R: Send>(
-    input: &'a [u8],
-    spans: bool,
-    each: impl Fn(&mut Doc<'a>) -> R + Sync,
-) -> Result<Each<'a, R>, Failure> {
-    let text = decode(input)?;
+/// [`read`] of a stream already decoded ([`decode`]).
+pub fn read_text(text: &str) -> Result<Vec<Doc<'_>>, Failure> {
     // Each chunk with its index and first line, so that chunks can be parsed in any order.
     let mut chunks = Vec::new();
     let mut line = 1;
@@ -217,58 +146,71 @@ pub fn read_each<'a, R: Send>(
         chunks.push((chunks.len(), line, raw));
         line += memchr::memchr_iter(b'\n', raw.as_bytes()).count();
     }
-    let docs = crate::parallel::map(
-        chunks,
-        |(_, _, raw)| raw.len(),
-        |(index, line, raw)| {
-            let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
-            // The span tree is about as large again as the document's meaning, and most documents
-            // never need it; `yaml::edit` builds the tree of a document it is asked to edit anyway.
-            let parsed = if spans && may_be_edited(body) {
-                yaml::parse(body)
-            } else {
-                yaml::parse_value(body)
-            };
-            let parsed = parsed.map_err(|e| {
-            Failure::input(
-                Located { doc: index, line: line + e.line.saturating_sub(1), object: "document".into() },
-                format!("invalid YAML at column {}: {}", e.col, e.message),
-                "fix the chart template that renders this document (run `helm template` to see it)",
-            )
-        })?;
-            let mut doc = Doc::new(index, line, raw, parsed);
-            let r = each(&mut doc);
-            Ok((doc, r))
-        },
-    );
-    // The first failure in stream order, as on one thread.
-    Ok((text, docs.into_iter().collect::<Result<_, _>>()?))
+    // The first failure in stream order, whatever thread met it.
+    parse_all(chunks, text.len()).into_iter().collect()
 }
 
-/// Up to this input size the span trees of documents a rule may edit are kept, so editing them
-/// needs no second parse; above it, memory matters more (docs/benchmarks.md).
-pub const KEEP_SPANS_BELOW: usize = 4 << 20;
+/// Inputs at least this large are parsed on every core. Parsing is most of a large render's
+/// run: on two cores kyverno's 5.9 MB render takes about a fifth less (docs/benchmarks.md);
+/// below this, starting a thread costs more than it saves.
+const PARALLEL_FROM: usize = 1 << 20;
 
-/// Rules edit workloads (also inside a `kind: List`); every other document is only read. Told
-/// from the text, before parsing: a column-0 `kind:` line naming a workload kind or `List`, or
-/// no such line at all. A wrong guess costs time only (`yaml::edit` parses again).
-fn may_be_edited(text: &str) -> bool {
-    let kind = text.lines().find_map(|l| l.strip_prefix("kind:"));
-    kind.is_none_or(|k| {
-        let k = k
-            .split(" #")
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches(['"', '\'']);
-        k == "List"
-            || ["apps/v1", "batch/v1"]
-                .iter()
-                .any(|api| crate::workload::Kind::parse(api, k).is_some())
+/// Every chunk `(index, first line, text)` parsed, in order: on one thread, or for a large
+/// input in contiguous runs of about equal size, one per core.
+fn parse_all(chunks: Vec<(usize, usize, &str)>, bytes: usize) -> Vec<Result<Doc<'_>, Failure>> {
+    let threads = if bytes < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(chunks.len())
+    };
+    if threads <= 1 {
+        return chunks.into_iter().map(parse_chunk).collect();
+    }
+    let per_thread = bytes.div_ceil(threads);
+    let mut runs: Vec<Vec<(usize, usize, &str)>> = vec![Vec::new()];
+    let mut taken = 0;
+    for chunk in chunks {
+        if taken >= per_thread * runs.len() && runs.len() < threads {
+            runs.push(Vec::new());
+        }
+        taken += chunk.2.len();
+        runs.last_mut().expect("one run at least").push(chunk);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| s.spawn(|| run.into_iter().map(parse_chunk).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            // A panic in a worker is a bug; re-raise it here rather than lose documents.
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     })
 }
 
-fn decode(input: &[u8]) -> Result<&str, Failure> {
+/// One chunk read for its meaning only: the span tree is several times the size of the text,
+/// and `yaml::edit` builds the tree of the few documents the rules edit.
+fn parse_chunk((index, line, raw): (usize, usize, &str)) -> Result<Doc<'_>, Failure> {
+    let body = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+    let parsed = yaml::parse_value(body).map_err(|e| {
+        Failure::input(
+            Located {
+                doc: index,
+                line: line + e.line.saturating_sub(1),
+                object: "document".into(),
+            },
+            format!("invalid YAML at column {}: {}", e.col, e.message),
+            "fix the chart template that renders this document (run `helm template` to see it)",
+        )
+    })?;
+    Ok(Doc::new(index, line, raw, parsed))
+}
+
+/// The input as text: Kubernetes manifests are UTF-8.
+pub fn decode(input: &[u8]) -> Result<&str, Failure> {
     std::str::from_utf8(input).map_err(|e| {
         let before = &input[..e.valid_up_to()];
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
@@ -308,6 +250,39 @@ mod tests {
             ]
         );
         assert_eq!(got.concat(), text);
+    }
+
+    #[test]
+    fn a_large_stream_reads_the_same_on_every_core_as_on_one() {
+        let text = crate::gen_stream::generate(2 * PARALLEL_FROM, 7);
+        let chunks = |t: &'static str| {
+            let mut line = 1;
+            split(t)
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let raw = &t[r];
+                    let at = line;
+                    line += raw.matches('\n').count();
+                    (i, at, raw)
+                })
+                .collect::<Vec<_>>()
+        };
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        let one = parse_all(chunks(text), 0);
+        let many = parse_all(chunks(text), text.len());
+        assert_eq!(one.len(), many.len());
+        for (a, b) in one.iter().zip(&many) {
+            let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+            assert_eq!((a.index, a.line, a.raw), (b.index, b.line, b.raw));
+            assert_eq!(a.value(), b.value());
+        }
+        // Two broken documents far apart: the first is reported, as on one thread.
+        let broken = format!("{text}---\na: [\n---\nb: {{\n");
+        let Err(Failure::Input { at, .. }) = read(broken.as_bytes()) else {
+            panic!("refused")
+        };
+        assert_eq!(at.doc, one.len());
     }
 
     #[test]

@@ -70,10 +70,10 @@ impl Templates {
         let mut origins = Vec::new();
         if let Some(dir) = dir {
             let entries = std::fs::read_dir(dir).map_err(|e| {
-                Failure::Usage(format!(
-                    "--templates {}: cannot read the directory: {e}",
-                    dir.display()
-                ))
+                Failure::io(
+                    format!("--templates {}: cannot read the directory", dir.display()),
+                    e,
+                )
             })?;
             let mut files: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -98,7 +98,7 @@ impl Templates {
                     )));
                 }
                 let source = std::fs::read_to_string(&path).map_err(|e| {
-                    Failure::Usage(format!("template {}: cannot read it: {e}", path.display()))
+                    Failure::io(format!("template {}: cannot read it", path.display()), e)
                 })?;
                 let origin = path.display().to_string();
                 env.add_template_owned(name.clone(), source)
@@ -165,12 +165,11 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
-    let fix = if origin == BUILT_IN {
-        "this is a bug in helm-ha: please report it".to_string()
-    } else {
-        format!("fix {origin} or remove it from --templates")
-    };
-    Failure::Usage(format!("template `{name}` ({origin}): {what}; {fix}"))
+    Failure::Template(crate::error::TemplateError {
+        name: name.to_string(),
+        file: (origin != BUILT_IN).then(|| origin.to_string()),
+        what: what.to_string(),
+    })
 }
 
 /// Does `value` read as a `T`, with nothing lost or changed on the way (unknown fields,

@@ -245,6 +245,24 @@ fn explain_prints_the_new_rules() {
     }
     let list = helm_ha(&["explain"], b"").stdout;
     assert!(list.contains("HA203  leader-election"), "{list}");
+    // One line per rule, by code; the code and name once each.
+    let codes: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(codes, sorted, "{list}");
+    for line in list.lines() {
+        let mut words = line.split_whitespace();
+        let (code, name) = (words.next().unwrap(), words.next().unwrap());
+        let rest: Vec<&str> = words.collect();
+        assert!(
+            !rest.contains(&code) && !rest.contains(&format!("{name}:").as_str()),
+            "{line}"
+        );
+    }
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn cite(row: &Value) -> String {
 fn model(objects: &[Value]) -> Model {
     let text: Vec<String> = objects.iter().map(|o| o.to_string()).collect();
     let text = text.join("\n---\n");
-    let docs = helm_ha::stream::read_with(text.as_bytes(), true).expect("the stream parses");
+    let docs = helm_ha::stream::read(text.as_bytes()).expect("the stream parses");
     pods::model(
         &docs,
         &helm_ha::policy::Policy::default(),

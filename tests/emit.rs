@@ -24,7 +24,8 @@ fn policy(profile: &str, over: &str) -> Policy {
 }
 
 fn run<'a>(input: &'a [u8], policy: &Policy) -> Analysis<'a> {
-    pipeline::analyze(input, policy, None, None).unwrap_or_else(|e| panic!("analyze: {e}"))
+    pipeline::analyze(input, policy, &Default::default(), &Default::default())
+        .unwrap_or_else(|e| panic!("analyze: {e}"))
 }
 
 fn case(name: &str, policy: &Policy) -> Analysis<'static> {
@@ -440,7 +441,7 @@ fn user_templates_replace_the_built_ins_and_broken_ones_fail_clearly() {
     )
     .unwrap();
     let t = Templates::load(Some(&dir)).unwrap();
-    let a = pipeline::analyze_with(&input, &p, None, None, &t).unwrap();
+    let a = pipeline::analyze(&input, &p, &t, &Default::default()).unwrap();
     assert_eq!(a.added[0].value["metadata"]["labels"]["team"], "platform");
 
     // A misspelt field, a value of the wrong type, an interpolation inside a scalar.
@@ -473,7 +474,7 @@ fn user_templates_replace_the_built_ins_and_broken_ones_fail_clearly() {
     ] {
         std::fs::write(dir.join("pdb.yaml"), broken).unwrap();
         let t = Templates::load(Some(&dir)).unwrap();
-        let err = pipeline::analyze_with(&input, &p, None, None, &t)
+        let err = pipeline::analyze(&input, &p, &t, &Default::default())
             .err()
             .expect("a broken template fails")
             .to_string();

@@ -502,8 +502,13 @@ fn check_stream(
     input: &str,
     policy: &policy::Policy,
 ) -> Result<Option<(String, usize)>, TestCaseError> {
-    let analysis = pipeline::analyze(input.as_bytes(), policy, None, None)
-        .map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
+    let analysis = pipeline::analyze(
+        input.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .map_err(|e| TestCaseError::fail(format!("refused a valid stream: {e}\n{input}")))?;
     if analysis.refusals().next().is_some() {
         return Ok(None); // e.g. a singleton asked to run twice: exit 1 is the right answer
     }
@@ -559,14 +564,24 @@ fn check_stream(
         }
     }
     // Deterministic and idempotent.
-    let again = pipeline::analyze(input.as_bytes(), policy, None, None)
-        .unwrap()
-        .write()
-        .unwrap()
-        .0;
+    let again = pipeline::analyze(
+        input.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap()
+    .write()
+    .unwrap()
+    .0;
     prop_assert_eq!(&again, &out, "two runs differ");
-    let second = pipeline::analyze(out.as_bytes(), policy, None, None)
-        .map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
+    let second = pipeline::analyze(
+        out.as_bytes(),
+        policy,
+        &Default::default(),
+        &Default::default(),
+    )
+    .map_err(|e| TestCaseError::fail(format!("own output refused: {e}\n{out}")))?;
     let (twice, _) = second.write().unwrap();
     prop_assert_eq!(&twice, &out, "not idempotent");
     Ok(Some((
@@ -698,7 +713,7 @@ fn trap_deployment(st: &Style) -> String {
         ));
     }
     let text = format!(
-        "---\n# Source: traps/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: traps\n  annotations:\n{anns}spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: traps\n  template:\n    metadata:\n      labels:\n        app: traps\n    spec:\n      containers:\n      - name: c\n        image: example/traps:1\n        env:\n{env}        args: [on, \"0755\", 0755, 1e3, '1_000', 2001-12-14, y, ~]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: traps\ndata:\n{}",
+        "---\n# Source: traps/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: traps\n  annotations:\n{anns}spec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: traps\n  template:\n    metadata:\n      labels:\n        app: traps\n    spec:\n      containers:\n      - name: c\n        image: example/traps:1\n        env:\n{env}        args: [on, \"0755\", 0755, 1e3, '1_000', 2001-12-14, y, ~]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: traps\ndata:\n{}",
         TRAPS.iter().enumerate().map(|(i, t)| format!("  c{i}: {}\n", serde_json::to_string(t).unwrap())).collect::<String>()
     );
     if st.crlf {
@@ -797,7 +812,7 @@ fn trap_values_mean_the_same_after_an_edit() {
 
 #[test]
 fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
-    // Large streams drop span trees after parsing (stream::read); yaml::edit parses again.
+    // The reader keeps no span trees (stream::read); yaml::edit builds the tree again.
     let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
     let edits = vec![
         yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()),

@@ -48,7 +48,9 @@ fn every_document_survives_and_untouched_ones_are_byte_identical() {
     for profile in policy::profile_names() {
         let policy = policy::load(Some(profile), None).unwrap();
         for (name, input, _) in rendered(profile) {
-            let analysis = pipeline::analyze(&input, &policy, None, None).unwrap();
+            let analysis =
+                pipeline::analyze(&input, &policy, &Default::default(), &Default::default())
+                    .unwrap();
             let (out, _) = analysis.write().unwrap();
             let text = std::str::from_utf8(&input).unwrap();
             let in_chunks: Vec<&str> = stream::split(text).into_iter().map(|r| &text[r]).collect();

@@ -549,7 +549,13 @@ mod tests {
             .map(|o| format!("---\n{}", crate::yaml::to_yaml(o)))
             .collect();
         let policy = crate::policy::load(Some("generic"), None).unwrap();
-        let a = crate::pipeline::analyze_rules(stream.as_bytes(), &policy, &[]).unwrap();
+        let a = crate::pipeline::analyze(
+            stream.as_bytes(),
+            &policy,
+            &crate::templates::Templates::default(),
+            &crate::pipeline::Names::default(),
+        )
+        .unwrap();
         a.workloads
             .iter()
             .map(|(w, d)| (w.describe(), d.tier, d.why.clone()))

@@ -22,15 +22,6 @@ pub struct Pod<'v, 'a> {
 }
 
 impl<'v, 'a> Pod<'v, 'a> {
-    /// Long-running and init containers (sidecars included).
-    pub fn containers(&self) -> impl Iterator<Item = &'v Json<'a>> {
-        let spec = self.spec;
-        ["containers", "initContainers"]
-            .into_iter()
-            .filter_map(move |k| spec.get(k).and_then(Json::as_array))
-            .flatten()
-    }
-
     /// Long-running containers only: what the pod does while it runs.
     pub fn main_containers(&self) -> impl Iterator<Item = &'v Json<'a>> {
         self.spec

@@ -1,118 +1,60 @@
-//! Reading the stream for the rules: every document parsed and checked, its workloads and what
-//! it tells about the release found, and the meaning of documents no rule reads let go; in a
-//! large stream a workload's document too, until its group runs (it is read again then), so
-//! the stream's meaning is never held whole in memory.
+//! The read stage: every document parsed and checked, the release it belongs to inferred and
+//! its workloads found and named.
 
 use crate::error::Failure;
+use crate::policy::Policy;
 use crate::stream::{self, Doc};
-use crate::workload::{self, Clues, Workload};
-use crate::yaml::{Json, Map};
+use crate::workload::{self, Release, Workload};
+use crate::yaml::Json;
 
-/// What reading found in one document.
-pub(super) struct Found<'a> {
-    /// Refused objects (no kind, a Secret that does not decode) are reported after every
-    /// document parsed, as before: a parse error anywhere comes first.
-    pub check: Result<(), Box<Failure>>,
-    pub warnings: Vec<String>,
+/// The stream once read.
+pub(super) struct Read<'a> {
+    pub text: &'a str,
+    pub docs: Vec<Doc<'a>>,
+    pub release: Release,
+    /// In stream order, named (not yet classified).
     pub workloads: Vec<Workload>,
-    pub shape: Shape,
-    /// What it tells about the release.
-    pub clues: Clues<'a>,
+    /// Things the user should know that are not findings (duplicate keys).
+    pub warnings: Vec<String>,
 }
 
-/// What the rules ask of how a document was read, once its workloads and clues are taken.
-#[derive(Clone, Copy)]
-pub(super) struct Shape {
-    /// Every object of the document is a workload: no rule after the workloads' can change it,
-    /// so its group writes it.
-    pub only_workloads: bool,
-    /// The document's meaning was dropped to its metadata (it is read again when its group runs).
-    pub dropped: bool,
-    /// The document is of a kind no rule reads: its meaning was let go.
-    pub trimmed: bool,
+/// Read `input`: a document that does not parse, or an object Kubernetes could not decode, is
+/// refused (the first in stream order; every parse error comes before any refused object).
+pub(super) fn read<'a>(
+    input: &'a [u8],
+    policy: &Policy,
+    names: &super::Names,
+) -> Result<Read<'a>, Failure> {
+    let text = stream::decode(input)?;
+    let docs = stream::read_text(text)?;
+    docs.iter().try_for_each(check_object)?;
+    let release = Release::infer(&docs, names.namespace.clone(), names.release.clone());
+    let mut workloads: Vec<Workload> = docs
+        .iter()
+        .flat_map(|d| workload::found_in(d.index, d.value()))
+        .collect();
+    workload::name(&mut workloads, &policy.service_labels, &release);
+    let warnings = docs.iter().flat_map(duplicate_keys).collect();
+    Ok(Read {
+        text,
+        docs,
+        release,
+        workloads,
+        warnings,
+    })
 }
 
-/// Read, check and trim every document (see the module). A `small` stream keeps workload
-/// documents whole, and their span trees, from the first reading, so none is read twice; in a
-/// large one memory matters more (`stream::KEEP_SPANS_BELOW`, docs/benchmarks.md).
-pub(super) fn read(
-    input: &[u8],
-    trim: bool,
-    small: bool,
-) -> Result<stream::Each<'_, Found<'_>>, Failure> {
-    let (text, mut read) = stream::read_each(input, small, |doc| {
-        let check = check_object(doc).map_err(Box::new);
-        let clues = Clues::of(doc);
-        let trimmed = trim && crate::rules::metadata_only(&mut doc.parsed.value);
-        let warnings = doc
-            .parsed
-            .duplicates
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}: duplicate key `{}` (lines {} and {}); Kubernetes keeps the last one",
-                    doc.at(d.line),
-                    d.path,
-                    doc.line + d.first_line - 1,
-                    doc.line + d.line - 1
-                )
-            })
-            .collect();
-        let workloads = workload::found_in(doc.index, doc.value());
-        let only_workloads =
-            !workloads.is_empty() && workloads.len() == workload::objects(doc.value()).count();
-        let dropped = !small && only_workloads && check.is_ok();
-        if trimmed || dropped {
-            doc.let_go();
-        }
-        Found {
-            check,
-            warnings,
-            workloads,
-            shape: Shape {
-                only_workloads,
-                dropped,
-                trimmed,
-            },
-            clues,
-        }
-    })?;
-    match read.iter().position(|(_, f)| f.check.is_err()) {
-        Some(i) => Err(*read.swap_remove(i).1.check.expect_err("a refused object")),
-        None => Ok((text, read)),
-    }
-}
-
-/// A copy of a document's objects down to what every rule may read of any object:
-/// `apiVersion`, `kind` and `metadata` (a List keeps its items, each so trimmed).
-pub(super) fn stub<'a>(value: &Json<'a>) -> Json<'a> {
-    let object = |o: &Map<'a>| -> Map<'a> {
-        o.iter()
-            .filter(|(k, _)| matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
-    let Some(m) = value.as_object() else {
-        return value.clone();
-    };
-    let mut out = object(m);
-    if m.get("kind").and_then(Json::as_str) == Some("List") {
-        if let Some(Json::Array(items)) = m.get("items") {
-            out.insert(
-                "items",
-                Json::Array(
-                    items
-                        .iter()
-                        .map(|i| {
-                            i.as_object()
-                                .map_or_else(|| i.clone(), |o| Json::Object(object(o)))
-                        })
-                        .collect(),
-                ),
-            );
-        }
-    }
-    Json::Object(out)
+/// A warning for each duplicate key of `doc`.
+fn duplicate_keys<'d>(doc: &'d Doc<'_>) -> impl Iterator<Item = String> + 'd {
+    doc.parsed.duplicates.iter().map(move |d| {
+        format!(
+            "{}: duplicate key `{}` (lines {} and {}); Kubernetes keeps the last one",
+            doc.at(d.line),
+            d.path,
+            doc.line + d.first_line - 1,
+            doc.line + d.line - 1
+        )
+    })
 }
 
 /// Objects Kubernetes could not decode are refused here, before anything is written.

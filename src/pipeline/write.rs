@@ -2,12 +2,15 @@
 
 use std::borrow::Cow;
 
-use super::Written;
 use crate::error::Failure;
 use crate::rules::NewDoc;
 use crate::stream::Doc;
 use crate::workload::Release;
 use crate::yaml::{self, Edit, Json, Seg};
+
+/// A document as written: in pieces (what it kept of its text borrowed), and the note when it
+/// had to be re-serialised.
+type Written<'a> = (Vec<Cow<'a, str>>, Option<String>);
 
 /// One input document as it is written with `edits` (meaning `value` after them), and the note
 /// when it had to be re-serialised.

@@ -30,7 +30,7 @@ rule! {
     /// budget off while the workload runs one copy. Source: the Kubernetes docs, "Specifying a
     /// Disruption Budget for your Application" ("if you set minAvailable to 100% ... this can
     /// block node drains").
-    pub struct ChartBudget("HA207", "chart-budget");
+    pub struct ChartBudget("HA207", "chart-budget", "check only: a chart PodDisruptionBudget that allows 0 disruptions over the pods that will really run, in every tier");
 }
 
 impl Rule for ChartBudget {
@@ -56,7 +56,7 @@ impl Rule for ChartBudget {
         }
         let ns = cx.namespace_of(w);
         let mut found = Vec::new();
-        for pdb in cx.of_kind(&["PodDisruptionBudget"]) {
+        for (_, _, pdb) in cx.budgets() {
             let selects = |labels| {
                 pdb.at("/spec/selector")
                     .is_some_and(|s| selector::matches(s, labels))
@@ -70,7 +70,7 @@ impl Rule for ChartBudget {
             let shared = cx.workloads.iter().any(|(o, _)| {
                 (o.doc, &o.base) != (w.doc, &w.base)
                     && cx.namespace_of(o) == ns
-                    && o.hook.is_none()
+                    && cx.in_scope_workload(o)
                     && selects(&o.pod_labels)
             });
             let budget = budget_of(pdb);

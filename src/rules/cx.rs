@@ -1,10 +1,5 @@
 //! What a rule sees: the policy, the release, the stream's documents as the rules before it left
-//! them, and the objects they added.
-//!
-//! The documents as read are shared by every context ([`Base`]), read-only. A context keeps its
-//! own copies of what it holds whole or changes: the pipeline gives a group of workloads their
-//! documents whole and runs their rules on a context of its own, possibly on another thread, then
-//! runs the stream's rules on one more context that has every group's changes.
+//! them (every one of them, whole), the workloads with their decisions and the objects added.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,7 +7,7 @@ use std::collections::HashMap;
 use super::{landing_namespace, targets, Fix, NewDoc};
 use crate::classify::Decision;
 use crate::error::Failure;
-use crate::policy::{Policy, Tier};
+use crate::policy::Policy;
 use crate::templates::Templates;
 use crate::workload::{objects, Release, Workload};
 use crate::yaml::{Json, Lookup as _, Map, Path};
@@ -20,21 +15,56 @@ use crate::yaml::{Json, Lookup as _, Map, Path};
 /// An object of the input stream: `(document, item within it)`.
 type ObjRef = (usize, usize);
 
-/// The stream's documents as read, and indexes over them, shared by every [`Cx`]. Workload
-/// documents hold only their metadata here; the context working on a workload holds its
-/// document whole. No rule changes an object's kind or a Service's selector, so the indexes stay
-/// right whatever the contexts change.
-pub struct Base<'a> {
-    values: Vec<Json<'a>>,
+/// An object of the stream as a view gives it: its document (none for an object added by a
+/// rule), its path in the document (empty, or a List item's) and its meaning.
+pub type Located<'v, 'a> = (Option<usize>, Path, &'v Json<'a>);
+
+/// Is `o` one no rule may touch: a Helm hook (helm test pods included: `helm.sh/hook: test`),
+/// or an object the policy's `exclude` list names? Rules see such objects only through
+/// [`Cx::value`] and [`Cx::exists`]; the views leave them out.
+pub fn out_of_scope(policy: &Policy, o: &Json<'_>) -> bool {
+    let hook = o
+        .at("/metadata/annotations")
+        .and_then(|a| a.get(crate::workload::HOOK_ANNOTATION))
+        .is_some();
+    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+    hook || (!name.is_empty() && policy.excluded(name, name))
+}
+
+/// What the rules see, and what they changed.
+pub struct Cx<'c, 'a> {
+    pub policy: &'c Policy,
+    pub release: &'c Release,
+    /// The templates generated objects are rendered from.
+    pub templates: &'c Templates,
+    /// Every input document's meaning, as the rules so far left it.
+    docs: Vec<Json<'a>>,
     /// Kind → its objects, in stream order: rules ask "is there a PDB/HPA/… for this workload"
-    /// once per workload, and scanning the whole stream each time was quadratic.
+    /// once per workload, and scanning the whole stream each time was quadratic. No rule
+    /// changes an object's kind or a Service's selector, so the indexes stay right.
     kinds: HashMap<String, Vec<ObjRef>>,
     /// v1 Services by the rarest `key: value` of their selector (see [`Cx::services_selecting`]).
     services: HashMap<(String, String), Vec<ObjRef>>,
+    /// The stream's workloads, classified.
+    pub workloads: Vec<(Workload, Decision)>,
+    /// Objects added so far, in order.
+    pub added: Vec<NewDoc>,
+    /// Kind → the positions of its objects in `added`.
+    added_kinds: HashMap<String, Vec<usize>>,
+    /// A template that failed to render stops the run; the pipeline checks after every rule.
+    pub failure: RefCell<Option<Failure>>,
 }
 
-impl<'a> Base<'a> {
-    pub fn new(values: Vec<Json<'a>>) -> Self {
+impl<'c, 'a> Cx<'c, 'a> {
+    /// A context over the documents `docs` (their meanings, in stream order) and their
+    /// classified `workloads`.
+    pub fn new(
+        policy: &'c Policy,
+        release: &'c Release,
+        templates: &'c Templates,
+        docs: Vec<Json<'a>>,
+        workloads: Vec<(Workload, Decision)>,
+    ) -> Self {
         let mut kinds: HashMap<String, Vec<ObjRef>> = HashMap::new();
         // Each Service is filed under the rarest `key: value` of its selector, so a label every
         // pod carries (`app.kubernetes.io/instance`) does not make every Service a candidate for
@@ -42,7 +72,7 @@ impl<'a> Base<'a> {
         // Service is left out.
         let mut selectors = Vec::new();
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-        for (doc, value) in values.iter().enumerate() {
+        for (doc, value) in docs.iter().enumerate() {
             for (item, (_, o)) in objects(value).enumerate() {
                 let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
                 kinds.entry(kind.to_string()).or_default().push((doc, item));
@@ -80,115 +110,41 @@ impl<'a> Base<'a> {
                 .or_default()
                 .push(r);
         }
-        Base {
-            values,
-            kinds,
-            services,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    pub fn value(&self, doc: usize) -> &Json<'a> {
-        &self.values[doc]
-    }
-
-    pub fn into_values(self) -> Vec<Json<'a>> {
-        self.values
-    }
-}
-
-/// Documents by index, with their meaning.
-pub type Local<'a> = Vec<(usize, Json<'a>)>;
-
-/// What the rules see, and what they changed.
-pub struct Cx<'c, 'a> {
-    pub policy: &'c Policy,
-    pub release: &'c Release,
-    /// The templates generated objects are rendered from.
-    pub templates: &'c Templates,
-    base: &'c Base<'a>,
-    /// Documents this context holds whole or changed, sorted: a group's workload documents,
-    /// and copies of the documents its rules edited.
-    local: Local<'a>,
-    /// The workloads this context works on (a group's, or all of them), classified.
-    pub workloads: Vec<(Workload, Decision)>,
-    /// Objects added before this context was made (the stream's rules see what the workloads'
-    /// rules added).
-    earlier: &'c [NewDoc],
-    /// Objects added in this context.
-    pub added: Vec<NewDoc>,
-    /// A template that failed to render stops the run; the pipeline checks after every rule.
-    pub failure: RefCell<Option<Failure>>,
-}
-
-impl<'c, 'a> Cx<'c, 'a> {
-    /// A context over `base` that holds `local` (documents whole or changed) and works on
-    /// `workloads`, after `earlier` objects were added.
-    pub fn new(
-        policy: &'c Policy,
-        release: &'c Release,
-        templates: &'c Templates,
-        base: &'c Base<'a>,
-        mut local: Local<'a>,
-        workloads: Vec<(Workload, Decision)>,
-        earlier: &'c [NewDoc],
-    ) -> Self {
-        local.sort_by_key(|(doc, _)| *doc);
         Cx {
             policy,
             release,
             templates,
-            base,
-            local,
+            docs,
+            kinds,
+            services,
             workloads,
-            earlier,
             added: Vec::new(),
+            added_kinds: HashMap::new(),
             failure: RefCell::default(),
         }
     }
 
-    /// The documents this context holds whole or changed, and the workloads (the objects it
-    /// added are in the findings that added them).
-    pub fn into_parts(self) -> (Local<'a>, Vec<(Workload, Decision)>) {
-        (self.local, self.workloads)
+    /// The documents' meanings and the workloads (the objects added are in the findings that
+    /// added them).
+    pub fn into_parts(self) -> (Vec<Json<'a>>, Vec<(Workload, Decision)>) {
+        (self.docs, self.workloads)
     }
 }
 
 impl<'a> Cx<'_, 'a> {
     /// Document `doc` as it is now.
     pub fn value(&self, doc: usize) -> &Json<'a> {
-        match self.local.binary_search_by_key(&doc, |(d, _)| *d) {
-            Ok(i) => &self.local[i].1,
-            Err(_) => self.base.value(doc),
-        }
+        &self.docs[doc]
     }
 
     /// Every input document as it is now, in stream order.
     pub fn documents(&self) -> impl Iterator<Item = (usize, &Json<'a>)> {
-        (0..self.base.len()).map(|doc| (doc, self.value(doc)))
+        self.docs.iter().enumerate()
     }
 
     /// The workload's object as it is now.
     pub fn obj(&self, w: &Workload) -> &Json<'a> {
         w.object(self.value(w.doc))
-    }
-
-    /// This context's workloads of the given tiers.
-    pub fn tiered<'s>(
-        &'s self,
-        tiers: &'s [Tier],
-    ) -> impl Iterator<Item = (&'s Workload, &'s Decision)> + 's {
-        self.workloads
-            .iter()
-            .filter(move |(_, d)| tiers.contains(&d.tier))
-            .map(|(w, d)| (w, d))
     }
 
     /// The replica floor for this workload: its `helm-ha.io/replicas` annotation, else the
@@ -207,39 +163,30 @@ impl<'a> Cx<'_, 'a> {
         )
     }
 
-    /// Objects added so far, in order.
-    fn added_so_far(&self) -> impl Iterator<Item = &NewDoc> {
-        self.earlier.iter().chain(&self.added)
-    }
-
     /// Every object currently in the stream (input documents, List items, added documents).
     pub fn objects(&self) -> impl Iterator<Item = &Json<'a>> {
         self.documents()
             .flat_map(|(_, v)| objects(v).map(|(_, o)| o))
-            .chain(self.added_so_far().map(|d| &*d.value))
+            .chain(self.added.iter().map(|d| &*d.value))
     }
 
     /// Is the workload's replica count owned by an autoscaler: an HPA or KEDA ScaledObject in the
     /// stream targets it, or the policy asks for an HPA?
     pub fn autoscaled(&self, w: &Workload, d: &Decision) -> bool {
-        self.autoscaled_by(&self.autoscaler_targets(), w, d)
-    }
-
-    /// Every HPA and ScaledObject in the stream, collected once, so a rule asking about each
-    /// workload does not scan the whole stream for each (that was quadratic).
-    pub fn autoscaler_targets(&self) -> Vec<&Json<'a>> {
-        self.of_kind(&["HorizontalPodAutoscaler", "ScaledObject"])
-    }
-
-    /// [`Cx::autoscaled`] with the autoscalers already collected by [`Cx::autoscaler_targets`].
-    pub fn autoscaled_by(&self, autoscalers: &[&Json<'_>], w: &Workload, d: &Decision) -> bool {
         let wanted = d
             .policy_key
             .as_deref()
             .and_then(|k| self.policy.services.get(k))
             .is_some_and(|s| s.hpa.is_some());
+        wanted || self.autoscaler_of(w).is_some()
+    }
+
+    /// The first autoscaler in the stream (see [`Cx::autoscalers`]) that scales `w`.
+    pub fn autoscaler_of(&self, w: &Workload) -> Option<Located<'_, 'a>> {
         let ns = self.release.namespace.as_deref();
-        wanted || autoscalers.iter().any(|o| targets(o, w, ns))
+        self.autoscalers()
+            .into_iter()
+            .find(|(_, _, o)| targets(o, w, ns))
     }
 
     /// The namespace the workload's objects live in: its own, else the release's.
@@ -259,7 +206,7 @@ impl<'a> Cx<'_, 'a> {
     /// Does the stream (input and added so far) hold an object of this kind and name? `namespace`
     /// None means cluster-scoped; an absent namespace is the release's.
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
-        self.of_kind(&[kind]).into_iter().any(|o| {
+        self.located(&[kind]).into_iter().any(|(_, _, o)| {
             let ns = self.object_namespace(o);
             o.at("/metadata/name").and_then(Json::as_str) == Some(name)
                 && (namespace.is_none() || ns == namespace)
@@ -291,7 +238,6 @@ impl<'a> Cx<'_, 'a> {
                     kind,
                     name,
                     value: value.into(),
-                    written: None,
                 })
             }
             Err(f) => {
@@ -301,12 +247,52 @@ impl<'a> Cx<'_, 'a> {
         }
     }
 
+    /// May rules look at this workload? Not when it is a Helm hook or the policy excludes it:
+    /// the pipeline runs no rule's workload part for it.
+    pub fn in_scope_workload(&self, w: &Workload) -> bool {
+        w.hook.is_none() && !self.policy.excluded(&w.service, &w.name)
+    }
+
+    /// The stream's Services a rule may touch (see [`out_of_scope`]), in stream order.
+    pub fn services(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["Service"])
+    }
+
+    /// The stream's PodDisruptionBudgets a rule may touch, in stream order.
+    pub fn budgets(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["PodDisruptionBudget"])
+    }
+
+    /// The stream's autoscalers (HorizontalPodAutoscalers, KEDA ScaledObjects) a rule may
+    /// touch, in stream order.
+    pub fn autoscalers(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["HorizontalPodAutoscaler", "ScaledObject"])
+    }
+
+    /// The stream's PersistentVolumeClaims a rule may touch, in stream order.
+    pub fn claims(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["PersistentVolumeClaim"])
+    }
+
+    /// The stream's Namespaces a rule may touch, in stream order.
+    pub fn namespaces(&self) -> Vec<Located<'_, 'a>> {
+        self.in_scope(&["Namespace"])
+    }
+
+    /// The objects of `kinds` a rule may touch, in stream order.
+    pub fn in_scope(&self, kinds: &[&str]) -> Vec<Located<'_, 'a>> {
+        let mut found = self.located(kinds);
+        found.retain(|(_, _, o)| !out_of_scope(self.policy, o));
+        found
+    }
+
     /// Every object of `kinds` in the stream, in stream order (input documents, List items,
-    /// added documents), with its document and its path in it (added ones: none).
-    pub fn located(&self, kinds: &[&str]) -> Vec<(Option<usize>, Path, &Json<'a>)> {
+    /// added documents), with its document and its path in it (added ones: none); also those
+    /// out of scope.
+    fn located(&self, kinds: &[&str]) -> Vec<Located<'_, 'a>> {
         let mut refs: Vec<ObjRef> = kinds
             .iter()
-            .filter_map(|k| self.base.kinds.get(*k))
+            .filter_map(|k| self.kinds.get(*k))
             .flatten()
             .copied()
             .collect();
@@ -316,23 +302,17 @@ impl<'a> Cx<'_, 'a> {
                 .nth(item)
                 .map(|(path, o)| (Some(doc), path, o))
         });
-        let added = self
-            .added_so_far()
-            .filter(|n| {
-                kinds.contains(
-                    &n.value
-                        .get("kind")
-                        .and_then(Json::as_str)
-                        .unwrap_or_default(),
-                )
-            })
-            .map(|n| (None, Path::new(), &*n.value));
+        let mut added: Vec<usize> = kinds
+            .iter()
+            .filter_map(|k| self.added_kinds.get(*k))
+            .flatten()
+            .copied()
+            .collect();
+        added.sort_unstable();
+        let added = added
+            .into_iter()
+            .map(|i| (None, Path::new(), &*self.added[i].value));
         input.chain(added).collect()
-    }
-
-    /// Every object of `kinds` in the stream, in stream order (see [`Cx::located`]).
-    pub fn of_kind(&self, kinds: &[&str]) -> Vec<&Json<'a>> {
-        self.located(kinds).into_iter().map(|(_, _, o)| o).collect()
     }
 
     /// v1 Services with a non-empty selector whose rarest `key: value` is among `labels`, in
@@ -341,11 +321,7 @@ impl<'a> Cx<'_, 'a> {
     pub fn services_selecting(&self, labels: &Map<'_>) -> Vec<&Json<'a>> {
         let mut refs: Vec<ObjRef> = labels
             .iter()
-            .filter_map(|(k, v)| {
-                self.base
-                    .services
-                    .get(&(k.to_string(), v.as_str()?.to_string()))
-            })
+            .filter_map(|(k, v)| self.services.get(&(k.to_string(), v.as_str()?.to_string())))
             .flatten()
             .copied()
             .collect();
@@ -353,23 +329,18 @@ impl<'a> Cx<'_, 'a> {
         refs.dedup();
         refs.into_iter()
             .filter_map(|(doc, item)| objects(self.value(doc)).nth(item).map(|(_, o)| o))
+            .filter(|o| !out_of_scope(self.policy, o))
             .collect()
     }
 
     pub fn apply(&mut self, fix: &Fix) -> Result<(), crate::yaml::YamlError> {
         match fix {
-            Fix::Edit { doc, edits } => {
-                let i = match self.local.binary_search_by_key(doc, |(d, _)| *d) {
-                    Ok(i) => i,
-                    // Copied on its first edit; later edits change the copy.
-                    Err(i) => {
-                        self.local.insert(i, (*doc, self.base.value(*doc).clone()));
-                        i
-                    }
-                };
-                crate::yaml::apply_in_place(&mut self.local[i].1, edits)
-            }
+            Fix::Edit { doc, edits } => crate::yaml::apply_in_place(&mut self.docs[*doc], edits),
             Fix::Add(new) => {
+                self.added_kinds
+                    .entry(new.kind.clone())
+                    .or_default()
+                    .push(self.added.len());
                 self.added.push(new.clone());
                 Ok(())
             }

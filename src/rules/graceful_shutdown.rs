@@ -38,7 +38,7 @@ rule! {
     /// `terminationGracePeriodSeconds` longer than that sleep plus the application's drain time
     /// (e.g. 60). Source: seed 003, "Graceful Shutdown" and the HA checklist ("Graceful shutdown
     /// configured").
-    pub struct GracefulShutdown("HA202", "graceful-shutdown");
+    pub struct GracefulShutdown("HA202", "graceful-shutdown", "check only: `terminationGracePeriodSeconds: 0` or a preStop sleep that uses up the grace period (warning); no preStop and no grace period behind a Service (note)");
 }
 
 /// The pod's default when `terminationGracePeriodSeconds` is absent.

@@ -53,7 +53,7 @@ rule! {
     /// ## Fix
     /// The HPA above; `spec.replicas` removed. Source: seed 000, "HorizontalPodAutoscalers";
     /// peers.md rules 7, 8, 18.
-    pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler");
+    pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler", "an `autoscaling/v2` HPA for services the policy names (`minReplicas` ≥ floor, `spec.replicas` removed), never a second autoscaler; raises a chart HPA's minimum to the floor; refuses `Utilization` without requests");
 }
 
 impl Rule for HorizontalPodAutoscaler {
@@ -104,9 +104,12 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
     let Some(floor) = cx.floor(w, d) else { return };
     let ns = cx.release.namespace.as_deref();
     // The chart's own: objects added so far are helm-ha's.
-    for (doc, base, o) in cx.located(&["HorizontalPodAutoscaler"]) {
+    for (doc, base, o) in cx.autoscalers() {
         let Some(doc) = doc else { continue };
-        if !targets(o, w, ns) || generated(o) {
+        if o.get("kind").and_then(Json::as_str) != Some("HorizontalPodAutoscaler")
+            || !targets(o, w, ns)
+            || generated(o)
+        {
             continue;
         }
         let min = o
@@ -147,12 +150,7 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
 
 impl HorizontalPodAutoscaler {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
-        let ns = cx.release.namespace.as_deref();
-        if let Some(other) = cx
-            .autoscaler_targets()
-            .into_iter()
-            .find(|o| targets(o, w, ns))
-        {
+        if let Some((_, _, other)) = cx.autoscaler_of(w) {
             if generated(other) {
                 return Vec::new();
             }
@@ -322,7 +320,13 @@ spec:
             )),
         )
         .unwrap();
-        let a = crate::pipeline::analyze(stream.as_bytes(), &policy, None, None).unwrap();
+        let a = crate::pipeline::analyze(
+            stream.as_bytes(),
+            &policy,
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap();
         let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
         assert_eq!(refusals.len(), 1);
         assert!(

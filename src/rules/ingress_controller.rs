@@ -1,6 +1,6 @@
 use super::pod_spread::{Pod, HOSTNAME, ZONE};
 use super::readiness_probe::containers;
-use super::{rule, targets, Cx, Finding, Rule, Severity};
+use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::workload::{Kind, Workload};
 use crate::yaml::Json;
@@ -38,7 +38,7 @@ rule! {
     /// `affinity`/`topologySpreadConstraints`. Source: seed 000, "Cluster prerequisites" (4) and
     /// "Ingress and load balancer"; go-live checklist ("Ingress controller runs with
     /// replicas >= 2 spread across AZs").
-    pub struct IngressController("HA204", "ingress-controller");
+    pub struct IngressController("HA204", "ingress-controller", "check only: a Traefik / ingress-nginx controller left with < 2 copies or not spread over nodes and zones");
 }
 
 impl Rule for IngressController {
@@ -57,12 +57,7 @@ impl Rule for IngressController {
         else {
             return Vec::new();
         };
-        let ns = cx.release.namespace.as_deref();
-        let (copies, owner) = match cx
-            .autoscaler_targets()
-            .into_iter()
-            .find(|o| targets(o, w, ns))
-        {
+        let (copies, owner) = match cx.autoscaler_of(w).map(|(_, _, o)| o) {
             Some(hpa) => (
                 hpa.at("/spec/minReplicas")
                     .and_then(Json::as_u64)

@@ -41,7 +41,7 @@ rule! {
     ///
     /// ## Fix
     /// The EC2NodeClass and NodePools above. Source: seed 000, "Karpenter on AWS".
-    pub struct Karpenter("HA112", "karpenter");
+    pub struct Karpenter("HA112", "karpenter", "the guide's EC2NodeClass and one NodePool per policy pool");
 }
 
 impl Rule for Karpenter {

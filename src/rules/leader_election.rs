@@ -44,7 +44,8 @@ rule! {
     /// `leaderElection.enabled`), or declare the service `tier: singleton` in the policy so
     /// helm-ha keeps it at one copy. Source: seed 003, "Controller HA" and the HA checklist
     /// ("Multiple controller replicas with leader election"); seed 001.
-    pub struct LeaderElection("HA203", "leader-election");
+    pub struct LeaderElection("HA203", "leader-election",
+        "check only: several copies with leader election explicitly off (warning); a controller-looking workload with no election setting at all (note)");
 }
 
 impl Rule for LeaderElection {

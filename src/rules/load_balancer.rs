@@ -1,6 +1,5 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
-use crate::workload::objects;
 use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
 
@@ -51,7 +50,7 @@ rule! {
     /// ## Fix
     /// The annotations above. Source: seed 000, "Ingress and load balancer"; AWS Load Balancer
     /// Controller service annotations (v2.10+); Kubernetes cloud-provider-aws service controller.
-    pub struct LoadBalancer("HA111", "load-balancer");
+    pub struct LoadBalancer("HA111", "load-balancer", "AWS cross-zone load balancing and the policy's idle timeout, in the annotations the Service's controller reads");
 }
 
 #[derive(PartialEq)]
@@ -74,49 +73,47 @@ impl Rule for LoadBalancer {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, value) in cx.documents() {
-            for (base, svc) in objects(value) {
-                if svc.get("kind").and_then(Json::as_str) != Some("Service")
-                    || svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer")
-                {
-                    continue;
+        for (doc, base, svc) in cx.services() {
+            let Some(doc) = doc else { continue };
+            if svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                continue;
+            }
+            let annotations = svc
+                .at("/metadata/annotations")
+                .and_then(Json::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
+            let controller = match (
+                svc.at("/spec/loadBalancerClass").and_then(Json::as_str),
+                ann(&format!("{PREFIX}aws-load-balancer-type")),
+            ) {
+                (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => {
+                    Controller::Lbc
                 }
-                let annotations = svc
-                    .at("/metadata/annotations")
-                    .and_then(Json::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
-                let controller = match (
-                    svc.at("/spec/loadBalancerClass").and_then(Json::as_str),
-                    ann(&format!("{PREFIX}aws-load-balancer-type")),
-                ) {
-                    (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => {
-                        Controller::Lbc
-                    }
-                    (Some(_), _) => continue,
-                    (None, Some("nlb")) => Controller::InTreeNlb,
-                    (None, _) => Controller::Clb,
-                };
-                let name = svc
-                    .at("/metadata/name")
-                    .and_then(Json::as_str)
-                    .unwrap_or("?");
-                let object = format!("Service/{name}");
-                let set = |k: &str, v: String| {
-                    let mut p = base.clone();
-                    p.extend([
-                        Seg::Key("metadata".into()),
-                        Seg::Key("annotations".into()),
-                        Seg::Key(k.into()),
-                    ]);
-                    Edit::Set(p, Json::from(v))
-                };
-                let mut edits = Vec::new();
-                let mut what = Vec::new();
-                if controller == Controller::Lbc {
-                    let current = ann(LB_ATTRIBUTES).unwrap_or("");
-                    match attribute(current, CROSS_ZONE_ATTRIBUTE) {
+                (Some(_), _) => continue,
+                (None, Some("nlb")) => Controller::InTreeNlb,
+                (None, _) => Controller::Clb,
+            };
+            let name = svc
+                .at("/metadata/name")
+                .and_then(Json::as_str)
+                .unwrap_or("?");
+            let object = format!("Service/{name}");
+            let set = |k: &str, v: String| {
+                let mut p = base.clone();
+                p.extend([
+                    Seg::Key("metadata".into()),
+                    Seg::Key("annotations".into()),
+                    Seg::Key(k.into()),
+                ]);
+                Edit::Set(p, Json::from(v))
+            };
+            let mut edits = Vec::new();
+            let mut what = Vec::new();
+            if controller == Controller::Lbc {
+                let current = ann(LB_ATTRIBUTES).unwrap_or("");
+                match attribute(current, CROSS_ZONE_ATTRIBUTE) {
                         None => {
                             edits.push(set(LB_ATTRIBUTES, with_attribute(current, CROSS_ZONE_ATTRIBUTE, "true")));
                             what.push(format!("{CROSS_ZONE_ATTRIBUTE}=true"));
@@ -124,8 +121,8 @@ impl Rule for LoadBalancer {
                         Some("true") => {}
                         Some(v) => out.push(Finding::about(&Self::META, Severity::Warning, Some(doc), object.clone(), format!("the chart sets {CROSS_ZONE_ATTRIBUTE}={v}: each zone's traffic stays in that zone; left alone"))),
                     }
-                } else {
-                    match ann(CROSS_ZONE) {
+            } else {
+                match ann(CROSS_ZONE) {
                         None => {
                             edits.push(set(CROSS_ZONE, "true".into()));
                             what.push("cross-zone load balancing".to_string());
@@ -133,21 +130,21 @@ impl Rule for LoadBalancer {
                         Some("true") => {}
                         Some(v) => out.push(Finding::about(&Self::META, Severity::Warning, Some(doc), object.clone(), format!("the chart sets cross-zone load balancing to `{v}`: each zone's traffic stays in that zone; left alone"))),
                     }
-                }
-                let ns = cx.object_namespace(svc);
-                let timeout = cx.workloads.iter().find_map(|(w, d)| {
-                    let t = d
-                        .policy_key
-                        .as_deref()
-                        .and_then(|k| cx.policy.services.get(k))?
-                        .load_balancer
-                        .as_ref()?
-                        .idle_timeout_seconds?;
-                    let same_ns = cx.namespace_of(w).as_deref() == ns;
-                    (same_ns && selects(svc, &w.pod_labels)).then_some((t, w.service.clone()))
-                });
-                if let Some((seconds, service)) = timeout {
-                    match controller {
+            }
+            let ns = cx.object_namespace(svc);
+            let timeout = cx.workloads.iter().find_map(|(w, d)| {
+                let t = d
+                    .policy_key
+                    .as_deref()
+                    .and_then(|k| cx.policy.services.get(k))?
+                    .load_balancer
+                    .as_ref()?
+                    .idle_timeout_seconds?;
+                let same_ns = cx.namespace_of(w).as_deref() == ns;
+                (same_ns && selects(svc, &w.pod_labels)).then_some((t, w.service.clone()))
+            });
+            if let Some((seconds, service)) = timeout {
+                match controller {
                         Controller::Lbc => {
                             let ports = svc.at("/spec/ports").and_then(Json::as_array).into_iter().flatten();
                             for port in ports.filter(|p| p.get("protocol").and_then(Json::as_str).unwrap_or("TCP") == "TCP") {
@@ -174,18 +171,17 @@ impl Rule for LoadBalancer {
                             format!("the policy asks for a {seconds} s idle timeout for `{service}`, but the in-tree NLB cannot set one (350 s); use the AWS Load Balancer Controller (aws-load-balancer-type: external)"),
                         )),
                     }
-                }
-                if !edits.is_empty() {
-                    let mut f = Finding::about(
-                        &Self::META,
-                        Severity::Warning,
-                        Some(doc),
-                        object,
-                        format!("AWS load balancer: adds {}", what.join(", ")),
-                    );
-                    f.fix = Some(super::Fix::Edit { doc, edits });
-                    out.push(f);
-                }
+            }
+            if !edits.is_empty() {
+                let mut f = Finding::about(
+                    &Self::META,
+                    Severity::Warning,
+                    Some(doc),
+                    object,
+                    format!("AWS load balancer: adds {}", what.join(", ")),
+                );
+                f.fix = Some(super::Fix::Edit { doc, edits });
+                out.push(f);
             }
         }
         out

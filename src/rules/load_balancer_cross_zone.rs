@@ -1,6 +1,5 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
-use crate::workload::{objects, HOOK_ANNOTATION};
 use crate::yaml::Json;
 use crate::yaml::Lookup as _;
 
@@ -46,7 +45,7 @@ rule! {
     /// load_balancing.cross_zone.enabled=true` (AWS Load Balancer Controller) in the chart.
     /// Source: seed 000, "Cluster prerequisites" (3) and "Ingress and load balancer"; go-live
     /// checklist ("LB has cross-zone load balancing enabled").
-    pub struct LoadBalancerCrossZone("HA205", "load-balancer-cross-zone");
+    pub struct LoadBalancerCrossZone("HA205", "load-balancer-cross-zone", "check only: a LoadBalancer Service with cross-zone turned off (warning), or with `cloud: none` nothing turning it on (note); silent under `cloud: aws`, where HA111 fixes it");
 }
 
 impl Rule for LoadBalancerCrossZone {
@@ -59,19 +58,12 @@ impl Rule for LoadBalancerCrossZone {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, value) in cx.documents() {
-            for (_, o) in objects(value) {
-                if o.get("kind").and_then(Json::as_str) != Some("Service")
-                    || o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer")
-                {
-                    continue;
-                }
-                let annotations = o.at("/metadata/annotations").and_then(Json::as_object);
-                if annotations.is_some_and(|a| a.contains_key(HOOK_ANNOTATION)) {
-                    continue;
-                }
-                let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
-                let (severity, message) = match cross_zone(o) {
+        for (doc, _, o) in cx.services() {
+            if o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+                continue;
+            }
+            let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+            let (severity, message) = match cross_zone(o) {
                     Some(true) => continue,
                     Some(false) => (Severity::Warning, "turns cross-zone load balancing off: each zone's load balancer node only reaches the pods in its zone".to_string()),
                     None if cx.policy.cloud == Cloud::None => (
@@ -80,16 +72,15 @@ impl Rule for LoadBalancerCrossZone {
                     ),
                     None => continue,
                 };
-                out.push(Finding {
-                    rule: &Self::META,
-                    severity,
-                    doc: Some(doc),
-                    object: format!("Service/{name}"),
-                    service: None,
-                    message: format!("Service `{name}` {message}"),
-                    fix: None,
-                });
-            }
+            out.push(Finding {
+                rule: &Self::META,
+                severity,
+                doc,
+                object: format!("Service/{name}"),
+                service: None,
+                message: format!("Service `{name}` {message}"),
+                fix: None,
+            });
         }
         out
     }

@@ -12,7 +12,7 @@ use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 mod cx;
-pub use cx::{Base, Cx};
+pub use cx::Cx;
 
 mod chart_budget;
 mod do_not_disrupt;
@@ -45,12 +45,16 @@ mod unverified;
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
 /// source carries.
 macro_rules! rule {
-    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident($code:literal, $slug:literal);) => {
+    ($(#[doc = $doc:literal])* $vis:vis struct $name:ident($code:literal, $slug:literal, $does:literal);) => {
         $(#[doc = $doc])*
         $vis struct $name;
         impl $name {
-            pub const META: $crate::rules::Meta =
-                $crate::rules::Meta { code: $code, name: $slug, doc: concat!($($doc, "\n"),*) };
+            pub const META: $crate::rules::Meta = $crate::rules::Meta {
+                code: $code,
+                name: $slug,
+                does: $does,
+                doc: concat!($($doc, "\n"),*),
+            };
         }
     };
 }
@@ -63,12 +67,14 @@ pub struct Meta {
     pub code: &'static str,
     /// Stable name, e.g. `replica-floor`.
     pub name: &'static str,
+    /// What it does, in one line of the rules table (docs/rules.md).
+    pub does: &'static str,
     /// The rule's doc comment: what, why, example, fix.
     pub doc: &'static str,
 }
 
 impl Meta {
-    /// The first sentence of the doc comment.
+    /// The first sentence of the doc comment (it starts with the code and name).
     pub fn summary(&self) -> &'static str {
         self.doc
             .lines()
@@ -76,24 +82,30 @@ impl Meta {
             .find(|l| !l.is_empty() && !l.starts_with('#'))
             .unwrap_or("")
     }
+
+    /// [`Meta::summary`] without the code and name it starts with (for lists that show them).
+    pub fn gist(&self) -> &'static str {
+        let first = self.summary();
+        first
+            .strip_prefix(self.code)
+            .and_then(|l| l.trim_start().strip_prefix(self.name))
+            .and_then(|l| l.strip_prefix(':'))
+            .map_or(first, str::trim_start)
+    }
 }
 
 /// A rule looks at each workload, at the stream as a whole, or both.
-pub trait Rule: Sync {
+pub trait Rule {
     fn meta(&self) -> &'static Meta;
 
-    /// What the rule finds about one workload, whose document the context holds whole and as the
-    /// rules before this one left it. It may look at the stream's other objects (Services,
-    /// autoscalers, budgets) but not at other workloads' documents: the pipeline runs the
-    /// workloads of a stream in groups, possibly on several threads (`pipeline`).
+    /// What the rule finds about one workload, with the stream as the rules before this one
+    /// left it (every document whole).
     fn workload(&self, _cx: &Cx, _w: &Workload, _d: &Decision) -> Vec<Finding> {
         Vec::new()
     }
 
     /// What the rule finds about the stream as a whole: objects that are no workload, objects it
-    /// adds once. It runs after every workload went through every rule, when workload documents
-    /// are down to their metadata: it sees workloads through `cx.workloads` (names, pod labels,
-    /// decisions) only.
+    /// adds once. It runs after every workload went through every rule's workload part.
     fn stream(&self, _cx: &Cx) -> Vec<Finding> {
         Vec::new()
     }
@@ -136,6 +148,33 @@ pub fn all() -> Vec<&'static dyn Rule> {
     ]
 }
 
+/// The rules table of docs/rules.md: a row per rule in code order, consecutive rules that do
+/// the same (the manual checklist items) in one row.
+pub fn table() -> String {
+    let mut rules: Vec<&'static Meta> = all().into_iter().map(|r| r.meta()).collect();
+    rules.sort_by_key(|m| m.code);
+    let mut rows: Vec<(Vec<&Meta>, &str)> = Vec::new();
+    for m in rules {
+        match rows.last_mut() {
+            Some((same, does)) if *does == m.does => same.push(m),
+            _ => rows.push((vec![m], m.does)),
+        }
+    }
+    let mut out = String::from("| code | name | does |\n|---|---|---|\n");
+    for (rules, does) in rows {
+        let first = rules[0].code;
+        let last = rules[rules.len() - 1].code;
+        let code = if first == last {
+            first.to_string()
+        } else {
+            format!("{first}–{last}")
+        };
+        let names: Vec<&str> = rules.iter().map(|m| m.name).collect();
+        out.push_str(&format!("| {code} | {} | {does} |\n", names.join(", ")));
+    }
+    out
+}
+
 pub fn by_code(code: &str) -> Option<&'static dyn Rule> {
     all()
         .into_iter()
@@ -168,12 +207,8 @@ pub struct NewDoc {
     pub kind: String,
     pub name: String,
     /// The object; the writer emits it as block YAML. Shared: the finding that adds it, the
-    /// stream's list of added objects and every later context hold it.
+    /// stream's list of added objects and the context hold it.
     pub value: std::sync::Arc<Json<'static>>,
-    /// The document as written, when it was written before the stream was (rendering a large
-    /// stream writes what a group added when the group is done, and keeps of its meaning only
-    /// what the stream's rules may ask: kind, name, namespace).
-    pub written: Option<std::sync::Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -253,46 +288,6 @@ impl Finding {
     }
 }
 
-/// Kinds no rule reads beyond `apiVersion`, `kind` and `metadata`. The reader keeps only those
-/// fields of their documents once it checked them (a Secret's `data` must decode): they are most
-/// of a chart's bytes (configuration, certificates, CRDs) and were most of its memory. A rule
-/// that starts reading more of one of these kinds must take it off this list; `pipeline`'s tests
-/// compare every fixture's analysis with and without the trimming.
-pub const METADATA_ONLY_KINDS: &[&str] = &[
-    "ServiceAccount",
-    "CustomResourceDefinition",
-    "NetworkPolicy",
-    "Ingress",
-    "IngressClass",
-    "PriorityClass",
-    "Namespace",
-    "LimitRange",
-    "ResourceQuota",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ServiceMonitor",
-    "PodMonitor",
-    "PrometheusRule",
-    "Certificate",
-    "Issuer",
-    "ClusterIssuer",
-];
-
-/// Trim a document of a [`METADATA_ONLY_KINDS`] kind to what rules read (and say so); other
-/// documents are left as they are.
-pub fn metadata_only(value: &mut Json<'_>) -> bool {
-    let Some(kind) = value.get("kind").and_then(Json::as_str) else {
-        return false;
-    };
-    if !METADATA_ONLY_KINDS.contains(&kind) {
-        return false;
-    }
-    if let Some(m) = value.as_object_mut() {
-        m.retain(|k, _| matches!(k, "apiVersion" | "kind" | "metadata"));
-    }
-    true
-}
-
 /// Label every generated object carries.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "helm-ha";
@@ -370,4 +365,52 @@ pub fn targets(o: &Json<'_>, w: &Workload, default_ns: Option<&str>) -> bool {
 /// objects are only ever compared by this.
 pub fn landing_namespace<'a>(own: Option<&'a str>, release: Option<&'a str>) -> Option<&'a str> {
     own.filter(|n| !n.is_empty()).or(release)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/rules.md: its heading and introduction, then [`table`].
+    fn rules_md() -> String {
+        let intro = "# Rules\n\n\
+            Checks and fixes are the same rules: `check` reports what `render` would change, and `check` on\n\
+            helm-ha's own output finds nothing fixable. `helm-ha explain CODE` prints a rule's full text.\n\n\
+            The table is generated from the rules' registry (`src/rules/mod.rs`, each rule's `does` line);\n\
+            `cargo test --lib rules::tests::the_rules_table_is_current` fails when it is stale, and\n\
+            `HELM_HA_BLESS=1` on that test rewrites it.\n\n";
+        format!("{intro}{}", table())
+    }
+
+    #[test]
+    fn the_rules_table_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md");
+        let want = rules_md();
+        if std::env::var_os("HELM_HA_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        pretty_assertions::assert_eq!(
+            have,
+            want,
+            "docs/rules.md is stale: rerun with HELM_HA_BLESS=1"
+        );
+    }
+
+    #[test]
+    fn every_rule_has_its_own_code_and_name_and_a_summary_that_does_not_repeat_them() {
+        let metas: Vec<&Meta> = all().iter().map(|r| r.meta()).collect();
+        let mut codes: Vec<&str> = metas.iter().map(|m| m.code).collect();
+        let mut names: Vec<&str> = metas.iter().map(|m| m.name).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!((codes.len(), names.len()), (metas.len(), metas.len()));
+        for m in metas {
+            assert!(!m.gist().is_empty(), "{}", m.code);
+            assert!(!m.gist().starts_with(m.code), "{}: {}", m.code, m.gist());
+            assert!(!m.does.is_empty(), "{}", m.code);
+        }
+    }
 }

@@ -31,7 +31,7 @@ rule! {
     ///
     /// ## Fix
     /// The selector and toleration above. Source: seed 000, "NodePools".
-    pub struct NodePoolPlacement("HA109", "node-pool");
+    pub struct NodePoolPlacement("HA109", "node-pool", "`nodeSelector` and toleration for the Karpenter pool the policy assigns");
 }
 
 impl Rule for NodePoolPlacement {

@@ -51,7 +51,7 @@ rule! {
     /// The PodDisruptionBudget above. Source: Plane Commercial Edition: High Availability guide,
     /// "PodDisruptionBudgets"; the Kubernetes docs, "Specifying a Disruption Budget for your
     /// Application".
-    pub struct PodDisruptionBudget("HA107", "pod-disruption-budget");
+    pub struct PodDisruptionBudget("HA107", "pod-disruption-budget", "a `policy/v1` PDB per replicated Tier-1 workload (its own selector, `unhealthyPodEvictionPolicy: AlwaysAllow`), never over pods a chart PDB already selects; refuses a policy budget that blocks drains at the floor");
 }
 
 impl Rule for PodDisruptionBudget {
@@ -78,7 +78,7 @@ impl PodDisruptionBudget {
         let obj = cx.obj(w);
         let selector = obj.at("/spec/selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
-        let covering = cx.of_kind(&["PodDisruptionBudget"]).into_iter().find(|o| {
+        let covering = cx.budgets().into_iter().map(|(_, _, o)| o).find(|o| {
             cx.object_namespace(o) == ns.as_deref()
                 && o.at("/spec/selector")
                     .is_some_and(|s| selector::matches(s, &w.pod_labels))
@@ -260,8 +260,16 @@ spec:
             Some(("p.yaml", "services: {beat: {tier: singleton}}\n")),
         )
         .unwrap();
-        let a =
-            crate::pipeline::analyze(STREAM.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            STREAM.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         let added: Vec<(&str, &str)> = a
             .added
             .iter()
@@ -290,19 +298,43 @@ spec:
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
         let input = format!("{STREAM}{all}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
         let input = format!("{STREAM}{elsewhere}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
         let input = format!("{STREAM}{null}");
-        let a =
-            crate::pipeline::analyze(input.as_bytes(), &policy, Some("ns".into()), None).unwrap();
+        let a = crate::pipeline::analyze(
+            input.as_bytes(),
+            &policy,
+            &Default::default(),
+            &crate::pipeline::Names {
+                namespace: Some("ns".into()),
+                release: None,
+            },
+        )
+        .unwrap();
         assert_eq!(a.added.len(), 1);
     }
 

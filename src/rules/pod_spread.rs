@@ -41,7 +41,7 @@ rule! {
     /// ## Fix
     /// The terms above, appended to what the pod template has. Source: seed 000, "Spreading pods
     /// across availability zones"; seed 003, "Multi-Zone Distribution"; kubernetes KEP-3243.
-    pub struct PodSpread("HA103", "pod-spread");
+    pub struct PodSpread("HA103", "pod-spread", "anti-affinity or topology spread per node and zone, merged with what the chart has");
 }
 
 impl Rule for PodSpread {

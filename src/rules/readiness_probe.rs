@@ -31,7 +31,7 @@ rule! {
     /// cheaper and stricter than the liveness probe. Leader-elected services: only the leader
     /// should report Ready (seed 001). Source: seed 003, "Health Probes" and the HA checklist
     /// ("Health probes configured").
-    pub struct ReadinessProbe("HA201", "readiness-probe");
+    pub struct ReadinessProbe("HA201", "readiness-probe", "check only: Tier-1 containers without a readiness probe (warning behind a Service, else a note); never injects a placeholder probe");
 }
 
 impl Rule for ReadinessProbe {

@@ -26,7 +26,7 @@ rule! {
     /// ## Fix
     /// `spec.replicas: <floor>`. Source: Plane Commercial Edition: High Availability guide, "Run
     /// at least replicas: 2 per service".
-    pub struct ReplicaFloor("HA101", "replica-floor");
+    pub struct ReplicaFloor("HA101", "replica-floor", "raises `spec.replicas` to the floor (not when an autoscaler owns the count)");
 }
 
 impl Rule for ReplicaFloor {

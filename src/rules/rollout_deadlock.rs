@@ -27,7 +27,7 @@ rule! {
     ///
     /// ## Fix
     /// `strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}`.
-    pub struct RolloutDeadlock("HA104", "rollout-deadlock");
+    pub struct RolloutDeadlock("HA104", "rollout-deadlock", "`maxSurge: 0, maxUnavailable: 1` where required per-node anti-affinity would deadlock a rollout");
 }
 
 impl Rule for RolloutDeadlock {

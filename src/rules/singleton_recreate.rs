@@ -30,7 +30,7 @@ rule! {
     /// ## Fix
     /// `strategy: {type: Recreate}`. Source: Plane Commercial Edition: High Availability guide,
     /// Tier 2 ("running two copies doubles job execution").
-    pub struct SingletonRecreate("HA105", "singleton-recreate");
+    pub struct SingletonRecreate("HA105", "singleton-recreate", "`strategy: Recreate` for declared singleton Deployments and single-replica Deployments on a ReadWriteOnce claim");
 }
 
 impl Rule for SingletonRecreate {

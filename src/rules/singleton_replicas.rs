@@ -27,7 +27,7 @@ rule! {
     /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
     /// Source: Plane Commercial Edition: High Availability guide, "Tier 2 - Singletons
     /// (replicas: 1 only)".
-    pub struct SingletonReplicas("HA102", "singleton-replicas");
+    pub struct SingletonReplicas("HA102", "singleton-replicas", "refuses a declared singleton asked to run more than one copy (an inferred one: a warning)");
 }
 
 impl Rule for SingletonReplicas {

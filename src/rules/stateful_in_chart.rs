@@ -27,7 +27,7 @@ rule! {
     /// in-chart one off. With `--strict` (or `strict: true`) helm-ha refuses the stream (exit 1).
     /// Source: Plane Commercial Edition: High Availability guide, "Tier 3 - Local stateful (not
     /// HA)".
-    pub struct StatefulInChart("HA001", "stateful-in-chart");
+    pub struct StatefulInChart("HA001", "stateful-in-chart", "warns about in-chart stateful services, with their copies and disk (error with `--strict`)");
 }
 
 impl Rule for StatefulInChart {

@@ -30,7 +30,7 @@ rule! {
     /// ## Fix
     /// Correct the annotation (the message says what it accepts) or the policy key (use a name
     /// from the list).
-    pub struct Steering("HA209", "steering");
+    pub struct Steering("HA209", "steering", "a `helm-ha.io/*` annotation helm-ha cannot use (error when wrong, warning when unknown or overridden); a policy entry that matches no workload");
 }
 
 impl Rule for Steering {

@@ -2,7 +2,7 @@ use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::json;
 use crate::policy::STORAGE_PRESETS;
-use crate::workload::{objects, Kind, Workload, HOOK_ANNOTATION};
+use crate::workload::{Kind, Workload};
 use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json, Seg};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
@@ -51,7 +51,7 @@ rule! {
     /// ## Fix
     /// The StorageClass above; `storageClassName` on claims. Source: seed 000, "Cluster
     /// prerequisites"; peers.md rule 18.
-    pub struct StorageClass("HA110", "storage-class");
+    pub struct StorageClass("HA110", "storage-class", r#"a `WaitForFirstConsumer`/`Retain` StorageClass from a preset; optionally points class-less claims at it (`""` is kept: it means static binding)"#);
 }
 
 impl Rule for StorageClass {
@@ -112,36 +112,30 @@ impl Rule for StorageClass {
         if !sc.assign_to_claims {
             return out;
         }
-        for (doc, value) in cx.documents() {
-            for (base, o) in objects(value) {
-                let kind = o.get("kind").and_then(Json::as_str);
-                let hook = o
-                    .at("/metadata/annotations")
-                    .and_then(|a| a.get(HOOK_ANNOTATION))
-                    .is_some();
-                let claims = match kind {
-                    Some("PersistentVolumeClaim") if !hook => {
-                        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-                        vec![(
-                            vec![Seg::Key("spec".into())],
-                            o.get("spec").unwrap_or(&NULL),
-                            format!("PersistentVolumeClaim/{name}"),
-                        )]
-                    }
-                    // A StatefulSet that is a workload is the workload part's.
-                    Some("StatefulSet")
-                        if Kind::parse(
-                            o.get("apiVersion").and_then(Json::as_str).unwrap_or(""),
-                            "StatefulSet",
-                        )
-                        .is_none() =>
-                    {
-                        template_claims(o)
-                    }
-                    _ => Vec::new(),
-                };
-                out.extend(claim_findings(sc, doc, &base, claims));
-            }
+        for (doc, base, o) in cx.in_scope(&["PersistentVolumeClaim", "StatefulSet"]) {
+            let Some(doc) = doc else { continue };
+            let claims = match o.get("kind").and_then(Json::as_str) {
+                Some("PersistentVolumeClaim") => {
+                    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                    vec![(
+                        vec![Seg::Key("spec".into())],
+                        o.get("spec").unwrap_or(&NULL),
+                        format!("PersistentVolumeClaim/{name}"),
+                    )]
+                }
+                // A StatefulSet that is a workload is the workload part's.
+                Some("StatefulSet")
+                    if Kind::parse(
+                        o.get("apiVersion").and_then(Json::as_str).unwrap_or(""),
+                        "StatefulSet",
+                    )
+                    .is_none() =>
+                {
+                    template_claims(o)
+                }
+                _ => Vec::new(),
+            };
+            out.extend(claim_findings(sc, doc, &base, claims));
         }
         out
     }

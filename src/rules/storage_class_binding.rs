@@ -29,7 +29,7 @@ rule! {
     /// move claims to it), and make it the default class, or set the chart's storage class
     /// value (`env.storageClass` in the Plane chart) to it. Source: seed 000, "Cluster
     /// prerequisites" (2); go-live checklist ("Default StorageClass is WaitForFirstConsumer").
-    pub struct StorageClassBinding("HA206", "storage-class-binding");
+    pub struct StorageClassBinding("HA206", "storage-class-binding", "check only: a StorageClass that is not `WaitForFirstConsumer`; the cluster's default class as a manual item");
 }
 
 impl Rule for StorageClassBinding {
@@ -40,7 +40,7 @@ impl Rule for StorageClassBinding {
     fn stream(&self, cx: &Cx) -> Vec<Finding> {
         let mut out = Vec::new();
         let classes = cx
-            .located(&["StorageClass"])
+            .in_scope(&["StorageClass"])
             .into_iter()
             .map(|(doc, _, o)| (doc, o));
         let mut default_ok = false;

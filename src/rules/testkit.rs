@@ -19,8 +19,8 @@ pub fn run(
         stream.push_str("---\n");
         stream.push_str(&raw);
     }
-    let analysis =
-        crate::pipeline::analyze_rules(stream.as_bytes(), policy, rules).expect("the rules run");
+    let analysis = crate::pipeline::analyze_with_rules(stream.as_bytes(), policy, rules)
+        .expect("the rules run");
     let last = rules.last().expect("a rule").meta().code;
     analysis
         .findings

@@ -25,7 +25,7 @@ rule! {
     /// (`replicaCount: 2`); the pod annotation `helm-ha.io/replicas: "2"` (or
     /// `helm-ha.io/tier: stateless`) through the chart's `podAnnotations`; or a policy entry
     /// `services.<name>.tier: stateless`. If it must run once, `helm-ha.io/tier: singleton`.
-    pub struct Unverified("HA208", "unverified");
+    pub struct Unverified("HA208", "unverified", "check only: a workload kept at its count for lack of evidence, with the ways to scale it");
 }
 
 impl Rule for Unverified {

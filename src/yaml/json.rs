@@ -27,10 +27,6 @@ impl<'a> Str<'a> {
     pub fn into_owned(self) -> Str<'static> {
         Str(Cow::Owned(self.0.into_owned()))
     }
-
-    pub fn into_string(self) -> String {
-        self.0.into_owned()
-    }
 }
 
 impl std::ops::Deref for Str<'_> {

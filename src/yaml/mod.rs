@@ -89,6 +89,18 @@ pub struct YamlError {
     pub message: String,
 }
 
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for YamlError {}
+
 /// A mapping key that occurs twice; go-yaml keeps the last one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Duplicate {
