@@ -32,7 +32,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 echo "== bench.sh: cargo build --release, scripts/build-release.sh" >&2
-cargo build --release --bin helm-ha --bin gen-stream >&2
+cargo build --release --bin helm-ha --example gen-stream >&2
 HH="$(bash "$ROOT/scripts/build-release.sh")"
 HH_DYNAMIC="$ROOT/target/release/helm-ha"
 bash "$ROOT/scripts/fetch-tools.sh" >&2
@@ -40,7 +40,7 @@ KUBECTL="$ROOT/target/tools/bin/kubectl"
 
 mkdir -p "$OUT"
 for mb in 5 10 20; do
-  [ -s "$OUT/stream-$mb.yaml" ] || "$ROOT/target/release/gen-stream" --mb "$mb" --seed 1 --out "$OUT/stream-$mb.yaml"
+  [ -s "$OUT/stream-$mb.yaml" ] || "$ROOT/target/release/examples/gen-stream" --mb "$mb" --seed 1 --out "$OUT/stream-$mb.yaml"
 done
 KDIR="$OUT/kustomize-plane"
 rm -rf "$KDIR" && mkdir -p "$KDIR" && cp "$ROOT"/bench/kustomize-plane/*.yaml "$KDIR"/

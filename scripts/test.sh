@@ -92,7 +92,14 @@ if [ -f "$second_judge" ]; then
 fi
 
 echo "== test.sh: cargo package (the crate as crates.io would take it)" >&2
+# Packaged without cargo's own verify step (a second full build); instead the unpacked crate is
+# checked against the dependencies already built here, which catches a file `include` leaves out.
 cargo package --locked --allow-dirty --no-verify --quiet >&2 || die "cargo package failed"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+rm -rf "target/package/helm-ha-$version"
+tar -xzf "target/package/helm-ha-$version.crate" -C target/package
+cargo check --release --locked --quiet --manifest-path "target/package/helm-ha-$version/Cargo.toml" \
+  --target-dir "$ROOT/target" >&2 || die "the packaged crate does not build"
 
 # ---------------------------------------------------------------------------------
 # FUZZ SMOKE RUNS: every cargo-fuzz target (stream splitter, document editor, policy

@@ -511,7 +511,8 @@ fn user_templates_replace_the_built_ins_and_broken_ones_fail_clearly() {
 #[test]
 fn plane_enterprise_ha_with_karpenter_and_a_storage_class() {
     let input =
-        std::fs::read(common::data().join("fixtures/plane-enterprise/plane-enterprise-ha.yaml")).unwrap();
+        std::fs::read(common::data().join("fixtures/plane-enterprise/plane-enterprise-ha.yaml"))
+            .unwrap();
     let p = policy(
         "plane-enterprise",
         "cloud: aws\nstorageClass: {preset: aws-ebs-gp3, name: gp3, default: true, assignToClaims: true}\nkarpenter:\n  enabled: true\n  clusterName: plane-prod\n  zones: [us-east-1a, us-east-1b, us-east-1c]\n",

@@ -618,8 +618,8 @@ fn helm4_packaged_plugin_installs_with_verify_false() {
         Path::new("bash"),
         &[
             root().join("scripts/package-plugin.sh").to_str().unwrap(),
-            BIN,
             out.to_str().unwrap(),
+            BIN,
         ],
         None,
         &[("HELM4", helm.to_str().unwrap())],

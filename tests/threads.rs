@@ -6,18 +6,9 @@ mod common;
 use common::helm_ha_env;
 use std::process::Command;
 
-/// A generated stream of `mb` MB (gen-stream, deterministic), well above the threshold.
-fn stream(mb: u32) -> String {
-    let file =
-        std::env::temp_dir().join(format!("helm-ha-threads-{}-{mb}.yaml", std::process::id()));
-    let ok = Command::new(env!("CARGO_BIN_EXE_gen-stream"))
-        .args(["--mb", &mb.to_string(), "--seed", "7", "--out"])
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::remove_file(&file).unwrap();
+/// A generated stream of `mb` MB (`gen_stream`, deterministic), well above the threshold.
+fn stream(mb: usize) -> String {
+    let text = helm_ha::gen_stream::generate(mb * 1_000_000, 7);
     assert!(
         text.len() > 2 * helm_ha::parallel::MIN_BYTES,
         "the stream must be large enough to be split"

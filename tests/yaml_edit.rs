@@ -294,9 +294,7 @@ fn plane_affinity_from_the_seed() {
 }
 
 fn fixture(name: &str) -> Option<String> {
-    let p = common::data()
-        .join("fixtures/plane-enterprise")
-        .join(name);
+    let p = common::data().join("fixtures/plane-enterprise").join(name);
     Some(std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
