@@ -272,7 +272,7 @@ fn the_dockerfile_copies_the_release_binary_and_runs_it() {
     let entrypoint = &lines.last().unwrap();
     assert_eq!(entrypoint.0, "ENTRYPOINT");
     let exec: Vec<String> = serde_json::from_str(&entrypoint.1).expect("exec form");
-    assert_eq!(exec, [to.clone()]);
+    assert_eq!(exec, std::slice::from_ref(&to));
     // The build context holds only what the images copy; the workflow stages it there.
     let ignore = read(".dockerignore");
     assert!(

@@ -4,7 +4,6 @@
 mod common;
 
 use common::helm_ha_env;
-use std::process::Command;
 
 /// A generated stream of `mb` MB (`gen_stream`, deterministic), well above the threshold.
 fn stream(mb: usize) -> String {
