@@ -11,8 +11,8 @@
 # "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin
 # and writes to /dev/null (stderr too), as a Helm post-renderer does. helm-ha is timed as
 # shipped (scripts/build-release.sh: statically linked on Linux/glibc) and, on the fixture, also
-# as `cargo build --release` links it. The kustomize row is the post-renderer wrapper of
-# research/helm-contract.md §5 (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
+# as `cargo build --release` links it. The kustomize row is the kustomize post-renderer recipe of
+# the Helm post-renderer documentation (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
 # kustomization in bench/kustomize-plane/.
 set -euo pipefail
 

@@ -11,7 +11,7 @@
 # 3. builds the manifest validator venv at target/validate-venv (scripts/setup-validator.sh)
 # 4. exports their absolute paths for the Rust tests:
 #      HELM3, HELM4, KUBECTL, HELM_HA_VALIDATE_PY
-# 5. runs cargo test --release --all-targets "$@", then the README's example command
+# 5. runs cargo test --release --all-targets "$@", then the README's example and install commands
 # 6. builds the shipped binary (scripts/build-release.sh) and compares its output with the tested one
 # 7. packages the crate as crates.io would take it (cargo package)
 # 8. runs every fuzz target for FUZZ_SECONDS (default 20) s   (scripts/fuzz.sh)
@@ -67,6 +67,16 @@ readme_cmd='cargo run --release -- --profile plane-enterprise examples/plane-ent
 grep -qF "$readme_cmd" README.md || { echo "test.sh: the README no longer shows: $readme_cmd" >&2; exit 1; }
 out=$($readme_cmd 2>/dev/null)
 grep -q '^kind: PodDisruptionBudget' <<<"$out" || { echo "test.sh: the README's example run produced no hardened stream" >&2; exit 1; }
+
+# The README's install from a clone, into target/ (it reuses the release build above).
+echo "== test.sh: README install command (into target/install-check)" >&2
+install_cmd='cargo install --locked --path .'
+CARGO_INSTALL_ROOT="$ROOT/target/install-check" $install_cmd --quiet --force >&2 \
+  || die "$install_cmd failed"
+"$ROOT/target/install-check/bin/helm-ha" --version >/dev/null || die "the installed helm-ha does not run"
+for extra in "$ROOT"/target/install-check/bin/*; do
+  [ "$(basename "$extra")" = helm-ha ] || die "cargo install installs more than helm-ha: $extra"
+done
 
 # The shipped binary (scripts/build-release.sh: static on Linux/glibc) must write what the
 # tested one writes, on the bundled example and on a fixture.

@@ -494,7 +494,7 @@ fn a_stream_over_the_input_limit_is_refused_with_a_clear_message() {
     assert_eq!(
         helm_ha::app::MAX_INPUT_BYTES,
         256 << 20,
-        "docs/benchmarks.md and README document 256 MiB"
+        "docs/benchmarks.md and docs/design.md document 256 MiB"
     );
     // The same check with the limit lowered to 1 MiB, so the test stays small.
     let filler = "# padding padding padding padding padding padding padding padding padding pad\n";

@@ -773,7 +773,7 @@ fn pipe_helm_template_helm_ha_kubectl() {
     );
     ok(&hardened, "helm-ha");
     // `kubectl apply --dry-run=client` still needs API discovery (a cluster): checked here, so
-    // the day it works offline this test uses it. Until then the shared validator stands in.
+    // the day it works offline this test uses it. Until then the manifest validator (tests/validate) stands in.
     let apply = sb.run(
         &kubectl,
         &["apply", "--dry-run=client", "-f", "-"],

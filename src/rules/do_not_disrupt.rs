@@ -25,7 +25,7 @@ rule! {
     ///
     /// ## Fix
     /// `spec.template.metadata.annotations["karpenter.sh/do-not-disrupt"]: "true"`.
-    /// Source: seed 000, "How Karpenter interacts with AZ spread". (`do-not-evict` was removed in
+    /// Source: the Plane Commercial Edition: High Availability guide, "How Karpenter interacts with AZ spread". (`do-not-evict` was removed in
     /// Karpenter v1.)
     pub struct DoNotDisrupt("HA106", "do-not-disrupt");
 }

@@ -49,7 +49,7 @@ rule! {
     /// A `type: LoadBalancer` Service for `live` under plane-enterprise with `cloud: aws`.
     ///
     /// ## Fix
-    /// The annotations above. Source: seed 000, "Ingress and load balancer"; AWS Load Balancer
+    /// The annotations above. Source: the Plane Commercial Edition: High Availability guide, "Ingress and load balancer"; AWS Load Balancer
     /// Controller service annotations (v2.10+); Kubernetes cloud-provider-aws service controller.
     pub struct LoadBalancer("HA111", "load-balancer");
 }

@@ -27,7 +27,7 @@ mod singleton_recreate;
 mod singleton_replicas;
 mod stateful_in_chart;
 mod storage_class;
-// -- check-only rules (issue 4): HA2xx report what render does not fix, HA9xx manual items --
+// Check-only rules: HA2xx report what render does not fix, HA9xx are manual items.
 mod graceful_shutdown;
 mod ingress_controller;
 mod leader_election;
@@ -112,7 +112,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &storage_class::StorageClass,
         &load_balancer::LoadBalancer,
         &karpenter::Karpenter,
-        // -- check-only rules (issue 4): after every hardening rule, so they see its fixes --
+        // Check-only rules run after every hardening rule, so they see its fixes.
         &readiness_probe::ReadinessProbe,
         &graceful_shutdown::GracefulShutdown,
         &leader_election::LeaderElection,
@@ -366,7 +366,7 @@ pub fn targets(o: &Json<'_>, w: &Workload, default_ns: Option<&str>) -> bool {
 }
 
 /// Where an object lands: its own namespace, or the release's when that is absent or empty.
-/// Rendered charts often leave it out and Helm fills it in at install (peers.md rule 9), so
+/// Rendered charts often leave it out and Helm fills it in at install, so
 /// objects are only ever compared by this.
 pub fn landing_namespace<'a>(own: Option<&'a str>, release: Option<&'a str>) -> Option<&'a str> {
     own.filter(|n| !n.is_empty()).or(release)

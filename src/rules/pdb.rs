@@ -48,8 +48,9 @@ rule! {
     /// `selector.matchLabels: {app.name: plane-plane-api}`.
     ///
     /// ## Fix
-    /// The PodDisruptionBudget above. Source: seed 000, "PodDisruptionBudgets"; peers.md rules
-    /// 1-5, 15, 16.
+    /// The PodDisruptionBudget above. Source: the Plane Commercial Edition: High Availability guide, "PodDisruptionBudgets"; the
+    /// Kubernetes disruption controller (percentages round up); kubernetes/kubernetes#75957
+    /// (two budgets over one pod), #72320 (`unhealthyPodEvictionPolicy`); helm/helm#13154 (hooks).
     pub struct PodDisruptionBudget("HA107", "pod-disruption-budget");
 }
 

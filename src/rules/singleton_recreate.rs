@@ -20,7 +20,7 @@ rule! {
     /// `beat-worker` with the default RollingUpdate strategy.
     ///
     /// ## Fix
-    /// `strategy: {type: Recreate}`. Source: seed 000, Tier 2 ("running two copies doubles job
+    /// `strategy: {type: Recreate}`. Source: the Plane Commercial Edition: High Availability guide, Tier 2 ("running two copies doubles job
     /// execution").
     pub struct SingletonRecreate("HA105", "singleton-recreate");
 }

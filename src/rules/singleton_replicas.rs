@@ -22,7 +22,7 @@ rule! {
     /// ## Fix
     /// Set the chart value back to 1, or, if the software elects a leader itself, declare the
     /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
-    /// Source: seed 000, "Tier 2 - Singletons (replicas: 1 only)".
+    /// Source: the Plane Commercial Edition: High Availability guide, "Tier 2 - Singletons (replicas: 1 only)".
     pub struct SingletonReplicas("HA102", "singleton-replicas");
 }
 
