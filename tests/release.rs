@@ -200,6 +200,142 @@ fn a_platform_the_archive_lacks_falls_back_to_the_script_which_says_what_is_miss
     );
 }
 
+/// The release workflow's own steps, run here on the four archives its build job would upload
+/// (this machine's binary standing in for the others): the plugin archive they make installs
+/// into Helm 4 and runs, and the checksums cover every file published.
+#[test]
+fn the_workflows_publish_steps_package_the_plugin_and_checksum_everything() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("publish");
+    let wf = yaml(".github/workflows/release.yml");
+    let step = |name: &str| -> String {
+        wf["jobs"]["publish"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .and_then(|s| s["run"].as_str())
+            .unwrap_or_else(|| panic!("no step {name}"))
+            .to_string()
+    };
+    // A checkout with the build job's artefacts in dist/.
+    let repo = sb.0.join("repo");
+    std::fs::create_dir_all(repo.join("dist")).unwrap();
+    for link in ["scripts", "plugin"] {
+        std::os::unix::fs::symlink(root().join(link), repo.join(link)).unwrap();
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    for platform in ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"] {
+        let name = format!("helm-ha-{version}-{platform}");
+        let dir = sb.0.join("build").join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(BIN, dir.join("helm-ha")).unwrap();
+        let tar = sb.run(
+            Path::new("tar"),
+            &[
+                "-C",
+                sb.0.join("build").to_str().unwrap(),
+                "-czf",
+                repo.join(format!("dist/{name}.tar.gz")).to_str().unwrap(),
+                &name,
+            ],
+            &[],
+        );
+        assert_eq!(tar.code, 0, "{}", tar.stderr);
+    }
+    let bin = sb.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(&helm, bin.join("helm")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    for name in ["Helm 4 plugin archive", "Checksums"] {
+        let mut cmd = Command::new("bash");
+        cmd.args(["-c", &step(name)])
+            .current_dir(&repo)
+            .env("PATH", &path)
+            .env("HELM_DATA_HOME", sb.0.join("data"))
+            .env("HELM_CONFIG_HOME", sb.0.join("config"))
+            .env("HELM_CACHE_HOME", sb.0.join("cache"));
+        let run = run_command(cmd, b"");
+        assert_eq!(run.code, 0, "step {name}: {}{}", run.stdout, run.stderr);
+    }
+    let sums = std::fs::read_to_string(repo.join("dist/sha256sums.txt")).unwrap();
+    let mut named: Vec<&str> = sums
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    named.sort();
+    let mut want: Vec<String> = ["darwin-amd64", "darwin-arm64", "linux-amd64", "linux-arm64"]
+        .iter()
+        .map(|p| format!("helm-ha-{version}-{p}.tar.gz"))
+        .collect();
+    want.insert(0, format!("helm-ha-{version}.tgz"));
+    want.sort();
+    assert_eq!(named, want);
+
+    // The image job puts each Linux binary where the Dockerfile copies it from.
+    let stage = wf["jobs"]["image"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Stage the binaries where the Dockerfile copies them from")
+        .and_then(|s| s["run"].as_str())
+        .expect("the image job's staging step");
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", stage])
+        .current_dir(&repo)
+        .env("PATH", &path);
+    let run = run_command(cmd, b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for arch in ["amd64", "arm64"] {
+        let staged = repo.join(format!("dist/linux-{arch}/helm-ha"));
+        assert_eq!(
+            std::fs::read(&staged).unwrap(),
+            std::fs::read(BIN).unwrap(),
+            "{}",
+            staged.display()
+        );
+    }
+
+    let tgz = repo.join(format!("dist/helm-ha-{version}.tgz"));
+    let manifest = sb.run(
+        Path::new("tar"),
+        &["-xzOf", tgz.to_str().unwrap(), "helm-ha/plugin.yaml"],
+        &[],
+    );
+    let manifest: serde_json::Value = serde_saphyr::from_str(&manifest.stdout).unwrap();
+    let mut platforms: Vec<String> = manifest["runtimeConfig"]["platformCommand"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["os"].is_string())
+        .map(|c| {
+            format!(
+                "{}/{}",
+                c["os"].as_str().unwrap(),
+                c["arch"].as_str().unwrap()
+            )
+        })
+        .collect();
+    platforms.sort();
+    assert_eq!(
+        platforms,
+        ["darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64"]
+    );
+    let install = sb.run(
+        &helm,
+        &["plugin", "install", tgz.to_str().unwrap(), "--verify=false"],
+        &[],
+    );
+    assert_eq!(install.code, 0, "{}", install.stderr);
+    let run = sb.template(&helm, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("kind: PodDisruptionBudget"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// `(instruction, arguments)` of each Dockerfile line, continuation lines joined, comments and
 /// parser directives dropped.
 fn dockerfile(text: &str) -> Vec<(String, String)> {
