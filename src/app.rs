@@ -514,44 +514,31 @@ fn read_input(
 /// helm-ha reads what `helm template` writes, not charts: a directory, a `Chart.yaml` or a
 /// packaged chart is refused with the command that renders it.
 fn not_a_chart(path: &std::path::Path) -> Result<(), Failure> {
-    let chart = if path.is_dir() {
-        Some("a directory")
-    } else if path
+    use std::path::Path;
+    let chart_yaml = path
         .file_name()
-        .is_some_and(|n| n == "Chart.yaml" || n == "Chart.yml")
-    {
-        Some("a chart's Chart.yaml")
-    } else if std::fs::File::open(path)
-        .and_then(|mut f| {
-            let mut magic = [0u8; 2];
-            f.read_exact(&mut magic).map(|_| magic)
-        })
-        .is_ok_and(|magic| magic == [0x1f, 0x8b])
-    {
-        Some("a compressed file (a packaged chart?)")
-    } else {
-        None
+        .is_some_and(|n| n == "Chart.yaml" || n == "Chart.yml");
+    let gzip = || {
+        let mut magic = [0u8; 2];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok_and(|_| magic == [0x1f, 0x8b])
     };
-    match chart {
-        None => Ok(()),
-        Some(what) => {
-            let chart = if path
-                .file_name()
-                .is_some_and(|n| n == "Chart.yaml" || n == "Chart.yml")
-            {
-                path.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(std::path::Path::new("."))
-            } else {
-                path
-            };
-            Err(Failure::Usage(format!(
-                "{} is {what}, not a rendered manifest stream: run helm template first, e.g. `helm template RELEASE {} | helm-ha`",
-                path.display(),
-                chart.display()
-            )))
-        }
-    }
+    let (what, chart) = if path.is_dir() {
+        ("a directory", path)
+    } else if chart_yaml {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        ("a chart's Chart.yaml", dir.unwrap_or(Path::new(".")))
+    } else if gzip() {
+        ("a compressed file (a packaged chart?)", path)
+    } else {
+        return Ok(());
+    };
+    Err(Failure::Usage(format!(
+        "{} is {what}, not a rendered manifest stream: run helm template first, e.g. `helm template RELEASE {} | helm-ha`",
+        path.display(),
+        chart.display()
+    )))
 }
 
 /// The size of stdin when it is a regular file (`helm-ha < file`); `None` for a pipe.

@@ -484,6 +484,19 @@ fn the_release_workflow_builds_every_platform_and_publishes_what_the_action_down
 }
 
 #[test]
+fn ci_runs_the_test_command() {
+    let ci = yaml(".github/workflows/ci.yml");
+    let runs: Vec<&str> = ci["jobs"]["test"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    assert_eq!(runs, ["bash .ci/run"]);
+    assert!(read(".ci/run").contains("exec bash scripts/test.sh"));
+}
+
+#[test]
 fn the_action_runs_check_with_sarif_and_uploads_it() {
     let action = yaml("action.yml");
     for key in ["name", "description"] {
