@@ -13,8 +13,8 @@
 # "Maximum resident set size", one more run), and ratios. Every command reads the input on stdin
 # and writes to /dev/null (stderr too), as a Helm post-renderer does. helm-ha is timed as
 # shipped (scripts/build-release.sh: statically linked on Linux/glibc) and, on the fixture, also
-# as `cargo build --release` links it. The kustomize row is the post-renderer wrapper of
-# research/helm-contract.md §5 (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
+# as `cargo build --release` links it. The kustomize row is the kustomize post-renderer recipe of
+# the Helm post-renderer documentation (`cat > all.yaml; kubectl kustomize DIR`) with the hand-written
 # kustomization in bench/kustomize-plane/.
 set -euo pipefail
 
@@ -34,7 +34,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 echo "== bench.sh: cargo build --release, scripts/build-release.sh" >&2
-cargo build --release --bin helm-ha --bin gen-stream >&2
+cargo build --release --bin helm-ha --example gen-stream >&2
 HH="$(bash "$ROOT/scripts/build-release.sh")"
 HH_DYNAMIC="$ROOT/target/release/helm-ha"
 bash "$ROOT/scripts/fetch-tools.sh" >&2
@@ -42,7 +42,7 @@ KUBECTL="$ROOT/target/tools/bin/kubectl"
 
 mkdir -p "$OUT"
 for mb in 5 10 20; do
-  [ -s "$OUT/stream-$mb.yaml" ] || "$ROOT/target/release/gen-stream" --mb "$mb" --seed 1 --out "$OUT/stream-$mb.yaml"
+  [ -s "$OUT/stream-$mb.yaml" ] || "$ROOT/target/release/examples/gen-stream" --mb "$mb" --seed 1 --out "$OUT/stream-$mb.yaml"
 done
 KDIR="$OUT/kustomize-plane"
 rm -rf "$KDIR" && mkdir -p "$KDIR" && cp "$ROOT"/bench/kustomize-plane/*.yaml "$KDIR"/

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Package the Helm 4 plugin with a helm-ha binary inside.
+# Package the Helm 4 plugin with helm-ha binaries inside.
 #
-#   scripts/package-plugin.sh BINARY OUTDIR
-#     -> OUTDIR/helm-ha-<version>.tgz   (plugin/helm-ha/* + bin/helm-ha), unsigned
+#   scripts/package-plugin.sh OUTDIR BINARY                       # one binary, for this machine
+#   scripts/package-plugin.sh OUTDIR linux/amd64=PATH linux/arm64=PATH darwin/amd64=PATH darwin/arm64=PATH
+#     -> OUTDIR/helm-ha-<version>.tgz, unsigned; prints its path
 #
 #   helm plugin install OUTDIR/helm-ha-<version>.tgz --verify=false
+#
+# Each binary goes to bin/helm-ha-<os>-<arch>, and plugin.yaml gets one `platformCommand` per
+# os/arch (Helm runs the entry that matches its own GOOS/GOARCH) plus a last entry without
+# os/arch, plugin/helm-ha/helm-ha.sh, for any other platform: it runs helm-ha from PATH, or
+# explains that it is missing. The release workflow (.github/workflows/release.yml) packages
+# the four platforms this way.
 #
 # Uses $HELM4 if set, else target/tools/bin/helm4 (fetched by scripts/fetch-tools.sh).
 set -euo pipefail
@@ -12,16 +19,30 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "package-plugin: ERROR: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: scripts/package-plugin.sh BINARY OUTDIR"
-BINARY="$1"
-OUTDIR="$2"
-[ -f "$BINARY" ] || die "binary not found: $BINARY"
-[ -x "$BINARY" ] || die "binary is not executable: $BINARY"
+[ $# -ge 2 ] || die "usage: scripts/package-plugin.sh OUTDIR [OS/ARCH=]BINARY..."
+OUTDIR="$1"
+shift
 PLUGIN_SRC="$ROOT/plugin/helm-ha"
 [ -f "$PLUGIN_SRC/plugin.yaml" ] || die "$PLUGIN_SRC/plugin.yaml missing"
 
+# This machine's os/arch, in Go's words (what Helm compares platformCommand entries with).
+host_platform() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) die "unknown OS $(uname -s); name the platform: OS/ARCH=BINARY" ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "unknown architecture $(uname -m); name the platform: OS/ARCH=BINARY" ;;
+  esac
+  echo "$os/$arch"
+}
+
 if [ -z "${HELM4:-}" ]; then
-  bash "$ROOT/scripts/fetch-tools.sh"
+  bash "$ROOT/scripts/fetch-tools.sh" >&2
   HELM4="$ROOT/target/tools/bin/helm4"
 fi
 [ -x "$HELM4" ] || die "helm4 not executable: $HELM4"
@@ -37,10 +58,39 @@ trap 'rm -rf "$work"' EXIT
 
 stage="$work/$name"
 mkdir -p "$stage/bin"
-cp "$PLUGIN_SRC/plugin.yaml" "$PLUGIN_SRC/helm-ha.sh" "$stage/"
+cp "$PLUGIN_SRC/helm-ha.sh" "$stage/"
 [ -f "$PLUGIN_SRC/README.md" ] && cp "$PLUGIN_SRC/README.md" "$stage/"
-cp "$BINARY" "$stage/bin/helm-ha"
-chmod 0755 "$stage/bin/helm-ha" "$stage/helm-ha.sh"
+chmod 0755 "$stage/helm-ha.sh"
+
+commands=""
+for spec in "$@"; do
+  case "$spec" in
+    */*=*) platform="${spec%%=*}" binary="${spec#*=}" ;;
+    *) platform="$(host_platform)" binary="$spec" ;;
+  esac
+  os="${platform%/*}" arch="${platform#*/}"
+  [[ "$os" =~ ^[a-z0-9]+$ && "$arch" =~ ^[a-z0-9]+$ ]] || die "bad platform '$platform' (want e.g. linux/amd64)"
+  [ -f "$binary" ] && [ -x "$binary" ] || die "not an executable file: $binary"
+  [ ! -e "$stage/bin/helm-ha-$os-$arch" ] || die "$os/$arch given twice"
+  cp "$binary" "$stage/bin/helm-ha-$os-$arch"
+  chmod 0755 "$stage/bin/helm-ha-$os-$arch"
+  commands+="    - os: $os
+      arch: $arch
+      command: \${HELM_PLUGIN_DIR}/bin/helm-ha-$os-$arch
+"
+done
+
+# The schema is strict (no fields beyond it, or Helm calls the plugin unusable).
+cat >"$stage/plugin.yaml" <<EOF
+apiVersion: v1
+type: postrenderer/v1
+name: $name
+version: $version
+runtime: subprocess
+runtimeConfig:
+  platformCommand:
+${commands}    - command: \${HELM_PLUGIN_DIR}/helm-ha.sh
+EOF
 
 out="$OUTDIR/$name-$version.tgz"
 rm -f "$out"

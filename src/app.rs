@@ -52,6 +52,38 @@ pub fn write_stdout(pieces: &[Cow<'_, str>]) -> std::io::Result<()> {
     out.flush()
 }
 
+/// What to print when the command line does not parse, or asks for `--help` or `--version`,
+/// under a Helm 4 plugin: `(stdout, stderr lines, exit code)`. Helm 4 throws a plugin's stderr
+/// away, so clap's own printing would leave the user with `plugin "helm-ha" exited with error`.
+/// As with [`crate::failure_output`], the text goes to stdout as one YAML string with exit 0:
+/// Helm cannot read a string as an object, aborts, and shows it. Here it is a literal block
+/// (`|2`), which Helm echoes line by line, so clap's help and usage keep their layout.
+pub fn helm4_clap_output(e: &clap::Error) -> (String, Vec<String>, i32) {
+    use clap::error::ErrorKind;
+    let rendered = e.render().to_string();
+    let (text, stderr) = match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (rendered, Vec::new()),
+        _ => {
+            let text = rendered.trim_end();
+            let text = format!(
+                "helm-ha: error: {}",
+                text.strip_prefix("error: ").unwrap_or(text)
+            );
+            let stderr = vec![text.clone()];
+            (text, stderr)
+        }
+    };
+    let mut block = String::from("|2\n");
+    for line in text.trim_end().lines() {
+        if !line.trim().is_empty() {
+            block.push_str("  ");
+            block.push_str(line);
+        }
+        block.push('\n');
+    }
+    (block, stderr, 0)
+}
+
 /// Run the command; the input it reads goes into `input`, which the output borrows from.
 pub fn run<'i>(
     cli: Cli,
@@ -68,7 +100,6 @@ pub fn run<'i>(
         }
         Some(Command::Explain { code }) => explain(code.as_deref()),
         Some(Command::Drill(args)) => drill(args, stdin, input),
-        // -- issue 4 (clients) --
         Some(Command::Diff(stream)) => render(
             RenderArgs {
                 stream,
@@ -80,7 +111,6 @@ pub fn run<'i>(
         ),
         Some(Command::Completions { shell }) => Ok(Output::text(completions(shell), Vec::new(), 0)),
         Some(Command::Man) => Ok(Output::text(man_page(), Vec::new(), 0)),
-        // -- end issue 4 --
     }
 }
 
@@ -118,6 +148,7 @@ fn drill<'i>(
     };
     read_input(&args.stream.files, stdin, input)?;
     let docs = crate::stream::read(input)?;
+    let empty = empty_input(docs.iter().all(|d| d.is_empty()), args.stream.strict)?;
     let model = drill::pods::model(
         &docs,
         &policy,
@@ -133,7 +164,7 @@ fn drill<'i>(
         }
         Format::Json => drill::report::json(&report),
     };
-    Ok(Output::text(stdout, Vec::new(), i32::from(report.failed)))
+    Ok(Output::text(stdout, empty, i32::from(report.failed)))
 }
 
 fn render<'i>(
@@ -160,27 +191,31 @@ fn render<'i>(
     }
     let (stdout, notes) = analysis.output()?;
     if args.explain {
+        // Every finding, fixed or not, is in the explanation: nothing more to list.
         stderr.extend(report::explain(&analysis));
     }
     stderr.extend(notes);
-    stderr.extend(
-        analysis
-            .findings
-            .iter()
-            .filter(|f| f.fix.is_none() && !f.is_manual())
-            .map(|f| {
-                let level = if f.severity >= rules::Severity::Warning {
-                    "warning"
-                } else {
-                    "note"
-                };
-                format!(
-                    "{level}: {} {} {}: {}",
-                    f.rule.code, f.object, f.rule.name, f.message
-                )
-            }),
-    );
-    // -- issue 4 (clients): --diff and --output-dir --
+    let unfixed = analysis
+        .findings
+        .iter()
+        .filter(|f| f.fix.is_none() && !f.is_manual());
+    if args.verbose && !args.explain {
+        stderr.extend(unfixed.map(|f| {
+            format!(
+                "{}: {} {} {}: {}",
+                f.severity.as_str(),
+                f.rule.code,
+                f.object,
+                f.rule.name,
+                f.message
+            )
+        }));
+    } else if !args.explain {
+        stderr.extend(report::unfixed_summary(unfixed));
+    }
+    if args.quiet {
+        stderr.clear();
+    }
     if args.diff {
         return Ok(Output::text(
             diff(&args.stream.files, input, &stdout.concat()),
@@ -212,7 +247,6 @@ fn render<'i>(
         }
         return Ok(Output::text(listing, stderr, 0));
     }
-    // -- end issue 4 --
     Ok(Output {
         stdout,
         stderr,
@@ -228,13 +262,19 @@ fn check<'i>(
     let setup = Setup::load(&args.stream)?;
     let origins = read_input(&args.stream.files, stdin, input)?;
     let mut analysis = setup.analyze(&args.stream, input)?;
+    let mut stderr = analysis.warnings.clone();
+    stderr.extend(empty_input(
+        analysis.docs.iter().all(|d| d.is_empty()),
+        args.fail_on.is_some() || args.stream.strict,
+    )?);
     if args.no_manual {
         analysis.findings.retain(|f| !f.is_manual());
     }
+    let fail_on = args.fail_on.unwrap_or(rules::Severity::Warning);
     let failing = analysis
         .findings
         .iter()
-        .any(|f| f.severity >= args.fail_on && !f.is_manual());
+        .any(|f| f.severity >= fail_on && !f.is_manual());
     let stdout = match args.format {
         CheckFormat::Text => {
             use std::io::IsTerminal;
@@ -246,16 +286,43 @@ fn check<'i>(
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            report::text(&analysis, &origins, report::Style { color })
+            let width = if std::io::stdout().is_terminal() {
+                terminal_width()
+            } else {
+                None
+            };
+            let width = width.unwrap_or(report::DEFAULT_WIDTH);
+            report::text(&analysis, &origins, report::Style { color, width })
         }
         CheckFormat::Json => report::json(&analysis, &origins),
         CheckFormat::Sarif => report::sarif(&analysis, &origins),
     };
-    Ok(Output::text(
-        stdout,
-        analysis.warnings.clone(),
-        i32::from(failing),
-    ))
+    Ok(Output::text(stdout, stderr, i32::from(failing)))
+}
+
+/// `check` and `drill` on a stream without one object: a warning (a failed `helm template`
+/// upstream of a pipe looks exactly like this), or an error when the user asked to fail.
+fn empty_input(empty: bool, fail: bool) -> Result<Vec<String>, Failure> {
+    const WHAT: &str = "the input holds no Kubernetes objects; if it comes from `helm template`, check that it succeeded (set -o pipefail)";
+    match (empty, fail) {
+        (false, _) => Ok(Vec::new()),
+        (true, false) => Ok(vec![format!("helm-ha: warning: {WHAT}")]),
+        (true, true) => Err(Failure::Usage(WHAT.to_string())),
+    }
+}
+
+/// The terminal's width in columns: `COLUMNS` when set, else what the terminal says.
+fn terminal_width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return Some(n);
+    }
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w > 0)
 }
 
 fn explain(code: Option<&str>) -> Result<Output<'static>, Failure> {
@@ -381,6 +448,9 @@ fn read_input(
         let first = out.is_empty();
         let mut buf = Vec::new();
         let target = if first { &mut *out } else { &mut buf };
+        if let Some(path) = path {
+            not_a_chart(path)?;
+        }
         let result = match path {
             Some(path) => std::fs::File::open(path)
                 .and_then(|mut f| {
@@ -415,6 +485,36 @@ fn read_input(
     Ok(origins)
 }
 
+/// helm-ha reads what `helm template` writes, not charts: a directory, a `Chart.yaml` or a
+/// packaged chart is refused with the command that renders it.
+fn not_a_chart(path: &std::path::Path) -> Result<(), Failure> {
+    use std::path::Path;
+    let chart_yaml = path
+        .file_name()
+        .is_some_and(|n| n == "Chart.yaml" || n == "Chart.yml");
+    let gzip = || {
+        let mut magic = [0u8; 2];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok_and(|_| magic == [0x1f, 0x8b])
+    };
+    let (what, chart) = if path.is_dir() {
+        ("a directory", path)
+    } else if chart_yaml {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        ("a chart's Chart.yaml", dir.unwrap_or(Path::new(".")))
+    } else if gzip() {
+        ("a compressed file (a packaged chart?)", path)
+    } else {
+        return Ok(());
+    };
+    Err(Failure::Usage(format!(
+        "{} is {what}, not a rendered manifest stream: run helm template first, e.g. `helm template RELEASE {} | helm-ha`",
+        path.display(),
+        chart.display()
+    )))
+}
+
 /// The size of stdin when it is a regular file (`helm-ha < file`); `None` for a pipe.
 fn stdin_size() -> Option<u64> {
     #[cfg(unix)]
@@ -427,8 +527,6 @@ fn stdin_size() -> Option<u64> {
     #[cfg(not(unix))]
     None
 }
-
-// -- issue 4 (clients): diff, completions, man page --
 
 /// Unified diff of the input stream vs the output, named after the input file (or `stdin`).
 fn diff(files: &[std::path::PathBuf], input: &[u8], output: &str) -> String {
@@ -501,7 +599,6 @@ fn roff_escape(s: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
-// -- end issue 4 --
 
 fn policy_yaml(policy: &Policy) -> String {
     let value = serde_json::to_value(policy).expect("a policy serialises");

@@ -51,7 +51,6 @@ helm template plane ./chart -n plane | helm-ha --profile plane-enterprise | helm
 helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --format json rendered.yaml"
     )]
     Drill(DrillArgs),
-    // -- issue 4 (clients): diff, completions, man --
     /// Show what render would change: a unified diff of the input vs the output.
     #[command(
         after_help = "Examples:\n  helm template plane ./chart -n plane | helm-ha diff --profile plane-enterprise\n  helm-ha diff --profile plane-enterprise rendered.yaml | less\n\nThe same as `helm-ha render --diff`. Exit 0 whether or not anything changes."
@@ -71,7 +70,6 @@ helm-ha drill --zones 2 --nodes-per-zone 3 --node-cpu 2 --node-memory 8Gi --form
         after_help = "Examples:\n  helm-ha man > helm-ha.1 && man ./helm-ha.1\n  helm-ha man | gzip > /usr/local/share/man/man1/helm-ha.1.gz"
     )]
     Man,
-    // -- end issue 4 --
     /// Print the full documentation of a rule (code like HA101, or its name).
     #[command(
         after_help = "Examples:\n  helm-ha explain HA103\n  helm-ha explain pod-spread\n  helm-ha explain   # list every rule"
@@ -121,7 +119,13 @@ pub struct RenderArgs {
     /// Print every decision and change, per object, with the rule that made it, to stderr.
     #[arg(long)]
     pub explain: bool,
-    // -- issue 4 (clients): output dir and diff --
+    /// Print each finding render does not fix (what `helm-ha check` lists) instead of one
+    /// summary line.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Print nothing on stderr unless the run fails.
+    #[arg(long, short = 'q', conflicts_with_all = ["explain", "verbose"])]
+    pub quiet: bool,
     /// Write one file per template to DIR (`DIR/<chart>/templates/<file>.yaml`, like
     /// `helm template --output-dir`) instead of stdout; files a previous run wrote and this one
     /// does not are removed.
@@ -130,7 +134,6 @@ pub struct RenderArgs {
     /// Print a unified diff of the input vs the output instead of the output.
     #[arg(long)]
     pub diff: bool,
-    // -- end issue 4 --
 }
 
 #[derive(Copy, Clone, Debug, Default, ValueEnum, PartialEq, Eq)]
@@ -168,17 +171,16 @@ pub struct CheckArgs {
     /// Report format: a table, JSON, or SARIF 2.1.0 (GitHub code scanning).
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
-    /// Exit 1 when a finding has at least this severity (manual checklist items never count).
-    #[arg(long, value_enum, default_value_t = Severity::Warning)]
-    pub fail_on: Severity,
-    // -- issue 4 (clients) --
+    /// Exit 1 when a finding has at least this severity (manual checklist items never count);
+    /// default `warning`. Given explicitly, an empty input is an error too.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
     /// Leave out the manual checklist items (HA9xx, and others with no object).
     #[arg(long)]
     pub no_manual: bool,
     /// Colour the text report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
-    // -- end issue 4 --
 }
 
 #[derive(Args, Debug, Clone)]

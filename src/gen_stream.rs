@@ -1,10 +1,10 @@
 //! Deterministic generator of a large, varied manifest stream for benchmarks, the memory tests
 //! and the pipeline's own tests: Deployments, StatefulSets, DaemonSets, Jobs, ConfigMaps with
 //! `|` blocks, Secrets and Services, shaped like `helm template` output (`---`, `# Source:`
-//! comments). The `gen-stream` binary writes it:
+//! comments). The `gen-stream` example (a dev tool, not installed) writes it:
 //!
 //! ```sh
-//! cargo run --release --bin gen-stream -- --mb 20 --seed 1 --out /tmp/stream-20.yaml
+//! cargo run --release --example gen-stream -- --mb 20 --seed 1 --out /tmp/stream-20.yaml
 //! ```
 //!
 //! The same size and seed always give the same bytes.

@@ -34,7 +34,7 @@ pub const HELM4_FILENAME_ANNOTATION: &str = "postrenderer.helm.sh/postrender-fil
 /// Helm 4 throws a post-renderer's stderr away, so under a Helm 4 plugin (`HELM_PLUGIN_NAME`
 /// set) the message also goes to stdout as one double-quoted YAML string with exit 0: Helm
 /// cannot read a scalar as an object, aborts with exit 1 and shows the message
-/// (research/helm-contract.md §3 (b)). Nothing is applied either way.
+/// (Helm 4.1; `tests/helm_e2e.rs` holds it). Nothing is applied either way.
 pub fn failure_output(failure: &error::Failure, helm4_plugin: bool) -> (String, Vec<String>, i32) {
     let message = format!("helm-ha: error: {failure}");
     if helm4_plugin {

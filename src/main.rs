@@ -1,17 +1,25 @@
-use clap::Parser;
+use clap::Parser as _;
+use std::borrow::Cow;
 use std::io::Write;
 
 fn main() {
-    let cli = helm_ha::cli::Cli::parse();
+    let helm4_plugin = std::env::var_os("HELM_PLUGIN_NAME").is_some();
     let mut input = Vec::new();
-    let result = helm_ha::app::run(cli, &mut std::io::stdin().lock(), &mut input);
-    let (stdout, stderr, code) = match result {
-        Ok(out) => (out.stdout, out.stderr, out.code),
-        Err(failure) => {
-            let (stdout, stderr, code) =
-                helm_ha::failure_output(&failure, std::env::var_os("HELM_PLUGIN_NAME").is_some());
-            (vec![stdout.into()], stderr, code)
+    let (stdout, stderr, code) = match helm_ha::cli::Cli::try_parse() {
+        // Outside Helm 4, clap prints as usual: help and version on stdout, errors in colour on
+        // stderr, exit 2.
+        Err(e) if !helm4_plugin => e.exit(),
+        Err(e) => {
+            let (stdout, stderr, code) = helm_ha::app::helm4_clap_output(&e);
+            (vec![Cow::Owned(stdout)], stderr, code)
         }
+        Ok(cli) => match helm_ha::app::run(cli, &mut std::io::stdin().lock(), &mut input) {
+            Ok(out) => (out.stdout, out.stderr, out.code),
+            Err(failure) => {
+                let (stdout, stderr, code) = helm_ha::failure_output(&failure, helm4_plugin);
+                (vec![stdout.into()], stderr, code)
+            }
+        },
     };
     // One write for all messages (stderr is unbuffered: two system calls per line otherwise).
     let messages: String = stderr

@@ -134,10 +134,39 @@ pub fn line_of(a: &Analysis, f: &Finding) -> usize {
     }
 }
 
-/// How `check --format text` colours severities.
+/// `render`'s one line about the findings it leaves (check-only rules: probes, shutdown, …),
+/// instead of one line each; `None` when there are none.
+pub fn unfixed_summary<'f>(findings: impl Iterator<Item = &'f Finding>) -> Option<String> {
+    let findings: Vec<&Finding> = findings.collect();
+    if findings.is_empty() {
+        return None;
+    }
+    let mut codes: Vec<&str> = findings.iter().map(|f| f.rule.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let counts: Vec<String> = [Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter_map(|s| {
+            let n = findings.iter().filter(|f| f.severity == s).count();
+            (n > 0).then(|| format!("{n} {}", s.as_str()))
+        })
+        .collect();
+    Some(format!(
+        "helm-ha: {} finding(s) render does not fix ({}: {}); `helm-ha check` lists them, `--verbose` prints them here",
+        findings.len(),
+        counts.join(", "),
+        codes.join(", ")
+    ))
+}
+
+/// The width `check --format text` fits its table to when stdout is not a terminal.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// How `check --format text` looks: colours, and the width its lines fit in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
+    pub width: usize,
 }
 
 impl Style {
@@ -162,80 +191,163 @@ impl Style {
     }
 }
 
-/// `check --format text`: a table of findings (severity, code, rule, object, location,
-/// message), the manual checklist items, then a summary line.
+/// `check --format text`: a table of findings (severity, code, rule, object, location) with
+/// each message wrapped under its row, the manual checklist items, then a summary line, every
+/// line within `style.width` columns (an object or location too long for its column is cut with
+/// `…`; the full text is in `--format json`).
 pub fn text(a: &Analysis, origins: &Origins, style: Style) -> String {
+    let width = style.width.max(40);
     let (manual, found): (Vec<&Finding>, Vec<&Finding>) =
         a.findings.iter().partition(|f| f.is_manual());
-    let mut rows: Vec<[String; 6]> = found
+    let rows: Vec<([String; 5], String)> = found
         .iter()
         .map(|f| {
             let (file, line) = origins.locate(line_of(a, f));
             let fixable = if f.fix.is_some() { " [fixable]" } else { "" };
-            [
-                f.severity.as_str().to_string(),
-                f.rule.code.to_string(),
-                f.rule.name.to_string(),
-                f.object.clone(),
-                format!("{file}:{line}"),
+            (
+                [
+                    f.severity.as_str().to_string(),
+                    f.rule.code.to_string(),
+                    f.rule.name.to_string(),
+                    f.object.clone(),
+                    format!("{file}:{line}"),
+                ],
                 format!("{}{fixable}", f.message),
-            ]
+            )
         })
         .collect();
     let mut out = String::new();
     if !rows.is_empty() {
-        rows.insert(
-            0,
-            ["SEVERITY", "CODE", "RULE", "OBJECT", "WHERE", "MESSAGE"].map(str::to_string),
-        );
-        let widths: Vec<usize> = (0..5)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        let header = ["SEVERITY", "CODE", "RULE", "OBJECT", "WHERE"].map(str::to_string);
+        let mut widths: Vec<usize> = (0..5)
+            .map(|c| {
+                rows.iter()
+                    .map(|(r, _)| chars(&r[c]))
+                    .chain([chars(&header[c])])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
-        for (i, row) in rows.iter().enumerate() {
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                let padded = if c < 5 {
-                    format!("{cell:<w$}  ", w = widths[c])
-                } else {
-                    cell.clone()
-                };
-                line.push_str(&match (i, c) {
-                    (0, _) => style.bold(&padded),
-                    (_, 0) => style.paint(&padded, found[i - 1].severity),
-                    _ => padded,
-                });
+        // Too wide: take columns from the longest of OBJECT and WHERE, one at a time.
+        let gaps = 2 * (widths.len() - 1);
+        while widths.iter().sum::<usize>() + gaps > width {
+            let c = if widths[3] >= widths[4] { 3 } else { 4 };
+            if widths[c] <= 12 {
+                break;
             }
-            out.push_str(line.trim_end());
+            widths[c] -= 1;
+        }
+        let indent = widths[0] + 2;
+        let cells = |row: &[String; 5]| -> Vec<String> {
+            row.iter()
+                .enumerate()
+                .map(|(c, cell)| match c {
+                    4 => cut_front(cell, widths[c]),
+                    _ => cut(cell, widths[c]),
+                })
+                .collect()
+        };
+        let line = |cells: &[String], paint: &dyn Fn(usize, String) -> String| -> String {
+            let mut line = String::new();
+            for (c, cell) in cells.iter().enumerate() {
+                let pad = widths[c].saturating_sub(chars(cell));
+                line.push_str(&paint(c, format!("{cell}{}", " ".repeat(pad))));
+                line.push_str("  ");
+            }
+            line.trim_end().to_string()
+        };
+        out.push_str(&line(&header, &|_, cell| style.bold(&cell)));
+        out.push('\n');
+        for (f, (row, message)) in found.iter().zip(&rows) {
+            out.push_str(&line(&cells(row), &|c, cell| {
+                if c == 0 {
+                    style.paint(&cell, f.severity)
+                } else {
+                    cell
+                }
+            }));
             out.push('\n');
+            out.push_str(&wrap(&" ".repeat(indent), message, indent, width));
         }
     }
     if !manual.is_empty() {
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(&style.bold("Manual checks (a manifest cannot show these; `helm-ha explain CODE` says how to verify):"));
+        out.push_str(&style.bold("Manual checks (a manifest cannot show these;"));
+        out.push('\n');
+        out.push_str(&style.bold("`helm-ha explain CODE` says how to verify them):"));
         out.push('\n');
         for f in &manual {
-            out.push_str(&format!(
-                "  {} {:<22} {}\n",
-                f.rule.code,
-                f.rule.name,
-                f.message.strip_prefix("manual: ").unwrap_or(&f.message)
-            ));
+            let first = format!("  {} {:<22} ", f.rule.code, f.rule.name);
+            let message = f.message.strip_prefix("manual: ").unwrap_or(&f.message);
+            out.push_str(&wrap(&first, message, chars(&first), width));
         }
         out.push('\n');
     }
     let count = |s: Severity| found.iter().filter(|f| f.severity == s).count();
     let fixable = found.iter().filter(|f| f.fix.is_some()).count();
-    out.push_str(&format!(
-        "{} finding(s): {} error, {} warning, {} info; {} fixable by `helm-ha render`; {} manual check(s); `helm-ha explain CODE` for details\n",
+    let summary = format!(
+        "{} finding(s): {} error, {} warning, {} info; {} fixable by `helm-ha render`; {} manual check(s); `helm-ha explain CODE` for details",
         found.len(),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info),
         fixable,
         manual.len()
-    ));
+    );
+    out.push_str(&wrap("", &summary, 2, width));
+    out
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `s` in at most `w` columns, its end replaced by `…` when cut.
+fn cut(s: &str, w: usize) -> String {
+    if chars(s) <= w {
+        return s.to_string();
+    }
+    let mut kept: String = s.chars().take(w.saturating_sub(1)).collect();
+    kept.push('…');
+    kept
+}
+
+/// `s` in at most `w` columns, its start replaced by `…` when cut (a path keeps its file name
+/// and line).
+fn cut_front(s: &str, w: usize) -> String {
+    let n = chars(s);
+    if n <= w {
+        return s.to_string();
+    }
+    let mut kept = String::from("…");
+    kept.extend(s.chars().skip(n - w.saturating_sub(1)));
+    kept
+}
+
+/// `text` broken into lines of at most `width` columns at spaces, the first line after
+/// `first`, the others indented by `rest` columns; a word longer than a line gets a line of its
+/// own.
+fn wrap(first: &str, text: &str, rest: usize, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && chars(&line) + 1 + chars(word) > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = " ".repeat(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 
@@ -421,6 +533,41 @@ mod tests {
         assert_eq!(o.locate(11), ("b.yaml", 1));
         assert_eq!(o.locate(15), ("b.yaml", 5));
         assert_eq!(Origins::stdin().locate(7), ("stdin", 7));
+    }
+
+    #[test]
+    fn wrapping_keeps_every_word_within_the_width() {
+        let text = "a readinessProbe is missing: Service `plane-email-service` sends traffic to pods that are not ready yet";
+        let wrapped = wrap("    ", text, 6, 30);
+        assert!(wrapped.lines().all(|l| chars(l) <= 30), "{wrapped}");
+        assert!(wrapped.starts_with("    a "));
+        assert!(wrapped
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("      ") && !l.starts_with("       ")));
+        let words: Vec<&str> = wrapped.split_whitespace().collect();
+        assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+        // A word longer than a line stands alone rather than being cut.
+        assert_eq!(
+            wrap("", "x averyveryverylongword y", 0, 8),
+            "x\naveryveryverylongword\ny\n"
+        );
+        // The first line's prefix keeps its padding.
+        assert_eq!(wrap("  HA901 a    ", "b c", 2, 40), "  HA901 a    b c\n");
+    }
+
+    #[test]
+    fn cells_are_cut_at_the_end_or_at_the_start() {
+        assert_eq!(cut("Deployment/plane-api", 20), "Deployment/plane-api");
+        assert_eq!(cut("Deployment/plane-api", 12), "Deployment/…");
+        assert_eq!(
+            cut_front("examples/plane/rendered.yaml:812", 20),
+            "…e/rendered.yaml:812"
+        );
+        assert_eq!(
+            chars(&cut_front("examples/plane/rendered.yaml:812", 20)),
+            20
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! A line that starts at column 0 with `---` or `...` followed by white space or the end of the
 //! line is always a document boundary in YAML (the c-forbidden production): no scalar can
-//! contain one, so splitting on such lines is exact (research/rust-stack.md §5).
+//! contain one, so splitting on such lines is exact (YAML 1.2 specification, 9.1.2 "Document Markers").
 
 use crate::error::{Failure, Located};
 use crate::yaml::Lookup as _;

@@ -475,12 +475,7 @@ fn a_200_mb_stream_is_refused_at_the_default_limit_and_runs_in_under_7x_its_size
     let dir = std::env::temp_dir().join(format!("helm-ha-200mb-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("stream-200.yaml");
-    let gen = Command::new(env!("CARGO_BIN_EXE_gen-stream"))
-        .args(["--mb", "200", "--seed", "1", "--out"])
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(gen.success());
+    std::fs::write(&file, helm_ha::gen_stream::generate(200_000_000, 1)).unwrap();
     let size = std::fs::metadata(&file).unwrap().len();
     for limit in [None, Some("256")] {
         let env: Vec<(&str, &str)> = limit
@@ -512,7 +507,7 @@ fn a_stream_over_the_input_limit_is_refused_with_a_clear_message() {
     assert_eq!(
         helm_ha::app::MAX_INPUT_BYTES,
         64 << 20,
-        "docs/benchmarks.md and README document 64 MiB"
+        "docs/benchmarks.md and docs/design.md document 64 MiB"
     );
     // The same check with the limit lowered to 1 MiB, so the test stays small.
     let filler = "# padding padding padding padding padding padding padding padding padding pad\n";

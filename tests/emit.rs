@@ -1,7 +1,7 @@
 //! The generated objects (HA107-HA112), golden-style: small hand-made streams in
 //! `tests/data/emit/*.yaml`, each with the exact documents helm-ha adds (`*.added.yaml`,
 //! `HELM_HA_BLESS=1` rewrites them), and the plane-enterprise HA fixture with Karpenter and a
-//! StorageClass on. Every output passes the shared validator (strict, Kubernetes 1.35) and adds
+//! StorageClass on. Every output passes the manifest validator (tests/validate) (strict, Kubernetes 1.35) and adds
 //! nothing when run again.
 
 mod common;
@@ -62,7 +62,7 @@ fn find<'v, 'a>(objs: &'v [Json<'a>], kind: &str, name: &str) -> &'v Json<'a> {
         .unwrap_or_else(|| panic!("no {kind}/{name} in the output"))
 }
 
-/// The output passes the shared validator (0 failures) and a second run adds and changes nothing.
+/// The output passes the manifest validator (tests/validate) (0 failures) and a second run adds and changes nothing.
 fn validated_and_idempotent(a: &Analysis<'_>, policy: &Policy) -> String {
     assert!(
         a.refusals().next().is_none(),

@@ -1,4 +1,4 @@
-//! Golden tests: hand-made edge streams (full output) and the shared plane-enterprise fixtures
+//! Golden tests: hand-made edge streams (full output) and the plane-enterprise fixtures (tests/data)
 //! (as unified diffs, so the fixtures are not copied into the repo). `HELM_HA_BLESS=1`
 //! regenerates every golden file; review the diff before committing it.
 

@@ -578,6 +578,57 @@ fn helm4_failure_aborts_and_shows_the_real_message() {
     }
 }
 
+/// Argument errors, `--help` and `--version` are clap's own output, which Helm 4 would discard
+/// with the rest of stderr: each must reach the user, and abort the render.
+#[test]
+fn helm4_shows_argument_errors_help_and_version() {
+    let Some(helm) = helm4() else { return };
+    let sb = Sandbox::new("h4-args");
+    helm4_with_dev_plugin(&sb, &helm);
+    let dir = chart("tchart");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "--post-renderer-args=--profil=x",
+            &[
+                "unexpected argument '--profil'",
+                "a similar argument exists: '--profile'",
+            ],
+        ),
+        // The README's warning: a space instead of `=` makes one argument of both words.
+        (
+            "--post-renderer-args=--profile plane-enterprise",
+            &["unexpected argument '--profile plane-enterprise'"],
+        ),
+        (
+            "--post-renderer-args=--help",
+            &["Usage: helm-ha [OPTIONS] [FILE]...", "  -q, --quiet"],
+        ),
+        ("--post-renderer-args=--version", &["helm-ha 0.1.0"]),
+    ];
+    for (arg, shown) in cases {
+        let run = sb.helm(
+            &helm,
+            &[
+                "template",
+                "rel",
+                dir.to_str().unwrap(),
+                "--post-renderer",
+                "helm-ha",
+                arg,
+            ],
+        );
+        assert_ne!(run.code, 0, "{arg}: Helm must abort:\n{}", run.stdout);
+        for text in *shown {
+            assert!(
+                run.stderr.contains(text),
+                "{arg}: Helm must show `{text}`:\n{}",
+                run.stderr
+            );
+        }
+        assert!(!run.stdout.contains("kind: Deployment"), "{}", run.stdout);
+    }
+}
+
 #[test]
 fn helm4_install_dry_run_client_works_offline() {
     let Some(helm) = helm4() else { return };
@@ -618,8 +669,8 @@ fn helm4_packaged_plugin_installs_with_verify_false() {
         Path::new("bash"),
         &[
             root().join("scripts/package-plugin.sh").to_str().unwrap(),
-            BIN,
             out.to_str().unwrap(),
+            BIN,
         ],
         None,
         &[("HELM4", helm.to_str().unwrap())],
@@ -722,7 +773,7 @@ fn pipe_helm_template_helm_ha_kubectl() {
     );
     ok(&hardened, "helm-ha");
     // `kubectl apply --dry-run=client` still needs API discovery (a cluster): checked here, so
-    // the day it works offline this test uses it. Until then the shared validator stands in.
+    // the day it works offline this test uses it. Until then the manifest validator (tests/validate) stands in.
     let apply = sb.run(
         &kubectl,
         &["apply", "--dry-run=client", "-f", "-"],

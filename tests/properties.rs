@@ -3,10 +3,10 @@
 //! - every input document comes out: untouched ones byte-identical, edited ones meaning exactly
 //!   input + the rules' edits (`yaml::apply`), generated documents after them;
 //! - output is deterministic and idempotent;
-//! - every generated input object and every output object passes the shared validator (all
+//! - every generated input object and every output object passes the manifest validator (tests/validate) (all
 //!   cases batched into one validator call each, since it is Python and slow);
 //! - the YAML 1.1/1.2 trap values of research/rust-stack.md, inside a document the tool edits,
-//!   mean the same after the edit under go-yaml rules (the shared `k8syaml.py`), and our reader
+//!   mean the same after the edit under go-yaml rules (`tests/validate/k8syaml.py`), and our reader
 //!   agrees with it on input and output.
 //!
 //! `PROPTEST_CASES` raises the case count (default 64, so CI stays fast).
@@ -658,9 +658,9 @@ fn random_streams_keep_every_document_and_pass_the_validator() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Trap values: go-yaml meaning (the shared k8syaml.py) before and after an edit.
+// Trap values: go-yaml meaning (tests/validate/k8syaml.py) before and after an edit.
 
-/// go-yaml meaning of each non-empty document of `text`, via the shared k8syaml.py.
+/// go-yaml meaning of each non-empty document of `text`, via tests/validate/k8syaml.py.
 fn go_yaml_meaning(text: &str) -> Option<Vec<Value>> {
     let py = common::validator_python()?;
     let dir = common::validator_dir();

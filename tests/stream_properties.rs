@@ -1,7 +1,7 @@
 //! "Nothing is lost": on every fixture and every golden input, with both profiles, each input
 //! document comes out — byte for byte when no rule touched it, and meaning exactly input + the
 //! rules' edits when one did — generated documents follow, the output is deterministic and
-//! idempotent, and the shared validator accepts it.
+//! idempotent, and the manifest validator (tests/validate) accepts it.
 
 mod common;
 

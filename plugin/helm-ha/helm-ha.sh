@@ -14,7 +14,7 @@ if command -v helm-ha >/dev/null 2>&1; then
   exec helm-ha "$@"
 fi
 
-msg="helm-ha: ERROR: the helm-ha binary was not found (looked for ${HELM_PLUGIN_DIR:-<HELM_PLUGIN_DIR unset>}/bin/helm-ha and for helm-ha on PATH). Install it with 'cargo install helm-ha' or install the packaged plugin (helm-ha-<version>.tgz) that ships bin/helm-ha."
+msg="helm-ha: ERROR: the helm-ha binary was not found (looked for ${HELM_PLUGIN_DIR:-<HELM_PLUGIN_DIR unset>}/bin/helm-ha and for helm-ha on PATH). Install it (cargo install --locked --git https://github.com/helm-ha/helm-ha) or install the released plugin archive (helm-ha-<version>.tgz), which ships the binaries."
 echo "$msg" >&2
 if [ -n "${HELM_PLUGIN_NAME:-}" ]; then
   cat >/dev/null 2>&1 || true   # drain stdin so Helm's writer never sees a broken pipe

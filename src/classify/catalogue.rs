@@ -77,7 +77,7 @@ pub fn lookup(pod: &Pod<'_, '_>, facts: &Facts, service: Option<&str>) -> Option
         return singleton(format!("`{name}` without sharding flags: every copy exports every series, so a second copy doubles them all"));
     }
     if let Some(image) = named(&["prometheus-operator"]) {
-        return singleton(format!("`{}` elects no leader: two copies reconcile the same Prometheus objects (prometheus-operator issue #2491)", image_name(image)));
+        return singleton(format!("`{}` elects no leader: two copies reconcile the same Prometheus objects (prometheus-operator/prometheus-operator#2491)", image_name(image)));
     }
     if let Some(image) = named(&["dex"]) {
         return dex(pod, facts, image);

@@ -132,7 +132,7 @@ pub struct Scaled {
     pub when_unsatisfiable: WhenUnsatisfiable,
     /// The PodDisruptionBudget generated for these workloads.
     pub pdb: Budget,
-    /// Leader-elected only: do standbys report Ready? (seed 001: only the leader does.)
+    /// Leader-elected only: do standbys report Ready? (PgDog's control plane: only the leader does.)
     pub standbys_ready: bool,
 }
 

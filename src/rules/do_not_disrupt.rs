@@ -32,8 +32,8 @@ rule! {
     ///
     /// ## Fix
     /// `spec.template.metadata.annotations["karpenter.sh/do-not-disrupt"]: "true"`.
-    /// Source: Plane Commercial Edition: High Availability guide, "How Karpenter interacts with AZ
-    /// spread"; Karpenter docs, "Disruption" (`do-not-evict` was removed in Karpenter v1).
+    /// Source: the Plane Commercial Edition: High Availability guide, "How Karpenter interacts with AZ spread". (`do-not-evict` was removed in
+    /// Karpenter v1.)
     pub struct DoNotDisrupt("HA106", "do-not-disrupt", "`karpenter.sh/do-not-disrupt` on Jobs and CronJobs (and declared singletons where the profile says so), never on Tier 1");
 }
 

@@ -36,7 +36,7 @@ rule! {
     /// A `preStop` hook that sleeps a few seconds (`lifecycle: {preStop: {sleep: {seconds: 10}}}`
     /// on Kubernetes 1.30+, or `exec: {command: [/bin/sh, -c, "sleep 10"]}`), and
     /// `terminationGracePeriodSeconds` longer than that sleep plus the application's drain time
-    /// (e.g. 60). Source: seed 003, "Graceful Shutdown" and the HA checklist ("Graceful shutdown
+    /// (e.g. 60). Source: the Laminar High Availability documentation, "Graceful Shutdown" and the HA checklist ("Graceful shutdown
     /// configured").
     pub struct GracefulShutdown("HA202", "graceful-shutdown", "check only: `terminationGracePeriodSeconds: 0` or a preStop sleep that uses up the grace period (warning); no preStop and no grace period behind a Service (note)");
 }

@@ -51,8 +51,9 @@ rule! {
     /// floor is 3), maxReplicas 8, cpu 70 %.
     ///
     /// ## Fix
-    /// The HPA above; `spec.replicas` removed. Source: seed 000, "HorizontalPodAutoscalers";
-    /// peers.md rules 7, 8, 18.
+    /// The HPA above; `spec.replicas` removed. Source: the Plane Commercial Edition: High Availability guide, "HorizontalPodAutoscalers";
+    /// helm/helm#7090 and #12650 (`spec.replicas` next to an HPA); kubernetes/kubernetes#79365
+    /// (`Utilization` needs requests).
     pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler", "an `autoscaling/v2` HPA for services the policy names (`minReplicas` ≥ floor, `spec.replicas` removed), never a second autoscaler; raises a chart HPA's minimum to the floor; refuses `Utilization` without requests");
 }
 

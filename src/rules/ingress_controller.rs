@@ -35,7 +35,7 @@ rule! {
     /// Run it with `replicas >= 2` (or an HPA with `minReplicas >= 2`) spread across zones with
     /// the same anti-affinity pattern as Tier 1: let helm-ha harden it (remove it from
     /// `exclude`), or set the controller chart's `replicaCount`/`deployment.replicas` and
-    /// `affinity`/`topologySpreadConstraints`. Source: seed 000, "Cluster prerequisites" (4) and
+    /// `affinity`/`topologySpreadConstraints`. Source: the Plane Commercial Edition: High Availability guide, "Cluster prerequisites" (4) and
     /// "Ingress and load balancer"; go-live checklist ("Ingress controller runs with
     /// replicas >= 2 spread across AZs").
     pub struct IngressController("HA204", "ingress-controller", "check only: a Traefik / ingress-nginx controller left with < 2 copies or not spread over nodes and zones");

@@ -40,7 +40,7 @@ rule! {
     /// us-east-1b, us-east-1c]}` over plane-enterprise.
     ///
     /// ## Fix
-    /// The EC2NodeClass and NodePools above. Source: seed 000, "Karpenter on AWS".
+    /// The EC2NodeClass and NodePools above. Source: the Plane Commercial Edition: High Availability guide, "Karpenter on AWS".
     pub struct Karpenter("HA112", "karpenter", "the guide's EC2NodeClass and one NodePool per policy pool");
 }
 

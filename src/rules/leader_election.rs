@@ -42,8 +42,9 @@ rule! {
     /// ## Fix
     /// Turn leader election on in the chart (`--leader-elect=true`, or the chart's
     /// `leaderElection.enabled`), or declare the service `tier: singleton` in the policy so
-    /// helm-ha keeps it at one copy. Source: seed 003, "Controller HA" and the HA checklist
-    /// ("Multiple controller replicas with leader election"); seed 001.
+    /// helm-ha keeps it at one copy. Source: the Laminar High Availability documentation, "Controller HA" and the HA checklist
+    /// ("Multiple controller replicas with leader election"); the PgDog control plane
+    /// documentation, "High availability".
     pub struct LeaderElection("HA203", "leader-election",
         "check only: several copies with leader election explicitly off (warning); a controller-looking workload with no election setting at all (note)");
 }

@@ -48,7 +48,7 @@ rule! {
     /// A `type: LoadBalancer` Service for `live` under plane-enterprise with `cloud: aws`.
     ///
     /// ## Fix
-    /// The annotations above. Source: seed 000, "Ingress and load balancer"; AWS Load Balancer
+    /// The annotations above. Source: the Plane Commercial Edition: High Availability guide, "Ingress and load balancer"; AWS Load Balancer
     /// Controller service annotations (v2.10+); Kubernetes cloud-provider-aws service controller.
     pub struct LoadBalancer("HA111", "load-balancer", "AWS cross-zone load balancing and the policy's idle timeout, in the annotations the Service's controller reads");
 }

@@ -43,7 +43,7 @@ rule! {
     /// `service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled: "true"`
     /// (in-tree) or `service.beta.kubernetes.io/aws-load-balancer-attributes:
     /// load_balancing.cross_zone.enabled=true` (AWS Load Balancer Controller) in the chart.
-    /// Source: seed 000, "Cluster prerequisites" (3) and "Ingress and load balancer"; go-live
+    /// Source: the Plane Commercial Edition: High Availability guide, "Cluster prerequisites" (3) and "Ingress and load balancer"; go-live
     /// checklist ("LB has cross-zone load balancing enabled").
     pub struct LoadBalancerCrossZone("HA205", "load-balancer-cross-zone", "check only: a LoadBalancer Service with cross-zone turned off (warning), or with `cloud: none` nothing turning it on (note); silent under `cloud: aws`, where HA111 fixes it");
 }

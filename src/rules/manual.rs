@@ -46,7 +46,7 @@ rule! {
     /// ## Fix
     /// Node groups (or Karpenter NodePools) in three zones; check that every node carries
     /// `topology.kubernetes.io/zone` (managed clusters set it; self-managed ones may not).
-    /// Source: seed 000, "Cluster prerequisites" (1, 5); go-live checklist.
+    /// Source: the Plane Commercial Edition: High Availability guide, "Cluster prerequisites" (1, 5); go-live checklist.
     pub struct ThreeZones("HA901", "three-zones", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
 manual!(ThreeZones, "worker nodes run in at least 3 availability zones and carry `topology.kubernetes.io/zone` (`kubectl get nodes -L topology.kubernetes.io/zone`)");
@@ -72,7 +72,8 @@ rule! {
     /// group with automatic failover. RabbitMQ: a cluster with quorum queues on 3 or more nodes
     /// in 3 or more zones. OpenSearch: 3 or more master-eligible nodes across 3 zones. Object
     /// storage: S3, GCS or Blob (multi-AZ by design) with versioning on.
-    /// Source: seed 000, "External managed services" and the go-live checklist; seed 004.
+    /// Source: the Plane Commercial Edition: High Availability guide, "External managed services" and the go-live checklist; the Prisme.ai
+    /// high availability documentation.
     pub struct ManagedServicesHa("HA902", "managed-services-ha", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
 manual!(ManagedServicesHa, "managed Postgres is multi-AZ with a synchronous replica, Redis has a replica with automatic failover, RabbitMQ and OpenSearch run 3+ nodes across 3+ zones, object storage is multi-AZ with versioning");
@@ -95,8 +96,8 @@ rule! {
     /// Postgres: automated backups and point-in-time recovery (30 days, PITR at least 7).
     /// Object storage: versioning, and cross-region replication for regional failures.
     /// OpenSearch: snapshots to object storage. RabbitMQ: scheduled definitions export.
-    /// Kubernetes objects: Velero, namespace-scoped, daily. Source: seed 000, "Backup and
-    /// disaster recovery"; seed 003, "Disaster Recovery".
+    /// Kubernetes objects: Velero, namespace-scoped, daily. Source: the Plane Commercial Edition: High Availability guide, "Backup and
+    /// disaster recovery"; the Laminar High Availability documentation, "Disaster Recovery".
     pub struct Backups("HA903", "backups", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
 manual!(Backups, "backups are configured: database PITR, object-storage versioning, search snapshots, Kubernetes objects (e.g. Velero)");
@@ -118,7 +119,7 @@ rule! {
     ///
     /// ## Fix
     /// Run a restore drill before go-live and at least once per quarter; write down how long it
-    /// took. Source: seed 000, "Backup and disaster recovery" and the go-live checklist.
+    /// took. Source: the Plane Commercial Edition: High Availability guide, "Backup and disaster recovery" and the go-live checklist.
     pub struct RestoreDrill("HA904", "restore-drill", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
 manual!(
@@ -144,7 +145,7 @@ rule! {
     /// Before go-live: cordon and drain every node in one zone and check the application stays
     /// up; kill the active database node and check it recovers. `helm-ha drill` simulates zone
     /// loss, drains and rollouts on the manifest first (it finds unschedulable spreads and
-    /// blocking budgets), but only the real cluster proves the rest. Source: seed 000, go-live
+    /// blocking budgets), but only the real cluster proves the rest. Source: the Plane Commercial Edition: High Availability guide, go-live
     /// checklist ("Failure drill").
     pub struct FailureDrill("HA905", "failure-drill", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
@@ -166,7 +167,7 @@ rule! {
     ///
     /// ## Fix
     /// Alert on unavailable replicas, Pending pods, PDB `disruptionsAllowed == 0`, pods per zone,
-    /// and the managed services' failover events. Source: seed 003, "Monitoring HA Status" and
+    /// and the managed services' failover events. Source: the Laminar High Availability documentation, "Monitoring HA Status" and
     /// the HA checklist ("Monitoring and alerting enabled").
     pub struct Monitoring("HA906", "monitoring", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
@@ -194,7 +195,7 @@ rule! {
     /// AWS: NLB or ALB with cross-zone load balancing on, ALB idle timeout raised for
     /// WebSockets; GCP: the default global load balancer; Azure: Standard Load Balancer with
     /// zones 1, 2, 3; on-premises: MetalLB in BGP mode or an external load balancer.
-    /// Source: seed 000, "Cluster prerequisites" (3) and "Ingress and load balancer".
+    /// Source: the Plane Commercial Edition: High Availability guide, "Cluster prerequisites" (3) and "Ingress and load balancer".
     pub struct CloudLoadBalancer("HA907", "cloud-load-balancer", "manual checklist items (`check` lists them as notes; `render` never prints them)");
 }
 manual!(CloudLoadBalancer, "the cloud load balancer in front of the ingress controller balances across zones (and its idle timeout suits WebSockets)");

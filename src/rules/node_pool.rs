@@ -30,7 +30,7 @@ rule! {
     /// plane-spot}` and `{key: workload-class, operator: Equal, value: batch, effect: NoSchedule}`.
     ///
     /// ## Fix
-    /// The selector and toleration above. Source: seed 000, "NodePools".
+    /// The selector and toleration above. Source: the Plane Commercial Edition: High Availability guide, "NodePools".
     pub struct NodePoolPlacement("HA109", "node-pool", "`nodeSelector` and toleration for the Karpenter pool the policy assigns");
 }
 

@@ -48,9 +48,9 @@ rule! {
     /// `selector.matchLabels: {app.name: plane-plane-api}`.
     ///
     /// ## Fix
-    /// The PodDisruptionBudget above. Source: Plane Commercial Edition: High Availability guide,
-    /// "PodDisruptionBudgets"; the Kubernetes docs, "Specifying a Disruption Budget for your
-    /// Application".
+    /// The PodDisruptionBudget above. Source: the Plane Commercial Edition: High Availability guide, "PodDisruptionBudgets"; the
+    /// Kubernetes disruption controller (percentages round up); kubernetes/kubernetes#75957
+    /// (two budgets over one pod), #72320 (`unhealthyPodEvictionPolicy`); helm/helm#13154 (hooks).
     pub struct PodDisruptionBudget("HA107", "pod-disruption-budget", "a `policy/v1` PDB per replicated Tier-1 workload (its own selector, `unhealthyPodEvictionPolicy: AlwaysAllow`), never over pods a chart PDB already selects; refuses a policy budget that blocks drains at the floor");
 }
 

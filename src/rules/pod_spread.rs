@@ -39,8 +39,8 @@ rule! {
     /// weight-100 preferred term on zone, both selecting `app.name: plane-plane-api`.
     ///
     /// ## Fix
-    /// The terms above, appended to what the pod template has. Source: seed 000, "Spreading pods
-    /// across availability zones"; seed 003, "Multi-Zone Distribution"; kubernetes KEP-3243.
+    /// The terms above, appended to what the pod template has. Source: the Plane Commercial Edition: High Availability guide, "Spreading pods
+    /// across availability zones"; the Laminar High Availability documentation, "Multi-Zone Distribution"; kubernetes KEP-3243.
     pub struct PodSpread("HA103", "pod-spread", "anti-affinity or topology spread per node and zone, merged with what the chart has");
 }
 

@@ -29,7 +29,7 @@ rule! {
     /// Set the chart's readiness probe value (usually `<service>.readinessProbe`), e.g.
     /// `httpGet: {path: /ready, port: 8000}, periodSeconds: 5, failureThreshold: 3`; keep it
     /// cheaper and stricter than the liveness probe. Leader-elected services: only the leader
-    /// should report Ready (seed 001). Source: seed 003, "Health Probes" and the HA checklist
+    /// should report Ready (the PgDog control plane documentation, "High availability"). Source: the Laminar High Availability documentation, "Health Probes" and the HA checklist
     /// ("Health probes configured").
     pub struct ReadinessProbe("HA201", "readiness-probe", "check only: Tier-1 containers without a readiness probe (warning behind a Service, else a note); never injects a placeholder probe");
 }

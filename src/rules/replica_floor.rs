@@ -24,8 +24,7 @@ rule! {
     /// `api` with `replicas: 1` under the plane-enterprise profile becomes `replicas: 3`.
     ///
     /// ## Fix
-    /// `spec.replicas: <floor>`. Source: Plane Commercial Edition: High Availability guide, "Run
-    /// at least replicas: 2 per service".
+    /// `spec.replicas: <floor>`. Source: the Plane Commercial Edition: High Availability guide, "Run at least replicas: 2 per service".
     pub struct ReplicaFloor("HA101", "replica-floor", "raises `spec.replicas` to the floor (not when an autoscaler owns the count)");
 }
 

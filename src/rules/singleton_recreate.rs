@@ -28,8 +28,8 @@ rule! {
     /// `beat-worker` with the default RollingUpdate strategy.
     ///
     /// ## Fix
-    /// `strategy: {type: Recreate}`. Source: Plane Commercial Edition: High Availability guide,
-    /// Tier 2 ("running two copies doubles job execution").
+    /// `strategy: {type: Recreate}`. Source: the Plane Commercial Edition: High Availability guide, Tier 2 ("running two copies doubles job
+    /// execution").
     pub struct SingletonRecreate("HA105", "singleton-recreate", "`strategy: Recreate` for declared singleton Deployments and single-replica Deployments on a ReadWriteOnce claim");
 }
 

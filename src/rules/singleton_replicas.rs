@@ -25,8 +25,7 @@ rule! {
     /// ## Fix
     /// Set the chart value back to 1, or, if the software elects a leader itself, declare the
     /// service `tier: leader-elected` or `allowReplicas: 2` in the policy.
-    /// Source: Plane Commercial Edition: High Availability guide, "Tier 2 - Singletons
-    /// (replicas: 1 only)".
+    /// Source: the Plane Commercial Edition: High Availability guide, "Tier 2 - Singletons (replicas: 1 only)".
     pub struct SingletonReplicas("HA102", "singleton-replicas", "refuses a declared singleton asked to run more than one copy (an inferred one: a warning)");
 }
 

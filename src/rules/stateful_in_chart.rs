@@ -25,8 +25,7 @@ rule! {
     /// ## Fix
     /// Point the chart at a managed multi-AZ service (the message names one) and turn the
     /// in-chart one off. With `--strict` (or `strict: true`) helm-ha refuses the stream (exit 1).
-    /// Source: Plane Commercial Edition: High Availability guide, "Tier 3 - Local stateful (not
-    /// HA)".
+    /// Source: the Plane Commercial Edition: High Availability guide, "Tier 3 - Local stateful (not HA)".
     pub struct StatefulInChart("HA001", "stateful-in-chart", "warns about in-chart stateful services, with their copies and disk (error with `--strict`)");
 }
 

@@ -49,8 +49,8 @@ rule! {
     /// `storageClass: {preset: aws-ebs-gp3, name: gp3, assignToClaims: true}`.
     ///
     /// ## Fix
-    /// The StorageClass above; `storageClassName` on claims. Source: seed 000, "Cluster
-    /// prerequisites"; peers.md rule 18.
+    /// The StorageClass above; `storageClassName` on claims. Source: the Plane Commercial Edition: High Availability guide, "Cluster
+    /// prerequisites"; aws-samples/eks-workshop#1135 ("volume node affinity conflict").
     pub struct StorageClass("HA110", "storage-class", r#"a `WaitForFirstConsumer`/`Retain` StorageClass from a preset; optionally points class-less claims at it (`""` is kept: it means static binding)"#);
 }
 

@@ -27,7 +27,7 @@ rule! {
     /// ## Fix
     /// `volumeBindingMode: WaitForFirstConsumer` (the field is immutable: create a new class and
     /// move claims to it), and make it the default class, or set the chart's storage class
-    /// value (`env.storageClass` in the Plane chart) to it. Source: seed 000, "Cluster
+    /// value (`env.storageClass` in the Plane chart) to it. Source: the Plane Commercial Edition: High Availability guide, "Cluster
     /// prerequisites" (2); go-live checklist ("Default StorageClass is WaitForFirstConsumer").
     pub struct StorageClassBinding("HA206", "storage-class-binding", "check only: a StorageClass that is not `WaitForFirstConsumer`; the cluster's default class as a manual item");
 }

@@ -301,7 +301,7 @@ impl<'a> Json<'a> {
     }
 
     /// The same value as a `serde_json::Value`, for comparing with what other tools read (the
-    /// tests against k8syaml and Helm; typed reads go through [`super::from_json`] instead).
+    /// tests against `tests/validate/k8syaml.py` and Helm; typed reads go through [`super::from_json`] instead).
     pub fn to_serde(&self) -> serde_json::Value {
         match self {
             Json::Null => serde_json::Value::Null,

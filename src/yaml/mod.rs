@@ -7,7 +7,7 @@
 //! Edits are spliced into the original text (new fragments written by a YAML-1.1-safe emitter),
 //! the result is parsed again and must mean exactly `input + edits`; when a splice is refused
 //! (alias, anchored target, flow style it cannot extend) or the check fails, that one document is
-//! re-serialised from the expected value instead (see `research/lossless-edit.md`).
+//! re-serialised from the expected value instead.
 
 mod apply;
 mod block;

@@ -1,6 +1,6 @@
 //! go-yaml v2 + sigs.k8s.io/yaml semantics: plain scalar resolution, keys, merges, aliases.
 //!
-//! Mirrors `validate/k8syaml.py` (`go_resolve`, `_go_key`), which mirrors go-yaml v2's
+//! Mirrors `tests/validate/k8syaml.py` (`go_resolve`, `_go_key`), which mirrors go-yaml v2's
 //! `resolve.go` and decoder.
 
 use granit_parser::ScalarStyle;
@@ -21,7 +21,7 @@ pub(crate) enum Scalar {
     Merge,
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint` after `_` removal, as k8syaml `_go_int`.
+/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint` after `_` removal, as `tests/validate/k8syaml.py`'s `_go_int`.
 fn go_int(plain: &str) -> Option<i128> {
     let (neg, body) = match plain.as_bytes().first()? {
         b'-' => (true, &plain[1..]),
@@ -91,7 +91,7 @@ fn is_yaml_float(s: &str) -> bool {
     i == b.len()
 }
 
-/// Resolve a plain scalar exactly like k8syaml `go_resolve`.
+/// Resolve a plain scalar exactly like `tests/validate/k8syaml.py`'s `go_resolve`.
 pub(crate) fn go_resolve(value: &str) -> Scalar {
     let Some(first) = value.chars().next() else {
         return Scalar::Null;
@@ -120,7 +120,7 @@ pub(crate) fn go_resolve(value: &str) -> Scalar {
         _ => {}
     }
     if first == '.' {
-        // Python's float() in k8syaml: digits after the dot, optional exponent.
+        // Python's float() in `tests/validate/k8syaml.py`: digits after the dot, optional exponent.
         return if is_yaml_float(value) {
             value.parse().map_or(Scalar::Str, Scalar::Float)
         } else {
