@@ -205,19 +205,19 @@ impl Facts {
             .get(&(kind.to_string(), (ns.clone(), name.to_string())))
     }
 
-    /// The first grant to ServiceAccount `account` in `ns` that `wanted` accepts, as
-    /// "`Role/x` (bound by `RoleBinding/y`)".
+    /// The first grant to ServiceAccount `account` in `ns` that `wanted` accepts: the rule, and
+    /// where it comes from as "`Role/x` (bound by `RoleBinding/y`)".
     pub fn granted(
         &self,
         ns: &Option<String>,
         account: &str,
         wanted: impl Fn(&PolicyRule) -> bool,
-    ) -> Option<&str> {
+    ) -> Option<(&str, &PolicyRule)> {
         self.grants
             .get(&(ns.clone(), account.to_string()))?
             .iter()
             .find(|(_, r)| wanted(r))
-            .map(|(via, _)| via.as_str())
+            .map(|(via, r)| (via.as_str(), r))
     }
 
     /// Value of `key` in ConfigMap `name` of `ns`.
@@ -314,7 +314,9 @@ mod tests {
         let facts = Facts::of(&[&role, &binding], Some("ns"));
         let leases = |r: &PolicyRule| grants(r, "coordination.k8s.io", "leases", &["update"]);
         assert_eq!(
-            facts.granted(&Some("ns".into()), "ctl", leases),
+            facts
+                .granted(&Some("ns".into()), "ctl", leases)
+                .map(|(via, _)| via),
             Some("Role/le (bound by RoleBinding/le)")
         );
         assert_eq!(facts.granted(&Some("ns".into()), "other", leases), None);

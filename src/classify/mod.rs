@@ -402,8 +402,8 @@ fn evidence(
                 .iter()
                 .any(|v| matches!(v.as_str(), "create" | "update" | "patch" | "delete" | "*"))
     };
-    if let Some(via) = facts.granted(&pod.namespace, pod.service_account(), writes) {
-        return (Tier::Singleton, format!("looks like a controller (its ServiceAccount `{}` may watch and change objects through {via}) and elects no leader: a second copy would act on the same objects", pod.service_account()));
+    if let Some((via, _)) = facts.granted(&pod.namespace, pod.service_account(), writes) {
+        return (Tier::Singleton, format!("looks like a controller (its ServiceAccount `{}` may watch and change objects through {via}) and shows no sign of leader election (no flag, no env var, no named Lease it may update): a second copy would act on the same objects", pod.service_account()));
     }
     if let Some(g) = policy
         .detect
@@ -459,7 +459,9 @@ fn election(pod: &Pod<'_, '_>, policy: &Policy, facts: &Facts) -> Option<Electio
             None => {}
         }
     }
-    // Named, not through wildcards: a Role that grants everything says nothing about a Lease.
+    // The election's own Lease, named: a Role that grants everything, or every Lease (as a
+    // scaffolded operator's does whether its election flag is on or off), says nothing about
+    // whether this workload elects.
     let leases = |r: &k8s_openapi::api::rbac::v1::PolicyRule| {
         let named = |list: &Option<Vec<String>>, want: &str| {
             list.as_deref()
@@ -469,18 +471,19 @@ fn election(pod: &Pod<'_, '_>, policy: &Policy, facts: &Facts) -> Option<Electio
         };
         named(&r.api_groups, "coordination.k8s.io")
             && named(&r.resources, "leases")
-            && grants(
-                r,
-                "coordination.k8s.io",
-                "leases",
-                &["create", "update", "patch"],
-            )
+            && grants(r, "coordination.k8s.io", "leases", &["update", "patch"])
+            && r.resource_names.as_ref().is_some_and(|n| !n.is_empty())
     };
     facts
         .granted(&pod.namespace, pod.service_account(), leases)
-        .map(|via| {
+        .map(|(via, rule)| {
+            let lease = rule
+                .resource_names
+                .as_deref()
+                .unwrap_or_default()
+                .join("`, `");
             Election::On(format!(
-                "its ServiceAccount `{}` may write Leases through {via}",
+                "its ServiceAccount `{}` may update the Lease `{lease}` through {via}",
                 pod.service_account()
             ))
         })
@@ -590,6 +593,37 @@ mod tests {
         assert!(off[0].2.contains("from ConfigMap params key `applicationsetcontroller.enable.leader.election`: false"), "{}", off[0].2);
         let on = decide(&[deployment("appset", 1, pod("params")), params("true")]);
         assert_eq!(on[0].1, Tier::LeaderElected, "{on:?}");
+    }
+
+    #[test]
+    fn only_a_grant_on_the_elections_own_lease_shows_election() {
+        let rbac = |rule: Json<'static>| {
+            vec![
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "ctl", "namespace": "ns"}, "rules": [rule]}),
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "ctl", "namespace": "ns"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ctl"},
+                    "subjects": [{"kind": "ServiceAccount", "name": "ctl", "namespace": "ns"}]}),
+            ]
+        };
+        let with = |rule: Json<'static>| {
+            let mut objects = vec![deployment(
+                "ctl",
+                1,
+                json!({"serviceAccountName": "ctl", "containers": [{"name": "m", "image": "example/ctl:1"}]}),
+            )];
+            objects.extend(rbac(rule));
+            decide(&objects)
+        };
+        let named = with(
+            json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "update"], "resourceNames": ["ctl-leader"]}),
+        );
+        assert_eq!(named[0].1, Tier::LeaderElected, "{named:?}");
+        assert!(named[0].2.starts_with("its ServiceAccount `ctl` may update the Lease `ctl-leader` through Role/ctl (bound by RoleBinding/ctl)"), "{}", named[0].2);
+        // Every Lease, as a scaffolded operator's RBAC grants whether its election is on or off.
+        let blanket = with(
+            json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "watch", "create", "update", "patch"]}),
+        );
+        assert_ne!(blanket[0].1, Tier::LeaderElected, "{blanket:?}");
     }
 
     #[test]
