@@ -108,6 +108,25 @@ impl Workload {
     }
 }
 
+/// The containers that run for a pod's lifetime: its `containers` and its restartable init
+/// containers (native sidecars, `restartPolicy: Always`), which run alongside them. Ordinary init
+/// containers have exited by then.
+pub fn running_containers<'v, 'a>(pod_spec: &'v Json<'a>) -> impl Iterator<Item = &'v Json<'a>> {
+    let list = |k: &str| {
+        pod_spec
+            .get(k)
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+    };
+    list("containers").chain(list("initContainers").filter(|c| is_sidecar(c)))
+}
+
+/// A restartable init container: a native sidecar.
+pub fn is_sidecar(container: &Json<'_>) -> bool {
+    container.get("restartPolicy").and_then(Json::as_str) == Some("Always")
+}
+
 /// Value at `path`, if every step exists.
 pub fn get<'v, 'a>(value: &'v Json<'a>, path: &[Seg]) -> Option<&'v Json<'a>> {
     path.iter().try_fold(value, |v, seg| match seg {

@@ -660,19 +660,7 @@ pub fn validate_rolling_update(max_surge: &Json, max_unavailable: &Json) -> Resu
 /// Host ports of the containers and of restartable init containers (native sidecars run
 /// alongside them); ordinary init containers have exited by then and hold no port.
 fn host_ports(spec: &Json) -> Vec<HostPort> {
-    let containers = spec
-        .get("containers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten();
-    let sidecars = spec
-        .get("initContainers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|c| is_sidecar(c));
-    containers
-        .chain(sidecars)
+    workload::running_containers(spec)
         .flat_map(|c| {
             c.get("ports")
                 .and_then(Json::as_array)
@@ -703,10 +691,6 @@ fn host_ports(spec: &Json) -> Vec<HostPort> {
 }
 
 /// A native sidecar: an init container with `restartPolicy: Always`.
-fn is_sidecar(c: &Json) -> bool {
-    c.get("restartPolicy").and_then(Json::as_str) == Some("Always")
-}
-
 /// A resource list (`{cpu, memory}`) as millicores and bytes.
 fn resources(list: &Json) -> (u64, u64) {
     let get = |k: &str| list.get(k).and_then(quantity::of);
@@ -773,7 +757,7 @@ fn requests(spec: &Json) -> (u64, u64) {
     let main = list("containers").map(of).fold((0, 0), add);
     let (mut sidecars, mut init) = ((0, 0), (0, 0));
     for c in list("initContainers") {
-        if is_sidecar(c) {
+        if workload::is_sidecar(c) {
             sidecars = add(sidecars, of(c));
             init = max(init, sidecars);
         } else {

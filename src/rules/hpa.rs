@@ -251,19 +251,7 @@ impl HorizontalPodAutoscaler {
 fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<String> {
     let null = Json::Null;
     let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null);
-    let regular = spec
-        .get("containers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten();
-    let sidecars = spec
-        .get("initContainers")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|c| c.get("restartPolicy").and_then(Json::as_str) == Some("Always"));
-    regular
-        .chain(sidecars)
+    crate::workload::running_containers(spec)
         .filter(|c| {
             ["requests", "limits"].iter().all(|k| {
                 c.at(&format!("/resources/{k}"))
