@@ -253,6 +253,15 @@ spec:
   template: {metadata: {labels: {app: db}}, spec: {containers: [{name: db, image: postgres:16}]}}
 ";
 
+    /// The analysis of `input` released into namespace `ns`.
+    fn in_ns<'a>(input: &'a [u8], policy: &crate::policy::Policy) -> crate::pipeline::Analysis<'a> {
+        let names = crate::pipeline::Names {
+            namespace: Some("ns".into()),
+            release: None,
+        };
+        crate::pipeline::analyze(input, policy, &Default::default(), &names).unwrap()
+    }
+
     #[test]
     fn only_replicated_stateless_workloads_get_a_budget() {
         let policy = crate::policy::load(
@@ -260,16 +269,7 @@ spec:
             Some(("p.yaml", "services: {beat: {tier: singleton}}\n")),
         )
         .unwrap();
-        let a = crate::pipeline::analyze(
-            STREAM.as_bytes(),
-            &policy,
-            &Default::default(),
-            &crate::pipeline::Names {
-                namespace: Some("ns".into()),
-                release: None,
-            },
-        )
-        .unwrap();
+        let a = in_ns(STREAM.as_bytes(), &policy);
         let added: Vec<(&str, &str)> = a
             .added
             .iter()
@@ -298,43 +298,16 @@ spec:
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
         let input = format!("{STREAM}{all}");
-        let a = crate::pipeline::analyze(
-            input.as_bytes(),
-            &policy,
-            &Default::default(),
-            &crate::pipeline::Names {
-                namespace: Some("ns".into()),
-                release: None,
-            },
-        )
-        .unwrap();
+        let a = in_ns(input.as_bytes(), &policy);
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
         let input = format!("{STREAM}{elsewhere}");
-        let a = crate::pipeline::analyze(
-            input.as_bytes(),
-            &policy,
-            &Default::default(),
-            &crate::pipeline::Names {
-                namespace: Some("ns".into()),
-                release: None,
-            },
-        )
-        .unwrap();
+        let a = in_ns(input.as_bytes(), &policy);
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
         let input = format!("{STREAM}{null}");
-        let a = crate::pipeline::analyze(
-            input.as_bytes(),
-            &policy,
-            &Default::default(),
-            &crate::pipeline::Names {
-                namespace: Some("ns".into()),
-                release: None,
-            },
-        )
-        .unwrap();
+        let a = in_ns(input.as_bytes(), &policy);
         assert_eq!(a.added.len(), 1);
     }
 
