@@ -3,7 +3,7 @@
 // this file, so a crash input saved under tests/data/fuzz/<target>/ replays exactly.
 
 use helm_ha::json;
-use helm_ha::yaml::{self, Edit, Seg};
+use helm_ha::yaml::{self, Edit, Path};
 
 /// The stream splitter keeps every byte: chunks are contiguous, cover the input, and each one
 /// after the first starts at a column-0 `---` line or right after a `...` line. Non-UTF-8
@@ -40,7 +40,7 @@ pub fn split(data: &[u8]) {
 
 /// The edits the rules make; the first input byte picks a subset (bit i keeps edit i).
 pub fn edits(which: u8) -> Vec<Edit> {
-    let p = yaml::path;
+    let p = Path::dotted;
     let all = vec![
         Edit::Set(p("spec.replicas"), json!(3)),
         Edit::Set(
@@ -53,14 +53,7 @@ pub fn edits(which: u8) -> Vec<Edit> {
         ),
         Edit::Set(p("spec.strategy"), json!({"type": "Recreate"})),
         Edit::Remove(p("spec.strategy.rollingUpdate")),
-        Edit::Set(
-            vec![
-                Seg::Key("metadata".into()),
-                Seg::Key("labels".into()),
-                Seg::Key("a.b/c".into()),
-            ],
-            json!("0755"),
-        ),
+        Edit::Set(p("metadata.labels").key("a.b/c"), json!("0755")),
         Edit::Set(
             p("spec.template.spec.affinity.podAntiAffinity"),
             json!({"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname"}}]}),

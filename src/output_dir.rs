@@ -13,7 +13,6 @@
 
 use crate::error::Failure;
 use crate::stream;
-use crate::yaml::Lookup as _;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -38,7 +37,7 @@ pub fn layout(output: &str, inputs: &[(Option<String>, bool)]) -> BTreeMap<Strin
                     let parsed = crate::yaml::parse(chunk).ok()?;
                     parsed
                         .value
-                        .at("/metadata/annotations")?
+                        .at("metadata.annotations")?
                         .get(crate::HELM4_FILENAME_ANNOTATION)?
                         .as_str()
                         .map(str::to_string)

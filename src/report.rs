@@ -3,7 +3,7 @@
 use crate::json;
 use crate::pipeline::Analysis;
 use crate::rules::{Finding, Fix, Meta, Severity};
-use crate::yaml::{Edit, Seg};
+use crate::yaml::Edit;
 
 /// `--explain`: the release context, then per workload its name, tier and every change.
 pub fn explain(a: &Analysis) -> Vec<String> {
@@ -66,26 +66,14 @@ fn fix_summary(f: &Finding) -> String {
             let parts: Vec<String> = edits
                 .iter()
                 .map(|e| match e {
-                    Edit::Set(p, v) => format!("set {} = {}", dotted(p), v),
-                    Edit::Remove(p) => format!("remove {}", dotted(p)),
-                    Edit::Append(p, _) => format!("append to {}", dotted(p)),
+                    Edit::Set(p, v) => format!("set {p} = {v}"),
+                    Edit::Remove(p) => format!("remove {p}"),
+                    Edit::Append(p, _) => format!("append to {p}"),
                 })
                 .collect();
             format!(" [{}]", parts.join("; "))
         }
     }
-}
-
-pub fn dotted(p: &[Seg]) -> String {
-    p.iter()
-        .map(|s| match s {
-            Seg::Key(k) if k.contains('.') || k.contains('/') => format!("[{k}]"),
-            Seg::Key(k) => k.clone(),
-            Seg::Index(i) => format!("[{i}]"),
-        })
-        .collect::<Vec<_>>()
-        .join(".")
-        .replace(".[", "[")
 }
 
 /// Where each input came from, to point `check` findings at a file and line.

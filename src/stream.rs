@@ -6,7 +6,6 @@
 //! contain one, so splitting on such lines is exact (YAML 1.2 specification, 9.1.2 "Document Markers").
 
 use crate::error::{Failure, Located};
-use crate::yaml::Lookup as _;
 use crate::yaml::{self, Json};
 
 /// One document of the stream: its bytes and what they mean, borrowed from the input.
@@ -49,7 +48,7 @@ impl<'a> Doc<'a> {
     pub fn source(&self) -> Option<String> {
         let annotated = || {
             self.value()
-                .at("/metadata/annotations")
+                .at("metadata.annotations")
                 .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
                 .and_then(Json::as_str)
                 .map(str::to_string)
@@ -78,7 +77,7 @@ impl<'a> Doc<'a> {
 pub fn describe(value: &Json<'_>) -> String {
     let kind = value.get("kind").and_then(Json::as_str).unwrap_or("");
     let name = value
-        .at("/metadata/name")
+        .at("metadata.name")
         .and_then(Json::as_str)
         .unwrap_or("");
     match (kind, name) {

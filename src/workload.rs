@@ -1,8 +1,7 @@
 //! Workloads found in the stream, and the release context Helm does not tell a post-renderer.
 
 use crate::stream::Doc;
-use crate::yaml::Lookup as _;
-use crate::yaml::{Json, Map, Path, Seg, Str};
+use crate::yaml::{Json, Map, Path, Str};
 use std::collections::{BTreeMap, HashMap};
 
 pub const HOOK_ANNOTATION: &str = "helm.sh/hook";
@@ -84,9 +83,12 @@ impl Workload {
 
     /// `base` + a dotted path relative to the object.
     pub fn path(&self, dotted: &str) -> Path {
-        let mut p = self.base.clone();
-        p.extend(crate::yaml::path(dotted));
-        p
+        self.base.clone().join(dotted)
+    }
+
+    /// The path of `rel` (dotted) inside its pod template, from the document's root.
+    pub fn in_template(&self, rel: &str) -> Path {
+        self.path(self.template_path()).join(rel)
     }
 
     /// Dotted path of the pod template, relative to the object.
@@ -99,7 +101,7 @@ impl Workload {
 
     pub fn object<'v, 'a>(&self, doc_value: &'v Json<'a>) -> &'v Json<'a> {
         static NULL: Json<'static> = Json::Null;
-        get(doc_value, &self.base).unwrap_or(&NULL)
+        doc_value.at(&self.base).unwrap_or(&NULL)
     }
 
     /// `Kind/name` for messages.
@@ -125,22 +127,6 @@ pub fn running_containers<'v, 'a>(pod_spec: &'v Json<'a>) -> impl Iterator<Item 
 /// A restartable init container: a native sidecar.
 pub fn is_sidecar(container: &Json<'_>) -> bool {
     container.get("restartPolicy").and_then(Json::as_str) == Some("Always")
-}
-
-/// Value at `path`, if every step exists.
-pub fn get<'v, 'a>(value: &'v Json<'a>, path: &[Seg]) -> Option<&'v Json<'a>> {
-    path.iter().try_fold(value, |v, seg| match seg {
-        Seg::Key(k) => v.get(k.as_str()),
-        Seg::Index(i) => v.get(*i),
-    })
-}
-
-/// Value at a dotted path (the steps of [`crate::yaml::path`], without building it).
-pub fn at<'v, 'a>(value: &'v Json<'a>, dotted: &str) -> Option<&'v Json<'a>> {
-    dotted
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .try_fold(value, |v, key| v.get(key))
 }
 
 /// What the post-renderer can infer about the release.
@@ -224,14 +210,14 @@ impl<'a> Clues<'a> {
                 .cloned()
         };
         for (_, o) in objects(doc.value()) {
-            clues.namespaces.extend(string(o.at("/metadata/namespace")));
-            let labels = o.at("/metadata/labels");
+            clues.namespaces.extend(string(o.at("metadata.namespace")));
+            let labels = o.at("metadata.labels");
             clues.names.extend(string(labels.and_then(|l| {
                 l.get("app.kubernetes.io/instance")
                     .or_else(|| l.get("release"))
             })));
             clues.helm4 |= o
-                .at("/metadata/annotations")
+                .at("metadata.annotations")
                 .and_then(|a| a.get(crate::HELM4_FILENAME_ANNOTATION))
                 .is_some();
         }
@@ -246,7 +232,7 @@ pub fn objects<'v, 'a>(value: &'v Json<'a>) -> impl Iterator<Item = (Path, &'v J
         _ => None,
     };
     let single = if items.is_none() && value.is_object() {
-        Some((Vec::new(), value))
+        Some((Path::root(), value))
     } else {
         None
     };
@@ -255,7 +241,7 @@ pub fn objects<'v, 'a>(value: &'v Json<'a>) -> impl Iterator<Item = (Path, &'v J
             .into_iter()
             .flatten()
             .enumerate()
-            .map(|(i, o)| (vec![Seg::Key("items".into()), Seg::Index(i)], o)),
+            .map(|(i, o)| (Path::dotted("items").index(i), o)),
     )
 }
 
@@ -271,13 +257,14 @@ pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
         else {
             continue;
         };
-        let str_at = |p: &str| at(obj, p).and_then(Json::as_str).map(str::to_string);
+        let str_at = |p: &str| obj.at(p).and_then(Json::as_str).map(str::to_string);
         let template = if kind == Kind::CronJob {
             "spec.jobTemplate.spec.template"
         } else {
             "spec.template"
         };
-        let pod_labels = at(obj, &format!("{template}.metadata.labels"))
+        let pod_labels = obj
+            .at(format!("{template}.metadata.labels"))
             .and_then(Json::as_object)
             .map_or_else(Map::new, |m| m.clone().into_owned());
         found.push(Workload {
@@ -289,7 +276,7 @@ pub fn found_in(doc: usize, value: &Json<'_>) -> Vec<Workload> {
             service: String::new(),
             named_by: String::new(),
             hook: obj
-                .at("/metadata/annotations")
+                .at("metadata.annotations")
                 .and_then(|a| a.get(HOOK_ANNOTATION))
                 .and_then(Json::as_str)
                 .map(str::to_string),
@@ -453,7 +440,7 @@ mod tests {
         };
         let w = Workload {
             doc: 0,
-            base: vec![],
+            base: Path::root(),
             kind: Kind::Job,
             name: "plane-minio-bucket-20261122-035219".into(),
             namespace: None,

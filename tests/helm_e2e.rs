@@ -1054,7 +1054,7 @@ fn github_actions_render_and_check_steps_run() {
         .expect("the workflow is YAML")
         .value;
     let steps = parsed
-        .pointer("/jobs/render/steps")
+        .at("jobs.render.steps")
         .and_then(|s| s.as_array())
         .expect("jobs.render.steps");
     let step = |name: &str| -> String {

@@ -815,16 +815,16 @@ fn editing_a_document_whose_spans_were_dropped_gives_the_same_text() {
     // The reader keeps no span trees (stream::read); yaml::edit builds the tree again.
     let text = "---\n# Source: c/d.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web  # keep me\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n";
     let edits = vec![
-        yaml::Edit::Set(yaml::path("spec.replicas"), json!(3).into()),
+        yaml::Edit::Set(yaml::Path::dotted("spec.replicas"), json!(3).into()),
         yaml::Edit::Append(
-            yaml::path("spec.template.spec.containers"),
+            yaml::Path::dotted("spec.template.spec.containers"),
             json!({"name": "d", "image": "on"}).into(),
         ),
     ];
     let kept = yaml::parse(text).unwrap();
     let mut dropped = yaml::parse(text).unwrap();
     dropped.forget_spans();
-    assert_eq!(dropped.line_of(&yaml::path("spec.replicas")), None);
+    assert_eq!(dropped.line_of(&yaml::Path::dotted("spec.replicas")), None);
     let (a, b) = (
         yaml::edit(text, &kept, &edits).unwrap(),
         yaml::edit(text, &dropped, &edits).unwrap(),

@@ -3,7 +3,11 @@
 mod common;
 
 use helm_ha::json;
-use helm_ha::yaml::{edit, parse, path, Edit, Edited, Json, Seg};
+use helm_ha::yaml::{edit, parse, Edit, Edited, Json, Path};
+
+fn path(dotted: &str) -> Path {
+    Path::dotted(dotted)
+}
 
 fn set(p: &str, v: Json<'static>) -> Edit {
     Edit::Set(path(p), v)
@@ -201,7 +205,7 @@ fn remove_deletes_the_key_lines() {
 
 #[test]
 fn index_segments_navigate_block_sequences() {
-    let p = vec![Seg::Key("l".into()), Seg::Index(0), Seg::Key("c".into())];
+    let p = path("l").index(0).join("c");
     spliced(
         "l:\n- a: 1\n  b: 2\n",
         &[Edit::Set(p, json!("y"))],
@@ -242,11 +246,7 @@ fn refusals_reserialize_one_document() {
     assert!(why.contains("empty"), "{why}");
     let why = reserialized(
         "l:\r\n- a: 1\r\n  b: 2\r\n",
-        &[Edit::Remove(vec![
-            Seg::Key("l".into()),
-            Seg::Index(0),
-            Seg::Key("a".into()),
-        ])],
+        &[Edit::Remove(path("l").index(0).join("a"))],
         "l:\r\n  - b: 2\r\n",
     );
     assert!(why.contains("- "), "{why}");
@@ -325,13 +325,7 @@ fn typical_edits() -> Vec<Edit> {
         ),
         Edit::Append(path("spec.template.spec.topologySpreadConstraints"), tsc),
         Edit::Set(
-            vec![
-                Seg::Key("spec".into()),
-                Seg::Key("template".into()),
-                Seg::Key("metadata".into()),
-                Seg::Key("annotations".into()),
-                Seg::Key("karpenter.sh/do-not-disrupt".into()),
-            ],
+            path("spec.template.metadata.annotations").key("karpenter.sh/do-not-disrupt"),
             json!("true"),
         ),
     ]
@@ -406,16 +400,7 @@ fn trap_strings_round_trip_as_strings() {
     let edits: Vec<Edit> = TRAPS
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            Edit::Set(
-                vec![
-                    Seg::Key("metadata".into()),
-                    Seg::Key("annotations".into()),
-                    Seg::Key(format!("t{i}")),
-                ],
-                json!(v),
-            )
-        })
+        .map(|(i, v)| Edit::Set(path("metadata.annotations").key(format!("t{i}")), json!(v)))
         .collect();
     let p = parse(doc).unwrap();
     let Edited::Spliced(out) = edit(doc, &p, &edits).unwrap() else {
@@ -472,7 +457,7 @@ fn apply_is_plain_json() {
         "Set through a scalar"
     );
     assert!(apply(&v, &[Edit::Append(path("s"), json!(1))]).is_err());
-    let idx = vec![Seg::Key("l".into()), Seg::Index(3)];
+    let idx = path("l").index(3);
     assert!(
         apply(&v, &[Edit::Set(idx, json!(1))]).is_err(),
         "Index never creates"

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use helm_ha::json;
-use helm_ha::yaml::{parse, path, Json, Seg};
+use helm_ha::yaml::{parse, Json, Path};
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -135,16 +135,9 @@ fn duplicates_are_recorded_last_wins() {
 #[test]
 fn line_of_points_at_keys_and_items() {
     let p = parse("---\n# c\nspec:\n  list:\n    - a\n    - name: b\n").unwrap();
-    assert_eq!(p.line_of(&path("spec.list")), Some(4));
-    assert_eq!(
-        p.line_of(&[
-            Seg::Key("spec".into()),
-            Seg::Key("list".into()),
-            Seg::Index(1)
-        ]),
-        Some(6)
-    );
-    assert_eq!(p.line_of(&path("spec.missing")), None);
+    assert_eq!(p.line_of(&Path::dotted("spec.list")), Some(4));
+    assert_eq!(p.line_of(&Path::dotted("spec.list").index(1)), Some(6));
+    assert_eq!(p.line_of(&Path::dotted("spec.missing")), None);
 }
 
 const SECRET: &str = "hunter2-SUPERSECRET-value";
@@ -222,28 +215,28 @@ fn more_than_one_document_is_an_error() {
 }
 
 #[test]
-fn lookup_answers_as_json_pointer_does() {
-    use helm_ha::yaml::Lookup;
-    let s = serde_json::json!({"a": {"b": [10, {"c": null}], "": 1, "x/y": 2, "t~": 3}, "01": 4});
+fn dotted_paths_answer_as_json_pointers_do() {
+    let s = serde_json::json!({"a": {"b": [10, {"c": null}], "x/y": 2, "t~": 3}, "01": 4});
     let v = Json::from(s.clone());
-    for p in [
-        "",
-        "/",
-        "/a",
-        "/a/b",
-        "/a/b/0",
-        "/a/b/1/c",
-        "/a/b/01",
-        "/a/b/+1",
-        "/a/b/2",
-        "/a/b/-",
-        "/a/",
-        "/a/x~1y",
-        "/a/t~0",
-        "/01",
-        "a",
-        "/a/b/1/c/d",
+    for (dotted, pointer) in [
+        ("", ""),
+        ("a", "/a"),
+        ("a.b", "/a/b"),
+        ("a.b.0", "/a/b/0"),
+        ("a.b.1.c", "/a/b/1/c"),
+        ("a.b.01", "/a/b/01"),
+        ("a.b.+1", "/a/b/+1"),
+        ("a.b.2", "/a/b/2"),
+        ("a.b.-", "/a/b/-"),
+        ("a.x/y", "/a/x~1y"),
+        ("a.t~", "/a/t~0"),
+        ("01", "/01"),
+        ("a.b.1.c.d", "/a/b/1/c/d"),
     ] {
-        assert_eq!(v.at(p).map(Json::to_serde), s.pointer(p).cloned(), "{p}");
+        assert_eq!(
+            v.at(dotted).map(Json::to_serde),
+            s.pointer(pointer).cloned(),
+            "{dotted}"
+        );
     }
 }

@@ -12,7 +12,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Ro
 
 use crate::rules::landing_namespace;
 use crate::workload::{objects, HOOK_ANNOTATION};
-use crate::yaml::{from_json, Json, Lookup as _, Map};
+use crate::yaml::{from_json, Json, Map};
 
 /// A namespaced name; the namespace is where the object lands (its own, else the release's).
 type Key = (Option<String>, String);
@@ -46,14 +46,14 @@ impl Facts {
         let mut roles: HashMap<(Option<String>, String), Vec<PolicyRule>> = HashMap::new();
         let mut bindings = Vec::new();
         for o in values.iter().flat_map(|v| objects(v).map(|(_, o)| o)) {
-            if o.at("/metadata/annotations")
+            if o.at("metadata.annotations")
                 .and_then(|a| a.get(HOOK_ANNOTATION))
                 .is_some()
             {
                 continue;
             }
             let kind = o.get("kind").and_then(Json::as_str).unwrap_or_default();
-            let Some(name) = o.at("/metadata/name").and_then(Json::as_str) else {
+            let Some(name) = o.at("metadata.name").and_then(Json::as_str) else {
                 continue;
             };
             let key = facts.key(o, name);
@@ -76,14 +76,14 @@ impl Facts {
                     }
                 }
                 "ScaledObject" => {
-                    let target = o.at("/spec/scaleTargetRef");
+                    let target = o.at("spec.scaleTargetRef");
                     let t_name = target.and_then(|t| t.get("name")).and_then(Json::as_str);
                     let t_kind = target
                         .and_then(|t| t.get("kind"))
                         .and_then(Json::as_str)
                         .unwrap_or("Deployment");
                     let min = o
-                        .at("/spec/minReplicaCount")
+                        .at("spec.minReplicaCount")
                         .and_then(Json::as_u64)
                         .unwrap_or(0);
                     if let Some(t_name) = t_name {
@@ -177,7 +177,7 @@ impl Facts {
 
     fn key(&self, o: &Json<'_>, name: &str) -> Key {
         (
-            self.landing(o.at("/metadata/namespace").and_then(Json::as_str)),
+            self.landing(o.at("metadata.namespace").and_then(Json::as_str)),
             name.to_string(),
         )
     }

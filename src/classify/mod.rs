@@ -15,8 +15,8 @@ pub use facts::{grants, Facts};
 pub use pod::{flag, image_name, truthy, words, Pod};
 
 use crate::policy::{glob, Policy, Tier};
-use crate::workload::{at, Kind, Workload};
-use crate::yaml::{Json, Lookup as _};
+use crate::workload::{Kind, Workload};
+use crate::yaml::Json;
 
 /// Annotation prefix of the per-workload steering a chart can set through its
 /// `podAnnotations`-style values.
@@ -66,7 +66,7 @@ pub struct Inputs<'p> {
 pub fn classify(w: &Workload, obj: &Json<'_>, inputs: &Inputs<'_>) -> Decision {
     let policy = inputs.policy;
     let named = policy.service(&w.service);
-    let spec_replicas = obj.at("/spec/replicas").and_then(Json::as_i64);
+    let spec_replicas = obj.at("spec.replicas").and_then(Json::as_i64);
     let ns = inputs.facts.landing(w.namespace.as_deref());
     let autoscaler = inputs.facts.autoscaler(w.kind.as_str(), &ns, &w.name);
     let copies = (spec_replicas.unwrap_or(1).max(0) as u32).max(autoscaler.map_or(0, |a| a.1));
@@ -136,11 +136,7 @@ impl Steering {
             (template.as_str(), "its pod template"),
         ];
         for (path, place) in places {
-            for (key, value) in at(obj, path)
-                .and_then(Json::as_object)
-                .into_iter()
-                .flatten()
-            {
+            for (key, value) in obj.at(path).and_then(Json::as_object).into_iter().flatten() {
                 let key = key.as_str();
                 if !key.starts_with(ANNOTATION_PREFIX) {
                     continue;
@@ -262,7 +258,9 @@ fn evidence(
     let (policy, facts) = (inputs.policy, inputs.facts);
     let null = Json::Null;
     let pod = Pod {
-        spec: at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null),
+        spec: obj
+            .at(format!("{}.spec", w.template_path()))
+            .unwrap_or(&null),
         namespace: facts.landing(w.namespace.as_deref()),
     };
     let copies = d.copies;
@@ -319,11 +317,11 @@ fn evidence(
         );
     }
     let claim_templates: Vec<&str> = obj
-        .at("/spec/volumeClaimTemplates")
+        .at("spec.volumeClaimTemplates")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|t| t.at("/metadata/name").and_then(Json::as_str))
+        .filter_map(|t| t.at("metadata.name").and_then(Json::as_str))
         .collect();
     if w.kind == Kind::StatefulSet && !claim_templates.is_empty() {
         let names = claim_templates.join("`, `");
@@ -336,7 +334,7 @@ fn evidence(
         .into_iter()
         .flatten()
         .filter_map(|v| {
-            v.at("/persistentVolumeClaim/claimName")
+            v.at("persistentVolumeClaim.claimName")
                 .and_then(Json::as_str)
         });
     for claim in claims {
@@ -414,7 +412,7 @@ fn evidence(
         return (Tier::Singleton, format!("service name `{}` matches `{g}` (scheduler, beat, migration, coordinator): kept at one copy", w.service));
     }
     if w.kind == Kind::Deployment
-        && obj.at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate")
+        && obj.at("spec.strategy.type").and_then(Json::as_str) == Some("Recreate")
     {
         return (
             Tier::Singleton,

@@ -3,7 +3,7 @@
 //! of the stream).
 
 use super::facts::Facts;
-use crate::yaml::{Json, Lookup as _};
+use crate::yaml::Json;
 
 /// One environment variable of a container.
 pub struct Env {
@@ -60,7 +60,7 @@ impl<'v, 'a> Pod<'v, 'a> {
                 .into_iter()
                 .flatten()
             {
-                let Some(cm) = from.at("/configMapRef/name").and_then(Json::as_str) else {
+                let Some(cm) = from.at("configMapRef.name").and_then(Json::as_str) else {
                     continue;
                 };
                 let prefix = from.get("prefix").and_then(Json::as_str).unwrap_or("");
@@ -82,7 +82,7 @@ impl<'v, 'a> Pod<'v, 'a> {
                 };
                 let (value, shown) = if let Some(v) = e.get("value").and_then(scalar) {
                     (Some(v.clone()), format!("env {name}={v}"))
-                } else if let Some(r) = e.at("/valueFrom/configMapKeyRef") {
+                } else if let Some(r) = e.at("valueFrom.configMapKeyRef") {
                     let cm = r.get("name").and_then(Json::as_str).unwrap_or("");
                     let key = r.get("key").and_then(Json::as_str).unwrap_or("");
                     match facts.files(&self.namespace, cm, false) {

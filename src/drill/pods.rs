@@ -6,7 +6,6 @@ use crate::classify::{self, Decision};
 use crate::policy::{IntOrPercent, Policy, Tier};
 use crate::stream::Doc;
 use crate::workload::{self, Kind, Release, Workload};
-use crate::yaml::Lookup as _;
 use crate::yaml::Map;
 use std::collections::BTreeMap;
 
@@ -364,16 +363,16 @@ pub fn model(
         release_ns: release.namespace.clone(),
     };
     for o in &objects {
-        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+        let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("");
         match o.get("kind").and_then(Json::as_str) {
             Some("Namespace") => {
-                let labels = o.at("/metadata/labels").and_then(Json::as_object);
+                let labels = o.at("metadata.labels").and_then(Json::as_object);
                 model
                     .namespaces
                     .insert(name.to_string(), labels.cloned().unwrap_or_default());
             }
             Some("RuntimeClass") => {
-                if let Some(fixed) = o.at("/overhead/podFixed") {
+                if let Some(fixed) = o.at("overhead.podFixed") {
                     stream.overheads.insert(name.to_string(), resources(fixed));
                 }
             }
@@ -438,12 +437,12 @@ pub fn pdb(o: &Json, default_ns: &str) -> Pdb {
     let spec = o.get("spec").unwrap_or(&null);
     Pdb {
         name: o
-            .at("/metadata/name")
+            .at("metadata.name")
             .and_then(Json::as_str)
             .unwrap_or("")
             .to_string(),
         namespace: o
-            .at("/metadata/namespace")
+            .at("metadata.namespace")
             .and_then(Json::as_str)
             .filter(|n| !n.is_empty())
             .unwrap_or(default_ns)
@@ -477,7 +476,7 @@ pub struct Stream<'a> {
 pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Template {
     let (all, facts, default_ns) = (stream.all, &stream.facts, stream.default_ns.as_str());
     let null = Json::Null;
-    let tpl = workload::at(obj, w.template_path()).unwrap_or(&null);
+    let tpl = obj.at(w.template_path()).unwrap_or(&null);
     let spec = tpl.get("spec").unwrap_or(&null);
     let list = |p: &str| spec.at(p).and_then(Json::as_array).into_iter().flatten();
     let (replicas, replicas_from) = replicas(w, obj, all, stream.release_ns.as_deref());
@@ -490,7 +489,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
         .unwrap_or((0, 0));
     let (cpu, memory) = requests(spec);
     let (cpu, memory) = (cpu + overhead.0, memory + overhead.1);
-    let node_affinity = spec.at("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms").and_then(Json::as_array).map(|terms| {
+    let node_affinity = spec.at("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms").and_then(Json::as_array).map(|terms| {
         terms
             .iter()
             .map(|t| {
@@ -506,9 +505,9 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
             })
             .collect()
     });
-    let volumes_zonal = list("/volumes")
+    let volumes_zonal = list("volumes")
         .filter_map(|v| {
-            v.at("/persistentVolumeClaim/claimName")
+            v.at("persistentVolumeClaim.claimName")
                 .and_then(Json::as_str)
         })
         .any(|c| {
@@ -521,14 +520,14 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
                 })
         });
     let claim_templates = obj
-        .at("/spec/volumeClaimTemplates")
+        .at("spec.volumeClaimTemplates")
         .and_then(Json::as_array)
         .is_some_and(|v| !v.is_empty());
     let strategy = match w.kind {
-        Kind::Deployment => match obj.at("/spec/strategy/type").and_then(Json::as_str) {
+        Kind::Deployment => match obj.at("spec.strategy.type").and_then(Json::as_str) {
             Some("Recreate") => Strategy::Recreate,
             _ => {
-                let ru = obj.at("/spec/strategy/rollingUpdate");
+                let ru = obj.at("spec.strategy.rollingUpdate");
                 let get = |k: &str| {
                     ru.and_then(|r| r.get(k))
                         .filter(|v| !v.is_null())
@@ -557,7 +556,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
         replicas,
         replicas_from,
         labels: tpl
-            .at("/metadata/labels")
+            .at("metadata.labels")
             .and_then(Json::as_object)
             .cloned()
             .unwrap_or_default(),
@@ -573,7 +572,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
             })
             .unwrap_or_default(),
         node_affinity,
-        tolerations: list("/tolerations")
+        tolerations: list("tolerations")
             .map(|t| Toleration {
                 key: t
                     .get("key")
@@ -594,17 +593,17 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
             })
             .collect(),
         affinity_required: list(
-            "/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+            "affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution",
         )
         .filter_map(Term::parse)
         .collect(),
         anti_required: list(
-            "/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+            "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution",
         )
         .filter_map(Term::parse)
         .collect(),
         anti_preferred: list(
-            "/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution",
+            "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution",
         )
         .filter_map(|p| {
             Some((
@@ -613,7 +612,7 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
             ))
         })
         .collect(),
-        spread: list("/topologySpreadConstraints")
+        spread: list("topologySpreadConstraints")
             .filter_map(Constraint::parse)
             .collect(),
         zonal_volume: volumes_zonal || (w.kind == Kind::StatefulSet && claim_templates),
@@ -705,17 +704,14 @@ fn resources(list: &Json) -> (u64, u64) {
 fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -> (u32, String) {
     if let Some(hpa) = all.iter().find(|o| crate::rules::targets(o, w, release_ns)) {
         let kind = hpa.get("kind").and_then(Json::as_str).unwrap_or("");
-        let name = hpa
-            .at("/metadata/name")
-            .and_then(Json::as_str)
-            .unwrap_or("");
+        let name = hpa.at("metadata.name").and_then(Json::as_str).unwrap_or("");
         let field = if kind == "ScaledObject" {
             "minReplicaCount"
         } else {
             "minReplicas"
         };
         let n = hpa
-            .at(&format!("/spec/{field}"))
+            .at(format!("spec.{field}"))
             .and_then(Json::as_u64)
             .unwrap_or(1)
             .max(1);
@@ -724,7 +720,7 @@ fn replicas(w: &Workload, obj: &Json, all: &[&Json], release_ns: Option<&str>) -
             format!("{kind} {name} {field}"),
         );
     }
-    match obj.at("/spec/replicas") {
+    match obj.at("spec.replicas") {
         Some(Json::Number(n)) => (
             n.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             "spec.replicas".into(),
@@ -741,7 +737,8 @@ fn requests(spec: &Json) -> (u64, u64) {
     let of = |c: &Json| -> (u64, u64) {
         let get = |res: &str| {
             let field = |f: &str| {
-                c.at(&format!("/resources/{f}/{res}"))
+                c.at(format!("resources.{f}"))
+                    .and_then(|r| r.get(res))
                     .and_then(quantity::of)
             };
             field("requests").or_else(|| field("limits")).unwrap_or(0.0)

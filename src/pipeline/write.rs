@@ -6,7 +6,7 @@ use crate::error::Failure;
 use crate::rules::NewDoc;
 use crate::stream::Doc;
 use crate::workload::Release;
-use crate::yaml::{self, Edit, Json, Seg};
+use crate::yaml::{self, Edit, Json, Path};
 
 /// A document as written: in pieces (what it kept of its text borrowed), and the note when it
 /// had to be re-serialised.
@@ -66,8 +66,7 @@ pub(super) fn new_document(
             yaml::to_yaml(&new.value)
         ));
     }
-    let mut path = yaml::path("metadata.annotations");
-    path.push(Seg::Key(crate::HELM4_FILENAME_ANNOTATION.into()));
+    let path = Path::dotted("metadata.annotations").key(crate::HELM4_FILENAME_ANNOTATION);
     let annotated = yaml::apply(&new.value, &[Edit::Set(path, Json::from(file))]).map_err(|e| {
         Failure::input(
             docs[new.for_doc].at(1),

@@ -6,7 +6,7 @@
 
 use super::{IntOrPercent, Policy, Tier};
 use crate::error::Failure;
-use crate::yaml::{self, Json};
+use crate::yaml::{self, Json, Path};
 
 const PROFILES: &[(&str, &str)] = &[
     ("generic", include_str!("../../profiles/generic.yaml")),
@@ -78,7 +78,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
     })?;
     validate(&policy).map_err(|(key, what, fix)| {
         let (name, line) = match &located {
-            Some((name, parsed)) => (*name, parsed.line_of(&yaml::path(&key))),
+            Some((name, parsed)) => (*name, parsed.line_of(&Path::dotted(&key))),
             None => (wanted, None),
         };
         Failure::policy(name, line, &key, what, fix)
@@ -94,7 +94,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
             if let Some((owner, _)) = policy.service(key).filter(|(owner, _)| owner != key) {
                 return Err(Failure::policy(
                     name,
-                    parsed.line_of(&yaml::path(&format!("services.{key}"))),
+                    parsed.line_of(&Path::dotted("services").key(key.as_str())),
                     &format!("services.{key}"),
                     format!("`{key}` is another spelling of the profile's `services.{owner}`, which takes precedence: these settings would be ignored"),
                     format!("write them under `services.{owner}`"),

@@ -3,7 +3,7 @@ use super::{generated, rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::selector;
 use crate::workload::Workload;
-use crate::yaml::{Json, Lookup as _};
+use crate::yaml::Json;
 
 rule! {
     /// HA207 chart-budget: a PodDisruptionBudget from the chart that no drain can get past.
@@ -44,7 +44,7 @@ impl Rule for ChartBudget {
         }
         let replicas = cx
             .obj(w)
-            .at("/spec/replicas")
+            .at("spec.replicas")
             .and_then(Json::as_u64)
             .unwrap_or(1) as u32;
         let (count, counted) = match (&d.autoscaler, d.copies.max(replicas)) {
@@ -58,7 +58,7 @@ impl Rule for ChartBudget {
         let mut found = Vec::new();
         for (_, _, pdb) in cx.budgets() {
             let selects = |labels| {
-                pdb.at("/spec/selector")
+                pdb.at("spec.selector")
                     .is_some_and(|s| selector::matches(s, labels))
             };
             if generated(pdb)
@@ -78,7 +78,7 @@ impl Rule for ChartBudget {
                 continue;
             }
             let name = pdb
-                .at("/metadata/name")
+                .at("metadata.name")
                 .and_then(Json::as_str)
                 .unwrap_or("?");
             let setting = serde_json::to_string(&budget).unwrap_or_default();

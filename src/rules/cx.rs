@@ -10,7 +10,7 @@ use crate::error::Failure;
 use crate::policy::Policy;
 use crate::templates::Templates;
 use crate::workload::{objects, Release, Workload};
-use crate::yaml::{Json, Lookup as _, Map, Path};
+use crate::yaml::{Json, Map, Path};
 
 /// An object of the input stream: `(document, item within it)`.
 type ObjRef = (usize, usize);
@@ -24,10 +24,10 @@ pub type Located<'v, 'a> = (Option<usize>, Path, &'v Json<'a>);
 /// [`Cx::value`] and [`Cx::exists`]; the views leave them out.
 pub fn out_of_scope(policy: &Policy, o: &Json<'_>) -> bool {
     let hook = o
-        .at("/metadata/annotations")
+        .at("metadata.annotations")
         .and_then(|a| a.get(crate::workload::HOOK_ANNOTATION))
         .is_some();
-    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+    let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("");
     hook || (!name.is_empty() && policy.excluded(name, name))
 }
 
@@ -80,7 +80,7 @@ impl<'c, 'a> Cx<'c, 'a> {
                     continue;
                 }
                 let Some(sel) = o
-                    .at("/spec/selector")
+                    .at("spec.selector")
                     .and_then(Json::as_object)
                     .filter(|m| !m.is_empty())
                 else {
@@ -198,7 +198,7 @@ impl<'a> Cx<'_, 'a> {
     /// The namespace an object of the stream lands in: its own, else the release's.
     pub fn object_namespace<'o>(&'o self, o: &'o Json<'_>) -> Option<&'o str> {
         landing_namespace(
-            o.at("/metadata/namespace").and_then(Json::as_str),
+            o.at("metadata.namespace").and_then(Json::as_str),
             self.release.namespace.as_deref(),
         )
     }
@@ -208,7 +208,7 @@ impl<'a> Cx<'_, 'a> {
     pub fn exists(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
         self.located(&[kind]).into_iter().any(|(_, _, o)| {
             let ns = self.object_namespace(o);
-            o.at("/metadata/name").and_then(Json::as_str) == Some(name)
+            o.at("metadata.name").and_then(Json::as_str) == Some(name)
                 && (namespace.is_none() || ns == namespace)
         })
     }
@@ -229,7 +229,7 @@ impl<'a> Cx<'_, 'a> {
                     .unwrap_or_default()
                     .to_string();
                 let name = value
-                    .at("/metadata/name")
+                    .at("metadata.name")
                     .and_then(Json::as_str)
                     .unwrap_or_default()
                     .to_string();
@@ -311,7 +311,7 @@ impl<'a> Cx<'_, 'a> {
         added.sort_unstable();
         let added = added
             .into_iter()
-            .map(|i| (None, Path::new(), &*self.added[i].value));
+            .map(|i| (None, Path::root(), &*self.added[i].value));
         input.chain(added).collect()
     }
 

@@ -1,8 +1,8 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::{at, Workload};
-use crate::yaml::{Edit, Json, Seg};
+use crate::workload::Workload;
+use crate::yaml::{Edit, Json};
 
 pub const DO_NOT_DISRUPT: &str = "karpenter.sh/do-not-disrupt";
 
@@ -43,14 +43,15 @@ impl Rule for DoNotDisrupt {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        let annotations = format!("{}.metadata.annotations", w.template_path());
-        let current = at(cx.obj(w), &annotations)
+        let annotations = w.in_template("metadata.annotations");
+        let current = cx
+            .value(w.doc)
+            .at(&annotations)
             .and_then(|a| a.get(DO_NOT_DISRUPT))
             .and_then(Json::as_str);
         match d.tier {
             Tier::Singleton if pinned(cx, w, d) && current != Some("true") => {
-                let mut path = w.path(&annotations);
-                path.push(Seg::Key(DO_NOT_DISRUPT.into()));
+                let path = annotations.key(DO_NOT_DISRUPT);
                 let what = if w.kind.runs_to_completion() { "a run-to-completion job" } else { "a singleton" };
                 vec![Finding::on(&Self::META, Severity::Warning, w, format!("`{}` is {what}: Karpenter must not move it mid-run", w.service))
                     .edit(w, vec![Edit::Set(path, Json::from("true"))])]
@@ -82,8 +83,9 @@ mod tests {
     use super::*;
     use crate::json;
     use crate::rules::Fix;
+    use crate::yaml::Path;
 
-    fn set_path(f: &Finding) -> Vec<Seg> {
+    fn set_path(f: &Finding) -> Path {
         match &f.fix {
             Some(Fix::Edit { edits, .. }) => match &edits[0] {
                 Edit::Set(p, v) if v == "true" => p.clone(),
@@ -110,11 +112,7 @@ mod tests {
                 cron.clone(),
             ],
         );
-        let key = |p: &str| {
-            let mut path = crate::yaml::path(p);
-            path.push(Seg::Key(DO_NOT_DISRUPT.into()));
-            path
-        };
+        let key = |p: &str| Path::dotted(p).key(DO_NOT_DISRUPT);
         assert_eq!(
             set_path(&found[0]),
             key("spec.template.metadata.annotations")

@@ -2,9 +2,8 @@ use super::readiness_probe::{containers, exposing_service};
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
-use crate::workload::{at, Workload};
+use crate::workload::Workload;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 rule! {
     /// HA202 graceful-shutdown: a Tier-1 pod shows no sign of shutting down gracefully.
@@ -54,15 +53,16 @@ impl Rule for GracefulShutdown {
             return Vec::new();
         }
         let obj = cx.obj(w);
-        let grace_set = at(
-            obj,
-            &format!("{}.spec.terminationGracePeriodSeconds", w.template_path()),
-        )
-        .filter(|g| !g.is_null());
+        let grace_set = obj
+            .at(format!(
+                "{}.spec.terminationGracePeriodSeconds",
+                w.template_path()
+            ))
+            .filter(|g| !g.is_null());
         let grace = grace_set.and_then(Json::as_i64);
         let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
             .filter_map(|c| {
-                let hook = c.at("/lifecycle/preStop").filter(|h| !h.is_null())?;
+                let hook = c.at("lifecycle.preStop").filter(|h| !h.is_null())?;
                 Some((
                     c.get("name").and_then(Json::as_str).unwrap_or("?"),
                     pre_stop_sleep(hook),
@@ -95,11 +95,11 @@ impl Rule for GracefulShutdown {
 }
 
 fn pre_stop_sleep(hook: &Json) -> Option<i64> {
-    if let Some(s) = hook.at("/sleep/seconds") {
+    if let Some(s) = hook.at("sleep.seconds") {
         return s.as_i64();
     }
     let words: Vec<&str> = hook
-        .at("/exec/command")
+        .at("exec.command")
         .and_then(Json::as_array)?
         .iter()
         .filter_map(Json::as_str)

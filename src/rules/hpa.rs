@@ -4,9 +4,8 @@ use super::{
 use crate::classify::Decision;
 use crate::json;
 use crate::policy::{Hpa, Tier};
-use crate::workload::{at, Workload};
-use crate::yaml::Lookup as _;
-use crate::yaml::{Edit, Json, Seg};
+use crate::workload::Workload;
+use crate::yaml::{Edit, Json};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
 
 rule! {
@@ -113,29 +112,19 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
         {
             continue;
         }
-        let min = o
-            .at("/spec/minReplicas")
-            .and_then(Json::as_u64)
-            .unwrap_or(1);
+        let min = o.at("spec.minReplicas").and_then(Json::as_u64).unwrap_or(1);
         if min >= u64::from(floor) {
             continue;
         }
-        let path = |k: &str| {
-            let mut p = base.clone();
-            p.extend([Seg::Key("spec".into()), Seg::Key(k.into())]);
-            p
-        };
+        let path = |k: &str| base.clone().join("spec").join(k);
         let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
-        let max = o
-            .at("/spec/maxReplicas")
-            .and_then(Json::as_u64)
-            .unwrap_or(0);
+        let max = o.at("spec.maxReplicas").and_then(Json::as_u64).unwrap_or(0);
         let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
         if max < u64::from(floor) {
             edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
             msg.push_str(&format!(", and maxReplicas {max} with it"));
         }
-        let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+        let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("?");
         let mut f = Finding::about(
             &HorizontalPodAutoscaler::META,
             Severity::Warning,
@@ -157,7 +146,7 @@ impl HorizontalPodAutoscaler {
             }
             let kind = other.get("kind").and_then(Json::as_str).unwrap_or("?");
             let name = other
-                .at("/metadata/name")
+                .at("metadata.name")
                 .and_then(Json::as_str)
                 .unwrap_or("?");
             return vec![Finding::on(&Self::META, Severity::Info, w, format!("{kind}/{name} from the chart already scales `{}`; not adding a second autoscaler", w.service))];
@@ -236,7 +225,7 @@ impl HorizontalPodAutoscaler {
             ),
         )
         .adding(new)];
-        if obj.at("/spec/replicas").is_some() {
+        if obj.at("spec.replicas").is_some() {
             out.push(
                 Finding::on(&Self::META, Severity::Warning, w, "spec.replicas next to an HPA is re-applied by every helm upgrade and fights it: removed (the first upgrade resets the scale once, helm/helm#12650)")
                     .edit(w, vec![Edit::Remove(w.path("spec.replicas"))]),
@@ -250,11 +239,13 @@ impl HorizontalPodAutoscaler {
 /// limit for `resource`.
 fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<String> {
     let null = Json::Null;
-    let spec = at(obj, &format!("{}.spec", w.template_path())).unwrap_or(&null);
+    let spec = obj
+        .at(format!("{}.spec", w.template_path()))
+        .unwrap_or(&null);
     crate::workload::running_containers(spec)
         .filter(|c| {
             ["requests", "limits"].iter().all(|k| {
-                c.at(&format!("/resources/{k}"))
+                c.at(format!("resources.{k}"))
                     .and_then(|r| r.get(resource))
                     .is_none_or(Json::is_null)
             })
@@ -272,11 +263,12 @@ fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<Strin
 mod tests {
     use super::*;
     use crate::workload::Kind;
+    use crate::yaml::Path;
 
     fn deployment(containers: Json<'static>) -> (Workload, Json<'static>) {
         let w = Workload {
             doc: 0,
-            base: vec![],
+            base: Path::root(),
             kind: Kind::Deployment,
             name: "web".into(),
             namespace: None,

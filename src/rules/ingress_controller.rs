@@ -4,7 +4,6 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::workload::{Kind, Workload};
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 rule! {
     /// HA204 ingress-controller: the ingress controller can be taken out by one node or zone.
@@ -59,13 +58,13 @@ impl Rule for IngressController {
         };
         let (copies, owner) = match cx.autoscaler_of(w).map(|(_, _, o)| o) {
             Some(hpa) => (
-                hpa.at("/spec/minReplicas")
+                hpa.at("spec.minReplicas")
                     .and_then(Json::as_u64)
                     .unwrap_or(1),
                 "HPA minReplicas",
             ),
             None => (
-                obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1),
+                obj.at("spec.replicas").and_then(Json::as_u64).unwrap_or(1),
                 "replicas",
             ),
         };

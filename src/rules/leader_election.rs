@@ -5,7 +5,6 @@ use crate::classify::{mentions_election, words, Decision};
 use crate::policy::Tier;
 use crate::workload::Workload;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 rule! {
     /// HA203 leader-election: several copies of a controller that may all act at once.
@@ -60,7 +59,7 @@ impl Rule for LeaderElection {
         }
         let flags = &cx.policy.detect.leader_election_args;
         let obj = cx.obj(w);
-        let mut copies = obj.at("/spec/replicas").and_then(Json::as_u64).unwrap_or(1);
+        let mut copies = obj.at("spec.replicas").and_then(Json::as_u64).unwrap_or(1);
         if cx.autoscaled(w, d) {
             copies = copies.max(cx.floor(w, d).map_or(1, u64::from));
         }

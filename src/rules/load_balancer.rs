@@ -1,7 +1,6 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
-use crate::yaml::Lookup as _;
-use crate::yaml::{Edit, Json, Seg};
+use crate::yaml::{Edit, Json};
 
 const PREFIX: &str = "service.beta.kubernetes.io/";
 pub const CROSS_ZONE: &str =
@@ -75,17 +74,17 @@ impl Rule for LoadBalancer {
         let mut out = Vec::new();
         for (doc, base, svc) in cx.services() {
             let Some(doc) = doc else { continue };
-            if svc.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+            if svc.at("spec.type").and_then(Json::as_str) != Some("LoadBalancer") {
                 continue;
             }
             let annotations = svc
-                .at("/metadata/annotations")
+                .at("metadata.annotations")
                 .and_then(Json::as_object)
                 .cloned()
                 .unwrap_or_default();
             let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
             let controller = match (
-                svc.at("/spec/loadBalancerClass").and_then(Json::as_str),
+                svc.at("spec.loadBalancerClass").and_then(Json::as_str),
                 ann(&format!("{PREFIX}aws-load-balancer-type")),
             ) {
                 (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => {
@@ -96,18 +95,15 @@ impl Rule for LoadBalancer {
                 (None, _) => Controller::Clb,
             };
             let name = svc
-                .at("/metadata/name")
+                .at("metadata.name")
                 .and_then(Json::as_str)
                 .unwrap_or("?");
             let object = format!("Service/{name}");
             let set = |k: &str, v: String| {
-                let mut p = base.clone();
-                p.extend([
-                    Seg::Key("metadata".into()),
-                    Seg::Key("annotations".into()),
-                    Seg::Key(k.into()),
-                ]);
-                Edit::Set(p, Json::from(v))
+                Edit::Set(
+                    base.clone().join("metadata.annotations").key(k),
+                    Json::from(v),
+                )
             };
             let mut edits = Vec::new();
             let mut what = Vec::new();
@@ -146,7 +142,7 @@ impl Rule for LoadBalancer {
             if let Some((seconds, service)) = timeout {
                 match controller {
                         Controller::Lbc => {
-                            let ports = svc.at("/spec/ports").and_then(Json::as_array).into_iter().flatten();
+                            let ports = svc.at("spec.ports").and_then(Json::as_array).into_iter().flatten();
                             for port in ports.filter(|p| p.get("protocol").and_then(Json::as_str).unwrap_or("TCP") == "TCP") {
                                 let Some(n) = port.get("port").and_then(Json::as_u64) else { continue };
                                 let key = format!("{PREFIX}aws-load-balancer-listener-attributes.TCP-{n}");
@@ -191,7 +187,7 @@ impl Rule for LoadBalancer {
 /// Does the Service's selector pick the workload's pods? An empty selector manages no endpoints.
 fn selects(svc: &Json<'_>, pod_labels: &crate::yaml::Map<'_>) -> bool {
     let Some(selector) = svc
-        .at("/spec/selector")
+        .at("spec.selector")
         .and_then(Json::as_object)
         .filter(|s| !s.is_empty())
     else {

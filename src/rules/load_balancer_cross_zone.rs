@@ -1,7 +1,6 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 /// In-tree AWS cloud provider (Classic ELB) and the AWS Load Balancer Controller's legacy form.
 pub const AWS_CROSS_ZONE: &str =
@@ -59,10 +58,10 @@ impl Rule for LoadBalancerCrossZone {
         }
         let mut out = Vec::new();
         for (doc, _, o) in cx.services() {
-            if o.at("/spec/type").and_then(Json::as_str) != Some("LoadBalancer") {
+            if o.at("spec.type").and_then(Json::as_str) != Some("LoadBalancer") {
                 continue;
             }
-            let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+            let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("");
             let (severity, message) = match cross_zone(o) {
                     Some(true) => continue,
                     Some(false) => (Severity::Warning, "turns cross-zone load balancing off: each zone's load balancer node only reaches the pods in its zone".to_string()),
@@ -88,7 +87,7 @@ impl Rule for LoadBalancerCrossZone {
 
 /// What the Service's annotations say about cross-zone load balancing, if anything.
 fn cross_zone(service: &Json) -> Option<bool> {
-    let a = service.at("/metadata/annotations")?;
+    let a = service.at("metadata.annotations")?;
     let flag = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
         "true" => Some(true),
         "false" => Some(false),

@@ -2,9 +2,8 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::json;
 use crate::policy::{Taint, Tier};
-use crate::workload::{at, Workload};
-use crate::yaml::Lookup as _;
-use crate::yaml::{Edit, Json, Seg};
+use crate::workload::Workload;
+use crate::yaml::{Edit, Json};
 
 pub const NODEPOOL_LABEL: &str = "karpenter.sh/nodepool";
 
@@ -55,13 +54,13 @@ impl Rule for NodePoolPlacement {
         else {
             return Vec::new();
         };
-        let spec = format!("{}.spec", w.template_path());
+        let spec = w.in_template("spec");
         let null = Json::Null;
-        let pod = at(cx.obj(w), &spec).unwrap_or(&null);
+        let pod = cx.value(w.doc).at(&spec).unwrap_or(&null);
         let mut edits = Vec::new();
         let mut what = Vec::new();
         match pod
-            .at("/nodeSelector")
+            .at("nodeSelector")
             .and_then(|s| s.get(NODEPOOL_LABEL))
             .and_then(Json::as_str)
         {
@@ -70,8 +69,7 @@ impl Rule for NodePoolPlacement {
                 return vec![Finding::on(&Self::META, Severity::Warning, w, format!("the pod template pins pool `{other}` but the policy assigns `{pool_name}`; left as the chart has it"))];
             }
             None => {
-                let mut path = w.path(&format!("{spec}.nodeSelector"));
-                path.push(Seg::Key(NODEPOOL_LABEL.into()));
+                let path = spec.clone().join("nodeSelector").key(NODEPOOL_LABEL);
                 edits.push(Edit::Set(path, Json::from(pool_name.as_str())));
                 what.push(format!("nodeSelector {NODEPOOL_LABEL}: {pool_name}"));
             }
@@ -83,7 +81,7 @@ impl Rule for NodePoolPlacement {
                 .map_or(&[][..], Vec::as_slice);
             if !tolerations.iter().any(|t| tolerates(t, &taint)) {
                 edits.push(Edit::Append(
-                    w.path(&format!("{spec}.tolerations")),
+                    spec.clone().join("tolerations"),
                     toleration(&taint),
                 ));
                 what.push(format!(

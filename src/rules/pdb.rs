@@ -5,7 +5,6 @@ use crate::policy::{Budget, IntOrPercent, Tier};
 use crate::selector;
 use crate::workload::Workload;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
 
 rule! {
@@ -76,11 +75,11 @@ impl Rule for PodDisruptionBudget {
 impl PodDisruptionBudget {
     fn one(&self, cx: &Cx, w: &Workload, d: &Decision, floor: u32) -> Option<Finding> {
         let obj = cx.obj(w);
-        let selector = obj.at("/spec/selector").filter(|s| s.is_object())?;
+        let selector = obj.at("spec.selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
         let covering = cx.budgets().into_iter().map(|(_, _, o)| o).find(|o| {
             cx.object_namespace(o) == ns.as_deref()
-                && o.at("/spec/selector")
+                && o.at("spec.selector")
                     .is_some_and(|s| selector::matches(s, &w.pod_labels))
         });
         if let Some(pdb) = covering {
@@ -88,7 +87,7 @@ impl PodDisruptionBudget {
                 return None;
             }
             let name = pdb
-                .at("/metadata/name")
+                .at("metadata.name")
                 .and_then(Json::as_str)
                 .unwrap_or("?");
             return Some(Finding::on(&Self::META, Severity::Info, w, format!("PodDisruptionBudget/{name} from the chart already selects these pods; not adding a second one (evictions fail with two)")));
@@ -154,8 +153,8 @@ fn show(v: &IntOrPercent) -> String {
 /// The budget of a PodDisruptionBudget object.
 pub(super) fn budget_of(pdb: &Json) -> Budget {
     Budget {
-        max_unavailable: pdb.at("/spec/maxUnavailable").and_then(int_or_percent),
-        min_available: pdb.at("/spec/minAvailable").and_then(int_or_percent),
+        max_unavailable: pdb.at("spec.maxUnavailable").and_then(int_or_percent),
+        min_available: pdb.at("spec.minAvailable").and_then(int_or_percent),
     }
 }
 

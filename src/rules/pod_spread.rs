@@ -3,8 +3,7 @@ use crate::classify::Decision;
 use crate::json;
 use crate::policy::{Spread, Tier};
 use crate::selector;
-use crate::workload::{at, Kind, Workload};
-use crate::yaml::Lookup as _;
+use crate::workload::{Kind, Workload};
 use crate::yaml::{Edit, Json, Map};
 
 pub const HOSTNAME: &str = "kubernetes.io/hostname";
@@ -66,7 +65,7 @@ impl Rule for PodSpread {
             return out;
         }
         let obj = cx.obj(w);
-        let Some(sel) = obj.at("/spec/selector").filter(|s| s.is_object()) else {
+        let Some(sel) = obj.at("spec.selector").filter(|s| s.is_object()) else {
             return out;
         };
         let pod = Pod::of(obj, w);
@@ -81,15 +80,15 @@ impl Rule for PodSpread {
                 continue;
             }
             let term = json!({"labelSelector": sel, "topologyKey": key});
-            let aa = format!("{}.spec.affinity.podAntiAffinity", w.template_path());
+            let aa = w.in_template("spec.affinity.podAntiAffinity");
             let (path, item, how) = match (mode, key) {
                 (Spread::AntiAffinity, HOSTNAME) => (
-                    format!("{aa}.requiredDuringSchedulingIgnoredDuringExecution"),
+                    aa.join("requiredDuringSchedulingIgnoredDuringExecution"),
                     term,
                     "required anti-affinity",
                 ),
                 (Spread::AntiAffinity | Spread::SoftAntiAffinity, _) => (
-                    format!("{aa}.preferredDuringSchedulingIgnoredDuringExecution"),
+                    aa.join("preferredDuringSchedulingIgnoredDuringExecution"),
                     json!({"weight": 100, "podAffinityTerm": term}),
                     "preferred anti-affinity",
                 ),
@@ -103,13 +102,13 @@ impl Rule for PodSpread {
                         c["matchLabelKeys"] = json!(["pod-template-hash"]);
                     }
                     (
-                        format!("{}.spec.topologySpreadConstraints", w.template_path()),
+                        w.in_template("spec.topologySpreadConstraints"),
                         c,
                         "topology spread constraint",
                     )
                 }
             };
-            edits.push(Edit::Append(w.path(&path), item));
+            edits.push(Edit::Append(path, item));
             added.push(format!("{how} per {what}"));
         }
         if !edits.is_empty() {
@@ -139,16 +138,16 @@ pub struct Pod<'p, 'a> {
 
 impl<'p, 'a> Pod<'p, 'a> {
     pub fn of(obj: &'p Json<'a>, w: &'p Workload) -> Self {
-        let spec = at(obj, &format!("{}.spec", w.template_path()));
+        let spec = obj.at(format!("{}.spec", w.template_path()));
         Pod {
             labels: &w.pod_labels,
             spec,
         }
     }
 
-    fn list(&self, pointer: &str) -> impl Iterator<Item = &'p Json<'a>> {
+    fn list(&self, path: &str) -> impl Iterator<Item = &'p Json<'a>> {
         self.spec
-            .and_then(|s| s.at(pointer))
+            .and_then(|s| s.at(path))
             .and_then(Json::as_array)
             .into_iter()
             .flatten()
@@ -157,10 +156,10 @@ impl<'p, 'a> Pod<'p, 'a> {
     /// Anti-affinity terms (required and preferred) on `key` that select this pod's own labels.
     pub fn anti_affinity(&self, key: &str, required: bool) -> bool {
         let terms: Vec<&Json<'a>> = if required {
-            self.list("/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+            self.list("affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")
                 .collect()
         } else {
-            self.list("/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution")
+            self.list("affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution")
                 .filter_map(|t| t.get("podAffinityTerm"))
                 .collect()
         };
@@ -172,12 +171,12 @@ impl<'p, 'a> Pod<'p, 'a> {
         self.anti_affinity(key, true)
             || self.anti_affinity(key, false)
             || self
-                .list("/topologySpreadConstraints")
+                .list("topologySpreadConstraints")
                 .any(|t| self.own(t, key))
     }
 
     fn has_constraint(&self, key: &str, when: &str) -> bool {
-        self.list("/topologySpreadConstraints").any(|t| {
+        self.list("topologySpreadConstraints").any(|t| {
             t.get("topologyKey").and_then(Json::as_str) == Some(key)
                 && t.get("whenUnsatisfiable").and_then(Json::as_str) == Some(when)
         })
@@ -218,7 +217,7 @@ mod tests {
         };
         assert_eq!(
             path,
-            &crate::yaml::path("spec.template.spec.topologySpreadConstraints")
+            &crate::yaml::Path::dotted("spec.template.spec.topologySpreadConstraints")
         );
         assert_eq!(
             item,
@@ -241,13 +240,13 @@ mod tests {
             e,
             vec![
                 Edit::Append(
-                    crate::yaml::path(&format!(
+                    crate::yaml::Path::dotted(&format!(
                         "{aa}.requiredDuringSchedulingIgnoredDuringExecution"
                     )),
                     json!({"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": HOSTNAME})
                 ),
                 Edit::Append(
-                    crate::yaml::path(&format!(
+                    crate::yaml::Path::dotted(&format!(
                         "{aa}.preferredDuringSchedulingIgnoredDuringExecution"
                     )),
                     json!({"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": ZONE}})

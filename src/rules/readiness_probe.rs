@@ -2,9 +2,8 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::selector;
-use crate::workload::{at, Workload};
+use crate::workload::Workload;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 rule! {
     /// HA201 readiness-probe: a Tier-1 container has no readiness probe.
@@ -77,7 +76,7 @@ pub(super) fn containers<'v, 'a>(
     obj: &'v Json<'a>,
     w: &Workload,
 ) -> impl Iterator<Item = &'v Json<'a>> {
-    at(obj, &format!("{}.spec.containers", w.template_path()))
+    obj.at(format!("{}.spec.containers", w.template_path()))
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
@@ -91,12 +90,12 @@ pub(super) fn exposing_service(cx: &Cx, w: &Workload) -> Option<String> {
     cx.services_selecting(labels).into_iter().find_map(|o| {
         let ns = cx.object_namespace(o);
         let sel = o
-            .at("/spec/selector")
+            .at("spec.selector")
             .and_then(Json::as_object)
             .filter(|s| !s.is_empty())?;
         let as_selector = crate::json!({ "matchLabels": sel });
         (ns == w_ns.as_deref() && selector::matches(&as_selector, labels)).then(|| {
-            o.at("/metadata/name")
+            o.at("metadata.name")
                 .and_then(Json::as_str)
                 .unwrap_or("?")
                 .to_string()

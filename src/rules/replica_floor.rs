@@ -2,7 +2,6 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::Workload;
-use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -45,7 +44,7 @@ impl Rule for ReplicaFloor {
         };
         let replicas = cx
             .obj(w)
-            .at("/spec/replicas")
+            .at("spec.replicas")
             .and_then(Json::as_i64)
             .unwrap_or(1);
         if replicas >= i64::from(floor) {
@@ -88,7 +87,10 @@ mod tests {
             found[0].fix,
             Some(Fix::Edit {
                 doc: 0,
-                edits: vec![Edit::Set(crate::yaml::path("spec.replicas"), json!(2))]
+                edits: vec![Edit::Set(
+                    crate::yaml::Path::dotted("spec.replicas"),
+                    json!(2)
+                )]
             })
         );
     }

@@ -3,7 +3,6 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::{Kind, Workload};
-use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -43,7 +42,7 @@ impl Rule for RolloutDeadlock {
         if !Pod::of(obj, w).anti_affinity(HOSTNAME, true) {
             return Vec::new();
         }
-        let strategy = obj.at("/spec/strategy");
+        let strategy = obj.at("spec.strategy");
         if strategy
             .and_then(|s| s.get("type"))
             .and_then(Json::as_str)
@@ -56,13 +55,13 @@ impl Rule for RolloutDeadlock {
         let static_count = if cx.autoscaled(w, d) {
             None
         } else {
-            obj.at("/spec/replicas").and_then(Json::as_u64)
+            obj.at("spec.replicas").and_then(Json::as_u64)
         };
         let replicas = static_count
             .or_else(|| cx.floor(w, d).map(u64::from))
             .unwrap_or(1);
         let max_unavailable = strategy
-            .and_then(|s| s.at("/rollingUpdate/maxUnavailable"))
+            .and_then(|s| s.at("rollingUpdate.maxUnavailable"))
             .cloned()
             .unwrap_or(Json::from("25%"));
         if resolve_down(&max_unavailable, replicas) != Some(0) {
@@ -131,11 +130,11 @@ mod rule_tests {
             panic!()
         };
         assert!(edits.contains(&Edit::Set(
-            crate::yaml::path("spec.strategy.rollingUpdate.maxSurge"),
+            crate::yaml::Path::dotted("spec.strategy.rollingUpdate.maxSurge"),
             json!(0)
         )));
         assert!(edits.contains(&Edit::Set(
-            crate::yaml::path("spec.strategy.rollingUpdate.maxUnavailable"),
+            crate::yaml::Path::dotted("spec.strategy.rollingUpdate.maxUnavailable"),
             json!(1)
         )));
     }

@@ -2,7 +2,6 @@ use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::{Kind, Workload};
-use crate::yaml::Lookup as _;
 use crate::yaml::{Edit, Json};
 
 rule! {
@@ -44,7 +43,7 @@ impl Rule for SingletonRecreate {
         let declared = d.tier == Tier::Singleton && d.explicit;
         if !(declared || claim.is_some())
             || w.kind != Kind::Deployment
-            || cx.obj(w).at("/spec/strategy/type").and_then(Json::as_str) == Some("Recreate")
+            || cx.obj(w).at("spec.strategy.type").and_then(Json::as_str) == Some("Recreate")
         {
             return Vec::new();
         }
@@ -52,7 +51,7 @@ impl Rule for SingletonRecreate {
             w.path("spec.strategy.type"),
             Json::from("Recreate"),
         )];
-        if cx.obj(w).at("/spec/strategy/rollingUpdate").is_some() {
+        if cx.obj(w).at("spec.strategy.rollingUpdate").is_some() {
             edits.push(Edit::Remove(w.path("spec.strategy.rollingUpdate")));
         }
         vec![Finding::on(
@@ -86,8 +85,11 @@ mod tests {
             Some(Fix::Edit {
                 doc: 0,
                 edits: vec![
-                    Edit::Set(crate::yaml::path("spec.strategy.type"), json!("Recreate")),
-                    Edit::Remove(crate::yaml::path("spec.strategy.rollingUpdate")),
+                    Edit::Set(
+                        crate::yaml::Path::dotted("spec.strategy.type"),
+                        json!("Recreate")
+                    ),
+                    Edit::Remove(crate::yaml::Path::dotted("spec.strategy.rollingUpdate")),
                 ]
             })
         );

@@ -3,7 +3,6 @@ use crate::classify::Decision;
 use crate::policy::Tier;
 use crate::workload::Workload;
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 rule! {
     /// HA102 singleton-replicas: a singleton asked to run more than one copy.
@@ -40,7 +39,7 @@ impl Rule for SingletonReplicas {
         }
         let replicas = cx
             .obj(w)
-            .at("/spec/replicas")
+            .at("spec.replicas")
             .and_then(Json::as_i64)
             .unwrap_or(1);
         let allowed = d

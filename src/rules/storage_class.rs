@@ -3,8 +3,7 @@ use crate::classify::Decision;
 use crate::json;
 use crate::policy::STORAGE_PRESETS;
 use crate::workload::{Kind, Workload};
-use crate::yaml::Lookup as _;
-use crate::yaml::{Edit, Json, Seg};
+use crate::yaml::{Edit, Json, Path};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
 
 rule! {
@@ -116,9 +115,9 @@ impl Rule for StorageClass {
             let Some(doc) = doc else { continue };
             let claims = match o.get("kind").and_then(Json::as_str) {
                 Some("PersistentVolumeClaim") => {
-                    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+                    let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("?");
                     vec![(
-                        vec![Seg::Key("spec".into())],
+                        Path::dotted("spec"),
                         o.get("spec").unwrap_or(&NULL),
                         format!("PersistentVolumeClaim/{name}"),
                     )]
@@ -145,23 +144,20 @@ static NULL: Json<'static> = Json::Null;
 
 /// The claims of a StatefulSet's `volumeClaimTemplates`: path of each one's spec (relative to
 /// the object), the spec, and how to name it.
-fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Vec<Seg>, &'o Json<'o>, String)> {
-    let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
+fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Path, &'o Json<'o>, String)> {
+    let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("?");
     let templates = o
-        .at("/spec/volumeClaimTemplates")
+        .at("spec.volumeClaimTemplates")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
         .enumerate();
     templates
         .map(|(i, t)| {
-            let claim = t.at("/metadata/name").and_then(Json::as_str).unwrap_or("?");
-            let path = vec![
-                Seg::Key("spec".into()),
-                Seg::Key("volumeClaimTemplates".into()),
-                Seg::Index(i),
-                Seg::Key("spec".into()),
-            ];
+            let claim = t.at("metadata.name").and_then(Json::as_str).unwrap_or("?");
+            let path = Path::dotted("spec.volumeClaimTemplates")
+                .index(i)
+                .join("spec");
             (
                 path,
                 t.get("spec").unwrap_or(&NULL),
@@ -175,15 +171,13 @@ fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Vec<Seg>, &'o Json<'o>, String)>
 fn claim_findings(
     sc: &crate::policy::StorageClass,
     doc: usize,
-    base: &[Seg],
-    claims: Vec<(Vec<Seg>, &Json<'_>, String)>,
+    base: &Path,
+    claims: Vec<(Path, &Json<'_>, String)>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (rel, spec, what) in claims {
         let object = what.split(' ').next().unwrap_or_default().to_string();
-        let mut path = base.to_vec();
-        path.extend(rel);
-        path.push(Seg::Key("storageClassName".into()));
+        let path = base.clone().then(&rel).join("storageClassName");
         match spec.get("storageClassName") {
             None | Some(Json::Null) => {
                 let f = Finding::about(
@@ -209,7 +203,7 @@ fn claim_findings(
     out
 }
 
-fn with_edit(mut f: Finding, doc: usize, path: Vec<Seg>, name: &str) -> Finding {
+fn with_edit(mut f: Finding, doc: usize, path: Path, name: &str) -> Finding {
     f.fix = Some(super::Fix::Edit {
         doc,
         edits: vec![Edit::Set(path, Json::from(name))],

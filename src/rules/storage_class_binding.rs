@@ -1,6 +1,5 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::yaml::Json;
-use crate::yaml::Lookup as _;
 
 pub const DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 
@@ -48,13 +47,13 @@ impl Rule for StorageClassBinding {
             if o.get("kind").and_then(Json::as_str) != Some("StorageClass") {
                 continue;
             }
-            let name = o.at("/metadata/name").and_then(Json::as_str).unwrap_or("");
+            let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("");
             let mode = o
                 .get("volumeBindingMode")
                 .and_then(Json::as_str)
                 .unwrap_or("Immediate");
             let is_default = o
-                .at("/metadata/annotations")
+                .at("metadata.annotations")
                 .and_then(|a| a.get(DEFAULT_CLASS))
                 .and_then(Json::as_str)
                 == Some("true");

@@ -15,6 +15,7 @@ mod deserialize;
 mod emit;
 mod emit_plain;
 mod json;
+mod path;
 mod resolve;
 mod splice;
 mod tree;
@@ -25,48 +26,7 @@ use std::borrow::Cow;
 pub use deserialize::from_json;
 pub use emit::to_yaml;
 pub use json::{Json, Map, Number, Str};
-
-/// `serde_json::Value::pointer` without its two `replace` calls per token (each allocates; the
-/// rules look up paths thousands of times per stream): the same answer, by the same rules
-/// (RFC 6901 indices: no sign, no leading zero), for pointers without `~` escapes.
-pub trait Lookup<'a> {
-    fn at(&self, pointer: &str) -> Option<&Json<'a>>;
-}
-
-impl<'a> Lookup<'a> for Json<'a> {
-    fn at(&self, pointer: &str) -> Option<&Json<'a>> {
-        if pointer.is_empty() || pointer.as_bytes().contains(&b'~') {
-            return self.pointer(pointer);
-        }
-        pointer
-            .strip_prefix('/')?
-            .split('/')
-            .try_fold(self, |v, token| match v {
-                Json::Object(m) => m.get(token),
-                Json::Array(items) => items.get(json::array_index(token)?),
-                _ => None,
-            })
-    }
-}
-
-/// One step of a path into a document: a mapping key or a sequence index.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-pub type Path = Vec<Seg>;
-
-/// Build a path from `"spec.template.spec"`-style dotted keys (no escaping; keys with dots
-/// must be pushed as `Seg::Key` by hand).
-pub fn path(dotted: &str) -> Path {
-    dotted
-        .split('.')
-        .filter(|s| !s.is_empty())
-        .map(|s| Seg::Key(s.to_string()))
-        .collect()
-}
+pub use path::{Path, Seg, ToPath};
 
 /// An intended change to one document.
 #[derive(Clone, Debug, PartialEq)]

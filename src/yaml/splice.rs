@@ -58,13 +58,6 @@ pub(crate) struct Splicer<'t, 'a> {
     covered: Vec<Path>,
 }
 
-fn pointer<'j, 'a>(value: &'j Json<'a>, path: &[Seg]) -> Option<&'j Json<'a>> {
-    path.iter().try_fold(value, |v, seg| match seg {
-        Seg::Key(k) => v.as_object()?.get(k),
-        Seg::Index(i) => v.as_array()?.get(*i),
-    })
-}
-
 // Byte searches: `pos` may be inside a multi-byte character (e.g. `end - 1` of a plain scalar
 // ending in `ߞ`, found by fuzzing); a `\n` byte is always a character of its own.
 fn line_start(text: &str, pos: usize) -> usize {
@@ -197,7 +190,7 @@ impl<'t, 'a> Splicer<'t, 'a> {
                         }
                         None if remove => return Ok(()),
                         None => {
-                            let p = path[..=i].to_vec();
+                            let p = Path::from(path[..=i].to_vec());
                             self.push(
                                 Op::InsertEntry {
                                     map: node,
@@ -262,7 +255,7 @@ impl<'t, 'a> Splicer<'t, 'a> {
     ) -> Result<(), Refusal> {
         let (key, value, _) = entry.ok_or("cannot replace a node that is not a mapping value")?;
         self.check_plain(value)?;
-        let p = path.to_vec();
+        let p = Path::from(path.to_vec());
         self.push(
             Op::ReplaceValue {
                 key,
@@ -275,7 +268,8 @@ impl<'t, 'a> Splicer<'t, 'a> {
     }
 
     fn expected_at(&self, path: &[Seg]) -> Result<&'a Json<'a>, Refusal> {
-        pointer(self.expected, path)
+        self.expected
+            .at(path)
             .ok_or_else(|| "the expected value has no node at the path".into())
     }
 
