@@ -1,157 +1,113 @@
 //! End-to-end tests against the REAL clients: Helm v3.18.0 (`HELM3`), Helm v4.1.4 (`HELM4`) and
-//! kubectl v1.35.2 (`KUBECTL`), defaulting to `target/tools/bin/*` (scripts/fetch-tools.sh).
-//! A missing binary fails the test under `CI=true` and is a visible skip elsewhere.
+//! kubectl v1.35.2 (`KUBECTL`), each run in a sandbox of its own (tests/common/helm.rs).
 //!
-//! Every Helm run gets its own HELM_DATA_HOME / HELM_CONFIG_HOME / HELM_CACHE_HOME and
-//! HELM_PLUGINS (= $HELM_DATA_HOME/plugins, where Helm 4's local installer puts plugins whatever
-//! HELM_PLUGINS says, helm/helm#32646) in a fresh temp dir, so nothing leaks between tests or
-//! from the developer's own Helm set-up.
+//! What both Helms must do alike is one body run once per Helm (`BODY::helm3`, `BODY::helm4`),
+//! with helm-ha as each Helm's users install it: Helm 3 runs the binary as the post-renderer,
+//! Helm 4 runs the plugin.
 
 mod common;
 
-use common::{root, Run};
+use common::helm::{
+    chart, fails_showing, hardened, helm3, helm4, kubectl, ok, plane_chart, Sandbox,
+};
+use common::{root, step_script, BIN};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
 /// The test charts, and the example chart with the profile written for it.
 const CHARTS: &[&str] = &["tchart", "existing", "dupname", "edge", "empty"];
 
-fn tool(var: &str, default: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/tools/bin").join(default));
-    if path.is_file() {
-        Some(path)
-    } else {
-        common::missing(&format!(
-            "{var}={} (scripts/fetch-tools.sh fetches it)",
-            path.display()
-        ))
-    }
+#[derive(Clone, Copy)]
+enum Helm {
+    /// Helm 3: the binary is the post-renderer, by path.
+    V3,
+    /// Helm 4: the plugin, installed from a dev-mode directory copy.
+    V4,
 }
 
-fn helm3() -> Option<PathBuf> {
-    tool("HELM3", "helm3")
-}
-fn helm4() -> Option<PathBuf> {
-    tool("HELM4", "helm4")
-}
-fn kubectl() -> Option<PathBuf> {
-    tool("KUBECTL", "kubectl")
-}
-
-fn chart(name: &str) -> PathBuf {
-    root().join("tests/charts").join(name)
-}
-
-fn plane_chart() -> PathBuf {
-    root().join("examples/plane-enterprise/chart")
-}
-
-/// A temp dir with isolated Helm homes; removed on drop.
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "helm-ha-e2e-{}-{name}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["data/plugins", "config", "cache", "bin"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
+impl Helm {
+    fn name(self) -> &'static str {
+        match self {
+            Helm::V3 => "helm3",
+            Helm::V4 => "helm4",
         }
-        Sandbox { dir }
     }
 
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.join(rel)
-    }
-
-    /// Run `program` with the isolated Helm environment, no HELM_PLUGIN_* from outside, a
-    /// kubeconfig that points nowhere, and `extra_path` first on PATH.
-    fn run(
-        &self,
-        program: &Path,
-        args: &[&str],
-        cwd: Option<&Path>,
-        env: &[(&str, &str)],
-        stdin: &[u8],
-    ) -> Run {
-        let mut cmd = Command::new(program);
-        cmd.args(args);
-        for k in [
-            "HELM_PLUGIN_NAME",
-            "HELM_PLUGIN_DIR",
-            "HELM_DRIVER",
-            "HELM_NAMESPACE",
-            "HELM_KUBECONTEXT",
-        ] {
-            cmd.env_remove(k);
+    /// What `--post-renderer` names to run helm-ha.
+    fn post_renderer(self) -> &'static str {
+        match self {
+            Helm::V3 => BIN,
+            Helm::V4 => "helm-ha",
         }
-        let path = format!(
-            "{}:{}",
-            self.path("bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        cmd.env("PATH", path)
-            .env("HELM_DATA_HOME", self.path("data"))
-            .env("HELM_CONFIG_HOME", self.path("config"))
-            .env("HELM_CACHE_HOME", self.path("cache"))
-            .env("HELM_PLUGINS", self.path("data/plugins"))
-            .env("KUBECONFIG", self.path("kubeconfig"));
-        for (k, v) in env {
-            cmd.env(k, v);
+    }
+
+    /// This Helm's binary and a sandbox in which `post_renderer()` runs helm-ha.
+    fn sandbox(self, name: &str) -> Option<(Sandbox, PathBuf)> {
+        let helm = match self {
+            Helm::V3 => helm3(),
+            Helm::V4 => helm4(),
+        }?;
+        let sb = Sandbox::new(&format!("{}-{name}", self.name()));
+        if let Helm::V4 = self {
+            install_dev_plugin(&sb, &helm);
         }
-        if let Some(dir) = cwd {
-            cmd.current_dir(dir);
+        Some((sb, helm))
+    }
+
+    /// The commands that render without a cluster: Helm 3's `install --dry-run=client` still
+    /// asks the cluster for its version, Helm 4's does not.
+    fn offline_renders(self) -> &'static [&'static str] {
+        match self {
+            Helm::V3 => &["template"],
+            Helm::V4 => &["template", "install"],
         }
-        common::run_command(cmd, stdin)
     }
 
-    fn helm(&self, helm: &Path, args: &[&str]) -> Run {
-        self.run(helm, args, None, &[], b"")
-    }
-
-    /// `bin/NAME` → `target`, so NAME is found on PATH.
-    fn link(&self, name: &str, target: &Path) {
-        std::os::unix::fs::symlink(target, self.path("bin").join(name)).unwrap();
-    }
-
-    /// A copy of plugin/helm-ha with the real binary as bin/helm-ha.
-    fn plugin_copy(&self) -> PathBuf {
-        let dir = self.path("src/helm-ha");
-        std::fs::create_dir_all(dir.join("bin")).unwrap();
-        for entry in std::fs::read_dir(root().join("plugin/helm-ha")).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_file() {
-                std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    /// A do-nothing post-renderer to compare with (Helm 3 runs any program on PATH, Helm 4 only
+    /// a plugin): what `--post-renderer` names to run it.
+    fn passthru(self, sb: &Sandbox, helm: &Path) -> &'static str {
+        match self {
+            Helm::V3 => "cat",
+            Helm::V4 => {
+                let dir = sb.path("src/passthru");
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(
+                    dir.join("plugin.yaml"),
+                    "apiVersion: v1\ntype: postrenderer/v1\nname: passthru\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: cat\n",
+                )
+                .unwrap();
+                ok(
+                    &sb.helm(helm, &["plugin", "install", dir.to_str().unwrap()]),
+                    "helm4 plugin install passthru",
+                );
+                "passthru"
             }
         }
-        std::fs::copy(BIN, dir.join("bin/helm-ha")).unwrap();
-        dir
     }
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// `for_each_helm!(body, …)`: tests `body::helm3` and `body::helm4` run `body` with that Helm.
+macro_rules! for_each_helm {
+    ($($body:ident),* $(,)?) => {$(
+        mod $body {
+            #[test]
+            fn helm3() {
+                super::$body(super::Helm::V3)
+            }
+            #[test]
+            fn helm4() {
+                super::$body(super::Helm::V4)
+            }
+        }
+    )*};
 }
 
-fn ok(run: &Run, what: &str) {
-    assert_eq!(
-        run.code, 0,
-        "{what}: exit {}\nstderr:\n{}\nstdout:\n{}",
-        run.code, run.stderr, run.stdout
-    );
-}
+for_each_helm!(
+    post_renderer_on_every_chart_leaves_hooks_alone,
+    hardens_the_example_chart_and_output_passes_the_validator,
+    show_only_works_because_source_comments_survive,
+    failure_aborts_and_shows_helm_has_message,
+    empty_chart_does_not_fail,
+);
 
 fn kinds(stream: &str) -> usize {
     stream.lines().filter(|l| l.starts_with("kind:")).count()
@@ -187,213 +143,26 @@ fn hooks(stream: &str) -> Vec<(Option<String>, serde_json::Value)> {
     h
 }
 
-// ---------------------------------------------------------------------------------------------
-// Helm 3: the binary is the post-renderer.
-// ---------------------------------------------------------------------------------------------
-
-#[test]
-fn helm3_post_renderer_by_path_on_every_chart() {
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-all");
-    let mut cases: Vec<(String, PathBuf, &str)> = CHARTS
-        .iter()
-        .map(|c| (c.to_string(), chart(c), "generic"))
-        .collect();
-    cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
-    for (name, dir, profile) in cases {
-        let plain = sb.helm(
-            &helm,
-            &["template", "rel", dir.to_str().unwrap(), "-n", "ns"],
-        );
-        ok(&plain, &format!("helm3 template {name}"));
-        let profile_arg = format!("--profile={profile}");
-        let run = sb.helm(
-            &helm,
-            &[
-                "template",
-                "rel",
-                dir.to_str().unwrap(),
-                "-n",
-                "ns",
-                "--post-renderer",
-                BIN,
-                "--post-renderer-args",
-                &profile_arg,
-            ],
-        );
-        ok(
-            &run,
-            &format!("helm3 template {name} --post-renderer helm-ha"),
-        );
-        assert!(
-            kinds(&run.stdout) >= kinds(&plain.stdout),
-            "{name}: objects lost:\n{}",
-            run.stdout
-        );
-        // Helm 3 never sends hooks to a post-renderer; they are appended untouched.
-        assert_eq!(
-            hooks(&run.stdout),
-            hooks(&plain.stdout),
-            "{name}: hooks changed"
-        );
-        for doc in docs(&run.stdout)
-            .iter()
-            .filter(|d| d.contains("\nkind:") || d.starts_with("kind:"))
-        {
-            assert!(
-                doc.starts_with("# Source: "),
-                "{name}: a document lost its # Source: comment:\n{doc}"
-            );
+/// The files below `dir`, as sorted paths relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
         }
     }
+    files.sort();
+    files
 }
-
-#[test]
-fn helm3_hardens_the_example_chart_and_output_passes_the_validator() {
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-plane");
-    let chart = plane_chart();
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "plane",
-            chart.to_str().unwrap(),
-            "-n",
-            "plane",
-            "--post-renderer",
-            BIN,
-            "--post-renderer-args=--profile=plane-enterprise",
-        ],
-    );
-    ok(&run, "helm3 template plane");
-    assert!(
-        run.stdout.contains("podAntiAffinity"),
-        "the Tier-1 services got no anti-affinity"
-    );
-    let Some((valid, report)) = common::validate(&run.stdout) else {
-        return;
-    };
-    assert!(valid, "validator:\n{report}");
-}
-
-#[test]
-fn helm3_post_renderer_by_name_on_path() {
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-path");
-    sb.link("helm-ha", Path::new(BIN));
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "--post-renderer",
-            "helm-ha",
-            "--post-renderer-args=--namespace=ns",
-        ],
-    );
-    ok(&run, "helm3 --post-renderer helm-ha (PATH)");
-    assert!(
-        run.stdout.contains("topologySpreadConstraints"),
-        "{}",
-        run.stdout
-    );
-}
-
-#[test]
-fn helm3_show_only_works_because_source_comments_survive() {
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-show-only");
-    let dir = chart("tchart");
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            dir.to_str().unwrap(),
-            "-n",
-            "ns",
-            "--post-renderer",
-            BIN,
-            "--show-only",
-            "templates/deployment.yaml",
-        ],
-    );
-    ok(&run, "helm3 template --show-only templates/deployment.yaml");
-    assert!(
-        run.stdout
-            .contains("# Source: tchart/templates/deployment.yaml"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("kind: Deployment") && !run.stdout.contains("kind: Secret"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("topologySpreadConstraints"),
-        "the shown template is the hardened one:\n{}",
-        run.stdout
-    );
-    // A multi-document template keeps all its documents.
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            dir.to_str().unwrap(),
-            "-n",
-            "ns",
-            "--post-renderer",
-            BIN,
-            "-s",
-            "templates/multi.yaml",
-        ],
-    );
-    ok(&run, "helm3 template -s templates/multi.yaml");
-    assert!(
-        run.stdout.contains("kind: ConfigMap") && run.stdout.contains("kind: Service"),
-        "{}",
-        run.stdout
-    );
-}
-
-#[test]
-fn helm3_failure_exits_non_zero_and_shows_the_message() {
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-fail");
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "--post-renderer",
-            BIN,
-            "--post-renderer-args=--profile=nope",
-        ],
-    );
-    assert_ne!(run.code, 0, "helm3 must fail:\n{}", run.stdout);
-    assert!(
-        run.stderr.contains("unknown profile `nope`"),
-        "the user must see helm-ha's message:\n{}",
-        run.stderr
-    );
-    assert!(
-        !run.stdout.contains("kind:"),
-        "nothing may be printed as output:\n{}",
-        run.stdout
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helm 4: the plugin.
-// ---------------------------------------------------------------------------------------------
 
 /// Install the plugin from a dev-mode directory copy (with the real binary in bin/).
-fn helm4_with_dev_plugin(sb: &Sandbox, helm: &Path) {
+fn install_dev_plugin(sb: &Sandbox, helm: &Path) {
     let src = sb.plugin_copy();
     let run = sb.helm(helm, &["plugin", "install", src.to_str().unwrap()]);
     ok(&run, "helm4 plugin install <dir>");
@@ -413,58 +182,41 @@ fn helm4_with_dev_plugin(sb: &Sandbox, helm: &Path) {
     );
 }
 
-#[test]
-fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
-    let Some(helm) = helm4() else { return };
-    let sb = Sandbox::new("h4-dev");
-    helm4_with_dev_plugin(&sb, &helm);
-    // A do-nothing post-renderer to compare with.
-    let passthru = sb.path("src/passthru");
-    std::fs::create_dir_all(&passthru).unwrap();
-    std::fs::write(
-        passthru.join("plugin.yaml"),
-        "apiVersion: v1\ntype: postrenderer/v1\nname: passthru\nversion: 0.1.0\nruntime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: cat\n",
-    )
-    .unwrap();
-    ok(
-        &sb.helm(&helm, &["plugin", "install", passthru.to_str().unwrap()]),
-        "helm4 plugin install passthru",
-    );
+// ---------------------------------------------------------------------------------------------
+// Both Helms.
+// ---------------------------------------------------------------------------------------------
+
+fn post_renderer_on_every_chart_leaves_hooks_alone(v: Helm) {
+    let Some((sb, helm)) = v.sandbox("all") else {
+        return;
+    };
+    let passthru = v.passthru(&sb, &helm);
     let mut cases: Vec<(String, PathBuf, &str)> = CHARTS
         .iter()
         .map(|c| (c.to_string(), chart(c), "generic"))
         .collect();
     cases.push(("plane-enterprise".into(), plane_chart(), "plane-enterprise"));
     for (name, dir, profile) in cases {
-        let plain = sb.helm(
-            &helm,
-            &["template", "rel", dir.to_str().unwrap(), "-n", "ns"],
-        );
-        ok(&plain, &format!("helm4 template {name}"));
+        let template = |post_renderer: &[&str]| {
+            let mut args = vec!["-n", "ns"];
+            args.extend(post_renderer);
+            sb.template(&helm, &dir, &args)
+        };
+        let plain = template(&[]);
+        ok(&plain, &format!("{} template {name}", v.name()));
         let profile_arg = format!("--post-renderer-args=--profile={profile}");
-        let run = sb.helm(
-            &helm,
-            &[
-                "template",
-                "rel",
-                dir.to_str().unwrap(),
-                "-n",
-                "ns",
-                "--post-renderer",
-                "helm-ha",
-                &profile_arg,
-            ],
-        );
+        let run = template(&["--post-renderer", v.post_renderer(), &profile_arg]);
         ok(
             &run,
-            &format!("helm4 template {name} --post-renderer helm-ha"),
+            &format!("{} template {name} --post-renderer helm-ha", v.name()),
         );
         assert!(
             kinds(&run.stdout) >= kinds(&plain.stdout),
             "{name}: objects lost:\n{}",
             run.stdout
         );
-        // Helm 4 sends hooks and test pods to the post-renderer; helm-ha must leave them alone.
+        // Helm 3 never sends hooks to a post-renderer (it appends them untouched); Helm 4 sends
+        // hooks and test pods to it, and helm-ha must leave them alone.
         assert_eq!(
             hooks(&run.stdout),
             hooks(&plain.stdout),
@@ -473,21 +225,10 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
         // Byte for byte, too, compared with a do-nothing post-renderer (Helm 4 re-serialises
         // every document a post-renderer returns, so plain `helm template` differs in layout).
         if !hooks(&plain.stdout).is_empty() {
-            let cat = sb.helm(
-                &helm,
-                &[
-                    "template",
-                    "rel",
-                    dir.to_str().unwrap(),
-                    "-n",
-                    "ns",
-                    "--post-renderer",
-                    "passthru",
-                ],
-            );
+            let cat = template(&["--post-renderer", passthru]);
             ok(
                 &cat,
-                &format!("helm4 template {name} --post-renderer passthru"),
+                &format!("{} template {name} --post-renderer {passthru}", v.name()),
             );
             let raw_hooks = |out: &str| -> Vec<String> {
                 let mut h: Vec<String> = docs(out)
@@ -501,6 +242,15 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
                 raw_hooks(&run.stdout),
                 raw_hooks(&cat.stdout),
                 "{name}: hooks not byte-identical to a pass-through"
+            );
+        }
+        for doc in docs(&run.stdout)
+            .iter()
+            .filter(|d| d.contains("\nkind:") || d.starts_with("kind:"))
+        {
+            assert!(
+                doc.starts_with("# Source: "),
+                "{name}: a document lost its # Source: comment:\n{doc}"
             );
         }
         assert!(
@@ -525,66 +275,211 @@ fn helm4_dev_plugin_on_every_chart_with_hooks_untouched() {
     }
 }
 
-#[test]
-fn helm4_empty_chart_does_not_fail() {
-    let Some(helm) = helm4() else { return };
-    let sb = Sandbox::new("h4-empty");
-    helm4_with_dev_plugin(&sb, &helm);
-    // 0 bytes in: a pure pass-through would make Helm 4 fail with "produced empty output".
+fn hardens_the_example_chart_and_output_passes_the_validator(v: Helm) {
+    let Some((sb, helm)) = v.sandbox("plane") else {
+        return;
+    };
+    let chart = plane_chart();
     let run = sb.helm(
         &helm,
         &[
             "template",
-            "rel",
-            chart("empty").to_str().unwrap(),
+            "plane",
+            chart.to_str().unwrap(),
+            "-n",
+            "plane",
             "--post-renderer",
-            "helm-ha",
+            v.post_renderer(),
+            "--post-renderer-args=--profile=plane-enterprise",
         ],
     );
-    ok(&run, "helm4 template empty");
-    assert_eq!(kinds(&run.stdout), 0);
+    ok(&run, &format!("{} template plane", v.name()));
+    assert!(
+        run.stdout.contains("podAntiAffinity"),
+        "the Tier-1 services got no anti-affinity"
+    );
+    let Some((valid, report)) = common::validate(&run.stdout) else {
+        return;
+    };
+    assert!(valid, "validator:\n{report}");
 }
 
-#[test]
-fn helm4_failure_aborts_and_shows_the_real_message() {
-    let Some(helm) = helm4() else { return };
-    let sb = Sandbox::new("h4-fail");
-    helm4_with_dev_plugin(&sb, &helm);
-    for cmd in ["template", "install"] {
+fn show_only_works_because_source_comments_survive(v: Helm) {
+    let Some((sb, helm)) = v.sandbox("show-only") else {
+        return;
+    };
+    let dir = chart("tchart");
+    let template = |show: &[&str]| {
+        let mut args = vec!["-n", "ns", "--post-renderer", v.post_renderer()];
+        args.extend(show);
+        sb.template(&helm, &dir, &args)
+    };
+    let run = template(&["--show-only", "templates/deployment.yaml"]);
+    ok(
+        &run,
+        &format!(
+            "{} template --show-only templates/deployment.yaml",
+            v.name()
+        ),
+    );
+    assert!(
+        run.stdout
+            .contains("# Source: tchart/templates/deployment.yaml"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("kind: Deployment") && !run.stdout.contains("kind: Secret"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("topologySpreadConstraints"),
+        "the shown template is the hardened one:\n{}",
+        run.stdout
+    );
+    // A multi-document template keeps all its documents.
+    let run = template(&["-s", "templates/multi.yaml"]);
+    ok(
+        &run,
+        &format!("{} template -s templates/multi.yaml", v.name()),
+    );
+    assert!(
+        run.stdout.contains("kind: ConfigMap") && run.stdout.contains("kind: Service"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Helm 4 discards a post-renderer's stderr: helm-ha must get its message to the user anyway.
+fn failure_aborts_and_shows_helm_has_message(v: Helm) {
+    let Some((sb, helm)) = v.sandbox("fail") else {
+        return;
+    };
+    let dir = chart("tchart");
+    for &cmd in v.offline_renders() {
         let mut args = vec![
             cmd,
             "rel",
+            dir.to_str().unwrap(),
             "--post-renderer",
-            "helm-ha",
+            v.post_renderer(),
             "--post-renderer-args=--profile=nope",
         ];
-        let dir = chart("tchart");
-        args.insert(2, dir.to_str().unwrap());
         if cmd == "install" {
             args.push("--dry-run=client");
         }
         let run = sb.helm(&helm, &args);
-        assert_ne!(run.code, 0, "helm4 {cmd} must abort:\n{}", run.stdout);
+        let helm_cmd = format!("{} {cmd}", v.name());
+        fails_showing(&run, &helm_cmd, "unknown profile `nope`");
         assert!(
-            run.stderr.contains("unknown profile `nope`"),
-            "helm4 {cmd}: the user must see helm-ha's message (Helm 4 discards stderr):\n{}",
-            run.stderr
-        );
-        assert!(
-            !run.stdout.contains("kind: Deployment"),
-            "helm4 {cmd} printed manifests:\n{}",
+            !run.stdout.contains("kind:"),
+            "{helm_cmd}: nothing may be printed as output:\n{}",
             run.stdout
         );
     }
+}
+
+fn empty_chart_does_not_fail(v: Helm) {
+    let Some((sb, helm)) = v.sandbox("empty") else {
+        return;
+    };
+    // 0 bytes in: a pure pass-through would make Helm 4 fail with "produced empty output".
+    let run = sb.template(
+        &helm,
+        &chart("empty"),
+        &["--post-renderer", v.post_renderer()],
+    );
+    ok(&run, &format!("{} template empty", v.name()));
+    assert_eq!(kinds(&run.stdout), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm 3 only: the binary found on PATH, and `--output-dir`.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn helm3_output_dir_sends_an_empty_stream_which_helm_ha_accepts() {
+    // Helm 3 `template --output-dir` runs the post-renderer on EMPTY stdin and writes the files
+    // un-post-rendered: helm-ha must not fail the command, and the README tells users to pipe
+    // into `helm-ha --output-dir` instead.
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-outdir");
+    let out = sb.path("out");
+    let run = sb.template(
+        &helm,
+        &chart("tchart"),
+        &[
+            "-n",
+            "ns",
+            "--post-renderer",
+            BIN,
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    );
+    ok(&run, "helm3 template --output-dir --post-renderer helm-ha");
+    let dep = std::fs::read_to_string(out.join("tchart/templates/deployment.yaml")).unwrap();
+    assert!(
+        !dep.contains("topologySpreadConstraints"),
+        "Helm 3 writes these files without post-rendering them"
+    );
+}
+
+#[test]
+fn helm3_post_renderer_by_name_on_path() {
+    let Some(helm) = helm3() else { return };
+    let sb = Sandbox::new("h3-path");
+    sb.link("helm-ha", Path::new(BIN));
+    let run = sb.template(
+        &helm,
+        &chart("tchart"),
+        &[
+            "--post-renderer",
+            "helm-ha",
+            "--post-renderer-args=--namespace=ns",
+        ],
+    );
+    hardened(&run, "helm3 --post-renderer helm-ha (PATH)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm 4 only: `install` offline, clap's own output, and the plugin's packaging.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn helm4_install_dry_run_client_works_offline() {
+    let Some((sb, helm)) = Helm::V4.sandbox("install") else {
+        return;
+    };
+    let run = sb.helm(
+        &helm,
+        &[
+            "install",
+            "rel",
+            chart("tchart").to_str().unwrap(),
+            "-n",
+            "ns",
+            "--dry-run=client",
+            "--post-renderer",
+            "helm-ha",
+        ],
+    );
+    hardened(&run, "helm4 install --dry-run=client");
+    assert!(
+        run.stdout.contains("HOOKS:") && run.stdout.contains("helm.sh/hook: pre-install"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Argument errors, `--help` and `--version` are clap's own output, which Helm 4 would discard
 /// with the rest of stderr: each must reach the user, and abort the render.
 #[test]
 fn helm4_shows_argument_errors_help_and_version() {
-    let Some(helm) = helm4() else { return };
-    let sb = Sandbox::new("h4-args");
-    helm4_with_dev_plugin(&sb, &helm);
+    let Some((sb, helm)) = Helm::V4.sandbox("args") else {
+        return;
+    };
     let dir = chart("tchart");
     let cases: &[(&str, &[&str])] = &[
         (
@@ -606,83 +501,20 @@ fn helm4_shows_argument_errors_help_and_version() {
         ("--post-renderer-args=--version", &["helm-ha 0.1.0"]),
     ];
     for (arg, shown) in cases {
-        let run = sb.helm(
-            &helm,
-            &[
-                "template",
-                "rel",
-                dir.to_str().unwrap(),
-                "--post-renderer",
-                "helm-ha",
-                arg,
-            ],
-        );
-        assert_ne!(run.code, 0, "{arg}: Helm must abort:\n{}", run.stdout);
+        let run = sb.template(&helm, &dir, &["--post-renderer", "helm-ha", arg]);
         for text in *shown {
-            assert!(
-                run.stderr.contains(text),
-                "{arg}: Helm must show `{text}`:\n{}",
-                run.stderr
-            );
+            fails_showing(&run, arg, text);
         }
         assert!(!run.stdout.contains("kind: Deployment"), "{}", run.stdout);
     }
 }
 
 #[test]
-fn helm4_install_dry_run_client_works_offline() {
-    let Some(helm) = helm4() else { return };
-    let sb = Sandbox::new("h4-install");
-    helm4_with_dev_plugin(&sb, &helm);
-    let run = sb.helm(
-        &helm,
-        &[
-            "install",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "-n",
-            "ns",
-            "--dry-run=client",
-            "--post-renderer",
-            "helm-ha",
-        ],
-    );
-    ok(&run, "helm4 install --dry-run=client");
-    assert!(
-        run.stdout.contains("topologySpreadConstraints"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("HOOKS:") && run.stdout.contains("helm.sh/hook: pre-install"),
-        "{}",
-        run.stdout
-    );
-}
-
-#[test]
 fn helm4_packaged_plugin_installs_with_verify_false() {
     let Some(helm) = helm4() else { return };
     let sb = Sandbox::new("h4-tgz");
-    let out = sb.path("dist");
-    let pkg = sb.run(
-        Path::new("bash"),
-        &[
-            root().join("scripts/package-plugin.sh").to_str().unwrap(),
-            out.to_str().unwrap(),
-            BIN,
-        ],
-        None,
-        &[("HELM4", helm.to_str().unwrap())],
-        b"",
-    );
-    ok(&pkg, "scripts/package-plugin.sh");
-    let tgz = pkg.stdout.trim().to_string();
-    assert!(
-        tgz.ends_with(".tgz") && Path::new(&tgz).is_file(),
-        "{}",
-        pkg.stdout
-    );
+    let tgz = sb.package_plugin(&helm, &[BIN]);
+    assert!(tgz.ends_with(".tgz") && Path::new(&tgz).is_file(), "{tgz}");
     // Unsigned: the default install refuses it.
     let refused = sb.helm(&helm, &["plugin", "install", &tgz]);
     assert_ne!(
@@ -692,24 +524,12 @@ fn helm4_packaged_plugin_installs_with_verify_false() {
     let run = sb.helm(&helm, &["plugin", "install", &tgz, "--verify=false"]);
     ok(&run, "helm4 plugin install helm-ha.tgz --verify=false");
     // The packaged plugin ships its own binary: nothing on PATH.
-    let run = sb.helm(
+    let run = sb.template(
         &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "-n",
-            "ns",
-            "--post-renderer",
-            "helm-ha",
-        ],
+        &chart("tchart"),
+        &["-n", "ns", "--post-renderer", "helm-ha"],
     );
-    ok(&run, "helm4 template with the packaged plugin");
-    assert!(
-        run.stdout.contains("topologySpreadConstraints"),
-        "{}",
-        run.stdout
-    );
+    hardened(&run, "helm4 template with the packaged plugin");
 }
 
 #[test]
@@ -722,25 +542,9 @@ fn helm4_plugin_without_a_binary_says_so() {
         &sb.helm(&helm, &["plugin", "install", src.to_str().unwrap()]),
         "helm4 plugin install",
     );
-    let run = sb.run(
-        &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "--post-renderer",
-            "helm-ha",
-        ],
-        None,
-        &[("PATH", "/usr/bin:/bin")],
-        b"",
-    );
-    assert_ne!(run.code, 0);
-    assert!(
-        run.stderr.contains("the helm-ha binary was not found"),
-        "{}",
-        run.stderr
-    );
+    // No helm-ha on the sandbox's PATH either.
+    let run = sb.template(&helm, &chart("tchart"), &["--post-renderer", "helm-ha"]);
+    fails_showing(&run, "helm4 template", "the helm-ha binary was not found");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -818,13 +622,17 @@ fn argocd_generate_script_with_helm3_and_the_real_binary() {
         ("ARGOCD_ENV_HELM_VALUES_FILES", "values.yaml"),
         ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=plane-enterprise"),
     ];
-    let run = sb.run(
-        Path::new("bash"),
-        &[script.to_str().unwrap()],
-        Some(&plane_chart()),
-        &env,
-        b"",
-    );
+    // Argo CD runs the generate command in the application's source directory.
+    let generate = |env: &[(&str, &str)]| {
+        sb.run(
+            Path::new("bash"),
+            &[script.to_str().unwrap()],
+            Some(&plane_chart()),
+            env,
+            b"",
+        )
+    };
+    let run = generate(&env);
     ok(&run, "examples/argocd/generate.sh");
     assert!(
         kinds(&run.stdout) > 20 && run.stdout.contains("podAntiAffinity"),
@@ -837,30 +645,14 @@ fn argocd_generate_script_with_helm3_and_the_real_binary() {
     // A helm-ha failure fails the generate step (pipefail) and prints no manifests.
     let mut bad = env.to_vec();
     bad[5] = ("ARGOCD_ENV_HELM_HA_ARGS", "--profile=nope");
-    let run = sb.run(
-        Path::new("bash"),
-        &[script.to_str().unwrap()],
-        Some(&plane_chart()),
-        &bad,
-        b"",
-    );
-    assert_ne!(run.code, 0);
+    let run = generate(&bad);
+    // Argo CD shows stderr.
+    fails_showing(&run, "generate.sh", "unknown profile `nope`");
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("unknown profile `nope`"),
-        "Argo CD shows stderr:\n{}",
-        run.stderr
-    );
     // A helm failure too, although helm-ha would have succeeded on empty input.
     let mut bad = env.to_vec();
     bad[4] = ("ARGOCD_ENV_HELM_VALUES_FILES", "does-not-exist.yaml");
-    let run = sb.run(
-        Path::new("bash"),
-        &[script.to_str().unwrap()],
-        Some(&plane_chart()),
-        &bad,
-        b"",
-    );
+    let run = generate(&bad);
     assert_ne!(run.code, 0);
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
 }
@@ -918,17 +710,19 @@ fn flux_render_script_output_builds_with_kubectl_kustomize() {
     )
     .unwrap();
     let out = copy.join("rendered/plane.yaml");
-    let env = [("HELM", helm.to_str().unwrap()), ("HELM_HA", BIN)];
-    let run = sb.run(
-        Path::new("bash"),
-        &[
-            root().join("examples/flux/render.sh").to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
-        None,
-        &env,
-        b"",
-    );
+    let render = |helm_ha: &str| {
+        sb.run(
+            Path::new("bash"),
+            &[
+                root().join("examples/flux/render.sh").to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
+            None,
+            &[("HELM", helm.to_str().unwrap()), ("HELM_HA", helm_ha)],
+            b"",
+        )
+    };
+    let run = render(BIN);
     ok(&run, "examples/flux/render.sh");
     let built = sb.run(
         &kubectl,
@@ -945,20 +739,7 @@ fn flux_render_script_output_builds_with_kubectl_kustomize() {
     );
     // A failing render leaves the previous file alone.
     let before = std::fs::read(&out).unwrap();
-    let env = [
-        ("HELM", helm.to_str().unwrap()),
-        ("HELM_HA", "/nonexistent/helm-ha"),
-    ];
-    let run = sb.run(
-        Path::new("bash"),
-        &[
-            root().join("examples/flux/render.sh").to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
-        None,
-        &env,
-        b"",
-    );
+    let run = render("/nonexistent/helm-ha");
     assert_ne!(run.code, 0);
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }
@@ -967,30 +748,14 @@ fn flux_render_script_output_builds_with_kubectl_kustomize() {
 fn output_dir_matches_helm_template_output_dir_layout() {
     let Some(helm) = helm3() else { return };
     let sb = Sandbox::new("outdir");
-    let rendered = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "-n",
-            "ns",
-        ],
-    );
+    let rendered = sb.template(&helm, &chart("tchart"), &["-n", "ns"]);
     ok(&rendered, "helm3 template");
     let helm_dir = sb.path("helm-out");
     ok(
-        &sb.helm(
+        &sb.template(
             &helm,
-            &[
-                "template",
-                "rel",
-                chart("tchart").to_str().unwrap(),
-                "-n",
-                "ns",
-                "--output-dir",
-                helm_dir.to_str().unwrap(),
-            ],
+            &chart("tchart"),
+            &["-n", "ns", "--output-dir", helm_dir.to_str().unwrap()],
         ),
         "helm3 --output-dir",
     );
@@ -1003,24 +768,8 @@ fn output_dir_matches_helm_template_output_dir_layout() {
         rendered.stdout.as_bytes(),
     );
     ok(&run, "helm-ha --output-dir");
-    let list = |dir: &Path| -> Vec<String> {
-        let mut files = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    files.push(p.strip_prefix(dir).unwrap().display().to_string());
-                }
-            }
-        }
-        files.sort();
-        files
-    };
-    let theirs: Vec<String> = list(&helm_dir);
-    let mine: Vec<String> = list(&ours)
+    let theirs: Vec<String> = files_under(&helm_dir);
+    let mine: Vec<String> = files_under(&ours)
         .into_iter()
         .filter(|f| f != helm_ha::output_dir::MANIFEST && !f.contains("/helm-ha/"))
         .collect();
@@ -1052,19 +801,9 @@ fn github_actions_render_and_check_steps_run() {
         std::fs::read_to_string(root().join("examples/github-actions/render.yml")).unwrap();
     let parsed = helm_ha::yaml::parse(&workflow)
         .expect("the workflow is YAML")
-        .value;
-    let steps = parsed
-        .at("jobs.render.steps")
-        .and_then(|s| s.as_array())
-        .expect("jobs.render.steps");
-    let step = |name: &str| -> String {
-        steps
-            .iter()
-            .find(|s| s["name"] == name)
-            .and_then(|s| s["run"].as_str())
-            .unwrap_or_else(|| panic!("no step {name}"))
-            .to_string()
-    };
+        .value
+        .to_serde();
+    let step = |name: &str| step_script(&parsed["jobs"]["render"]["steps"], name);
     // A copy of the example chart stands in for the repository's chart.
     let work = sb.path("repo");
     std::fs::create_dir_all(&work).unwrap();
@@ -1091,24 +830,12 @@ fn github_actions_render_and_check_steps_run() {
         ("OUT_DIR", "rendered/plane"),
         ("GITHUB_OUTPUT", output.to_str().unwrap()),
     ];
-    let render = sb.run(
-        Path::new("bash"),
-        &["-c", &step("Render")],
-        Some(&work),
-        &env,
-        b"",
-    );
+    let render = sb.bash(step("Render"), &work, &env);
     ok(&render, "workflow step Render");
     assert!(work
         .join("rendered/plane/plane-enterprise-example/templates/workloads/api.deployment.yaml")
         .is_file());
-    let check = sb.run(
-        Path::new("bash"),
-        &["-c", &step("Check (SARIF)")],
-        Some(&work),
-        &env,
-        b"",
-    );
+    let check = sb.bash(step("Check (SARIF)"), &work, &env);
     ok(&check, "workflow step Check (SARIF)");
     let rc = std::fs::read_to_string(&output).unwrap();
     assert_eq!(
@@ -1195,7 +922,7 @@ fn generated_objects_have_a_template_path_under_both_helms() {
         );
     }
     // Helm 4: the filename annotation places them; nothing lands in generated-by-postrender-N.yaml.
-    helm4_with_dev_plugin(&sb, &h4);
+    install_dev_plugin(&sb, &h4);
     let out = sb.path("h4-out");
     let run = sb.helm(
         &h4,
@@ -1213,18 +940,7 @@ fn generated_objects_have_a_template_path_under_both_helms() {
         ],
     );
     ok(&run, "helm4 template --output-dir");
-    let mut files = Vec::new();
-    let mut stack = vec![out.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p)
-            } else {
-                files.push(p.strip_prefix(&out).unwrap().display().to_string())
-            }
-        }
-    }
+    let files = files_under(&out);
     assert!(
         files.iter().all(|f| !f.contains("generated-by-postrender")),
         "{files:?}"
@@ -1245,61 +961,21 @@ fn generated_objects_have_a_template_path_under_both_helms() {
 }
 
 #[test]
-fn helm3_output_dir_sends_an_empty_stream_which_helm_ha_accepts() {
-    // Helm 3 `template --output-dir` runs the post-renderer on EMPTY stdin and writes the files
-    // un-post-rendered (research/helm-contract.md, surprise 7): helm-ha must not fail the command,
-    // and the README tells users to pipe into `helm-ha --output-dir` instead.
-    let Some(helm) = helm3() else { return };
-    let sb = Sandbox::new("h3-outdir");
-    let out = sb.path("out");
-    let run = sb.helm(
-        &helm,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "-n",
-            "ns",
-            "--post-renderer",
-            BIN,
-            "--output-dir",
-            out.to_str().unwrap(),
-        ],
-    );
-    ok(&run, "helm3 template --output-dir --post-renderer helm-ha");
-    let dep = std::fs::read_to_string(out.join("tchart/templates/deployment.yaml")).unwrap();
-    assert!(
-        !dep.contains("topologySpreadConstraints"),
-        "Helm 3 writes these files without post-rendering them"
-    );
-}
-
-#[test]
 fn a_helm4_plugin_in_helm3s_plugin_dir_breaks_helm3_and_separate_dirs_do_not() {
     let (Some(h3), Some(h4)) = (helm3(), helm4()) else {
         return;
     };
     let shared = Sandbox::new("shared-plugins");
-    helm4_with_dev_plugin(&shared, &h4);
+    install_dev_plugin(&shared, &h4);
     // Helm 3 reading the same plugin directory cannot load any plugin.
     let broken = shared.helm(&h3, &["plugin", "list"]);
-    assert_ne!(broken.code, 0, "{}", broken.stdout);
-    assert!(broken.stderr.contains("apiVersion"), "{}", broken.stderr);
+    fails_showing(&broken, "helm3 plugin list", "apiVersion");
     // Its own directory (as README recommends) is fine, with the post-renderer by path.
     let own = Sandbox::new("own-plugins");
     ok(
         &own.helm(&h3, &["plugin", "list"]),
         "helm3 plugin list with its own HELM_PLUGINS",
     );
-    let run = own.helm(
-        &h3,
-        &[
-            "template",
-            "rel",
-            chart("tchart").to_str().unwrap(),
-            "--post-renderer",
-            BIN,
-        ],
-    );
+    let run = own.template(&h3, &chart("tchart"), &["--post-renderer", BIN]);
     ok(&run, "helm3 template with its own plugin dir");
 }

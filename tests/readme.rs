@@ -7,11 +7,9 @@
 
 mod common;
 
-use common::{root, run_command};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
+use common::helm::{helm3, helm4, kubectl, Sandbox};
+use common::{root, BIN};
+use std::path::Path;
 
 struct Block {
     lang: String,
@@ -53,20 +51,6 @@ fn blocks(text: &str) -> Vec<Block> {
 
 fn readme() -> Vec<Block> {
     blocks(&std::fs::read_to_string(root().join("README.md")).unwrap())
-}
-
-fn tool(var: &str, default: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/tools/bin").join(default));
-    if path.is_file() {
-        Some(path)
-    } else {
-        common::missing(&format!(
-            "{var}={} (scripts/fetch-tools.sh)",
-            path.display()
-        ))
-    }
 }
 
 /// `lines` of `want` (`…` skips any number) appear in `got`, in order.
@@ -121,11 +105,7 @@ fn every_shell_block_is_marked_and_the_marks_hold() {
 
 #[test]
 fn the_readme_examples_run_as_written() {
-    let (Some(helm3), Some(helm4), Some(kubectl)) = (
-        tool("HELM3", "helm3"),
-        tool("HELM4", "helm4"),
-        tool("KUBECTL", "kubectl"),
-    ) else {
+    let (Some(helm3), Some(helm4), Some(kubectl)) = (helm3(), helm4(), kubectl()) else {
         return;
     };
     let blocks = readme();
@@ -136,14 +116,11 @@ fn the_readme_examples_run_as_written() {
     assert!(runnable.len() >= 5, "the README's examples went missing");
     let mut outputs = Vec::new();
     for (n, b) in runnable.iter().enumerate() {
-        // A fresh directory per block that looks like the repository's root for what the
-        // examples read, so what they write never lands in the tree.
-        let dir = std::env::temp_dir().join(format!("helm-ha-readme-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["bin", "data/plugins", "config", "cache", "work"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        let work = dir.join("work");
+        // A fresh sandbox per block whose work directory looks like the repository's root for
+        // what the examples read, so what they write never lands in the tree.
+        let sb = Sandbox::new(&format!("readme-{n}"));
+        let work = sb.path("work");
+        std::fs::create_dir_all(&work).unwrap();
         for link in ["examples", "plugin", "tests"] {
             std::os::unix::fs::symlink(root().join(link), work.join(link)).unwrap();
         }
@@ -152,34 +129,16 @@ fn the_readme_examples_run_as_written() {
         } else {
             &helm3
         };
-        for (name, target) in [
-            ("helm", helm.as_path()),
-            ("kubectl", &kubectl),
-            ("helm-ha", Path::new(BIN)),
-        ] {
-            std::os::unix::fs::symlink(target, dir.join("bin").join(name)).unwrap();
-        }
-        let mut cmd = Command::new("bash");
-        cmd.args(["-euo", "pipefail", "-c", &b.body])
-            .current_dir(&work)
-            .env(
-                "PATH",
-                format!("{}:/usr/bin:/bin", dir.join("bin").display()),
-            )
-            .env("HELM_DATA_HOME", dir.join("data"))
-            .env("HELM_CONFIG_HOME", dir.join("config"))
-            .env("HELM_CACHE_HOME", dir.join("cache"))
-            .env("HELM_PLUGINS", dir.join("data/plugins"))
-            .env("KUBECONFIG", dir.join("kubeconfig"));
-        for k in [
-            "HELM_PLUGIN_NAME",
-            "HELM_PLUGIN_DIR",
-            "HELM_NAMESPACE",
-            "HELM_KUBECONTEXT",
-        ] {
-            cmd.env_remove(k);
-        }
-        let run = run_command(cmd, b"");
+        sb.link("helm", helm);
+        sb.link("kubectl", &kubectl);
+        sb.link("helm-ha", Path::new(BIN));
+        let run = sb.run(
+            Path::new("bash"),
+            &["-euo", "pipefail", "-c", &b.body],
+            Some(&work),
+            &[],
+            b"",
+        );
         assert_eq!(
             run.code, 0,
             "README.md:{}:\n{}\nstdout:\n{}\nstderr:\n{}",
@@ -191,7 +150,6 @@ fn the_readme_examples_run_as_written() {
             b.line
         );
         outputs.push((b.body.clone(), run.stdout));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     // The drill table shown is what the drill example prints.

@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{root, run_command, Run};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
+use common::helm::{chart, fails_showing, hardened, helm4, ok, Sandbox};
+use common::{root, step_script, Run, BIN};
+use std::path::Path;
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -18,20 +16,6 @@ fn read(rel: &str) -> String {
 
 fn yaml(rel: &str) -> serde_json::Value {
     serde_saphyr::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not YAML: {e}"))
-}
-
-fn helm4() -> Option<PathBuf> {
-    let path = std::env::var_os("HELM4")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/tools/bin/helm4"));
-    if path.is_file() {
-        Some(path)
-    } else {
-        common::missing(&format!(
-            "HELM4={} (scripts/fetch-tools.sh)",
-            path.display()
-        ))
-    }
 }
 
 /// This machine as Helm names platforms (Go's GOOS/GOARCH).
@@ -48,63 +32,37 @@ fn host_platform() -> String {
     format!("{os}/{arch}")
 }
 
-/// A temp dir with its own Helm homes and a PATH without helm-ha; removed on drop.
-struct Sandbox(PathBuf);
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir =
-            std::env::temp_dir().join(format!("helm-ha-release-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("data/plugins")).unwrap();
-        Sandbox(dir)
-    }
-
-    fn run(&self, program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .env_remove("HELM_PLUGIN_NAME")
-            .env_remove("HELM_PLUGIN_DIR")
-            .env("PATH", "/usr/bin:/bin")
-            .env("HELM_DATA_HOME", self.0.join("data"))
-            .env("HELM_CONFIG_HOME", self.0.join("config"))
-            .env("HELM_CACHE_HOME", self.0.join("cache"))
-            .env("HELM_PLUGINS", self.0.join("data/plugins"))
-            .env("KUBECONFIG", self.0.join("kubeconfig"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run_command(cmd, b"")
-    }
-
-    /// `scripts/package-plugin.sh` with these `OS/ARCH=BINARY` specs; the archive's path.
-    fn package(&self, helm: &Path, specs: &[String]) -> String {
-        let out = self.0.join("dist");
-        let script = root().join("scripts/package-plugin.sh");
-        let mut args = vec![script.to_str().unwrap(), out.to_str().unwrap()];
-        args.extend(specs.iter().map(String::as_str));
-        let run = self.run(
-            Path::new("bash"),
-            &args,
-            &[("HELM4", helm.to_str().unwrap())],
-        );
-        assert_eq!(run.code, 0, "package-plugin.sh: {}", run.stderr);
-        run.stdout.trim().to_string()
-    }
-
-    fn template(&self, helm: &Path, args: &[&str]) -> Run {
-        let chart = root().join("tests/charts/tchart");
-        let mut all = vec!["template", "rel", chart.to_str().unwrap(), "-n", "ns"];
-        all.extend(["--post-renderer", "helm-ha"]);
-        all.extend(args);
-        self.run(helm, &all, &[])
-    }
+/// The `plugin.yaml` inside a plugin archive.
+fn plugin_manifest(sb: &Sandbox, tgz: &str) -> serde_json::Value {
+    let run = sb.run(
+        Path::new("tar"),
+        &["-xzOf", tgz, "helm-ha/plugin.yaml"],
+        None,
+        &[],
+        b"",
+    );
+    ok(&run, "tar -xzOf");
+    serde_saphyr::from_str(&run.stdout).unwrap_or_else(|e| panic!("plugin.yaml: {e}"))
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// `os/arch` of each entry of `list` that names an OS (a build matrix, a plugin's
+/// `platformCommand`), sorted.
+fn platforms(list: &serde_json::Value) -> Vec<String> {
+    let mut platforms: Vec<String> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| Some(format!("{}/{}", e["os"].as_str()?, e["arch"].as_str()?)))
+        .collect();
+    platforms.sort();
+    platforms
+}
+
+/// `helm template` of the test chart with the plugin as the post-renderer.
+fn template(sb: &Sandbox, helm: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["-n", "ns", "--post-renderer", "helm-ha"];
+    all.extend(args);
+    sb.template(helm, &chart("tchart"), &all)
 }
 
 #[test]
@@ -118,10 +76,13 @@ fn the_release_plugin_archive_installs_into_helm4_and_runs_its_platforms_binary(
     } else {
         "darwin/arm64"
     };
-    let tgz = sb.package(&helm, &[format!("{host}={BIN}"), format!("{other}={BIN}")]);
+    let tgz = sb.package_plugin(
+        &helm,
+        &[&format!("{host}={BIN}"), &format!("{other}={BIN}")],
+    );
     assert!(tgz.ends_with("/helm-ha-0.1.0.tgz"), "{tgz}");
 
-    let listing = sb.run(Path::new("tar"), &["-tzf", &tgz], &[]);
+    let listing = sb.run(Path::new("tar"), &["-tzf", &tgz], None, &[], b"");
     let mut files: Vec<&str> = listing
         .stdout
         .lines()
@@ -139,12 +100,7 @@ fn the_release_plugin_archive_installs_into_helm4_and_runs_its_platforms_binary(
     ];
     want.sort();
     assert_eq!(files, want);
-    let manifest = sb.run(
-        Path::new("tar"),
-        &["-xzOf", &tgz, "helm-ha/plugin.yaml"],
-        &[],
-    );
-    let manifest: serde_json::Value = serde_saphyr::from_str(&manifest.stdout).unwrap();
+    let manifest = plugin_manifest(&sb, &tgz);
     let commands = manifest["runtimeConfig"]["platformCommand"]
         .as_array()
         .unwrap();
@@ -167,18 +123,13 @@ fn the_release_plugin_archive_installs_into_helm4_and_runs_its_platforms_binary(
     );
     assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
 
-    let install = sb.run(&helm, &["plugin", "install", &tgz, "--verify=false"], &[]);
-    assert_eq!(install.code, 0, "{}{}", install.stdout, install.stderr);
+    let install = sb.helm(&helm, &["plugin", "install", &tgz, "--verify=false"]);
+    ok(&install, "helm4 plugin install --verify=false");
     // No helm-ha on PATH: Helm must run the binary of its own platform from the archive.
-    let run = sb.template(&helm, &["--post-renderer-args=--profile=generic"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = template(&sb, &helm, &["--post-renderer-args=--profile=generic"]);
+    hardened(&run, "helm4 template");
     assert!(
         run.stdout.contains("kind: PodDisruptionBudget"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("topologySpreadConstraints"),
         "{}",
         run.stdout
     );
@@ -188,16 +139,11 @@ fn the_release_plugin_archive_installs_into_helm4_and_runs_its_platforms_binary(
 fn a_platform_the_archive_lacks_falls_back_to_the_script_which_says_what_is_missing() {
     let Some(helm) = helm4() else { return };
     let sb = Sandbox::new("foreign");
-    let tgz = sb.package(&helm, &[format!("plan9/amd64={BIN}")]);
-    let install = sb.run(&helm, &["plugin", "install", &tgz, "--verify=false"], &[]);
-    assert_eq!(install.code, 0, "{}", install.stderr);
-    let run = sb.template(&helm, &[]);
-    assert_ne!(run.code, 0);
-    assert!(
-        run.stderr.contains("the helm-ha binary was not found"),
-        "{}",
-        run.stderr
-    );
+    let tgz = sb.package_plugin(&helm, &[&format!("plan9/amd64={BIN}")]);
+    let install = sb.helm(&helm, &["plugin", "install", &tgz, "--verify=false"]);
+    ok(&install, "helm4 plugin install --verify=false");
+    let run = template(&sb, &helm, &[]);
+    fails_showing(&run, "helm4 template", "the helm-ha binary was not found");
 }
 
 /// The release workflow's own steps, run here on the four archives its build job would upload
@@ -208,18 +154,8 @@ fn the_workflows_publish_steps_package_the_plugin_and_checksum_everything() {
     let Some(helm) = helm4() else { return };
     let sb = Sandbox::new("publish");
     let wf = yaml(".github/workflows/release.yml");
-    let step = |name: &str| -> String {
-        wf["jobs"]["publish"]["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .and_then(|s| s["run"].as_str())
-            .unwrap_or_else(|| panic!("no step {name}"))
-            .to_string()
-    };
     // A checkout with the build job's artefacts in dist/.
-    let repo = sb.0.join("repo");
+    let repo = sb.path("repo");
     std::fs::create_dir_all(repo.join("dist")).unwrap();
     for link in ["scripts", "plugin"] {
         std::os::unix::fs::symlink(root().join(link), repo.join(link)).unwrap();
@@ -227,36 +163,28 @@ fn the_workflows_publish_steps_package_the_plugin_and_checksum_everything() {
     let version = env!("CARGO_PKG_VERSION");
     for platform in ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"] {
         let name = format!("helm-ha-{version}-{platform}");
-        let dir = sb.0.join("build").join(&name);
+        let dir = sb.path("build").join(&name);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(BIN, dir.join("helm-ha")).unwrap();
         let tar = sb.run(
             Path::new("tar"),
             &[
                 "-C",
-                sb.0.join("build").to_str().unwrap(),
+                sb.path("build").to_str().unwrap(),
                 "-czf",
                 repo.join(format!("dist/{name}.tar.gz")).to_str().unwrap(),
                 &name,
             ],
+            None,
             &[],
+            b"",
         );
-        assert_eq!(tar.code, 0, "{}", tar.stderr);
+        ok(&tar, "tar");
     }
-    let bin = sb.0.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(&helm, bin.join("helm")).unwrap();
-    let path = format!("{}:/usr/bin:/bin", bin.display());
+    sb.link("helm", &helm);
     for name in ["Helm 4 plugin archive", "Checksums"] {
-        let mut cmd = Command::new("bash");
-        cmd.args(["-c", &step(name)])
-            .current_dir(&repo)
-            .env("PATH", &path)
-            .env("HELM_DATA_HOME", sb.0.join("data"))
-            .env("HELM_CONFIG_HOME", sb.0.join("config"))
-            .env("HELM_CACHE_HOME", sb.0.join("cache"));
-        let run = run_command(cmd, b"");
-        assert_eq!(run.code, 0, "step {name}: {}{}", run.stdout, run.stderr);
+        let script = step_script(&wf["jobs"]["publish"]["steps"], name);
+        ok(&sb.bash(script, &repo, &[]), &format!("step {name}"));
     }
     let sums = std::fs::read_to_string(repo.join("dist/sha256sums.txt")).unwrap();
     let mut named: Vec<&str> = sums
@@ -273,19 +201,11 @@ fn the_workflows_publish_steps_package_the_plugin_and_checksum_everything() {
     assert_eq!(named, want);
 
     // The image job puts each Linux binary where the Dockerfile copies it from.
-    let stage = wf["jobs"]["image"]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Stage the binaries where the Dockerfile copies them from")
-        .and_then(|s| s["run"].as_str())
-        .expect("the image job's staging step");
-    let mut cmd = Command::new("bash");
-    cmd.args(["-c", stage])
-        .current_dir(&repo)
-        .env("PATH", &path);
-    let run = run_command(cmd, b"");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stage = step_script(
+        &wf["jobs"]["image"]["steps"],
+        "Stage the binaries where the Dockerfile copies them from",
+    );
+    ok(&sb.bash(stage, &repo, &[]), "the image job's staging step");
     for arch in ["amd64", "arm64"] {
         let staged = repo.join(format!("dist/linux-{arch}/helm-ha"));
         assert_eq!(
@@ -297,38 +217,18 @@ fn the_workflows_publish_steps_package_the_plugin_and_checksum_everything() {
     }
 
     let tgz = repo.join(format!("dist/helm-ha-{version}.tgz"));
-    let manifest = sb.run(
-        Path::new("tar"),
-        &["-xzOf", tgz.to_str().unwrap(), "helm-ha/plugin.yaml"],
-        &[],
-    );
-    let manifest: serde_json::Value = serde_saphyr::from_str(&manifest.stdout).unwrap();
-    let mut platforms: Vec<String> = manifest["runtimeConfig"]["platformCommand"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["os"].is_string())
-        .map(|c| {
-            format!(
-                "{}/{}",
-                c["os"].as_str().unwrap(),
-                c["arch"].as_str().unwrap()
-            )
-        })
-        .collect();
-    platforms.sort();
+    let manifest = plugin_manifest(&sb, tgz.to_str().unwrap());
     assert_eq!(
-        platforms,
+        platforms(&manifest["runtimeConfig"]["platformCommand"]),
         ["darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64"]
     );
-    let install = sb.run(
+    let install = sb.helm(
         &helm,
         &["plugin", "install", tgz.to_str().unwrap(), "--verify=false"],
-        &[],
     );
-    assert_eq!(install.code, 0, "{}", install.stderr);
-    let run = sb.template(&helm, &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    ok(&install, "helm4 plugin install --verify=false");
+    let run = template(&sb, &helm, &[]);
+    ok(&run, "helm4 template");
     assert!(
         run.stdout.contains("kind: PodDisruptionBudget"),
         "{}",
@@ -437,21 +337,8 @@ fn the_dockerfile_copies_the_release_binary_and_runs_it() {
 fn the_release_workflow_builds_every_platform_and_publishes_what_the_action_downloads() {
     let wf = yaml(".github/workflows/release.yml");
     assert_eq!(wf["on"]["push"]["tags"][0], "v*.*.*");
-    let mut platforms: Vec<String> = wf["jobs"]["build"]["strategy"]["matrix"]["include"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{}/{}",
-                m["os"].as_str().unwrap(),
-                m["arch"].as_str().unwrap()
-            )
-        })
-        .collect();
-    platforms.sort();
     assert_eq!(
-        platforms,
+        platforms(&wf["jobs"]["build"]["strategy"]["matrix"]["include"]),
         ["darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64"]
     );
     let runs = |job: &str| -> String {
@@ -504,14 +391,10 @@ fn the_action_runs_check_with_sarif_and_uploads_it() {
     }
     assert_eq!(action["inputs"]["files"]["required"], true);
     assert_eq!(action["runs"]["using"], "composite");
-    let steps = action["runs"]["steps"].as_array().unwrap();
-    let step = |name: &str| {
-        steps
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap_or_else(|| panic!("no step {name}"))
-    };
+    let steps = &action["runs"]["steps"];
     let upload = steps
+        .as_array()
+        .unwrap()
         .iter()
         .find(|s| {
             s["uses"]
@@ -523,10 +406,8 @@ fn the_action_runs_check_with_sarif_and_uploads_it() {
 
     // The check step, run as the runner would, against the hardened example.
     let sb = Sandbox::new("action");
-    let bin = sb.0.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::os::unix::fs::symlink(BIN, bin.join("helm-ha")).unwrap();
-    let work = sb.0.join("repo/rendered");
+    sb.link("helm-ha", Path::new(BIN));
+    let work = sb.path("repo/rendered");
     std::fs::create_dir_all(&work).unwrap();
     let hardened = common::helm_ha(
         &[
@@ -540,28 +421,29 @@ fn the_action_runs_check_with_sarif_and_uploads_it() {
     );
     assert_eq!(hardened.code, 0, "{}", hardened.stderr);
     std::fs::write(work.join("plane.yaml"), &hardened.stdout).unwrap();
-    let output = sb.0.join("github_output");
+    let output = sb.path("github_output");
     std::fs::write(&output, "").unwrap();
-    let script = step("helm-ha check")["run"].as_str().unwrap();
-    let mut cmd = Command::new("bash");
-    cmd.args(["-c", script])
-        .current_dir(sb.0.join("repo"))
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("GITHUB_OUTPUT", &output)
-        .env("FILES", "rendered/**/*.yaml")
-        .env("PROFILE", "plane-enterprise")
-        .env("POLICY", "")
-        .env("FAIL_ON", "error")
-        .env("ARGS", "--no-manual")
-        .env("SARIF", "helm-ha.sarif");
-    let run = run_command(cmd, b"");
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let script = step_script(steps, "helm-ha check");
+    let run = sb.bash(
+        script,
+        &sb.path("repo"),
+        &[
+            ("GITHUB_OUTPUT", output.to_str().unwrap()),
+            ("FILES", "rendered/**/*.yaml"),
+            ("PROFILE", "plane-enterprise"),
+            ("POLICY", ""),
+            ("FAIL_ON", "error"),
+            ("ARGS", "--no-manual"),
+            ("SARIF", "helm-ha.sarif"),
+        ],
+    );
+    ok(&run, "the action's check step");
     assert_eq!(
         std::fs::read_to_string(&output).unwrap().trim(),
         "exit-code=0"
     );
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sb.0.join("repo/helm-ha.sarif")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(sb.path("repo/helm-ha.sarif")).unwrap())
             .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();

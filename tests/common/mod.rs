@@ -5,6 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod helm;
+
+/// The helm-ha binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_helm-ha");
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -97,7 +102,7 @@ pub fn helm_ha(args: &[&str], stdin: &[u8]) -> Run {
 }
 
 pub fn helm_ha_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_helm-ha"));
+    let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("HELM_PLUGIN_NAME");
     for (k, v) in env {
         cmd.env(k, v);
@@ -156,6 +161,18 @@ pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
+}
+
+/// The `run` script of the step named `name` among the `steps` of a GitHub workflow's job or of
+/// a composite action.
+pub fn step_script<'a>(steps: &'a serde_json::Value, name: &str) -> &'a str {
+    steps
+        .as_array()
+        .expect("a list of steps")
+        .iter()
+        .find(|s| s["name"] == name)
+        .and_then(|s| s["run"].as_str())
+        .unwrap_or_else(|| panic!("no step {name} with a run script"))
 }
 
 /// Column-0 `---` document count (a cheap, parser-free count for "nothing lost" checks).
