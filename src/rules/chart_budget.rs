@@ -56,13 +56,14 @@ impl Rule for ChartBudget {
         }
         let ns = cx.namespace_of(w);
         let mut found = Vec::new();
-        for (_, _, pdb) in cx.budgets() {
+        for pdb in cx.budgets() {
             let selects = |labels| {
-                pdb.at("spec.selector")
+                pdb.json
+                    .at("spec.selector")
                     .is_some_and(|s| selector::matches(s, labels))
             };
-            if generated(pdb)
-                || cx.object_namespace(pdb) != ns.as_deref()
+            if generated(pdb.json)
+                || cx.object_namespace(pdb.json) != ns.as_deref()
                 || !selects(&w.pod_labels)
             {
                 continue;
@@ -73,14 +74,11 @@ impl Rule for ChartBudget {
                     && cx.in_scope_workload(o)
                     && selects(&o.pod_labels)
             });
-            let budget = budget_of(pdb);
+            let budget = budget_of(&pdb.spec);
             if shared || allowed(&budget, count) != Some(0) {
                 continue;
             }
-            let name = pdb
-                .at("metadata.name")
-                .and_then(Json::as_str)
-                .unwrap_or("?");
+            let name = pdb.name();
             let setting = serde_json::to_string(&budget).unwrap_or_default();
             found.push(Finding::on(
                 &Self::META,

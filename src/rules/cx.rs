@@ -10,7 +10,12 @@ use crate::error::Failure;
 use crate::policy::Policy;
 use crate::templates::Templates;
 use crate::workload::{objects, Release, Workload};
-use crate::yaml::{Json, Map, Path};
+use crate::yaml::{from_json, Json, Map, Path};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerSpec;
+use k8s_openapi::api::core::v1::ServiceSpec;
+use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
 
 /// An object of the input stream: `(document, item within it)`.
 type ObjRef = (usize, usize);
@@ -18,6 +23,34 @@ type ObjRef = (usize, usize);
 /// An object of the stream as a view gives it: its document (none for an object added by a
 /// rule), its path in the document (empty, or a List item's) and its meaning.
 pub type Located<'v, 'a> = (Option<usize>, Path, &'v Json<'a>);
+
+/// An object of a scoped view with its metadata and spec read as their Kubernetes types (the
+/// spec alone, so a chart's older API version of the kind reads too). An object whose metadata
+/// or spec is not of the type (the API server would refuse it) is not in the view.
+pub struct Typed<'v, 'a, S> {
+    /// Its document; none for an object a rule added.
+    pub doc: Option<usize>,
+    /// Its path in the document: empty, or a List item's.
+    pub path: Path,
+    /// Its meaning, for what is matched on JSON (label selectors, see [`crate::selector`]).
+    pub json: &'v Json<'a>,
+    pub metadata: ObjectMeta,
+    pub spec: S,
+}
+
+impl<S> Typed<'_, '_, S> {
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or("?")
+    }
+}
+
+/// `o[key]` as a `T`; absent or null is `T`'s default.
+fn part<T: DeserializeOwned + Default>(o: &Json<'_>, key: &str) -> Option<T> {
+    match o.get(key) {
+        None | Some(Json::Null) => Some(T::default()),
+        Some(v) => from_json(v).ok(),
+    }
+}
 
 /// Is `o` one no rule may touch: a Helm hook (helm test pods included: `helm.sh/hook: test`),
 /// or an object the policy's `exclude` list names? Rules see such objects only through
@@ -254,13 +287,18 @@ impl<'a> Cx<'_, 'a> {
     }
 
     /// The stream's Services a rule may touch (see [`out_of_scope`]), in stream order.
-    pub fn services(&self) -> Vec<Located<'_, 'a>> {
-        self.in_scope(&["Service"])
+    pub fn services(&self) -> Vec<Typed<'_, 'a, ServiceSpec>> {
+        self.typed("Service")
     }
 
     /// The stream's PodDisruptionBudgets a rule may touch, in stream order.
-    pub fn budgets(&self) -> Vec<Located<'_, 'a>> {
-        self.in_scope(&["PodDisruptionBudget"])
+    pub fn budgets(&self) -> Vec<Typed<'_, 'a, PodDisruptionBudgetSpec>> {
+        self.typed("PodDisruptionBudget")
+    }
+
+    /// The stream's HorizontalPodAutoscalers a rule may touch, in stream order.
+    pub fn hpas(&self) -> Vec<Typed<'_, 'a, HorizontalPodAutoscalerSpec>> {
+        self.typed("HorizontalPodAutoscaler")
     }
 
     /// The stream's autoscalers (HorizontalPodAutoscalers, KEDA ScaledObjects) a rule may
@@ -269,14 +307,20 @@ impl<'a> Cx<'_, 'a> {
         self.in_scope(&["HorizontalPodAutoscaler", "ScaledObject"])
     }
 
-    /// The stream's PersistentVolumeClaims a rule may touch, in stream order.
-    pub fn claims(&self) -> Vec<Located<'_, 'a>> {
-        self.in_scope(&["PersistentVolumeClaim"])
-    }
-
-    /// The stream's Namespaces a rule may touch, in stream order.
-    pub fn namespaces(&self) -> Vec<Located<'_, 'a>> {
-        self.in_scope(&["Namespace"])
+    /// The objects of `kind` a rule may touch, in stream order, typed (see [`Typed`]).
+    fn typed<S: DeserializeOwned + Default>(&self, kind: &str) -> Vec<Typed<'_, 'a, S>> {
+        self.in_scope(&[kind])
+            .into_iter()
+            .filter_map(|(doc, path, json)| {
+                Some(Typed {
+                    doc,
+                    path,
+                    json,
+                    metadata: part(json, "metadata")?,
+                    spec: part(json, "spec")?,
+                })
+            })
+            .collect()
     }
 
     /// The objects of `kinds` a rule may touch, in stream order.

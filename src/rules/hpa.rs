@@ -104,27 +104,24 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
     let Some(floor) = cx.floor(w, d) else { return };
     let ns = cx.release.namespace.as_deref();
     // The chart's own: objects added so far are helm-ha's.
-    for (doc, base, o) in cx.autoscalers() {
-        let Some(doc) = doc else { continue };
-        if o.get("kind").and_then(Json::as_str) != Some("HorizontalPodAutoscaler")
-            || !targets(o, w, ns)
-            || generated(o)
-        {
+    for hpa in cx.hpas() {
+        let Some(doc) = hpa.doc else { continue };
+        if !targets(hpa.json, w, ns) || generated(hpa.json) {
             continue;
         }
-        let min = o.at("spec.minReplicas").and_then(Json::as_u64).unwrap_or(1);
-        if min >= u64::from(floor) {
+        let min = hpa.spec.min_replicas.unwrap_or(1);
+        if i64::from(min) >= i64::from(floor) {
             continue;
         }
-        let path = |k: &str| base.clone().join("spec").join(k);
+        let path = |k: &str| hpa.path.clone().join("spec").join(k);
         let mut edits = vec![Edit::Set(path("minReplicas"), Json::from(floor))];
-        let max = o.at("spec.maxReplicas").and_then(Json::as_u64).unwrap_or(0);
+        let max = hpa.spec.max_replicas;
         let mut msg = format!("minReplicas {min} of the chart's HPA is below the floor {floor} of `{}`: raised to {floor}", w.service);
-        if max < u64::from(floor) {
+        if i64::from(max) < i64::from(floor) {
             edits.push(Edit::Set(path("maxReplicas"), Json::from(floor)));
             msg.push_str(&format!(", and maxReplicas {max} with it"));
         }
-        let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("?");
+        let name = hpa.name();
         let mut f = Finding::about(
             &HorizontalPodAutoscaler::META,
             Severity::Warning,

@@ -1,6 +1,7 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
 use crate::yaml::{Edit, Json};
+use k8s_openapi::api::core::v1::ServiceSpec;
 
 const PREFIX: &str = "service.beta.kubernetes.io/";
 pub const CROSS_ZONE: &str =
@@ -72,19 +73,15 @@ impl Rule for LoadBalancer {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, base, svc) in cx.services() {
-            let Some(doc) = doc else { continue };
-            if svc.at("spec.type").and_then(Json::as_str) != Some("LoadBalancer") {
+        for svc in cx.services() {
+            let Some(doc) = svc.doc else { continue };
+            if svc.spec.type_.as_deref() != Some("LoadBalancer") {
                 continue;
             }
-            let annotations = svc
-                .at("metadata.annotations")
-                .and_then(Json::as_object)
-                .cloned()
-                .unwrap_or_default();
-            let ann = |k: &str| annotations.get(k).and_then(Json::as_str);
+            let annotations = svc.metadata.annotations.clone().unwrap_or_default();
+            let ann = |k: &str| annotations.get(k).map(String::as_str);
             let controller = match (
-                svc.at("spec.loadBalancerClass").and_then(Json::as_str),
+                svc.spec.load_balancer_class.as_deref(),
                 ann(&format!("{PREFIX}aws-load-balancer-type")),
             ) {
                 (Some("service.k8s.aws/nlb"), _) | (None, Some("external" | "nlb-ip")) => {
@@ -94,14 +91,10 @@ impl Rule for LoadBalancer {
                 (None, Some("nlb")) => Controller::InTreeNlb,
                 (None, _) => Controller::Clb,
             };
-            let name = svc
-                .at("metadata.name")
-                .and_then(Json::as_str)
-                .unwrap_or("?");
-            let object = format!("Service/{name}");
+            let object = format!("Service/{}", svc.name());
             let set = |k: &str, v: String| {
                 Edit::Set(
-                    base.clone().join("metadata.annotations").key(k),
+                    svc.path.clone().join("metadata.annotations").key(k),
                     Json::from(v),
                 )
             };
@@ -127,7 +120,7 @@ impl Rule for LoadBalancer {
                         Some(v) => out.push(Finding::about(&Self::META, Severity::Warning, Some(doc), object.clone(), format!("the chart sets cross-zone load balancing to `{v}`: each zone's traffic stays in that zone; left alone"))),
                     }
             }
-            let ns = cx.object_namespace(svc);
+            let ns = cx.object_namespace(svc.json);
             let timeout = cx.workloads.iter().find_map(|(w, d)| {
                 let t = d
                     .policy_key
@@ -137,14 +130,14 @@ impl Rule for LoadBalancer {
                     .as_ref()?
                     .idle_timeout_seconds?;
                 let same_ns = cx.namespace_of(w).as_deref() == ns;
-                (same_ns && selects(svc, &w.pod_labels)).then_some((t, w.service.clone()))
+                (same_ns && selects(&svc.spec, &w.pod_labels)).then_some((t, w.service.clone()))
             });
             if let Some((seconds, service)) = timeout {
                 match controller {
                         Controller::Lbc => {
-                            let ports = svc.at("spec.ports").and_then(Json::as_array).into_iter().flatten();
-                            for port in ports.filter(|p| p.get("protocol").and_then(Json::as_str).unwrap_or("TCP") == "TCP") {
-                                let Some(n) = port.get("port").and_then(Json::as_u64) else { continue };
+                            let ports = svc.spec.ports.iter().flatten();
+                            for port in ports.filter(|p| p.protocol.as_deref().unwrap_or("TCP") == "TCP") {
+                                let n = port.port;
                                 let key = format!("{PREFIX}aws-load-balancer-listener-attributes.TCP-{n}");
                                 let current = ann(&key).unwrap_or("");
                                 if attribute(current, TCP_IDLE_ATTRIBUTE).is_none() {
@@ -185,15 +178,13 @@ impl Rule for LoadBalancer {
 }
 
 /// Does the Service's selector pick the workload's pods? An empty selector manages no endpoints.
-fn selects(svc: &Json<'_>, pod_labels: &crate::yaml::Map<'_>) -> bool {
-    let Some(selector) = svc
-        .at("spec.selector")
-        .and_then(Json::as_object)
-        .filter(|s| !s.is_empty())
-    else {
+fn selects(svc: &ServiceSpec, pod_labels: &crate::yaml::Map<'_>) -> bool {
+    let Some(selector) = svc.selector.as_ref().filter(|s| !s.is_empty()) else {
         return false;
     };
-    selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v))
+    selector
+        .iter()
+        .all(|(k, v)| pod_labels.get(k).and_then(Json::as_str) == Some(v))
 }
 
 /// The value of `key` in a `k1=v1,k2=v2` annotation.
@@ -236,12 +227,16 @@ mod tests {
     fn service_selectors_are_subsets_of_pod_labels() {
         let labels = json!({"app": "live", "tier": "web"});
         let w = labels.as_object().unwrap();
-        assert!(selects(&json!({"spec": {"selector": {"app": "live"}}}), w));
-        assert!(!selects(
-            &json!({"spec": {"selector": {"app": "live", "x": "y"}}}),
+        let spec = |v| crate::yaml::from_json::<ServiceSpec>(&crate::yaml::Json::from(v)).unwrap();
+        assert!(selects(
+            &spec(serde_json::json!({"selector": {"app": "live"}})),
             w
         ));
-        assert!(!selects(&json!({"spec": {"selector": {}}}), w));
-        assert!(!selects(&json!({"spec": {}}), w));
+        assert!(!selects(
+            &spec(serde_json::json!({"selector": {"app": "live", "x": "y"}})),
+            w
+        ));
+        assert!(!selects(&spec(serde_json::json!({"selector": {}})), w));
+        assert!(!selects(&spec(serde_json::json!({})), w));
     }
 }

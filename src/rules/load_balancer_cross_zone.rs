@@ -1,6 +1,6 @@
 use super::{rule, Cx, Finding, Rule, Severity};
 use crate::policy::Cloud;
-use crate::yaml::Json;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// In-tree AWS cloud provider (Classic ELB) and the AWS Load Balancer Controller's legacy form.
 pub const AWS_CROSS_ZONE: &str =
@@ -57,12 +57,12 @@ impl Rule for LoadBalancerCrossZone {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (doc, _, o) in cx.services() {
-            if o.at("spec.type").and_then(Json::as_str) != Some("LoadBalancer") {
+        for svc in cx.services() {
+            if svc.spec.type_.as_deref() != Some("LoadBalancer") {
                 continue;
             }
-            let name = o.at("metadata.name").and_then(Json::as_str).unwrap_or("");
-            let (severity, message) = match cross_zone(o) {
+            let name = svc.metadata.name.as_deref().unwrap_or("");
+            let (severity, message) = match cross_zone(&svc.metadata) {
                     Some(true) => continue,
                     Some(false) => (Severity::Warning, "turns cross-zone load balancing off: each zone's load balancer node only reaches the pods in its zone".to_string()),
                     None if cx.policy.cloud == Cloud::None => (
@@ -74,7 +74,7 @@ impl Rule for LoadBalancerCrossZone {
             out.push(Finding {
                 rule: &Self::META,
                 severity,
-                doc,
+                doc: svc.doc,
                 object: format!("Service/{name}"),
                 service: None,
                 message: format!("Service `{name}` {message}"),
@@ -86,23 +86,20 @@ impl Rule for LoadBalancerCrossZone {
 }
 
 /// What the Service's annotations say about cross-zone load balancing, if anything.
-fn cross_zone(service: &Json) -> Option<bool> {
-    let a = service.at("metadata.annotations")?;
+fn cross_zone(service: &ObjectMeta) -> Option<bool> {
+    let a = service.annotations.as_ref()?;
     let flag = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
         "true" => Some(true),
         "false" => Some(false),
         _ => None,
     };
-    let attrs = a
-        .get(AWS_LB_ATTRIBUTES)
-        .and_then(Json::as_str)
-        .and_then(|s| {
-            s.split(',')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| k.trim() == "load_balancing.cross_zone.enabled")
-                .and_then(|(_, v)| flag(v))
-        });
-    attrs.or_else(|| a.get(AWS_CROSS_ZONE).and_then(Json::as_str).and_then(flag))
+    let attrs = a.get(AWS_LB_ATTRIBUTES).and_then(|s| {
+        s.split(',')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| k.trim() == "load_balancing.cross_zone.enabled")
+            .and_then(|(_, v)| flag(v))
+    });
+    attrs.or_else(|| a.get(AWS_CROSS_ZONE).and_then(|v| flag(v)))
 }
 
 #[cfg(test)]

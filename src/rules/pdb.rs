@@ -4,8 +4,8 @@ use crate::json;
 use crate::policy::{Budget, IntOrPercent, Tier};
 use crate::selector;
 use crate::workload::Workload;
-use crate::yaml::Json;
-use k8s_openapi::api::policy::v1::PodDisruptionBudget as Pdb;
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget as Pdb, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 rule! {
     /// HA107 pod-disruption-budget: a replicated workload has no PodDisruptionBudget.
@@ -77,19 +77,17 @@ impl PodDisruptionBudget {
         let obj = cx.obj(w);
         let selector = obj.at("spec.selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
-        let covering = cx.budgets().into_iter().map(|(_, _, o)| o).find(|o| {
-            cx.object_namespace(o) == ns.as_deref()
-                && o.at("spec.selector")
+        let covering = cx.budgets().into_iter().find(|b| {
+            cx.object_namespace(b.json) == ns.as_deref()
+                && b.json
+                    .at("spec.selector")
                     .is_some_and(|s| selector::matches(s, &w.pod_labels))
         });
         if let Some(pdb) = covering {
-            if generated(pdb) {
+            if generated(pdb.json) {
                 return None;
             }
-            let name = pdb
-                .at("metadata.name")
-                .and_then(Json::as_str)
-                .unwrap_or("?");
+            let name = pdb.name();
             return Some(Finding::on(&Self::META, Severity::Info, w, format!("PodDisruptionBudget/{name} from the chart already selects these pods; not adding a second one (evictions fail with two)")));
         }
         let scaled = cx.policy.scaled(d.tier)?;
@@ -150,22 +148,15 @@ fn show(v: &IntOrPercent) -> String {
     }
 }
 
-/// The budget of a PodDisruptionBudget object.
-pub(super) fn budget_of(pdb: &Json) -> Budget {
+/// The budget of a PodDisruptionBudget.
+pub(super) fn budget_of(spec: &PodDisruptionBudgetSpec) -> Budget {
+    let read = |v: &Option<IntOrString>| match v.as_ref()? {
+        IntOrString::Int(n) => u32::try_from(*n).ok().map(IntOrPercent::Int),
+        IntOrString::String(s) => Some(IntOrPercent::Percent(s.clone())),
+    };
     Budget {
-        max_unavailable: pdb.at("spec.maxUnavailable").and_then(int_or_percent),
-        min_available: pdb.at("spec.minAvailable").and_then(int_or_percent),
-    }
-}
-
-fn int_or_percent(v: &Json) -> Option<IntOrPercent> {
-    match v {
-        Json::Number(n) => n
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .map(IntOrPercent::Int),
-        Json::String(s) => Some(IntOrPercent::Percent(s.to_string())),
-        _ => None,
+        max_unavailable: read(&spec.max_unavailable),
+        min_available: read(&spec.min_available),
     }
 }
 
