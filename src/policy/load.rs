@@ -4,7 +4,7 @@
 //! a wrong type is reported with its line (and the closest valid key); the merge itself works
 //! on the go-yaml meaning of both files.
 
-use super::{IntOrPercent, Policy, Tier};
+use super::{IntOrPercent, Policy, Problem, Tier};
 use crate::error::Failure;
 use crate::yaml::{self, Json, Path};
 
@@ -76,7 +76,7 @@ pub fn load(profile: Option<&str>, file: Option<(&str, &str)>) -> Result<Policy,
             "fix the value's type",
         )
     })?;
-    validate(&policy).map_err(|(key, what, fix)| {
+    validate(&policy).map_err(|Problem { key, what, fix }| {
         let (name, line) = match &located {
             Some((name, parsed)) => (*name, parsed.line_of(&Path::dotted(&key))),
             None => (wanted, None),
@@ -221,11 +221,9 @@ fn merge<'a>(base: &mut Json<'a>, over: Json<'a>) {
     }
 }
 
-type Problem = (String, String, String);
-
 /// Settings that cannot all be true at once.
 fn validate(p: &Policy) -> Result<(), Problem> {
-    let problem = |key: String, what: String, fix: &str| Err((key, what, fix.to_string()));
+    let problem = |key: String, what: String, fix: &str| Err(Problem::new(key, what, fix));
     for (tier, scaled) in [
         ("stateless", &p.tiers.stateless),
         ("leaderElected", &p.tiers.leader_elected),
@@ -251,16 +249,7 @@ fn validate(p: &Policy) -> Result<(), Problem> {
             if matches!(tier, Some(Tier::Singleton | Tier::Stateful | Tier::Skip)) {
                 return problem(key("hpa"), format!("an HPA on a {} service", tier.unwrap().as_str()), "remove the hpa: it would run several copies (a singleton's jobs would fire more than once)");
             }
-            if hpa.max_replicas < hpa.min_replicas.max(1) {
-                return problem(
-                    key("hpa.maxReplicas"),
-                    format!(
-                        "maxReplicas {} is below minReplicas {}",
-                        hpa.max_replicas, hpa.min_replicas
-                    ),
-                    "raise maxReplicas",
-                );
-            }
+            hpa.check(&key("hpa"))?;
             if floor > hpa.max_replicas {
                 return problem(
                     key("hpa.maxReplicas"),
@@ -269,20 +258,6 @@ fn validate(p: &Policy) -> Result<(), Problem> {
                         hpa.max_replicas
                     ),
                     "raise maxReplicas or lower replicas",
-                );
-            }
-            if hpa.cpu == Some(0) || hpa.memory == Some(0) {
-                return problem(
-                    key("hpa"),
-                    "a target utilisation of 0%".into(),
-                    "use a percentage of the request above 0, e.g. cpu: 70",
-                );
-            }
-            if hpa.cpu.is_none() && hpa.memory.is_none() {
-                return problem(
-                    key("hpa"),
-                    "an HPA with no metric".into(),
-                    "set cpu and/or memory (target utilisation, %)",
                 );
             }
         }
@@ -316,14 +291,8 @@ fn validate(p: &Policy) -> Result<(), Problem> {
                 );
             }
         }
-        if let Some(t) = svc
-            .load_balancer
-            .as_ref()
-            .and_then(|l| l.idle_timeout_seconds)
-        {
-            if !(60..=4000).contains(&t) {
-                return problem(key("loadBalancer.idleTimeoutSeconds"), format!("{t} s is outside 60-4000 (the range both AWS NLB listeners and Classic Load Balancers accept)"), "pick a value from 60 to 4000");
-            }
+        if let Some(lb) = &svc.load_balancer {
+            lb.check(&key("loadBalancer"))?;
         }
         if svc.allow_replicas.is_some() && tier != Some(Tier::Singleton) {
             return problem(
@@ -334,131 +303,17 @@ fn validate(p: &Policy) -> Result<(), Problem> {
         }
     }
     if let Some(sc) = &p.storage_class {
-        if !dns_subdomain(&sc.name) {
-            return problem(
-                "storageClass.name".into(),
-                format!("`{}` is not a valid object name", sc.name),
-                "use lower-case letters, digits, `-` and `.`",
-            );
-        }
-        let presets: Vec<&str> = super::STORAGE_PRESETS.iter().map(|(n, _, _)| *n).collect();
-        if !sc.preset.is_empty() && !presets.contains(&sc.preset.as_str()) {
-            return problem(
-                "storageClass.preset".into(),
-                format!("unknown preset `{}`", sc.preset),
-                &format!(
-                    "use one of {} (or leave it empty to use an existing class)",
-                    presets.join(", ")
-                ),
-            );
-        }
+        sc.check()?;
     }
-    if let Some(k) = p.karpenter.as_ref().filter(|k| k.enabled) {
-        if p.cloud != super::Cloud::Aws {
-            return problem(
-                "karpenter.enabled".into(),
-                "Karpenter's EC2NodeClass needs `cloud: aws`".into(),
-                "set cloud: aws or karpenter.enabled: false",
-            );
-        }
-        if k.cluster_name.is_empty() {
-            return problem("karpenter.clusterName".into(), "no cluster name (the node role and the subnet and security-group discovery tags derive from it)".into(), "set karpenter.clusterName");
-        }
-        if !dns_subdomain(&k.node_class_name) {
-            return problem(
-                "karpenter.nodeClassName".into(),
-                format!("`{}` is not a valid object name", k.node_class_name),
-                "use lower-case letters, digits and `-`",
-            );
-        }
-        if k.pools.is_empty() {
-            return problem(
-                "karpenter.pools".into(),
-                "Karpenter is enabled with no pools".into(),
-                "define at least one pool",
-            );
-        }
-        for (name, pool) in &k.pools {
-            let key = |f: &str| format!("karpenter.pools.{name}.{f}");
-            if !dns_subdomain(name) {
-                return problem(
-                    format!("karpenter.pools.{name}"),
-                    format!("`{name}` is not a valid NodePool name"),
-                    "use lower-case letters, digits and `-`",
-                );
-            }
-            if pool.capacity_types.is_empty()
-                || pool
-                    .capacity_types
-                    .iter()
-                    .any(|c| !matches!(c.as_str(), "on-demand" | "spot" | "reserved"))
-            {
-                return problem(
-                    key("capacityTypes"),
-                    format!("{:?}", pool.capacity_types),
-                    "use on-demand, spot and/or reserved",
-                );
-            }
-            for (field, v, never) in [
-                ("expireAfter", &pool.expire_after, true),
-                ("consolidateAfter", &pool.consolidate_after, true),
-            ] {
-                if !(duration(v) || never && v == "Never") {
-                    return problem(
-                        key(field),
-                        format!("`{v}` is not a duration"),
-                        "write e.g. 720h, 5m or Never",
-                    );
-                }
-            }
-            if let Some(t) = &pool.taint {
-                if super::Taint::parse(t).is_none() {
-                    return problem(
-                        key("taint"),
-                        format!("`{t}` is not a taint"),
-                        "write key=value:NoSchedule (or PreferNoSchedule, NoExecute)",
-                    );
-                }
-            }
-        }
+    if let Some(k) = &p.karpenter {
+        k.check(p.cloud)?;
     }
     Ok(())
 }
 
-/// Karpenter's duration pattern `^([0-9]+(s|m|h))+$`.
-fn duration(s: &str) -> bool {
-    let mut digits = false;
-    let mut any = false;
-    for c in s.chars() {
-        match c {
-            '0'..='9' => digits = true,
-            's' | 'm' | 'h' if digits => {
-                digits = false;
-                any = true;
-            }
-            _ => return false,
-        }
-    }
-    any && !digits
-}
-
-/// A DNS-1123 subdomain: what most object names must be.
-pub fn dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
-}
-
 /// A budget must name exactly one field and leave at least one disruption at the floor.
 fn budget(key: &str, b: &super::Budget, floor: u32) -> Result<(), Problem> {
-    let fail = |what: String, fix: &str| Err((key.to_string(), what, fix.to_string()));
+    let fail = |what: String, fix: &str| Err(Problem::new(key, what, fix));
     for v in [&b.max_unavailable, &b.min_available].into_iter().flatten() {
         if let IntOrPercent::Percent(s) = v {
             if v.scaled(100).is_none_or(|n| n > 100) {
@@ -536,19 +391,6 @@ mod tests {
             (2, super::super::Spread::None)
         );
         assert!(p.tiers.singleton.do_not_disrupt);
-    }
-
-    #[test]
-    fn durations_and_names() {
-        assert!(duration("720h") && duration("1h30m") && duration("5m"));
-        assert!(!duration("") && !duration("5") && !duration("h") && !duration("5d"));
-        assert!(dns_subdomain("plane-spot") && dns_subdomain("a.b"));
-        assert!(
-            !dns_subdomain("Plane")
-                && !dns_subdomain("a_b")
-                && !dns_subdomain("-a")
-                && !dns_subdomain("")
-        );
     }
 
     fn with(over: &str) -> Result<Policy, Failure> {

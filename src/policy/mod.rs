@@ -7,6 +7,8 @@
 mod load;
 
 pub use load::{load, profile_names};
+// The settings of one rule are declared in the rule's file.
+pub use crate::rules::settings::{Hpa, Karpenter, LoadBalancer, Pool, StorageClass, Taint};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -246,184 +248,6 @@ pub struct Service {
     pub load_balancer: Option<LoadBalancer>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Hpa {
-    pub min_replicas: u32,
-    pub max_replicas: u32,
-    /// Target average CPU utilisation, percent of the request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<u32>,
-    /// Target average memory utilisation, percent of the request.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory: Option<u32>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct LoadBalancer {
-    /// Idle timeout long enough for WebSockets (AWS: NLB/ALB attribute).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_timeout_seconds: Option<u32>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct StorageClass {
-    /// `aws-ebs-gp3`, `aws-ebs-gp2`, `gce-pd`, `azure-disk`; empty: emit nothing and only point
-    /// claims at the existing class `name`.
-    pub preset: String,
-    pub name: String,
-    /// Mark it the cluster's default class.
-    pub default: bool,
-    /// Point volumeClaimTemplates and PVCs with no class (field absent or null) at it.
-    pub assign_to_claims: bool,
-    /// Also replace `storageClassName: ""`, which Kubernetes reads as "no class: bind a
-    /// pre-provisioned volume only". Off by default.
-    pub assign_to_empty_class: bool,
-}
-
-/// A storage preset: name, provisioner, parameters.
-pub type Preset = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-);
-
-pub const STORAGE_PRESETS: &[Preset] = &[
-    (
-        "aws-ebs-gp3",
-        "ebs.csi.aws.com",
-        &[
-            ("type", "gp3"),
-            ("csi.storage.k8s.io/fstype", "ext4"),
-            ("encrypted", "true"),
-        ],
-    ),
-    (
-        "aws-ebs-gp2",
-        "ebs.csi.aws.com",
-        &[
-            ("type", "gp2"),
-            ("csi.storage.k8s.io/fstype", "ext4"),
-            ("encrypted", "true"),
-        ],
-    ),
-    (
-        "gce-pd",
-        "pd.csi.storage.gke.io",
-        &[
-            ("type", "pd-balanced"),
-            ("csi.storage.k8s.io/fstype", "ext4"),
-        ],
-    ),
-    (
-        "azure-disk",
-        "disk.csi.azure.com",
-        &[("skuName", "StandardSSD_ZRS")],
-    ),
-];
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Karpenter {
-    pub enabled: bool,
-    pub cluster_name: String,
-    pub node_class_name: String,
-    /// IAM role of the nodes; default `KarpenterNodeRole-<clusterName>`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// EBS type of the encrypted root volume (`gp3`, `gp2`).
-    pub root_volume_type: String,
-    pub root_volume_size: String,
-    pub zones: Vec<String>,
-    pub pools: IndexMap<String, Pool>,
-}
-
-impl Default for Karpenter {
-    fn default() -> Self {
-        Karpenter {
-            enabled: false,
-            cluster_name: String::new(),
-            node_class_name: "default".into(),
-            role: None,
-            root_volume_type: "gp3".into(),
-            root_volume_size: "100Gi".into(),
-            zones: Vec::new(),
-            pools: IndexMap::new(),
-        }
-    }
-}
-
-impl Karpenter {
-    pub fn role(&self) -> String {
-        self.role
-            .clone()
-            .unwrap_or_else(|| format!("KarpenterNodeRole-{}", self.cluster_name))
-    }
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Pool {
-    /// `kubernetes.io/arch` values.
-    pub architectures: Vec<String>,
-    /// `on-demand` and/or `spot`.
-    pub capacity_types: Vec<String>,
-    pub instance_categories: Vec<String>,
-    /// Instance generation must be greater than this.
-    pub min_generation: u32,
-    pub expire_after: String,
-    pub consolidate_after: String,
-    /// Empty: no limit.
-    pub cpu_limit: String,
-    pub memory_limit: String,
-    /// Taint `key=value:NoSchedule` the pool's nodes carry (pods assigned to it tolerate it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taint: Option<String>,
-}
-
-impl Default for Pool {
-    fn default() -> Self {
-        Pool {
-            architectures: vec!["amd64".into()],
-            capacity_types: vec!["on-demand".into()],
-            instance_categories: vec!["c".into(), "m".into()],
-            min_generation: 5,
-            expire_after: "720h".into(),
-            consolidate_after: "1m".into(),
-            cpu_limit: String::new(),
-            memory_limit: String::new(),
-            taint: None,
-        }
-    }
-}
-
-/// A node taint: `key=value:Effect` or `key:Effect`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Taint {
-    pub key: String,
-    pub value: Option<String>,
-    pub effect: String,
-}
-
-impl Taint {
-    pub fn parse(s: &str) -> Option<Taint> {
-        let (kv, effect) = s.rsplit_once(':')?;
-        let (key, value) = match kv.split_once('=') {
-            Some((k, v)) => (k, Some(v.to_string())),
-            None => (kv, None),
-        };
-        let ok =
-            !key.is_empty() && matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute");
-        ok.then(|| Taint {
-            key: key.to_string(),
-            value,
-            effect: effect.to_string(),
-        })
-    }
-}
-
 impl Policy {
     /// The policy entry for a service name, matching keys and aliases with `_` and `-` treated
     /// alike (values keys use `_`, chart labels `-`).
@@ -448,6 +272,38 @@ impl Policy {
             .iter()
             .any(|g| glob(g, service) || glob(g, workload_name))
     }
+}
+
+/// A policy setting that cannot work: where it is (a dotted key), what it holds, how to fix it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub what: String,
+    pub fix: String,
+}
+
+impl Problem {
+    pub fn new(key: impl Into<String>, what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Problem {
+            key: key.into(),
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// A DNS-1123 subdomain: what most object names must be.
+pub fn dns_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
 }
 
 fn normalize(name: &str) -> String {
@@ -478,6 +334,17 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_names_are_dns_subdomains() {
+        assert!(dns_subdomain("plane-spot") && dns_subdomain("a.b"));
+        assert!(
+            !dns_subdomain("Plane")
+                && !dns_subdomain("a_b")
+                && !dns_subdomain("-a")
+                && !dns_subdomain("")
+        );
+    }
 
     #[test]
     fn glob_matches_like_a_shell() {

@@ -3,10 +3,11 @@ use super::{
 };
 use crate::classify::Decision;
 use crate::json;
-use crate::policy::{Hpa, Tier};
+use crate::policy::{Problem, Tier};
 use crate::workload::Workload;
 use crate::yaml::{Edit, Json};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler as K8sHpa;
+use serde::{Deserialize, Serialize};
 
 rule! {
     /// HA108 horizontal-pod-autoscaler: a service the policy autoscales has no HPA.
@@ -54,6 +55,51 @@ rule! {
     /// helm/helm#7090 and #12650 (`spec.replicas` next to an HPA); kubernetes/kubernetes#79365
     /// (`Utilization` needs requests).
     pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler", "an `autoscaling/v2` HPA for services the policy names (`minReplicas` ≥ floor, `spec.replicas` removed), never a second autoscaler; raises a chart HPA's minimum to the floor; refuses `Utilization` without requests");
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+/// A service's `hpa`: the HorizontalPodAutoscaler this rule adds for it.
+pub struct Settings {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    /// Target average CPU utilisation, percent of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Target average memory utilisation, percent of the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u32>,
+}
+
+impl Settings {
+    /// `key`: where the settings are in the policy.
+    pub(crate) fn check(&self, key: &str) -> Result<(), Problem> {
+        if self.max_replicas < self.min_replicas.max(1) {
+            return Err(Problem::new(
+                format!("{key}.maxReplicas"),
+                format!(
+                    "maxReplicas {} is below minReplicas {}",
+                    self.max_replicas, self.min_replicas
+                ),
+                "raise maxReplicas",
+            ));
+        }
+        if self.cpu == Some(0) || self.memory == Some(0) {
+            return Err(Problem::new(
+                key,
+                "a target utilisation of 0%",
+                "use a percentage of the request above 0, e.g. cpu: 70",
+            ));
+        }
+        if self.cpu.is_none() && self.memory.is_none() {
+            return Err(Problem::new(
+                key,
+                "an HPA with no metric",
+                "set cpu and/or memory (target utilisation, %)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Rule for HorizontalPodAutoscaler {
@@ -136,7 +182,7 @@ fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>)
 }
 
 impl HorizontalPodAutoscaler {
-    fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Hpa) -> Vec<Finding> {
+    fn one(&self, cx: &Cx, w: &Workload, d: &Decision, hpa: &Settings) -> Vec<Finding> {
         if let Some((_, _, other)) = cx.autoscaler_of(w) {
             if generated(other) {
                 return Vec::new();

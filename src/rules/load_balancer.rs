@@ -1,7 +1,8 @@
 use super::{rule, Cx, Finding, Rule, Severity};
-use crate::policy::Cloud;
+use crate::policy::{Cloud, Problem};
 use crate::yaml::{Edit, Json};
 use k8s_openapi::api::core::v1::ServiceSpec;
+use serde::{Deserialize, Serialize};
 
 const PREFIX: &str = "service.beta.kubernetes.io/";
 pub const CROSS_ZONE: &str =
@@ -61,6 +62,29 @@ enum Controller {
     Clb,
     /// In-tree NLB.
     InTreeNlb,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+/// A service's `loadBalancer` settings: for the Services of type LoadBalancer that select its
+/// pods.
+pub struct Settings {
+    /// Idle timeout long enough for WebSockets (AWS: NLB/ALB attribute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_seconds: Option<u32>,
+}
+
+impl Settings {
+    pub(crate) fn check(&self, key: &str) -> Result<(), Problem> {
+        match self.idle_timeout_seconds {
+            Some(t) if !(60..=4000).contains(&t) => Err(Problem::new(
+                format!("{key}.idleTimeoutSeconds"),
+                format!("{t} s is outside 60-4000 (the range both AWS NLB listeners and Classic Load Balancers accept)"),
+                "pick a value from 60 to 4000",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Rule for LoadBalancer {

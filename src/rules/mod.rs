@@ -13,6 +13,14 @@ use crate::yaml::{Edit, Json};
 mod cx;
 pub use cx::Cx;
 
+/// The policy settings rules declare next to themselves; the policy file is made of them.
+pub(crate) mod settings {
+    pub use super::hpa::Settings as Hpa;
+    pub use super::karpenter::{Pool, Settings as Karpenter, Taint};
+    pub use super::load_balancer::Settings as LoadBalancer;
+    pub use super::storage_class::Settings as StorageClass;
+}
+
 mod chart_budget;
 mod do_not_disrupt;
 mod hpa;

@@ -1,10 +1,11 @@
 use super::{generated_labels, rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::json;
-use crate::policy::STORAGE_PRESETS;
+use crate::policy::{dns_subdomain, Problem};
 use crate::workload::{Kind, Workload};
 use crate::yaml::{Edit, Json, Path};
 use k8s_openapi::api::storage::v1::StorageClass as K8sStorageClass;
+use serde::{Deserialize, Serialize};
 
 rule! {
     /// HA110 storage-class: zonal volumes without a class that waits for the pod.
@@ -53,6 +54,88 @@ rule! {
     pub struct StorageClass("HA110", "storage-class", r#"a `WaitForFirstConsumer`/`Retain` StorageClass from a preset; optionally points class-less claims at it (`""` is kept: it means static binding)"#);
 }
 
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+/// The policy's `storageClass`: the class this rule adds and the claims it points at it.
+pub struct Settings {
+    /// `aws-ebs-gp3`, `aws-ebs-gp2`, `gce-pd`, `azure-disk`; empty: emit nothing and only point
+    /// claims at the existing class `name`.
+    pub preset: String,
+    pub name: String,
+    /// Mark it the cluster's default class.
+    pub default: bool,
+    /// Point volumeClaimTemplates and PVCs with no class (field absent or null) at it.
+    pub assign_to_claims: bool,
+    /// Also replace `storageClassName: ""`, which Kubernetes reads as "no class: bind a
+    /// pre-provisioned volume only". Off by default.
+    pub assign_to_empty_class: bool,
+}
+
+/// A storage preset: name, provisioner, parameters.
+pub type Preset = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+pub const PRESETS: &[Preset] = &[
+    (
+        "aws-ebs-gp3",
+        "ebs.csi.aws.com",
+        &[
+            ("type", "gp3"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+            ("encrypted", "true"),
+        ],
+    ),
+    (
+        "aws-ebs-gp2",
+        "ebs.csi.aws.com",
+        &[
+            ("type", "gp2"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+            ("encrypted", "true"),
+        ],
+    ),
+    (
+        "gce-pd",
+        "pd.csi.storage.gke.io",
+        &[
+            ("type", "pd-balanced"),
+            ("csi.storage.k8s.io/fstype", "ext4"),
+        ],
+    ),
+    (
+        "azure-disk",
+        "disk.csi.azure.com",
+        &[("skuName", "StandardSSD_ZRS")],
+    ),
+];
+
+impl Settings {
+    pub(crate) fn check(&self) -> Result<(), Problem> {
+        if !dns_subdomain(&self.name) {
+            return Err(Problem::new(
+                "storageClass.name",
+                format!("`{}` is not a valid object name", self.name),
+                "use lower-case letters, digits, `-` and `.`",
+            ));
+        }
+        let presets: Vec<&str> = PRESETS.iter().map(|(n, _, _)| *n).collect();
+        if !self.preset.is_empty() && !presets.contains(&self.preset.as_str()) {
+            return Err(Problem::new(
+                "storageClass.preset",
+                format!("unknown preset `{}`", self.preset),
+                format!(
+                    "use one of {} (or leave it empty to use an existing class)",
+                    presets.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Rule for StorageClass {
     fn meta(&self) -> &'static super::Meta {
         &Self::META
@@ -81,9 +164,7 @@ impl Rule for StorageClass {
             return Vec::new();
         };
         let mut out = Vec::new();
-        if let Some((_, provisioner, params)) =
-            STORAGE_PRESETS.iter().find(|(n, _, _)| *n == sc.preset)
-        {
+        if let Some((_, provisioner, params)) = PRESETS.iter().find(|(n, _, _)| *n == sc.preset) {
             if !cx.exists("StorageClass", None, &sc.name) {
                 let parameters: crate::yaml::Map =
                     params.iter().map(|(k, v)| (*k, Json::from(*v))).collect();
@@ -169,7 +250,7 @@ fn template_claims<'o>(o: &'o Json<'_>) -> Vec<(Path, &'o Json<'o>, String)> {
 
 /// What to do about each claim (spec at `rel` under the object at `base` of document `doc`).
 fn claim_findings(
-    sc: &crate::policy::StorageClass,
+    sc: &Settings,
     doc: usize,
     base: &Path,
     claims: Vec<(Path, &Json<'_>, String)>,
