@@ -21,33 +21,66 @@ pub(crate) mod settings {
     pub use super::storage_class::Settings as StorageClass;
 }
 
-mod chart_budget;
-mod do_not_disrupt;
-mod hpa;
-mod karpenter;
-mod load_balancer;
-mod node_pool;
-mod pdb;
-mod pod_spread;
-mod replica_floor;
-mod rollout_deadlock;
-mod singleton_recreate;
-mod singleton_replicas;
-mod stateful_in_chart;
-mod storage_class;
-// Check-only rules: HA2xx report what render does not fix, HA9xx are manual items.
-mod graceful_shutdown;
-mod ingress_controller;
-mod leader_election;
-mod load_balancer_cross_zone;
-mod manual;
-mod readiness_probe;
-mod steering;
-mod storage_class_binding;
 #[cfg(test)]
 mod testkit;
-mod unverified;
-// -- end check-only rules --
+
+/// Declares each rule's module and lists its rules, in the order they run: adding a rule is its
+/// file and one line here.
+macro_rules! registry {
+    (@ [$($module:ident)*] [$($rule:path),*]) => {
+        $(mod $module;)*
+
+        /// Every rule, in the order they run.
+        pub fn all() -> Vec<&'static dyn Rule> {
+            vec![$(&$rule),*]
+        }
+    };
+    (@ [$($m:ident)*] [$($r:path),*] $module:ident::{$($rule:ident),+} $(, $($rest:tt)*)?) => {
+        registry!(@ [$($m)* $module] [$($r,)* $($module::$rule),+] $($($rest)*)?);
+    };
+    (@ [$($m:ident)*] [$($r:path),*] $module:ident::$rule:ident $(, $($rest:tt)*)?) => {
+        registry!(@ [$($m)* $module] [$($r,)* $module::$rule] $($($rest)*)?);
+    };
+    ($($entries:tt)*) => {
+        registry!(@ [] [] $($entries)*);
+    };
+}
+
+registry! {
+    stateful_in_chart::StatefulInChart,
+    singleton_replicas::SingletonReplicas,
+    replica_floor::ReplicaFloor,
+    pod_spread::PodSpread,
+    rollout_deadlock::RolloutDeadlock,
+    singleton_recreate::SingletonRecreate,
+    do_not_disrupt::DoNotDisrupt,
+    pdb::PodDisruptionBudget,
+    hpa::HorizontalPodAutoscaler,
+    node_pool::NodePoolPlacement,
+    storage_class::StorageClass,
+    load_balancer::LoadBalancer,
+    karpenter::Karpenter,
+    // Check-only rules (HA2xx report what render does not fix, HA9xx are manual checklist
+    // items) run after every hardening rule, so they see its fixes.
+    readiness_probe::ReadinessProbe,
+    graceful_shutdown::GracefulShutdown,
+    leader_election::LeaderElection,
+    ingress_controller::IngressController,
+    load_balancer_cross_zone::LoadBalancerCrossZone,
+    storage_class_binding::StorageClassBinding,
+    chart_budget::ChartBudget,
+    unverified::Unverified,
+    steering::Steering,
+    manual::{
+        ThreeZones,
+        ManagedServicesHa,
+        Backups,
+        RestoreDrill,
+        FailureDrill,
+        Monitoring,
+        CloudLoadBalancer
+    },
+}
 
 /// Define a rule's metadata from its doc comment, so `helm-ha explain` prints the same text the
 /// source carries.
@@ -116,43 +149,6 @@ pub trait Rule {
     fn stream(&self, _cx: &Cx) -> Vec<Finding> {
         Vec::new()
     }
-}
-
-/// Every rule, in the order they run.
-pub fn all() -> Vec<&'static dyn Rule> {
-    vec![
-        &stateful_in_chart::StatefulInChart,
-        &singleton_replicas::SingletonReplicas,
-        &replica_floor::ReplicaFloor,
-        &pod_spread::PodSpread,
-        &rollout_deadlock::RolloutDeadlock,
-        &singleton_recreate::SingletonRecreate,
-        &do_not_disrupt::DoNotDisrupt,
-        &pdb::PodDisruptionBudget,
-        &hpa::HorizontalPodAutoscaler,
-        &node_pool::NodePoolPlacement,
-        &storage_class::StorageClass,
-        &load_balancer::LoadBalancer,
-        &karpenter::Karpenter,
-        // Check-only rules run after every hardening rule, so they see its fixes.
-        &readiness_probe::ReadinessProbe,
-        &graceful_shutdown::GracefulShutdown,
-        &leader_election::LeaderElection,
-        &ingress_controller::IngressController,
-        &load_balancer_cross_zone::LoadBalancerCrossZone,
-        &storage_class_binding::StorageClassBinding,
-        &chart_budget::ChartBudget,
-        &unverified::Unverified,
-        &steering::Steering,
-        &manual::ThreeZones,
-        &manual::ManagedServicesHa,
-        &manual::Backups,
-        &manual::RestoreDrill,
-        &manual::FailureDrill,
-        &manual::Monitoring,
-        &manual::CloudLoadBalancer,
-        // -- end check-only rules --
-    ]
 }
 
 /// The rules table of docs/rules.md: a row per rule in code order, consecutive rules that do
