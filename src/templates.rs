@@ -227,19 +227,21 @@ fn under(step: String, below: String) -> String {
 
 /// Karpenter's kinds: our own structs, strict, after the v1 CRDs (aws/karpenter-provider-aws
 /// v1.14). Fields helm-ha's templates never write are kept loosely typed (`Json`) but must still
-/// be fields the CRD knows.
+/// be fields the CRD knows. `skip_serializing_none` leaves a missing optional field out when
+/// `check` writes the object back, as serde reads it as `None`; a field the template sets to
+/// `null` is left out as well, so `check` names it instead of passing it on.
 pub mod karpenter {
     use serde::{Deserialize, Serialize};
     use serde_json::Value as Json;
+    use serde_with::skip_serializing_none;
     use std::collections::BTreeMap;
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Metadata {
         pub name: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub labels: Option<BTreeMap<String, String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub annotations: Option<BTreeMap<String, String>>,
     }
 
@@ -263,49 +265,42 @@ pub mod karpenter {
         NodePool,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct NodePoolSpec {
         pub template: NodeClaimTemplate,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub disruption: Option<Disruption>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limits: Option<BTreeMap<String, Json>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub weight: Option<i32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub replicas: Option<i64>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct NodeClaimTemplate {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub metadata: Option<TemplateMetadata>,
         pub spec: NodeClaimSpec,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct TemplateMetadata {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub labels: Option<BTreeMap<String, String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub annotations: Option<BTreeMap<String, String>>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct NodeClaimSpec {
         pub node_class_ref: NodeClassRef,
         pub requirements: Vec<Requirement>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub taints: Option<Vec<Taint>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub startup_taints: Option<Vec<Taint>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expire_after: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub termination_grace_period: Option<String>,
     }
 
@@ -317,36 +312,32 @@ pub mod karpenter {
         pub name: String,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Requirement {
         pub key: String,
         pub operator: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub values: Option<Vec<String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub min_values: Option<i64>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Taint {
         pub key: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub value: Option<String>,
         pub effect: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_added: Option<String>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Disruption {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub consolidation_policy: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub consolidate_after: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub budgets: Option<Vec<Json>>,
     }
 
@@ -371,102 +362,67 @@ pub mod karpenter {
     }
 
     /// Every field of the v1 CRD; the ones helm-ha writes are typed.
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct EC2NodeClassSpec {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ami_family: Option<String>,
         pub ami_selector_terms: Vec<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub instance_profile: Option<String>,
         pub subnet_selector_terms: Vec<Json>,
         pub security_group_selector_terms: Vec<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub metadata_options: Option<MetadataOptions>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tags: Option<BTreeMap<String, String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_data: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub kubelet: Option<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub associate_public_ip_address: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detailed_monitoring: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub instance_store_policy: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub capacity_reservation_selector_terms: Option<Vec<Json>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub connection_tracking: Option<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub context: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cpu_options: Option<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ip_prefix_count: Option<Json>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub network_interfaces: Option<Vec<Json>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub placement_group_selector: Option<Json>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct BlockDeviceMapping {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub root_volume: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ebs: Option<Ebs>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Ebs {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub volume_type: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub volume_size: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub encrypted: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_on_termination: Option<bool>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub iops: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub throughput: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyID")]
+        #[serde(rename = "kmsKeyID")]
         pub kms_key_id: Option<String>,
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            rename = "snapshotID"
-        )]
+        #[serde(rename = "snapshotID")]
         pub snapshot_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub volume_initialization_rate: Option<i64>,
     }
 
+    #[skip_serializing_none]
     #[derive(Debug, Deserialize, Serialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct MetadataOptions {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub http_endpoint: Option<String>,
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            rename = "httpProtocolIPv6"
-        )]
+        #[serde(rename = "httpProtocolIPv6")]
         pub http_protocol_ipv6: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub http_put_response_hop_limit: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub http_tokens: Option<String>,
     }
 }
@@ -516,6 +472,11 @@ mod tests {
         assert!(check::<karpenter::NodePool>(&Json::from(bad.clone()))
             .unwrap_err()
             .contains("taint"));
+        let mut nulled = nodepool.clone();
+        nulled["spec"]["weight"] = json!(null);
+        assert!(check::<karpenter::NodePool>(&Json::from(nulled.clone()))
+            .unwrap_err()
+            .contains("`spec.weight`"));
     }
 
     #[test]

@@ -190,6 +190,14 @@ fn during(drill: Drill, target: &str) -> String {
     }
 }
 
+fn after(drill: Drill, target: &str) -> String {
+    match drill {
+        Drill::ZoneLoss => format!("after {target} is lost"),
+        Drill::Drain => format!("after draining {target}"),
+        Drill::Rollout => during(drill, target),
+    }
+}
+
 /// The worst outcome of a drill's runs for one workload, with the reason.
 fn verdict(
     drill: Drill,
@@ -231,27 +239,19 @@ fn verdict(
             reason: format!("0 ready {}: {why}{after}{tier}", during(drill, target)),
         };
     }
-    if let Some((target, e)) = runs.iter().find(|(_, e)| e.pending.is_some()) {
-        return Cell {
-            mark: Mark::Warn,
-            reason: format!(
-                "{} {}",
-                e.pending.clone().unwrap_or_default(),
-                during(drill, target)
-                    .replace("when", "after")
-                    .replace("while", "after")
-            ),
-        };
-    }
-    if let Some((target, e)) = runs.iter().find(|(_, e)| e.below_budget.is_some()) {
-        return Cell {
-            mark: Mark::Warn,
-            reason: format!(
-                "{} {}",
-                e.below_budget.clone().unwrap_or_default(),
-                during(drill, target)
-            ),
-        };
+    // A pod left Pending is seen once the disruption is over; a budget is broken while it lasts.
+    let first_warning = |note: fn(&Effect) -> Option<&String>, when: fn(Drill, &str) -> String| {
+        runs.iter().find_map(|(target, e)| {
+            note(e).map(|n| Cell {
+                mark: Mark::Warn,
+                reason: format!("{n} {}", when(drill, target)),
+            })
+        })
+    };
+    if let Some(cell) = first_warning(|e| e.pending.as_ref(), after)
+        .or_else(|| first_warning(|e| e.below_budget.as_ref(), during))
+    {
+        return cell;
     }
     if let Some((_, e)) = runs
         .iter()

@@ -687,6 +687,23 @@ fn a_lost_zone_stays_a_spread_domain_and_strands_the_replacement() {
 }
 
 #[test]
+fn a_lost_zone_that_breaks_a_budget_warns_while_it_lasts() {
+    // The replacement finds room in another zone, so nothing stays Pending, but while zone-a
+    // is lost the budget wants all 3 pods.
+    let soft = spread(ZONE, json!({"whenUnsatisfiable": "ScheduleAnyway"}));
+    let m = model(vec![
+        deploy("web", 3, soft),
+        pdb("web", "web", json!({"minAvailable": 3})),
+    ]);
+    let z = &super::run(&m, &cluster(3, 2)).rows[0].zone_loss;
+    assert_eq!(z.mark, Mark::Warn);
+    assert_eq!(
+        z.reason,
+        "2 ready < 3 required by PDB web (minAvailable 3) when zone-a is lost"
+    );
+}
+
+#[test]
 fn not_ready_pods_follow_the_unhealthy_pod_eviction_policy() {
     let build = |policy: Option<&str>| {
         let mut budget = json!({"minAvailable": 2});
