@@ -39,7 +39,7 @@ impl Rule for ChartBudget {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
-        if w.hook.is_some() || !w.kind.scalable() {
+        if !w.kind.scalable() {
             return Vec::new();
         }
         let replicas = cx

@@ -109,9 +109,6 @@ impl Rule for HorizontalPodAutoscaler {
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         let mut out = Vec::new();
-        if w.hook.is_some() {
-            return out;
-        }
         let hpa = d
             .policy_key
             .as_deref()

@@ -46,7 +46,7 @@ impl Rule for IngressController {
     }
 
     fn workload(&self, cx: &Cx, w: &Workload, _: &Decision) -> Vec<Finding> {
-        if w.hook.is_some() || !w.kind.scalable() || w.kind == Kind::ReplicaSet {
+        if !w.kind.scalable() || w.kind == Kind::ReplicaSet {
             return Vec::new();
         }
         let obj = cx.obj(w);

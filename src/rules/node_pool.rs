@@ -42,7 +42,7 @@ impl Rule for NodePoolPlacement {
         let Some(k) = cx.policy.karpenter.as_ref().filter(|k| k.enabled) else {
             return Vec::new();
         };
-        if d.tier == Tier::Skip || w.hook.is_some() {
+        if d.tier == Tier::Skip {
             return Vec::new();
         }
         let Some((pool_name, pool)) = d

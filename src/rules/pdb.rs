@@ -60,7 +60,6 @@ impl Rule for PodDisruptionBudget {
 
     fn workload(&self, cx: &Cx, w: &Workload, d: &Decision) -> Vec<Finding> {
         if !matches!(d.tier, Tier::Stateless | Tier::LeaderElected)
-            || w.hook.is_some()
             || !w.kind.scalable()
         {
             return Vec::new();

@@ -150,10 +150,7 @@ impl Rule for StorageClass {
         else {
             return Vec::new();
         };
-        if w.kind != Kind::StatefulSet
-            || w.hook.is_some()
-            || cx.policy.excluded(&w.service, &w.name)
-        {
+        if w.kind != Kind::StatefulSet {
             return Vec::new();
         }
         claim_findings(sc, w.doc, &w.base, template_claims(cx.obj(w)))
