@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn a_large_stream_reads_the_same_on_every_core_as_on_one() {
         let text = crate::gen_stream::generate(2 * PARALLEL_FROM, 7);
-        let chunks = |t: &'static str| {
+        fn chunks(t: &str) -> Vec<(usize, usize, &str)> {
             let mut line = 1;
             split(t)
                 .into_iter()
@@ -265,9 +265,9 @@ mod tests {
                     line += raw.matches('\n').count();
                     (i, at, raw)
                 })
-                .collect::<Vec<_>>()
-        };
-        let text: &'static str = Box::leak(text.into_boxed_str());
+                .collect()
+        }
+        let text = text.as_str();
         let one = parse_all(chunks(text), 0);
         let many = parse_all(chunks(text), text.len());
         assert_eq!(one.len(), many.len());
