@@ -1,5 +1,5 @@
 use super::pdb::{allowed, budget_of};
-use super::{generated, rule, Cx, Finding, Rule, Severity};
+use super::{rule, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::selector;
 use crate::workload::Workload;
@@ -56,18 +56,12 @@ impl Rule for ChartBudget {
         }
         let ns = cx.namespace_of(w);
         let mut found = Vec::new();
-        for pdb in cx.budgets() {
+        for pdb in cx.budgets_of(w, true) {
             let selects = |labels| {
                 pdb.json
                     .at("spec.selector")
                     .is_some_and(|s| selector::matches(s, labels))
             };
-            if generated(pdb.json)
-                || cx.object_namespace(pdb.json) != ns.as_deref()
-                || !selects(&w.pod_labels)
-            {
-                continue;
-            }
             let shared = cx.workloads.iter().any(|(o, _)| {
                 (o.doc, &o.base) != (w.doc, &w.base)
                     && cx.namespace_of(o) == ns

@@ -287,18 +287,34 @@ impl<'a> Cx<'_, 'a> {
     }
 
     /// The stream's Services a rule may touch (see [`out_of_scope`]), in stream order.
-    pub fn services(&self) -> Vec<Typed<'_, 'a, ServiceSpec>> {
-        self.typed("Service")
+    pub fn services(&self) -> impl Iterator<Item = Typed<'_, 'a, ServiceSpec>> {
+        self.typed("Service", |_| true)
     }
 
-    /// The stream's PodDisruptionBudgets a rule may touch, in stream order.
-    pub fn budgets(&self) -> Vec<Typed<'_, 'a, PodDisruptionBudgetSpec>> {
-        self.typed("PodDisruptionBudget")
+    /// The stream's PodDisruptionBudgets a rule may touch that select `w`'s pods in its
+    /// namespace, in stream order; with `chart_only`, not those helm-ha generated (a rule that
+    /// judges the chart's budgets skips them before their selectors are matched).
+    pub fn budgets_of<'s>(
+        &'s self,
+        w: &'s Workload,
+        chart_only: bool,
+    ) -> impl Iterator<Item = Typed<'s, 'a, PodDisruptionBudgetSpec>> {
+        let ns = self.namespace_of(w);
+        self.typed("PodDisruptionBudget", move |o| {
+            !(chart_only && super::generated(o))
+                && self.object_namespace(o) == ns.as_deref()
+                && o.at("spec.selector")
+                    .is_some_and(|s| crate::selector::matches(s, &w.pod_labels))
+        })
     }
 
-    /// The stream's HorizontalPodAutoscalers a rule may touch, in stream order.
-    pub fn hpas(&self) -> Vec<Typed<'_, 'a, HorizontalPodAutoscalerSpec>> {
-        self.typed("HorizontalPodAutoscaler")
+    /// The stream's HorizontalPodAutoscalers a rule may touch that scale `w`, in stream order.
+    pub fn hpas_of<'s>(
+        &'s self,
+        w: &'s Workload,
+    ) -> impl Iterator<Item = Typed<'s, 'a, HorizontalPodAutoscalerSpec>> {
+        let ns = self.release.namespace.as_deref();
+        self.typed("HorizontalPodAutoscaler", move |o| targets(o, w, ns))
     }
 
     /// The stream's autoscalers (HorizontalPodAutoscalers, KEDA ScaledObjects) a rule may
@@ -307,10 +323,16 @@ impl<'a> Cx<'_, 'a> {
         self.in_scope(&["HorizontalPodAutoscaler", "ScaledObject"])
     }
 
-    /// The objects of `kind` a rule may touch, in stream order, typed (see [`Typed`]).
-    fn typed<S: DeserializeOwned + Default>(&self, kind: &str) -> Vec<Typed<'_, 'a, S>> {
+    /// The objects of `kind` a rule may touch and `wanted` keeps, in stream order, typed (see
+    /// [`Typed`]; only those kept are read as types, which costs more than the test).
+    fn typed<'s, S: DeserializeOwned + Default>(
+        &'s self,
+        kind: &str,
+        wanted: impl Fn(&Json<'a>) -> bool + 's,
+    ) -> impl Iterator<Item = Typed<'s, 'a, S>> {
         self.in_scope(&[kind])
             .into_iter()
+            .filter(move |(_, _, json)| wanted(json))
             .filter_map(|(doc, path, json)| {
                 Some(Typed {
                     doc,
@@ -320,7 +342,6 @@ impl<'a> Cx<'_, 'a> {
                     spec: part(json, "spec")?,
                 })
             })
-            .collect()
     }
 
     /// The objects of `kinds` a rule may touch, in stream order.

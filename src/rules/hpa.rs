@@ -1,5 +1,5 @@
 use super::{
-    generated, generated_labels, rule, shorten, targets, Cx, Finding, Fix, Rule, Severity,
+    generated, generated_labels, rule, shorten, Cx, Finding, Fix, Rule, Severity,
 };
 use crate::classify::Decision;
 use crate::json;
@@ -145,11 +145,10 @@ impl Rule for HorizontalPodAutoscaler {
 /// A chart HPA targeting `w` with a minimum below the floor is raised to it.
 fn raise_chart_hpas(cx: &Cx, w: &Workload, d: &Decision, out: &mut Vec<Finding>) {
     let Some(floor) = cx.floor(w, d) else { return };
-    let ns = cx.release.namespace.as_deref();
     // The chart's own: objects added so far are helm-ha's.
-    for hpa in cx.hpas() {
+    for hpa in cx.hpas_of(w) {
         let Some(doc) = hpa.doc else { continue };
-        if !targets(hpa.json, w, ns) || generated(hpa.json) {
+        if generated(hpa.json) {
             continue;
         }
         let min = hpa.spec.min_replicas.unwrap_or(1);

@@ -2,7 +2,6 @@ use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Sever
 use crate::classify::Decision;
 use crate::json;
 use crate::policy::{Budget, IntOrPercent, Tier};
-use crate::selector;
 use crate::workload::Workload;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget as Pdb, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -76,13 +75,7 @@ impl PodDisruptionBudget {
         let obj = cx.obj(w);
         let selector = obj.at("spec.selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
-        let covering = cx.budgets().into_iter().find(|b| {
-            cx.object_namespace(b.json) == ns.as_deref()
-                && b.json
-                    .at("spec.selector")
-                    .is_some_and(|s| selector::matches(s, &w.pod_labels))
-        });
-        if let Some(pdb) = covering {
+        if let Some(pdb) = cx.budgets_of(w, false).next() {
             if generated(pdb.json) {
                 return None;
             }
