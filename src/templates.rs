@@ -19,20 +19,22 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// The built-in templates: name, source.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("pdb.yaml", include_str!("../templates/pdb.yaml")),
-    ("hpa.yaml", include_str!("../templates/hpa.yaml")),
-    (
-        "storageclass.yaml",
-        include_str!("../templates/storageclass.yaml"),
-    ),
-    (
-        "ec2nodeclass.yaml",
-        include_str!("../templates/ec2nodeclass.yaml"),
-    ),
-    ("nodepool.yaml", include_str!("../templates/nodepool.yaml")),
-];
+/// The built-in templates: every file of `templates/`, named by its file name. A rule that
+/// emits a new kind adds its template there and nothing here.
+static BUILTIN: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// A built-in template's source, by name.
+fn builtin(name: &str) -> Option<&'static str> {
+    BUILTIN.get_file(name)?.contents_utf8()
+}
+
+/// The built-in templates' names, sorted.
+fn builtin_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = BUILTIN.files().filter_map(|f| f.path().to_str()).collect();
+    names.sort_unstable();
+    names
+}
 
 /// The origin of a template no `--templates DIR` replaced.
 const BUILT_IN: &str = "built-in";
@@ -60,12 +62,7 @@ impl Templates {
         // A built-in is compiled when first rendered (a chart needs two or three of the five, and
         // compiling them all was a tenth of a small run's start); a user's template is compiled
         // here, so that a broken one fails the run before any input is read.
-        env.set_loader(|name| {
-            Ok(BUILTIN
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, source)| source.to_string()))
-        });
+        env.set_loader(|name| Ok(builtin(name).map(str::to_string)));
         // Templates added to the environment come before the loader's.
         let mut origins = Vec::new();
         if let Some(dir) = dir {
@@ -89,12 +86,11 @@ impl Templates {
                 else {
                     continue;
                 };
-                if !BUILTIN.iter().any(|(n, _)| *n == name) {
-                    let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+                if builtin(&name).is_none() {
                     return Err(Failure::Usage(format!(
                         "--templates {}: `{name}` replaces no built-in template (known: {})",
                         dir.display(),
-                        known.join(", ")
+                        builtin_names().join(", ")
                     )));
                 }
                 let source = std::fs::read_to_string(&path).map_err(|e| {
@@ -492,7 +488,18 @@ mod tests {
     #[test]
     fn every_built_in_compiles_and_a_replaced_one_is_not_the_built_in() {
         let builtins = Templates::load(None).unwrap();
-        for (name, _) in BUILTIN {
+        let names = builtin_names();
+        assert_eq!(
+            names,
+            [
+                "ec2nodeclass.yaml",
+                "hpa.yaml",
+                "nodepool.yaml",
+                "pdb.yaml",
+                "storageclass.yaml"
+            ]
+        );
+        for name in names {
             builtins
                 .env
                 .get_template(name)
