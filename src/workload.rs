@@ -91,6 +91,11 @@ impl Workload {
         self.path(self.template_path()).join(rel)
     }
 
+    /// `rel` (dotted) inside its pod template, read from its object `obj`.
+    pub fn template_at<'v, 'a>(&self, obj: &'v Json<'a>, rel: &str) -> Option<&'v Json<'a>> {
+        obj.at(self.template_path())?.at(rel)
+    }
+
     /// Dotted path of the pod template, relative to the object.
     pub fn template_path(&self) -> &'static str {
         match self.kind {

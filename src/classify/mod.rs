@@ -258,9 +258,7 @@ fn evidence(
     let (policy, facts) = (inputs.policy, inputs.facts);
     let null = Json::Null;
     let pod = Pod {
-        spec: obj
-            .at(format!("{}.spec", w.template_path()))
-            .unwrap_or(&null),
+        spec: w.template_at(obj, "spec").unwrap_or(&null),
         namespace: facts.landing(w.namespace.as_deref()),
     };
     let copies = d.copies;

@@ -278,8 +278,7 @@ impl HorizontalPodAutoscaler {
 /// limit for `resource`.
 fn containers_without(obj: &Json<'_>, w: &Workload, resource: &str) -> Vec<String> {
     let null = Json::Null;
-    let spec = obj
-        .at(format!("{}.spec", w.template_path()))
+    let spec = w.template_at(obj, "spec")
         .unwrap_or(&null);
     crate::workload::running_containers(spec)
         .filter(|c| {

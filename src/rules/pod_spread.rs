@@ -138,7 +138,7 @@ pub struct Pod<'p, 'a> {
 
 impl<'p, 'a> Pod<'p, 'a> {
     pub fn of(obj: &'p Json<'a>, w: &'p Workload) -> Self {
-        let spec = obj.at(format!("{}.spec", w.template_path()));
+        let spec = w.template_at(obj, "spec");
         Pod {
             labels: &w.pod_labels,
             spec,

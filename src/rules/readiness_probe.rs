@@ -76,7 +76,7 @@ pub(super) fn containers<'v, 'a>(
     obj: &'v Json<'a>,
     w: &Workload,
 ) -> impl Iterator<Item = &'v Json<'a>> {
-    obj.at(format!("{}.spec.containers", w.template_path()))
+    w.template_at(obj, "spec.containers")
         .and_then(Json::as_array)
         .into_iter()
         .flatten()
