@@ -53,7 +53,8 @@ impl Rule for GracefulShutdown {
             return Vec::new();
         }
         let obj = cx.obj(w);
-        let grace_set = w.template_at(obj, "spec.terminationGracePeriodSeconds")
+        let grace_set = w
+            .template_at(obj, "spec.terminationGracePeriodSeconds")
             .filter(|g| !g.is_null());
         let grace = grace_set.and_then(Json::as_i64);
         let hooks: Vec<(&str, Option<i64>)> = containers(obj, w)
