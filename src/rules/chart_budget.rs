@@ -1,5 +1,5 @@
 use super::pdb::{allowed, budget_of};
-use super::{rule, Cx, Finding, Rule, Severity};
+use super::{rule, Budgets, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::selector;
 use crate::workload::Workload;
@@ -56,7 +56,7 @@ impl Rule for ChartBudget {
         }
         let ns = cx.namespace_of(w);
         let mut found = Vec::new();
-        for pdb in cx.budgets_of(w, true) {
+        for pdb in cx.budgets_of(w, Budgets::Chart) {
             let selects = |labels| {
                 pdb.json
                     .at("spec.selector")

@@ -44,6 +44,36 @@ impl<S> Typed<'_, '_, S> {
     }
 }
 
+/// Which budgets [`Cx::budgets_of`] gives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Budgets {
+    /// Every budget, also those no rule may touch and helm-ha's own: each of them stops
+    /// evictions, so a rule deciding whether to add one must see them all.
+    Every,
+    /// The chart's budgets a rule may touch (not helm-ha's).
+    Chart,
+}
+
+/// The objects of `candidates` that `wanted` keeps, in order, typed (see [`Typed`]; only those
+/// kept are read as types, which costs more than the test).
+fn typed<'s, 'a: 's, S: DeserializeOwned + Default>(
+    candidates: Vec<Located<'s, 'a>>,
+    wanted: impl Fn(&Json<'a>) -> bool + 's,
+) -> impl Iterator<Item = Typed<'s, 'a, S>> {
+    candidates
+        .into_iter()
+        .filter(move |(_, _, json)| wanted(json))
+        .filter_map(|(doc, path, json)| {
+            Some(Typed {
+                doc,
+                path,
+                json,
+                metadata: part(json, "metadata")?,
+                spec: part(json, "spec")?,
+            })
+        })
+}
+
 /// `o[key]` as a `T`; absent or null is `T`'s default.
 fn part<T: DeserializeOwned + Default>(o: &Json<'_>, key: &str) -> Option<T> {
     match o.get(key) {
@@ -214,10 +244,11 @@ impl<'a> Cx<'_, 'a> {
         wanted || self.autoscaler_of(w).is_some()
     }
 
-    /// The first autoscaler in the stream (see [`Cx::autoscalers`]) that scales `w`.
+    /// The first autoscaler in the stream (HorizontalPodAutoscaler or KEDA ScaledObject) that
+    /// scales `w`, also one no rule may touch: it owns the replica count all the same.
     pub fn autoscaler_of(&self, w: &Workload) -> Option<Located<'_, 'a>> {
         let ns = self.release.namespace.as_deref();
-        self.autoscalers()
+        self.located(&["HorizontalPodAutoscaler", "ScaledObject"])
             .into_iter()
             .find(|(_, _, o)| targets(o, w, ns))
     }
@@ -288,20 +319,23 @@ impl<'a> Cx<'_, 'a> {
 
     /// The stream's Services a rule may touch (see [`out_of_scope`]), in stream order.
     pub fn services(&self) -> impl Iterator<Item = Typed<'_, 'a, ServiceSpec>> {
-        self.typed("Service", |_| true)
+        typed(self.in_scope(&["Service"]), |_| true)
     }
 
-    /// The stream's PodDisruptionBudgets a rule may touch that select `w`'s pods in its
-    /// namespace, in stream order; with `chart_only`, not those helm-ha generated (a rule that
-    /// judges the chart's budgets skips them before their selectors are matched).
+    /// The stream's PodDisruptionBudgets that select `w`'s pods in its namespace, in stream
+    /// order: [`Budgets`] says which.
     pub fn budgets_of<'s>(
         &'s self,
         w: &'s Workload,
-        chart_only: bool,
+        which: Budgets,
     ) -> impl Iterator<Item = Typed<'s, 'a, PodDisruptionBudgetSpec>> {
         let ns = self.namespace_of(w);
-        self.typed("PodDisruptionBudget", move |o| {
-            !(chart_only && super::generated(o))
+        let candidates = match which {
+            Budgets::Every => self.located(&["PodDisruptionBudget"]),
+            Budgets::Chart => self.in_scope(&["PodDisruptionBudget"]),
+        };
+        typed(candidates, move |o| {
+            !(which == Budgets::Chart && super::generated(o))
                 && self.object_namespace(o) == ns.as_deref()
                 && o.at("spec.selector")
                     .is_some_and(|s| crate::selector::matches(s, &w.pod_labels))
@@ -314,34 +348,9 @@ impl<'a> Cx<'_, 'a> {
         w: &'s Workload,
     ) -> impl Iterator<Item = Typed<'s, 'a, HorizontalPodAutoscalerSpec>> {
         let ns = self.release.namespace.as_deref();
-        self.typed("HorizontalPodAutoscaler", move |o| targets(o, w, ns))
-    }
-
-    /// The stream's autoscalers (HorizontalPodAutoscalers, KEDA ScaledObjects) a rule may
-    /// touch, in stream order.
-    pub fn autoscalers(&self) -> Vec<Located<'_, 'a>> {
-        self.in_scope(&["HorizontalPodAutoscaler", "ScaledObject"])
-    }
-
-    /// The objects of `kind` a rule may touch and `wanted` keeps, in stream order, typed (see
-    /// [`Typed`]; only those kept are read as types, which costs more than the test).
-    fn typed<'s, S: DeserializeOwned + Default>(
-        &'s self,
-        kind: &str,
-        wanted: impl Fn(&Json<'a>) -> bool + 's,
-    ) -> impl Iterator<Item = Typed<'s, 'a, S>> {
-        self.in_scope(&[kind])
-            .into_iter()
-            .filter(move |(_, _, json)| wanted(json))
-            .filter_map(|(doc, path, json)| {
-                Some(Typed {
-                    doc,
-                    path,
-                    json,
-                    metadata: part(json, "metadata")?,
-                    spec: part(json, "spec")?,
-                })
-            })
+        typed(self.in_scope(&["HorizontalPodAutoscaler"]), move |o| {
+            targets(o, w, ns)
+        })
     }
 
     /// The objects of `kinds` a rule may touch, in stream order.

@@ -356,6 +356,48 @@ spec:
     }
 
     #[test]
+    fn a_chart_hpa_no_rule_may_touch_still_owns_the_replicas() {
+        let stream = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template: {metadata: {labels: {app: api}}, spec: {containers: [{name: a, image: a, resources: {requests: {cpu: 1, memory: 1Gi}}}]}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api-autoscaler}
+spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, minReplicas: 2, maxReplicas: 5}
+";
+        let user = "services: {api: {tier: stateless, hpa: {minReplicas: 2, maxReplicas: 4, cpu: 70}}}\n";
+        let hpas = |exclude: &str| {
+            let policy = crate::policy::load(
+                Some("generic"),
+                Some(("p.yaml", &format!("{user}exclude: [{exclude}]\n"))),
+            )
+            .unwrap();
+            let a = crate::pipeline::analyze(
+                stream.as_bytes(),
+                &policy,
+                &Default::default(),
+                &Default::default(),
+            )
+            .unwrap();
+            let added = a.added.iter().filter(|d| d.kind == "HorizontalPodAutoscaler");
+            let said = a.findings.iter().any(|f| {
+                f.message
+                    .starts_with("HorizontalPodAutoscaler/api-autoscaler from the chart already scales")
+            });
+            (added.count(), said)
+        };
+        // Excluded, the chart's HPA is left alone, and it still scales api: no second one.
+        assert_eq!(hpas("api-autoscaler"), (0, true));
+        assert_eq!(hpas("none"), (0, true));
+    }
+
+    #[test]
     fn requests_or_limits_count_for_every_container() {
         let (w, obj) = deployment(json!([
             {"name": "a", "resources": {"requests": {"cpu": "100m"}}},

@@ -11,7 +11,7 @@ use crate::workload::Workload;
 use crate::yaml::{Edit, Json};
 
 mod cx;
-pub use cx::Cx;
+pub use cx::{Budgets, Cx};
 
 /// The policy settings rules declare next to themselves; the policy file is made of them.
 pub(crate) mod settings {

@@ -1,4 +1,4 @@
-use super::{generated, generated_labels, rule, shorten, Cx, Finding, Rule, Severity};
+use super::{generated, generated_labels, rule, shorten, Budgets, Cx, Finding, Rule, Severity};
 use crate::classify::Decision;
 use crate::json;
 use crate::policy::{Budget, IntOrPercent, Tier};
@@ -75,7 +75,7 @@ impl PodDisruptionBudget {
         let obj = cx.obj(w);
         let selector = obj.at("spec.selector").filter(|s| s.is_object())?;
         let ns = cx.namespace_of(w);
-        if let Some(pdb) = cx.budgets_of(w, false).next() {
+        if let Some(pdb) = cx.budgets_of(w, Budgets::Every).next() {
             if generated(pdb.json) {
                 return None;
             }
@@ -291,6 +291,28 @@ spec:
         let input = format!("{STREAM}{null}");
         let a = in_ns(input.as_bytes(), &policy);
         assert_eq!(a.added.len(), 1);
+    }
+
+    #[test]
+    fn a_chart_budget_no_rule_may_touch_still_counts_against_a_second_one() {
+        // Excluded by name or a hook, it is left alone, but it is in the cluster all the same and
+        // a second budget over the same pods would make every eviction fail.
+        let chart = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web-budget}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}\n";
+        let mut policy = crate::policy::load(Some("generic"), None).unwrap();
+        policy.exclude = vec!["web-budget".into()];
+        let input = format!("{STREAM}{chart}");
+        let a = in_ns(input.as_bytes(), &policy);
+        assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
+        let hook = chart.replace(
+            "{name: web-budget}",
+            "{name: web-budget, annotations: {helm.sh/hook: post-install}}",
+        );
+        let policy = crate::policy::load(Some("generic"), None).unwrap();
+        let input = format!("{STREAM}{hook}");
+        let a = in_ns(input.as_bytes(), &policy);
+        assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
+        let a = in_ns(STREAM.as_bytes(), &policy);
+        assert_eq!(a.added.len(), 1, "without it, web gets one");
     }
 
     #[test]
