@@ -122,7 +122,8 @@ fn drill<'i>(
 ) -> Result<Output<'i>, Failure> {
     use crate::drill::{self, cluster::Shape, Cluster};
     let policy = load_policy(&args.stream.policy)?;
-    let shape = Shape::parse(&args.node_cpu, &args.node_memory).map_err(Failure::Usage)?;
+    let shape = Shape::parse(&args.node_cpu, &args.node_memory)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let cluster = match &args.cluster {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -141,8 +142,7 @@ fn drill<'i>(
                 args.zones as usize,
                 args.nodes_per_zone as usize,
                 &shape,
-            )
-            .map_err(Failure::Usage)?
+            )?
         }
         None => Cluster::uniform(args.zones as usize, args.nodes_per_zone as usize, &shape),
     };

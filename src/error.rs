@@ -2,8 +2,9 @@
 //!
 //! One type, [`Failure`], for everything that stops a run, by layer: the stream (`Input`), the
 //! policy file (`Policy`), the command line (`Usage`), a file the command line named (`Io`,
-//! with the system's error as its `source()`), a template (`Template`, with the template
-//! engine's message), and the policy's own refusal (`Refused`). [`Failure::exit_code`] is the
+//! with the system's error as its `source()`), a template (`Template`, whose
+//! [`TemplateError`] keeps the template engine's, YAML reader's or type check's error as its
+//! `source()`), and the policy's own refusal (`Refused`). [`Failure::exit_code`] is the
 //! one place exit codes come from. Display is hand-written (each message has its own shape),
 //! so a derive crate would save little.
 
@@ -166,13 +167,20 @@ pub struct TemplateError {
     pub name: String,
     /// The file it came from; `None` for a built-in template.
     pub file: Option<String>,
-    /// What went wrong.
+    /// What went wrong, in full (the source's message included).
     pub what: String,
+    /// The template engine's, the YAML reader's or the type check's error, when there is one.
+    pub source: Option<Cause>,
 }
+
+/// An underlying error kept as a `source()`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let TemplateError { name, file, what } = self;
+        let TemplateError {
+            name, file, what, ..
+        } = self;
         match file {
             Some(file) => write!(
                 f,
@@ -186,7 +194,11 @@ impl fmt::Display for TemplateError {
     }
 }
 
-impl std::error::Error for TemplateError {}
+impl std::error::Error for TemplateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as _)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -211,6 +223,7 @@ mod tests {
             name: "pdb.yaml".into(),
             file: None,
             what: "the result is not one object".into(),
+            source: None,
         });
         assert!(matches!(e.source(), Some(s) if s.is::<TemplateError>()));
         assert!(e
@@ -220,6 +233,7 @@ mod tests {
             name: "pdb.yaml".into(),
             file: Some("t/pdb.yaml".into()),
             what: "x".into(),
+            source: None,
         };
         assert_eq!(
             user.to_string(),

@@ -13,7 +13,7 @@
 //! too), or our own structs with `deny_unknown_fields` for the Karpenter kinds. A broken user
 //! template fails the run with the template's name and what is wrong; it never reaches a cluster.
 
-use crate::error::Failure;
+use crate::error::{Cause, Failure, TemplateError};
 use crate::yaml::{self, Json};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -98,7 +98,7 @@ impl Templates {
                 })?;
                 let origin = path.display().to_string();
                 env.add_template_owned(name.clone(), source)
-                    .map_err(|e| template_failure(&origin, &name, &describe(&e)))?;
+                    .map_err(|e| template_failure(&origin, &name, describe(&e), Some(e.into())))?;
                 origins.push((name, origin));
             }
         }
@@ -121,31 +121,37 @@ impl Templates {
         name: &str,
         ctx: &Json<'_>,
     ) -> Result<Json<'static>, Failure> {
-        let fail = |what: String| template_failure(self.origin(name), name, &what);
+        let fail = |what: String, source: Option<Cause>| {
+            template_failure(self.origin(name), name, what, source)
+        };
         let template = self
             .env
             .get_template(name)
-            .map_err(|e| fail(describe(&e)))?;
+            .map_err(|e| fail(describe(&e), Some(e.into())))?;
         let mut text = template
             .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|e| fail(describe(&e)))?;
+            .map_err(|e| fail(describe(&e), Some(e.into())))?;
         let trimmed = text.trim_end().len();
         text.truncate(trimmed);
         text.push('\n');
         let text = text.trim_start_matches('\n').to_string();
         let parsed = yaml::parse_value(&text).map_err(|e| {
-            fail(format!(
+            let what = format!(
                 "the result is not valid YAML (line {}, column {}): {}",
                 e.line, e.col, e.message
-            ))
+            );
+            fail(what, Some(e.into()))
         })?;
         if let Some(d) = parsed.duplicates.first() {
-            return Err(fail(format!(
-                "the result has the key `{}` twice (lines {} and {})",
-                d.path, d.first_line, d.line
-            )));
+            return Err(fail(
+                format!(
+                    "the result has the key `{}` twice (lines {} and {})",
+                    d.path, d.first_line, d.line
+                ),
+                None,
+            ));
         }
-        check::<T>(&parsed.value).map_err(fail)?;
+        check::<T>(&parsed.value).map_err(|e| fail(e.to_string(), Some(e.into())))?;
         Ok(parsed.value.into_owned())
     }
 }
@@ -160,32 +166,67 @@ fn describe(e: &minijinja::Error) -> String {
     s
 }
 
-fn template_failure(origin: &str, name: &str, what: &str) -> Failure {
-    Failure::Template(crate::error::TemplateError {
+fn template_failure(origin: &str, name: &str, what: String, source: Option<Cause>) -> Failure {
+    Failure::Template(TemplateError {
         name: name.to_string(),
         file: (origin != BUILT_IN).then(|| origin.to_string()),
-        what: what.to_string(),
+        what,
+        source,
     })
+}
+
+/// Why a rendered object is not its kind's type, as `check` found it.
+#[derive(Debug)]
+pub enum Mismatch {
+    NotOneObject,
+    /// The type does not read it (unknown field, wrong type, wrong `apiVersion`/`kind`).
+    Unreadable(serde_json::Error),
+    /// The type read it and cannot write it back.
+    Unwritable(serde_json::Error),
+    /// What the type kept differs at `path` (`(the object)` for the object itself): a field
+    /// the type drops, or a value it stores differently.
+    Changed {
+        path: String,
+    },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::NotOneObject => write!(f, "the result is not one object"),
+            Mismatch::Unreadable(e) => write!(f, "not a valid object: {e}"),
+            Mismatch::Unwritable(e) => write!(f, "cannot serialise it: {e}"),
+            Mismatch::Changed { path } => write!(
+                f,
+                "`{path}` is not a field of this kind, or its value is not what the API would store"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Mismatch {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Mismatch::Unreadable(e) | Mismatch::Unwritable(e) => Some(e),
+            Mismatch::NotOneObject | Mismatch::Changed { .. } => None,
+        }
+    }
 }
 
 /// Does `value` read as a `T`, with nothing lost or changed on the way (unknown fields,
 /// nulls, wrong types)?
-pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), String> {
+pub fn check<T: DeserializeOwned + Serialize>(value: &Json<'_>) -> Result<(), Mismatch> {
     if !value.is_object() {
-        return Err("the result is not one object".into());
+        return Err(Mismatch::NotOneObject);
     }
-    let typed: T = yaml::from_json(value).map_err(|e| format!("not a valid object: {e}"))?;
-    let back = serde_json::to_value(&typed).map_err(|e| format!("cannot serialise it: {e}"))?;
+    let typed: T = yaml::from_json(value).map_err(Mismatch::Unreadable)?;
+    let back = serde_json::to_value(&typed).map_err(Mismatch::Unwritable)?;
     match difference(value, &back) {
         None => Ok(()),
-        Some(path) => {
-            let path = if path.is_empty() {
-                "(the object)".to_string()
-            } else {
-                path
-            };
-            Err(format!("`{path}` is not a field of this kind, or its value is not what the API would store"))
-        }
+        Some(path) if path.is_empty() => Err(Mismatch::Changed {
+            path: "(the object)".into(),
+        }),
+        Some(path) => Err(Mismatch::Changed { path }),
     }
 }
 
@@ -445,33 +486,34 @@ mod tests {
     fn typed_check_catches_unknown_fields_and_wrong_types() {
         use k8s_openapi::api::policy::v1::PodDisruptionBudget;
         let good = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "a"}, "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"a": "b"}}}});
-        assert_eq!(
-            check::<PodDisruptionBudget>(&Json::from(good.clone())),
-            Ok(())
-        );
+        assert!(check::<PodDisruptionBudget>(&Json::from(good.clone())).is_ok());
         let mut typo = good.clone();
         typo["spec"]["maxUnavailabel"] = json!(1);
         assert!(check::<PodDisruptionBudget>(&Json::from(typo.clone()))
             .unwrap_err()
+            .to_string()
             .contains("spec.maxUnavailabel"));
         let mut kind = good.clone();
         kind["apiVersion"] = json!("policy/v1beta1");
-        assert!(check::<PodDisruptionBudget>(&Json::from(kind.clone())).is_err());
+        let wrong = check::<PodDisruptionBudget>(&Json::from(kind.clone())).unwrap_err();
+        assert!(wrong.to_string().starts_with("not a valid object: "));
+        let source = std::error::Error::source(&wrong).expect("serde's error");
+        assert!(source.is::<serde_json::Error>());
+        assert!(wrong.to_string().ends_with(&source.to_string()));
         let nodepool = json!({"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, "spec": {"template": {"spec": {
             "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "d"}, "requirements": [], "taints": [{"key": "k", "value": "v", "effect": "NoSchedule"}]}}}});
-        assert_eq!(
-            check::<karpenter::NodePool>(&Json::from(nodepool.clone())),
-            Ok(())
-        );
+        assert!(check::<karpenter::NodePool>(&Json::from(nodepool.clone())).is_ok());
         let mut bad = nodepool.clone();
         bad["spec"]["template"]["spec"]["taint"] = json!([]);
         assert!(check::<karpenter::NodePool>(&Json::from(bad.clone()))
             .unwrap_err()
+            .to_string()
             .contains("taint"));
         let mut nulled = nodepool.clone();
         nulled["spec"]["weight"] = json!(null);
         assert!(check::<karpenter::NodePool>(&Json::from(nulled.clone()))
             .unwrap_err()
+            .to_string()
             .contains("`spec.weight`"));
     }
 
@@ -539,6 +581,33 @@ mod tests {
         assert!(
             err.contains("template `hpa.yaml`") && err.contains("hpa.yaml or remove it"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_result_its_type_cannot_read_keeps_the_readers_error_as_the_source() {
+        use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+        use std::error::Error as _;
+        let dir =
+            std::env::temp_dir().join(format!("helm-ha-templates-type-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: a}\n";
+        std::fs::write(dir.join("pdb.yaml"), old).unwrap();
+        let templates = Templates::load(Some(&dir)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let failure = templates
+            .render::<PodDisruptionBudget>("pdb.yaml", &Json::Null)
+            .unwrap_err();
+        let template = failure.source().expect("the template's error");
+        let mismatch = template.source().expect("the check's error");
+        assert!(mismatch.is::<Mismatch>());
+        let reader = mismatch.source().expect("serde's error");
+        assert!(reader.is::<serde_json::Error>());
+        assert!(
+            failure
+                .to_string()
+                .contains(&format!("not a valid object: {reader}; fix ")),
+            "{failure}"
         );
     }
 }

@@ -118,18 +118,38 @@ pub struct Shape {
 }
 
 impl Shape {
-    pub fn parse(cpu: &str, memory: &str) -> Result<Shape, String> {
+    pub fn parse(cpu: &str, memory: &str) -> Result<Shape, BadShape> {
         let cpu = quantity::parse(cpu)
             .map(quantity::millicores)
             .filter(|c| *c > 0)
-            .ok_or_else(|| format!("`{cpu}` is not a CPU quantity (e.g. 4, 3500m)"))?;
+            .ok_or_else(|| BadShape::Cpu(cpu.to_string()))?;
         let memory = quantity::parse(memory)
             .map(quantity::bytes)
             .filter(|m| *m > 0)
-            .ok_or_else(|| format!("`{memory}` is not a memory quantity (e.g. 16Gi)"))?;
+            .ok_or_else(|| BadShape::Memory(memory.to_string()))?;
         Ok(Shape { cpu, memory })
     }
 }
+
+/// A node size that is not a positive quantity, as given.
+#[derive(Debug, PartialEq)]
+pub enum BadShape {
+    Cpu(String),
+    Memory(String),
+}
+
+impl std::fmt::Display for BadShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadShape::Cpu(cpu) => write!(f, "`{cpu}` is not a CPU quantity (e.g. 4, 3500m)"),
+            BadShape::Memory(memory) => {
+                write!(f, "`{memory}` is not a memory quantity (e.g. 16Gi)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BadShape {}
 
 impl Cluster {
     /// `zones` × `per_zone` identical nodes, `zone-a-1`, `zone-a-2`, `zone-b-1`, …
@@ -225,9 +245,11 @@ impl Cluster {
         default_zones: usize,
         per_zone: usize,
         shape: &Shape,
-    ) -> Result<Cluster, String> {
+    ) -> Result<Cluster, Failure> {
         if k.pools.is_empty() {
-            return Err("the policy has no `karpenter.pools`; describe the nodes with --zones/--nodes-per-zone or --cluster".into());
+            return Err(Failure::Usage(
+                "the policy has no `karpenter.pools`; describe the nodes with --zones/--nodes-per-zone or --cluster".into(),
+            ));
         }
         let zones: Vec<String> = if k.zones.is_empty() {
             (0..default_zones).map(zone_name).collect()
@@ -238,7 +260,9 @@ impl Cluster {
         for (name, pool) in &k.pools {
             let taints = match &pool.taint {
                 Some(t) => vec![Taint::parse(t).ok_or_else(|| {
-                    format!("karpenter.pools.{name}.taint `{t}` is not key=value:Effect")
+                    Failure::Usage(format!(
+                        "karpenter.pools.{name}.taint `{t}` is not key=value:Effect"
+                    ))
                 })?],
                 None => Vec::new(),
             };
@@ -401,7 +425,13 @@ mod tests {
 
     #[test]
     fn shape_rejects_garbage() {
-        assert!(Shape::parse("four", "16Gi").is_err());
-        assert!(Shape::parse("4", "0").is_err());
+        assert_eq!(
+            Shape::parse("four", "16Gi").unwrap_err().to_string(),
+            "`four` is not a CPU quantity (e.g. 4, 3500m)"
+        );
+        assert_eq!(
+            Shape::parse("4", "0").unwrap_err(),
+            BadShape::Memory("0".into())
+        );
     }
 }

@@ -61,11 +61,35 @@ pub fn status(state: &State, pdb: &Pdb) -> Status {
     }
 }
 
+/// Why the eviction API refuses to evict a pod.
+#[derive(Debug)]
+pub enum EvictionRefused {
+    /// Its one budget allows no disruption now: the budget and its status, described.
+    Budget(String),
+    /// More than one budget selects it: their names.
+    ManyBudgets(Vec<String>),
+}
+
+impl std::fmt::Display for EvictionRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EvictionRefused::Budget(budget) => write!(f, "{budget}"),
+            EvictionRefused::ManyBudgets(names) => write!(
+                f,
+                "the pod has more than one PodDisruptionBudget ({}), which the eviction API refuses",
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EvictionRefused {}
+
 /// May pod `i` be evicted now? `Ok` names the budget that allowed it, if any; `Err` says why not.
 /// A running pod that is not Ready goes without spending a disruption under
 /// `unhealthyPodEvictionPolicy: AlwaysAllow`, or under the default IfHealthyBudget while the
 /// budget is met (`currentHealthy ≥ desiredHealthy > 0`, pkg/registry/core/pod/storage/eviction.go).
-pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
+pub fn evict(state: &State, i: usize) -> Result<Option<String>, EvictionRefused> {
     let pod = &state.pods[i];
     let ns = &state.template(pod).namespace;
     let budgets: Vec<&Pdb> = state
@@ -83,14 +107,11 @@ pub fn evict(state: &State, i: usize) -> Result<Option<String>, String> {
             if s.allowed > 0 || unhealthy_goes {
                 Ok(Some(s.describe(pdb)))
             } else {
-                Err(s.describe(pdb))
+                Err(EvictionRefused::Budget(s.describe(pdb)))
             }
         }
-        many => {
-            Err(format!(
-            "the pod has more than one PodDisruptionBudget ({}), which the eviction API refuses",
-            many.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
-        ))
-        }
+        many => Err(EvictionRefused::ManyBudgets(
+            many.iter().map(|b| b.name.clone()).collect(),
+        )),
     }
 }

@@ -251,14 +251,31 @@ pub fn drain(base: &State, nodes: &[usize], target: String) -> Run {
     }
 }
 
+/// A string `maxSurge`/`maxUnavailable` that is not a percentage, worded as apimachinery's
+/// `GetScaledValueFromIntOrPercent` error.
+#[derive(Debug, PartialEq)]
+pub struct NotAPercent(pub String);
+
+impl std::fmt::Display for NotAPercent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid value for IntOrString: invalid value {:?}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotAPercent {}
+
 /// `ResolveFenceposts` (pkg/controller/deployment/util): maxSurge rounds up, maxUnavailable
 /// down, both 0 makes maxUnavailable 1; a string that is not a percentage is an error.
 pub fn fenceposts(
     max_surge: &Json,
     max_unavailable: &Json,
     desired: u32,
-) -> Result<(u32, u32), String> {
-    let scaled = |v: &Json, up: bool| -> Result<u32, String> {
+) -> Result<(u32, u32), NotAPercent> {
+    let scaled = |v: &Json, up: bool| -> Result<u32, NotAPercent> {
         let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
         match v {
             Json::Number(n) => Ok(n.as_u64().map_or(0, clamp)),
@@ -266,7 +283,7 @@ pub fn fenceposts(
                 let p: u64 = s
                     .strip_suffix('%')
                     .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| format!("invalid value for IntOrString: invalid value {s:?}"))?;
+                    .ok_or_else(|| NotAPercent(s.to_string()))?;
                 let n = u64::from(desired) * p;
                 Ok(clamp(if up { n.div_ceil(100) } else { n / 100 }))
             }

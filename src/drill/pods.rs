@@ -215,7 +215,7 @@ pub enum Strategy {
     /// `maxSurge`, `maxUnavailable` as written (defaults 25%).
     Rolling(Json, Json),
     /// A rolling update the API server rejects (`ValidateRollingUpdateDeployment`), and why.
-    Invalid(String),
+    Invalid(InvalidField),
     Recreate,
     /// StatefulSets, ReplicaSets: not simulated by the rollout drill.
     Other,
@@ -621,36 +621,82 @@ pub fn template(w: &Workload, obj: &Json, d: &Decision, stream: &Stream) -> Temp
     }
 }
 
+/// A field the API server rejects, worded as apimachinery's `field.Invalid` error:
+/// `<field>: Invalid value: <value>: <detail>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvalidField {
+    pub field: String,
+    /// The value as the API server quotes it.
+    pub value: String,
+    pub detail: &'static str,
+}
+
+impl std::fmt::Display for InvalidField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let InvalidField {
+            field,
+            value,
+            detail,
+        } = self;
+        write!(f, "{field}: Invalid value: {value}: {detail}")
+    }
+}
+
+impl std::error::Error for InvalidField {}
+
 /// `ValidateRollingUpdateDeployment` (pkg/apis/apps/validation) on the defaulted values: each
 /// an integer ≥ 0 or a percent string, `maxUnavailable` at most 100%, not both 0.
-pub fn validate_rolling_update(max_surge: &Json, max_unavailable: &Json) -> Result<(), String> {
-    let field = |k: &str| format!("spec.strategy.rollingUpdate.{k}");
-    let value = |k: &str, v: &Json| -> Result<i64, String> {
+pub fn validate_rolling_update(
+    max_surge: &Json,
+    max_unavailable: &Json,
+) -> Result<(), InvalidField> {
+    let invalid = |k: &str, value: String, detail| InvalidField {
+        field: format!("spec.strategy.rollingUpdate.{k}"),
+        value,
+        detail,
+    };
+    let value = |k: &str, v: &Json| -> Result<i64, InvalidField> {
         match v {
             Json::Number(n) => match n.as_i64() {
                 Some(n) if n >= 0 => Ok(n),
-                _ => Err(format!("{}: Invalid value: {n}: must be greater than or equal to 0", field(k))),
+                _ => Err(invalid(
+                    k,
+                    n.to_string(),
+                    "must be greater than or equal to 0",
+                )),
             },
             Json::String(s) => s
                 .strip_suffix('%')
                 .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|p| p.parse().ok())
-                .ok_or_else(|| format!("{}: Invalid value: \"{s}\": a valid percent string must be a numeric string followed by an ending '%'", field(k))),
-            other => Err(format!("{}: Invalid value: {other}: must be an integer or a percent string", field(k))),
+                .ok_or_else(|| {
+                    invalid(
+                        k,
+                        format!("\"{s}\""),
+                        "a valid percent string must be a numeric string followed by an ending '%'",
+                    )
+                }),
+            other => Err(invalid(
+                k,
+                other.to_string(),
+                "must be an integer or a percent string",
+            )),
         }
     };
     let unavailable = value("maxUnavailable", max_unavailable)?;
     let surge = value("maxSurge", max_surge)?;
     if unavailable == 0 && surge == 0 {
-        return Err(format!(
-            "{}: Invalid value: 0: may not be 0 when `maxSurge` is 0",
-            field("maxUnavailable")
+        return Err(invalid(
+            "maxUnavailable",
+            "0".into(),
+            "may not be 0 when `maxSurge` is 0",
         ));
     }
     if max_unavailable.as_str().is_some() && unavailable > 100 {
-        return Err(format!(
-            "{}: Invalid value: {max_unavailable}: must not be greater than 100%",
-            field("maxUnavailable")
+        return Err(invalid(
+            "maxUnavailable",
+            max_unavailable.to_string(),
+            "must not be greater than 100%",
         ));
     }
     Ok(())

@@ -288,7 +288,7 @@ fn verdict(
                 Ok((s, u)) => {
                     format!("maxSurge {s}, maxUnavailable {u}: ≥{worst}/{ready} ready throughout")
                 }
-                Err(why) => why,
+                Err(why) => why.to_string(),
             },
             _ => format!("≥{worst}/{ready} ready throughout"),
         },

@@ -9,6 +9,7 @@ use super::pods::{Constraint, Labels, Model, Template};
 use crate::selector;
 use crate::yaml::Json;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The label the Deployment controller puts on each revision's pods.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
@@ -39,7 +40,7 @@ pub struct State<'m> {
 
 /// Why a node does not fit a pod: kube-scheduler's wording, so the message is familiar.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Why {
+pub enum Why {
     Unschedulable,
     Taint(String),
     NodeAffinity,
@@ -54,29 +55,62 @@ enum Why {
     ExistingAntiAffinity,
 }
 
-impl Why {
-    fn text(&self) -> String {
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Why::Unschedulable => "node(s) were unschedulable".into(),
-            Why::Taint(t) => format!("node(s) had untolerated taint {t}"),
-            Why::NodeAffinity => "node(s) didn't match Pod's node affinity/selector".into(),
-            Why::Ports => "node(s) didn't have free ports for the requested pod ports".into(),
-            Why::TooManyPods => "Too many pods".into(),
-            Why::Insufficient(what) => format!("Insufficient {what}"),
-            Why::VolumeZone => "node(s) had volume node affinity conflict".into(),
-            Why::SpreadLabel => {
+            Why::Unschedulable => write!(f, "node(s) were unschedulable"),
+            Why::Taint(t) => write!(f, "node(s) had untolerated taint {t}"),
+            Why::NodeAffinity => write!(f, "node(s) didn't match Pod's node affinity/selector"),
+            Why::Ports => write!(
+                f,
+                "node(s) didn't have free ports for the requested pod ports"
+            ),
+            Why::TooManyPods => write!(f, "Too many pods"),
+            Why::Insufficient(what) => write!(f, "Insufficient {what}"),
+            Why::VolumeZone => write!(f, "node(s) had volume node affinity conflict"),
+            Why::SpreadLabel => write!(
+                f,
                 "node(s) didn't match pod topology spread constraints (missing required label)"
-                    .into()
-            }
-            Why::Spread => "node(s) didn't match pod topology spread constraints".into(),
-            Why::Affinity => "node(s) didn't match pod affinity rules".into(),
-            Why::ExistingAntiAffinity => {
-                "node(s) didn't satisfy existing pods anti-affinity rules".into()
-            }
-            Why::AntiAffinity => "node(s) didn't match pod anti-affinity rules".into(),
+            ),
+            Why::Spread => write!(f, "node(s) didn't match pod topology spread constraints"),
+            Why::Affinity => write!(f, "node(s) didn't match pod affinity rules"),
+            Why::ExistingAntiAffinity => write!(
+                f,
+                "node(s) didn't satisfy existing pods anti-affinity rules"
+            ),
+            Why::AntiAffinity => write!(f, "node(s) didn't match pod anti-affinity rules"),
         }
     }
 }
+
+impl std::error::Error for Why {}
+
+/// kube-scheduler's `FitError`: no node fits the pod, and how many nodes each reason ruled out.
+#[derive(Debug)]
+pub struct FitError {
+    nodes: usize,
+    reasons: BTreeMap<Why, usize>,
+}
+
+impl fmt::Display for FitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // "N reason" strings, sorted as strings.
+        let mut parts: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        parts.sort();
+        write!(
+            f,
+            "0/{} nodes are available: {}",
+            self.nodes,
+            parts.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for FitError {}
 
 impl<'m> State<'m> {
     /// Every template's replicas, created in stream order and scheduled one by one.
@@ -150,14 +184,14 @@ impl<'m> State<'m> {
                             pod.zone_pin.get_or_insert(zone);
                         }
                     }
-                    Err(why) => self.pods[i].pending = Some(why),
+                    Err(why) => self.pods[i].pending = Some(why.to_string()),
                 }
             }
         }
     }
 
     /// The node pod `i` would go to, or the scheduler's "0/N nodes are available" message.
-    pub fn place(&self, i: usize) -> Result<usize, String> {
+    pub fn place(&self, i: usize) -> Result<usize, FitError> {
         let pod = &self.pods[i];
         let mut fits = Vec::new();
         let mut why: BTreeMap<Why, usize> = BTreeMap::new();
@@ -170,17 +204,10 @@ impl<'m> State<'m> {
             }
         }
         if fits.is_empty() {
-            // FitError: "N reason" strings, sorted as strings.
-            let mut parts: Vec<String> = why
-                .iter()
-                .map(|(w, n)| format!("{n} {}", w.text()))
-                .collect();
-            parts.sort();
-            return Err(format!(
-                "0/{} nodes are available: {}",
-                self.nodes.len(),
-                parts.join(", ")
-            ));
+            return Err(FitError {
+                nodes: self.nodes.len(),
+                reasons: why,
+            });
         }
         Ok(fits
             .into_iter()
@@ -189,8 +216,8 @@ impl<'m> State<'m> {
     }
 
     /// Would pod `i` pass every filter on node `n`? `Err` is the scheduler's reason.
-    pub fn fits(&self, i: usize, n: usize) -> Result<(), String> {
-        self.filter(&self.pods[i], n).map_err(|w| w.text())
+    pub fn fits(&self, i: usize, n: usize) -> Result<(), Why> {
+        self.filter(&self.pods[i], n)
     }
 
     fn filter(&self, pod: &Pod, n: usize) -> Result<(), Why> {

@@ -283,7 +283,12 @@ fn fenceposts_round_surge_up_and_unavailable_down() {
         "both 0 makes maxUnavailable 1"
     );
     assert_eq!(fenceposts(&json!(0), &json!(1), 3), Ok((0, 1)));
-    assert!(fenceposts(&json!("1"), &json!(1), 3).is_err());
+    assert_eq!(
+        fenceposts(&json!("1"), &json!(1), 3)
+            .unwrap_err()
+            .to_string(),
+        "invalid value for IntOrString: invalid value \"1\""
+    );
 }
 
 // --- drill failure modes -------------------------------------------------------------------

@@ -96,9 +96,9 @@ fn check_object(doc: &Doc<'_>) -> Result<(), Failure> {
             }
         }
         if obj.get("kind").and_then(Json::as_str) == Some("Secret") {
-            check_secret(obj).or_else(|what| {
+            check_secret(obj).or_else(|e| {
                 fail(
-                    what,
+                    e.to_string(),
                     "`data` values must be base64 strings (use `stringData` for plain text)",
                 )
             })?;
@@ -115,21 +115,45 @@ fn check_object(doc: &Doc<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A Secret's `data` must decode; the message names the key, never the value. An empty `data:`
-/// (null) is no data, as the API server reads it.
-fn check_secret(obj: &Json<'_>) -> Result<(), String> {
+/// A Secret's `data` that Kubernetes could not decode. It names the key, never the value.
+#[derive(Debug)]
+enum BadSecretData {
+    NotAMapping,
+    NotBase64 { key: String },
+    NotAString { key: String },
+}
+
+impl std::fmt::Display for BadSecretData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadSecretData::NotAMapping => write!(f, "Secret `data` is not a mapping"),
+            BadSecretData::NotBase64 { key } => {
+                write!(f, "Secret data key `{key}` is not valid base64")
+            }
+            BadSecretData::NotAString { key } => {
+                write!(f, "Secret data key `{key}` is not a string")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BadSecretData {}
+
+/// A Secret's `data` must decode. An empty `data:` (null) is no data, as the API server reads it.
+fn check_secret(obj: &Json<'_>) -> Result<(), BadSecretData> {
     let Some(data) = obj.get("data").filter(|d| !d.is_null()) else {
         return Ok(());
     };
     let Some(map) = data.as_object() else {
-        return Err("Secret `data` is not a mapping".into());
+        return Err(BadSecretData::NotAMapping);
     };
     for (key, value) in map {
+        let key = || key.to_string();
         match value {
             Json::String(s) if is_base64(s.as_str()) => {}
             Json::Null => {}
-            Json::String(_) => return Err(format!("Secret data key `{key}` is not valid base64")),
-            _ => return Err(format!("Secret data key `{key}` is not a string")),
+            Json::String(_) => return Err(BadSecretData::NotBase64 { key: key() }),
+            _ => return Err(BadSecretData::NotAString { key: key() }),
         }
     }
     Ok(())

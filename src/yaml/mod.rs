@@ -325,16 +325,84 @@ pub fn cheap_oracle_recognises(text: &str) -> bool {
     parse(text).is_ok_and(|p| block::means(text, &p.value))
 }
 
-/// How the block reader did on `text` against granit: `Ok(true)` it read the document and built
-/// the tree granit builds, `Ok(false)` it declined (granit reads it), `Err` the two differ, which
-/// is a bug. For the differential tests and the `block_reader` fuzz target.
+/// How the block reader and granit disagree on a document: a bug in the block reader.
 #[doc(hidden)]
-pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
+#[derive(Debug)]
+pub enum Disagreement {
+    /// It read the document's meaning directly, then declined to build its tree.
+    DeclinedTree,
+    /// The cheap check said the text means `other`, which it does not.
+    MeansOther(Json<'static>),
+    /// The direct meaning is not the meaning the full path reads.
+    DirectDiffers {
+        direct: Json<'static>,
+        full: Json<'static>,
+    },
+    /// It read a meaning where the full path fails.
+    FullPathFails(YamlError),
+    /// The trees differ at node `at` (each node as `{:?}`, `None` past the end).
+    TreesDiffer {
+        at: usize,
+        block_reader: String,
+        granit: String,
+    },
+    /// It built a tree for what granit refuses.
+    GranitRefuses(YamlError),
+}
+
+impl std::fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Disagreement::DeclinedTree => {
+                write!(f, "the block reader read a meaning but declined the tree")
+            }
+            Disagreement::MeansOther(other) => {
+                write!(f, "the text was said to mean something else: {other}")
+            }
+            Disagreement::DirectDiffers { direct, full } => {
+                write!(
+                    f,
+                    "the direct meaning differs:\ndirect: {direct}\nfull:   {full}"
+                )
+            }
+            Disagreement::FullPathFails(e) => write!(
+                f,
+                "the direct meaning was read where the full path fails: {e:?}"
+            ),
+            Disagreement::TreesDiffer {
+                at,
+                block_reader,
+                granit,
+            } => write!(
+                f,
+                "trees differ at node {at}:\nblock reader: {block_reader}\ngranit:       {granit}"
+            ),
+            Disagreement::GranitRefuses(e) => {
+                write!(f, "the block reader accepted what granit refuses: {e:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Disagreement {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Disagreement::FullPathFails(e) | Disagreement::GranitRefuses(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// How the block reader did on `text` against granit: `Ok(true)` it read the document and built
+/// the tree granit builds, `Ok(false)` it declined (granit reads it), `Err` the two differ. For
+/// the differential tests and the `block_reader` fuzz target.
+#[doc(hidden)]
+pub fn block_reader_agrees(text: &str) -> Result<bool, Disagreement> {
     let direct = block::read_value(text);
     let Some(fast) = block::read(text) else {
         return match direct {
             None => Ok(false),
-            Some(_) => Err("the block reader read a meaning but declined the tree".into()),
+            Some(_) => Err(Disagreement::DeclinedTree),
         };
     };
     if let Some(value) = direct {
@@ -346,7 +414,7 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
             v => *v = Json::Bool(true),
         }
         if block::means(text, &other) {
-            return Err(format!("the text was said to mean something else: {other}"));
+            return Err(Disagreement::MeansOther(other.into_owned()));
         }
         // And with its last leaf changed.
         fn change_last_leaf(v: &mut Json<'_>) {
@@ -369,40 +437,34 @@ pub fn block_reader_agrees(text: &str) -> Result<bool, String> {
         let mut leaf = value.clone();
         change_last_leaf(&mut leaf);
         if block::means(text, &leaf) {
-            return Err(format!("the text was said to mean something else: {leaf}"));
+            return Err(Disagreement::MeansOther(leaf.into_owned()));
         }
         match parse(text) {
             Ok(p) if p.value == value && p.duplicates.is_empty() => {}
             Ok(p) => {
-                return Err(format!(
-                    "the direct meaning differs:\ndirect: {value}\nfull:   {}",
-                    p.value
-                ))
+                return Err(Disagreement::DirectDiffers {
+                    direct: value.into_owned(),
+                    full: p.value.into_owned(),
+                })
             }
-            Err(e) => {
-                return Err(format!(
-                    "the direct meaning was read where the full path fails: {e:?}"
-                ))
-            }
+            Err(e) => return Err(Disagreement::FullPathFails(e)),
         }
     }
     match tree::build_with_granit(text) {
         Ok(slow) if slow == fast => Ok(true),
         Ok(slow) => {
-            let i = fast
+            let at = fast
                 .nodes
                 .iter()
                 .zip(&slow.nodes)
                 .position(|(a, b)| a != b)
                 .unwrap_or(fast.nodes.len().min(slow.nodes.len()));
-            Err(format!(
-                "trees differ at node {i}:\nblock reader: {:?}\ngranit:       {:?}",
-                fast.nodes.get(i),
-                slow.nodes.get(i)
-            ))
+            Err(Disagreement::TreesDiffer {
+                at,
+                block_reader: format!("{:?}", fast.nodes.get(at)),
+                granit: format!("{:?}", slow.nodes.get(at)),
+            })
         }
-        Err(e) => Err(format!(
-            "the block reader accepted what granit refuses: {e:?}"
-        )),
+        Err(e) => Err(Disagreement::GranitRefuses(e)),
     }
 }
