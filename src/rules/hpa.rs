@@ -339,13 +339,7 @@ spec:
             )),
         )
         .unwrap();
-        let a = crate::pipeline::analyze(
-            stream.as_bytes(),
-            &policy,
-            &Default::default(),
-            &Default::default(),
-        )
-        .unwrap();
+        let a = super::super::testkit::analyze(stream, &policy, None);
         let refusals: Vec<&str> = a.refusals().map(|f| f.message.as_str()).collect();
         assert_eq!(refusals.len(), 1);
         assert!(
@@ -378,13 +372,7 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}, minRe
                 Some(("p.yaml", &format!("{user}exclude: [{exclude}]\n"))),
             )
             .unwrap();
-            let a = crate::pipeline::analyze(
-                stream.as_bytes(),
-                &policy,
-                &Default::default(),
-                &Default::default(),
-            )
-            .unwrap();
+            let a = super::super::testkit::analyze(stream, &policy, None);
             let added = a.added.iter().filter(|d| d.kind == "HorizontalPodAutoscaler");
             let said = a.findings.iter().any(|f| {
                 f.message

@@ -236,12 +236,8 @@ spec:
 ";
 
     /// The analysis of `input` released into namespace `ns`.
-    fn in_ns<'a>(input: &'a [u8], policy: &crate::policy::Policy) -> crate::pipeline::Analysis<'a> {
-        let names = crate::pipeline::Names {
-            namespace: Some("ns".into()),
-            release: None,
-        };
-        crate::pipeline::analyze(input, policy, &Default::default(), &names).unwrap()
+    fn in_ns<'a>(input: &'a str, policy: &crate::policy::Policy) -> crate::pipeline::Analysis<'a> {
+        super::super::testkit::analyze(input, policy, Some("ns"))
     }
 
     #[test]
@@ -251,7 +247,7 @@ spec:
             Some(("p.yaml", "services: {beat: {tier: singleton}}\n")),
         )
         .unwrap();
-        let a = in_ns(STREAM.as_bytes(), &policy);
+        let a = in_ns(STREAM, &policy);
         let added: Vec<(&str, &str)> = a
             .added
             .iter()
@@ -280,16 +276,16 @@ spec:
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let all = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all}\nspec: {maxUnavailable: 1, selector: {}}\n";
         let input = format!("{STREAM}{all}");
-        let a = in_ns(input.as_bytes(), &policy);
+        let a = in_ns(&input, &policy);
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let elsewhere = all.replace("{name: all}", "{name: all, namespace: other}");
         let input = format!("{STREAM}{elsewhere}");
-        let a = in_ns(input.as_bytes(), &policy);
+        let a = in_ns(&input, &policy);
         assert_eq!(a.added.len(), 1);
         // A null selector selects nothing in policy/v1.
         let null = all.replace(", selector: {}", "");
         let input = format!("{STREAM}{null}");
-        let a = in_ns(input.as_bytes(), &policy);
+        let a = in_ns(&input, &policy);
         assert_eq!(a.added.len(), 1);
     }
 
@@ -301,7 +297,7 @@ spec:
         let mut policy = crate::policy::load(Some("generic"), None).unwrap();
         policy.exclude = vec!["web-budget".into()];
         let input = format!("{STREAM}{chart}");
-        let a = in_ns(input.as_bytes(), &policy);
+        let a = in_ns(&input, &policy);
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
         let hook = chart.replace(
             "{name: web-budget}",
@@ -309,9 +305,9 @@ spec:
         );
         let policy = crate::policy::load(Some("generic"), None).unwrap();
         let input = format!("{STREAM}{hook}");
-        let a = in_ns(input.as_bytes(), &policy);
+        let a = in_ns(&input, &policy);
         assert!(a.added.iter().all(|d| d.kind != "PodDisruptionBudget"));
-        let a = in_ns(STREAM.as_bytes(), &policy);
+        let a = in_ns(STREAM, &policy);
         assert_eq!(a.added.len(), 1, "without it, web gets one");
     }
 

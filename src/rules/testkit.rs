@@ -29,6 +29,21 @@ pub fn run(
         .collect()
 }
 
+/// Every rule over `input` with the built-in templates, as a run with `--namespace namespace`
+/// (and no `--release`) does.
+pub fn analyze<'a>(
+    input: &'a str,
+    policy: &Policy,
+    namespace: Option<&str>,
+) -> crate::pipeline::Analysis<'a> {
+    let names = crate::pipeline::Names {
+        namespace: namespace.map(str::to_string),
+        release: None,
+    };
+    crate::pipeline::analyze(input.as_bytes(), policy, &Default::default(), &names)
+        .expect("the rules run")
+}
+
 /// A policy like the generic profile's detection lists, without reading the profile (YAML).
 pub fn policy() -> Policy {
     let mut p = Policy {
