@@ -83,8 +83,9 @@ fn part<T: DeserializeOwned + Default>(o: &Json<'_>, key: &str) -> Option<T> {
 }
 
 /// Is `o` one no rule may touch: a Helm hook (helm test pods included: `helm.sh/hook: test`),
-/// or an object the policy's `exclude` list names? Rules see such objects only through
-/// [`Cx::value`] and [`Cx::exists`]; the views leave them out.
+/// or an object the policy's `exclude` list names? The views leave them out; rules see them only
+/// where a question is about what will be in the cluster ([`Cx::value`], [`Cx::exists`],
+/// [`Cx::autoscaler_of`], [`Cx::budgets_of`] with [`Budgets::Every`]), never to edit them.
 pub fn out_of_scope(policy: &Policy, o: &Json<'_>) -> bool {
     let hook = o
         .at("metadata.annotations")
