@@ -57,9 +57,9 @@ rule! {
     pub struct HorizontalPodAutoscaler("HA108", "horizontal-pod-autoscaler", "an `autoscaling/v2` HPA for services the policy names (`minReplicas` ≥ floor, `spec.replicas` removed), never a second autoscaler; raises a chart HPA's minimum to the floor; refuses `Utilization` without requests");
 }
 
+/// A service's `hpa`: the HorizontalPodAutoscaler this rule adds for it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-/// A service's `hpa`: the HorizontalPodAutoscaler this rule adds for it.
 pub struct Settings {
     pub min_replicas: u32,
     pub max_replicas: u32,

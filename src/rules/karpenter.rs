@@ -46,10 +46,10 @@ rule! {
     pub struct Karpenter("HA112", "karpenter", "the guide's EC2NodeClass and one NodePool per policy pool");
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 /// The policy's `karpenter`: the node class and pools this rule adds; HA109 places services
 /// in the pools.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
     pub enabled: bool,
     pub cluster_name: String,

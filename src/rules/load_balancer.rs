@@ -64,10 +64,10 @@ enum Controller {
     InTreeNlb,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 /// A service's `loadBalancer` settings: for the Services of type LoadBalancer that select its
 /// pods.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Settings {
     /// Idle timeout long enough for WebSockets (AWS: NLB/ALB attribute).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,8 +102,8 @@ impl Rule for LoadBalancer {
             if svc.spec.type_.as_deref() != Some("LoadBalancer") {
                 continue;
             }
-            let annotations = svc.metadata.annotations.clone().unwrap_or_default();
-            let ann = |k: &str| annotations.get(k).map(String::as_str);
+            let annotations = svc.metadata.annotations.as_ref();
+            let ann = |k: &str| annotations.and_then(|a| a.get(k)).map(String::as_str);
             let controller = match (
                 svc.spec.load_balancer_class.as_deref(),
                 ann(&format!("{PREFIX}aws-load-balancer-type")),

@@ -54,9 +54,9 @@ rule! {
     pub struct StorageClass("HA110", "storage-class", r#"a `WaitForFirstConsumer`/`Retain` StorageClass from a preset; optionally points class-less claims at it (`""` is kept: it means static binding)"#);
 }
 
+/// The policy's `storageClass`: the class this rule adds and the claims it points at it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-/// The policy's `storageClass`: the class this rule adds and the claims it points at it.
 pub struct Settings {
     /// `aws-ebs-gp3`, `aws-ebs-gp2`, `gce-pd`, `azure-disk`; empty: emit nothing and only point
     /// claims at the existing class `name`.
