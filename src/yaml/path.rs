@@ -62,10 +62,6 @@ impl Path {
         self.0.extend(rel.0.iter().cloned());
         self
     }
-
-    pub fn segs(&self) -> &[Seg] {
-        &self.0
-    }
 }
 
 impl From<Vec<Seg>> for Path {
